@@ -1,0 +1,42 @@
+/* Cell renderers for the jobs grid (dash-ag-grid looks them up by name here). */
+var dagcomponentfuncs = (window.dashAgGridComponentFunctions = window.dashAgGridComponentFunctions || {});
+
+var KNOWN_STATUSES = ["validating_files", "queued", "running", "succeeded", "failed", "cancelled", "paused", "pending"];
+var h = function () { return React.createElement.apply(React, arguments); };
+
+function statusBadge(status) {
+  var known = KNOWN_STATUSES.indexOf(status) >= 0;
+  return h("span", {
+    key: "badge",
+    className: "status-badge " + (known ? "status-" + status : "status-other"),
+    title: known ? status : "Status reported by the API: " + status,
+  }, known ? status.replace(/_/g, " ") : status);
+}
+
+dagcomponentfuncs.StatusCell = function (props) {
+  var status = props.value == null ? "unknown" : String(props.value);
+  var pct = window.dashAgGridFunctions.estimatedProgress(props.data);
+  var children = [statusBadge(status)];
+  if (pct != null) {
+    children.push(h("div", { key: "p", className: "progress-cell", title: "Estimated from the API's expected finish time" }, [
+      h("div", { key: "b", className: "bar" }, h("span", { style: { width: pct + "%" } })),
+      h("span", { key: "t", className: "pct" }, "~" + pct + "%"),
+    ]));
+  }
+  return h("div", { className: "status-cell" }, children);
+};
+
+dagcomponentfuncs.JobCell = function (props) {
+  var d = props.data || {};
+  var lines = [
+    h("div", { key: "m", className: "job-cell-model" }, [
+      h("span", { key: "n" }, d.model || "—"),
+      d.suffix ? h("span", { key: "s", className: "job-cell-suffix" }, d.suffix) : null,
+    ]),
+    h("div", { key: "i", className: "job-cell-id" }, d.id),
+  ];
+  if (d.fine_tuned_model) {
+    lines.push(h("div", { key: "f", className: "job-cell-output", title: "Fine-tuned model" }, "→ " + d.fine_tuned_model));
+  }
+  return h("div", { className: "job-cell", title: d.fine_tuned_model || d.id }, lines);
+};

@@ -1,0 +1,276 @@
+"""FineTuningClient: one pooled HTTP session to an OpenAI-shaped fine-tuning API.
+
+It hides what differs between FakeAI, OpenAI and Azure OpenAI (auth header, path prefix,
+events as SSE or as paged JSON, error envelopes) and turns every failure into ApiError.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+import requests
+from pydantic import BaseModel, ValidationError
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from fakeai_dash.api.models import Checkpoint, Event, FileObject, Job, Model, Page
+
+T = TypeVar("T", bound=BaseModel)
+
+PAGE_LIMIT = 100  # FakeAI rejects limit > 100; OpenAI allows it too.
+MAX_EVENT_PAGES = 100
+RETRY_STATUSES = (408, 409, 429, 500, 502, 503, 504)
+
+
+class ApiError(Exception):
+    """Anything that went wrong talking to the API, in words a person can act on."""
+
+    def __init__(self, message: str, status: int | None = None, param: str | None = None,
+                 code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.param = param
+        self.code = code
+
+    def __str__(self) -> str:
+        return f"HTTP {self.status}: {self.message}" if self.status else self.message
+
+
+class _CappedRetry(Retry):
+    """urllib3's Retry, but a server asking us to wait minutes gets its error shown instead."""
+
+    MAX_RETRY_AFTER = 5.0
+
+    def get_retry_after(self, response):  # noqa: ANN001 - urllib3's signature
+        seconds = super().get_retry_after(response)
+        return None if seconds is None else min(seconds, self.MAX_RETRY_AFTER)
+
+
+def _retry_policy() -> Retry:
+    # GETs only: a create or cancel must never be sent twice. Connection errors happen before
+    # a request reaches the server, so one retry of those is safe for any method.
+    return _CappedRetry(
+        total=3, connect=1, read=2, status=3, backoff_factor=0.25,
+        status_forcelist=RETRY_STATUSES, allowed_methods=frozenset({"GET"}),
+        respect_retry_after_header=True, raise_on_status=False,
+    )
+
+
+def error_from_response(response: requests.Response) -> ApiError:
+    """Read FakeAI's ``{"detail": ...}`` or OpenAI's ``{"error": {...}}`` into one ApiError."""
+    status = response.status_code
+    try:
+        body = response.json()
+    except ValueError:
+        text = (response.text or "").strip()
+        return ApiError(text[:300] or response.reason or "request failed", status)
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        err = body["error"]
+        return ApiError(str(err.get("message") or response.reason or "request failed"), status,
+                        _text_or_none(err.get("param")), _text_or_none(err.get("code")))
+    if isinstance(body, dict) and "detail" in body:
+        return _error_from_detail(body["detail"], status)
+    if isinstance(body, dict) and isinstance(body.get("error"), str):
+        return ApiError(body["error"], status)
+    return ApiError(response.reason or "request failed", status)
+
+
+def _error_from_detail(detail: Any, status: int) -> ApiError:
+    if isinstance(detail, list):  # FastAPI 422: [{"loc": [...], "msg": ...}]
+        parts, param = [], None
+        for item in detail:
+            if not isinstance(item, dict):
+                continue
+            loc = [str(p) for p in item.get("loc", []) if p not in ("body", "query", "path")]
+            field = ".".join(loc)
+            param = param or field or None
+            parts.append(f"{field}: {item.get('msg', 'invalid')}" if field else str(item.get("msg")))
+        return ApiError("; ".join(parts) or "invalid request", status, param)
+    return ApiError(str(detail), status)
+
+
+def _text_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def parse_sse(text: str) -> list[dict[str, Any]]:
+    """The JSON objects carried by ``data:`` lines of a Server-Sent Events body."""
+    items = []
+    for line in text.splitlines():
+        if not line.startswith("data:"):
+            continue
+        payload = line[5:].strip()
+        if not payload or payload == "[DONE]":
+            continue
+        try:
+            item = json.loads(payload)
+        except ValueError:
+            continue  # one bad line must not hide the rest of the log
+        if isinstance(item, dict):
+            items.append(item)
+    return items
+
+
+class FineTuningClient:
+    """The fine-tuning endpoints the dashboard uses, with timeouts, retries and lenient parsing."""
+
+    def __init__(self, api_base: str, api_key: str | None = None, *, api_type: str = "openai",
+                 azure_api_version: str = "2024-10-21", connect_timeout: float = 3.05,
+                 read_timeout: float = 15.0, max_jobs: int = 10_000):
+        self.api_base = api_base.rstrip("/")
+        self.api_type = api_type
+        self.max_jobs = max_jobs
+        self.timeout = (connect_timeout, read_timeout)
+        self._prefix = "/openai" if api_type == "azure" else "/v1"
+        self._params = {"api-version": azure_api_version} if api_type == "azure" else {}
+        self.session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32, max_retries=_retry_policy())
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        if api_key:
+            if api_type == "azure":
+                self.session.headers["api-key"] = api_key
+            else:
+                self.session.headers["Authorization"] = f"Bearer {api_key}"
+
+    # -- transport ---------------------------------------------------------------------------
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        url = f"{self.api_base}{self._prefix}{path}"
+        params = {**self._params, **(kwargs.pop("params", None) or {})}
+        try:
+            response = self.session.request(method, url, params=params, timeout=self.timeout, **kwargs)
+        except requests.exceptions.Timeout:
+            raise ApiError(f"The API at {self.api_base} did not answer within "
+                           f"{self.timeout[1]:g} s") from None
+        except requests.exceptions.ConnectionError:
+            raise ApiError(f"Cannot reach the API at {self.api_base}") from None
+        except requests.exceptions.RequestException as exc:
+            raise ApiError(f"Request to the API failed: {type(exc).__name__}") from None
+        if response.status_code >= 400:
+            raise error_from_response(response)
+        return response
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._request(method, path, **kwargs)
+        try:
+            return response.json()
+        except ValueError:
+            raise ApiError("The API sent an answer that is not JSON", response.status_code) from None
+
+    @staticmethod
+    def _parse(model: type[T], raw: Any) -> T:
+        try:
+            return model.model_validate(raw)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or model.__name__
+            raise ApiError(f"The API sent an unexpected {model.__name__.lower()} ({where}: "
+                           f"{first['msg']})") from None
+
+    def _parse_items(self, model: type[T], items: list[dict[str, Any]]) -> list[T]:
+        return [self._parse(model, item) for item in items]
+
+    def _pages(self, path: str, params: dict[str, Any], cap: int) -> Iterator[list[dict[str, Any]]]:
+        """Walk an ``after``-cursor list until ``has_more`` is false or ``cap`` items came."""
+        seen, after = 0, None
+        while seen < cap:
+            query = {**params, "limit": min(PAGE_LIMIT, cap - seen)}
+            if after:
+                query["after"] = after
+            page = self._parse(Page, self._json("GET", path, params=query))
+            yield page.data
+            seen += len(page.data)
+            next_after = page.last_id or (page.data[-1].get("id") if page.data else None)
+            if not page.has_more or not next_after or next_after == after:
+                return
+            after = next_after
+
+    # -- jobs --------------------------------------------------------------------------------
+
+    def list_jobs(self, cap: int | None = None) -> list[Job]:
+        cap = cap or self.max_jobs
+        jobs: list[Job] = []
+        for items in self._pages("/fine_tuning/jobs", {}, cap):
+            jobs.extend(self._parse_items(Job, items))
+        return jobs[:cap]
+
+    def retrieve_job(self, job_id: str) -> Job:
+        return self._parse(Job, self._json("GET", f"/fine_tuning/jobs/{job_id}"))
+
+    def create_job(self, payload: dict[str, Any]) -> Job:
+        return self._parse(Job, self._json("POST", "/fine_tuning/jobs", json=payload))
+
+    def cancel_job(self, job_id: str) -> Job:
+        return self._parse(Job, self._json("POST", f"/fine_tuning/jobs/{job_id}/cancel"))
+
+    def pause_job(self, job_id: str) -> Job:
+        return self._parse(Job, self._json("POST", f"/fine_tuning/jobs/{job_id}/pause"))
+
+    def resume_job(self, job_id: str) -> Job:
+        return self._parse(Job, self._json("POST", f"/fine_tuning/jobs/{job_id}/resume"))
+
+    # -- events and checkpoints --------------------------------------------------------------
+
+    def list_events(self, job_id: str, max_events: int = 10_000) -> list[Event]:
+        """All events of a job, oldest first, whichever way the backend sends them."""
+        path = f"/fine_tuning/jobs/{job_id}/events"
+        response = self._request("GET", path, params={"limit": PAGE_LIMIT})
+        if "text/event-stream" in response.headers.get("content-type", ""):
+            # FakeAI: one SSE body, already oldest first, the newest `limit` events.
+            return self._parse_items(Event, parse_sse(response.text))
+        try:
+            first = self._parse(Page, response.json())
+        except ValueError:
+            raise ApiError("The API sent events that are neither JSON nor SSE", response.status_code) from None
+        newest_first = list(first.data)
+        after = newest_first[-1].get("id") if newest_first else None
+        pages = 1
+        # OpenAI: newest first; `after` walks towards older events.
+        while first.has_more and after and len(newest_first) < max_events and pages < MAX_EVENT_PAGES:
+            page = self._parse(Page, self._json("GET", path, params={"limit": PAGE_LIMIT, "after": after}))
+            pages += 1
+            if not page.data:
+                break
+            newest_first.extend(page.data)
+            first, after = page, page.data[-1].get("id")
+        return self._parse_items(Event, list(reversed(newest_first)))
+
+    def list_checkpoints(self, job_id: str) -> list[Checkpoint]:
+        checkpoints: list[Checkpoint] = []
+        for items in self._pages(f"/fine_tuning/jobs/{job_id}/checkpoints", {}, 1000):
+            checkpoints.extend(self._parse_items(Checkpoint, items))
+        return checkpoints
+
+    # -- files and models --------------------------------------------------------------------
+
+    def list_files(self, purpose: str = "fine-tune") -> list[FileObject]:
+        body = self._parse(Page, self._json("GET", "/files", params={"purpose": purpose}))
+        files = [f for f in self._parse_items(FileObject, body.data) if f.purpose in (None, purpose)]
+        return sorted(files, key=lambda f: f.created_at, reverse=True)
+
+    def upload_file(self, filename: str, content: bytes, purpose: str = "fine-tune") -> FileObject:
+        files = {"file": (filename, content, "application/jsonl")}
+        return self._parse(FileObject, self._json("POST", "/files", files=files, data={"purpose": purpose}))
+
+    def list_models(self) -> list[Model]:
+        body = self._parse(Page, self._json("GET", "/models"))
+        return self._parse_items(Model, body.data)
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def client_from_settings(settings: Any, api_base: str | None = None) -> FineTuningClient:
+    key = settings.api_key.get_secret_value() if settings.api_key else None
+    return FineTuningClient(
+        api_base or settings.api_base, key, api_type=settings.api_type,
+        azure_api_version=settings.azure_api_version, connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout, max_jobs=settings.max_jobs,
+    )
+
+
+Fetcher = Callable[[FineTuningClient], Any]

@@ -1,0 +1,97 @@
+"""create_app(settings) -> Dash: wires settings, the backend, the cache and the components."""
+
+from __future__ import annotations
+
+import atexit
+import importlib
+import logging
+import pkgutil
+from pathlib import Path
+
+import dash
+from dash import Dash
+from dash import _callback as dash_callbacks
+from flask_caching import Cache
+
+from fakeai_dash import __version__, components
+from fakeai_dash.api.client import client_from_settings
+from fakeai_dash.config import Settings, load_settings
+from fakeai_dash.data import EXTENSION_KEY, DataSource, cache_config
+from fakeai_dash.embedded import EmbeddedFakeAI
+from fakeai_dash.layout import build_layout
+
+log = logging.getLogger(__name__)
+
+ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
+
+# Importing a component module registers its callbacks (global dash.callback): import them all.
+for _module in pkgutil.iter_modules(components.__path__):
+    importlib.import_module(f"{components.__name__}.{_module.name}")
+
+# Dash moves global callbacks into the first app that serves and empties the registry, so a
+# second app in one process (tests, app factories) would get none. Keep our own copy and
+# hand each new app exactly this set.
+_CALLBACKS = (list(dash_callbacks.GLOBAL_CALLBACK_LIST), dict(dash_callbacks.GLOBAL_CALLBACK_MAP),
+              list(dash_callbacks.GLOBAL_INLINE_SCRIPTS))
+
+
+def _install_callbacks() -> None:
+    callback_list, callback_map, inline_scripts = _CALLBACKS
+    dash_callbacks.GLOBAL_CALLBACK_LIST[:] = callback_list
+    dash_callbacks.GLOBAL_CALLBACK_MAP.clear()
+    dash_callbacks.GLOBAL_CALLBACK_MAP.update(callback_map)
+    dash_callbacks.GLOBAL_INLINE_SCRIPTS[:] = inline_scripts
+
+INDEX_STRING = """<!DOCTYPE html>
+<html lang="en" data-bs-theme="dark">
+<head>{%metas%}<title>{%title%}</title>{%favicon%}{%css%}</head>
+<body>{%app_entry%}<footer>{%config%}{%scripts%}{%renderer%}</footer></body>
+</html>"""
+
+
+def start_embedded_backend(seed: bool = True) -> EmbeddedFakeAI:
+    backend = EmbeddedFakeAI().start()
+    atexit.register(backend.stop)
+    if seed:
+        backend.seed()
+    log.info("Embedded FakeAI serving on %s", backend.url)
+    return backend
+
+
+def create_app(settings: Settings | None = None, *, backend: EmbeddedFakeAI | None = None) -> Dash:
+    settings = settings or load_settings([])
+    api_base = settings.api_base
+    if api_base is None:
+        backend = backend or start_embedded_backend()
+        api_base = backend.url
+
+    _install_callbacks()
+    app = Dash(
+        __name__,
+        title="Fine-Tuning Dashboard",
+        update_title=None,
+        assets_folder=str(ASSETS_DIR),
+        # Bootstrap is vendored (no CDN: deployments may have no internet) and loaded first.
+        assets_ignore=r"^bootstrap\.min\.css$",
+        suppress_callback_exceptions=True,
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+    )
+    app.index_string = INDEX_STRING
+    app.config.external_stylesheets = [app.get_asset_url("vendor/bootstrap.min.css")]
+    app.layout = build_layout(settings.refresh_interval)
+
+    server = app.server
+    cache = Cache(server, config=cache_config(settings))
+    server.extensions[EXTENSION_KEY] = DataSource(client_from_settings(settings, api_base), cache,
+                                                  settings.cache_ttl)
+    server.config["FAKEAI_DASH_SETTINGS"] = settings
+
+    @server.route("/healthz")
+    def healthz():
+        # Answers without touching the API: a load balancer must not take the API down.
+        return {"status": "ok", "version": __version__}
+
+    return app
+
+
+__all__ = ["create_app", "dash"]

@@ -1,0 +1,1 @@
+"""One module per seed component: its layout and its callbacks (registered on import)."""

@@ -1,0 +1,80 @@
+"""Header: title, auto-refresh switch, refresh and create buttons, search, status filter, stats."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import Input, Output, callback, html
+
+from fakeai_dash import ids
+from fakeai_dash.api.models import ACTIVE_STATUSES
+
+STATUS_FILTER_OPTIONS = [
+    {"label": "All statuses", "value": "all"},
+    {"label": "Active", "value": "active"},
+    {"label": "Validating files", "value": "validating_files"},
+    {"label": "Queued", "value": "queued"},
+    {"label": "Running", "value": "running"},
+    {"label": "Succeeded", "value": "succeeded"},
+    {"label": "Failed", "value": "failed"},
+    {"label": "Cancelled", "value": "cancelled"},
+]
+
+
+def layout() -> html.Header:
+    title = html.Div([
+        html.H1(["Fine-Tuning ", html.Span("Dashboard", className="accent")], className="app-title"),
+        html.P("Watch, launch and cancel LLM fine-tuning jobs", className="app-subtitle"),
+    ])
+    controls = html.Div([
+        dbc.Switch(id=ids.Header.AUTO_REFRESH, label="Auto-refresh", value=True, className="mb-0 me-2"),
+        dbc.Button("↻ Refresh", id=ids.Header.REFRESH, color="secondary", outline=True, size="sm",
+                   className="me-2", title="Fetch the latest jobs now"),
+        dbc.Button("+ Create fine-tuning job", id=ids.Header.CREATE, color="primary", size="sm"),
+    ], className="d-flex align-items-center flex-wrap gap-1")
+    search = html.Div([
+        html.Label("Search jobs", htmlFor=ids.Header.SEARCH, className="visually-hidden"),
+        dbc.Input(id=ids.Header.SEARCH, type="search", debounce=0.3, size="sm",
+                  placeholder="Search id, model, suffix, fine-tuned model…", style={"width": "22rem"}),
+        html.Label("Filter by status", htmlFor=ids.Header.STATUS_FILTER, className="visually-hidden"),
+        dbc.Select(id=ids.Header.STATUS_FILTER, options=STATUS_FILTER_OPTIONS, value="all", size="sm",
+                   style={"width": "11rem"}),
+    ], className="d-flex align-items-center gap-2 flex-wrap")
+    return html.Header([
+        html.Div([title, controls], className="d-flex justify-content-between align-items-center flex-wrap gap-2"),
+        html.Div([search, html.Div(id=ids.Header.STATS, className="d-flex gap-2 flex-wrap")],
+                 className="d-flex justify-content-between align-items-center flex-wrap gap-2 mt-2"),
+    ], className="app-header")
+
+
+def job_stats(rows: list[dict] | None) -> dict[str, int]:
+    rows = rows or []
+    statuses = [row.get("status") for row in rows]
+    return {
+        "total": len(rows),
+        "active": sum(status in ACTIVE_STATUSES for status in statuses),
+        "succeeded": statuses.count("succeeded"),
+        "failed": statuses.count("failed") + statuses.count("cancelled"),
+    }
+
+
+def _stat(value: int | str, label: str, kind: str) -> html.Div:
+    return html.Div([html.Div(value, className="stat-value"), html.Div(label, className="stat-label")],
+                    className=f"stat-card stat-{kind}", id=f"stat-{kind}")
+
+
+@callback(Output(ids.Header.STATS, "children"), Input(ids.JobsList.STORE, "data"))
+def render_stats(rows: list[dict] | None) -> list[html.Div]:
+    if rows is None:
+        return [_stat("…", label, kind) for kind, label in _STAT_LABELS]
+    stats = job_stats(rows)
+    return [_stat(stats[kind], label, kind) for kind, label in _STAT_LABELS]
+
+
+_STAT_LABELS = (("total", "Total"), ("active", "Active"), ("succeeded", "Succeeded"),
+                ("failed", "Failed / cancelled"))
+
+
+@callback(Output(ids.Page.INTERVAL, "disabled"), Input(ids.Header.AUTO_REFRESH, "value"))
+def toggle_polling(auto_refresh: bool) -> bool:
+    # Disabling the Interval stops the ticks themselves: no request leaves the browser.
+    return not auto_refresh

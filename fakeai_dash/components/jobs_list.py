@@ -1,0 +1,179 @@
+"""JobsList: every job in a virtualised grid, with search, status filter and URL selection.
+
+The fetch callback here is the only place the list touches the API (through data.py); it
+returns no_update when the snapshot has not changed, so quiet ticks re-render nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import dash
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+from dash import Input, Output, Patch, State, callback, ctx, html, no_update
+
+from fakeai_dash import ids
+from fakeai_dash.api.client import ApiError
+from fakeai_dash.data import current_source
+from fakeai_dash.theme import STATUS_GROUPS
+
+# Functions that only exist in the browser (assets/dashAgGridFunctions.js).
+_NOT_SEARCHED = {"function": "''"}
+
+COLUMN_DEFS = [
+    # Status carries the estimated progress of running jobs under the badge.
+    {"field": "status", "headerName": "Status", "width": 132, "cellRenderer": "StatusCell",
+     "filter": "agTextColumnFilter", "filterParams": {"maxNumConditions": 8},
+     "getQuickFilterText": _NOT_SEARCHED},
+    {"field": "model", "headerName": "Job", "flex": 1, "minWidth": 220, "cellRenderer": "JobCell",
+     "getQuickFilterText": {"function": "searchText(params.data)"}},
+    {"field": "created_at", "headerName": "Created", "width": 104, "sort": "desc",
+     "valueFormatter": {"function": "relativeTime(params.value)"},
+     "tooltipValueGetter": {"function": "absoluteTime(params.value)"},
+     "getQuickFilterText": _NOT_SEARCHED},
+    {"field": "trained_tokens", "headerName": "Tokens", "width": 86, "type": "rightAligned",
+     "valueFormatter": {"function": "compactNumber(params.value)"}, "getQuickFilterText": _NOT_SEARCHED},
+]
+
+_GRID_THEME = (
+    "themeQuartz.withParams({backgroundColor: '#1a1a1a', foregroundColor: '#ffffff', "
+    "headerBackgroundColor: '#0a0a0a', headerTextColor: '#b3b3b3', borderColor: '#3a3a3a', "
+    "accentColor: '#76b900', rowHoverColor: '#2a2a2a', selectedRowBackgroundColor: 'rgba(118,185,0,0.18)', "
+    "oddRowBackgroundColor: '#161616', fontSize: 13, headerFontSize: 12, wrapperBorderRadius: 0})"
+)
+
+
+def layout() -> dbc.Card:
+    grid = dag.AgGrid(
+        id=ids.JobsList.GRID,
+        columnDefs=COLUMN_DEFS,
+        rowData=[],
+        getRowId="params.data.id",
+        defaultColDef={"sortable": True, "resizable": True, "suppressHeaderMenuButton": True},
+        dashGridOptions={
+            "theme": {"function": _GRID_THEME},
+            "rowSelection": {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True},
+            "rowHeight": 64,
+            "animateRows": False,
+            "tooltipShowDelay": 400,
+            "quickFilterText": "",
+            "localeText": {"noRowsToShow": "No jobs match the search or filter"},
+        },
+        style={"height": "calc(100vh - 235px)", "minHeight": "420px", "width": "100%"},
+    )
+    placeholder = html.Div(
+        [dbc.Spinner(size="sm", color="success", spinner_class_name="me-2"), "Loading jobs…"],
+        id=ids.JobsList.EMPTY, className="empty-state",
+    )
+    return dbc.Card([
+        dbc.CardHeader(["Jobs ", html.Span(id=ids.JobsList.COUNT, className="text-secondary fw-normal")]),
+        dbc.CardBody([placeholder, html.Div(grid, id="jobs-grid-wrapper", style={"display": "none"})]),
+    ], className="jobs-panel h-100")
+
+
+# -- fetch ------------------------------------------------------------------------------------
+
+def api_status_after_error(error: ApiError, last_good: float | None) -> dict[str, Any]:
+    return {"ok": False, "message": str(error), "last_good": last_good}
+
+
+@callback(
+    Output(ids.JobsList.STORE, "data"),
+    Output(ids.JobsList.SIGNATURE, "data"),
+    Output(ids.Page.API_STATUS, "data"),
+    Input(ids.Page.INTERVAL, "n_intervals"),
+    Input(ids.Header.REFRESH, "n_clicks"),
+    Input(ids.JobsList.REFRESH_SIGNAL, "data"),
+    State(ids.JobsList.SIGNATURE, "data"),
+    State(ids.Page.API_STATUS, "data"),
+)
+def fetch_jobs(_ticks, _clicks, _signal, signature, api_status):
+    source = current_source()
+    if ctx.triggered_id in (ids.Header.REFRESH, ids.JobsList.REFRESH_SIGNAL):
+        source.invalidate("jobs")  # the user (or a write) asked for fresh data, not the cache
+    try:
+        snapshot = source.jobs_snapshot()
+    except ApiError as error:
+        status = api_status_after_error(error, source.last_success("jobs"))
+        # Keep the last good rows on screen: only the banner changes.
+        return no_update, no_update, (status if status != api_status else no_update)
+    status = {"ok": True, "last_good": time.time()}
+    status_out = status if not (api_status or {}).get("ok") else no_update
+    if snapshot["signature"] == signature:
+        return no_update, no_update, status_out
+    return snapshot["rows"], snapshot["signature"], status_out
+
+
+# -- render -----------------------------------------------------------------------------------
+
+@callback(
+    Output(ids.JobsList.GRID, "rowData"),
+    Output(ids.JobsList.EMPTY, "children"),
+    Output(ids.JobsList.EMPTY, "style"),
+    Output("jobs-grid-wrapper", "style"),
+    Output(ids.JobsList.COUNT, "children"),
+    Input(ids.JobsList.STORE, "data"),
+)
+def render_rows(rows):
+    if rows is None:
+        return no_update, no_update, no_update, no_update, ""
+    if not rows:
+        empty = [html.Div("No fine-tuning jobs yet", className="empty-title"),
+                 html.Div("Create one with the “+ Create fine-tuning job” button above.")]
+        return [], empty, {}, {"display": "none"}, "(0)"
+    return rows, None, {"display": "none"}, {}, f"({len(rows):,})"
+
+
+@callback(Output(ids.JobsList.GRID, "dashGridOptions"), Input(ids.Header.SEARCH, "value"))
+def apply_search(query):
+    # The grid filters its own rows in the browser: no round trip carries the job list.
+    options = Patch()
+    options["quickFilterText"] = (query or "").strip()
+    return options
+
+
+def status_filter_model(choice: str | None) -> dict[str, Any]:
+    """AG Grid filterModel for the status dropdown ('all' clears it, groups OR their statuses)."""
+    if not choice or choice == "all":
+        return {}
+    statuses = STATUS_GROUPS.get(choice, (choice,))
+    conditions = [{"filterType": "text", "type": "equals", "filter": s} for s in statuses]
+    if len(conditions) == 1:
+        return {"status": conditions[0]}
+    # The column's filterParams allow up to 8 conditions; the active group needs five.
+    return {"status": {"filterType": "text", "operator": "OR", "conditions": conditions}}
+
+
+@callback(Output(ids.JobsList.GRID, "filterModel"), Input(ids.Header.STATUS_FILTER, "value"))
+def apply_status_filter(choice):
+    return status_filter_model(choice)
+
+
+# -- selection --------------------------------------------------------------------------------
+
+def job_id_from_path(pathname: str | None) -> str | None:
+    parts = (dash.strip_relative_path(pathname or "/") or "").split("/")
+    return parts[1] if len(parts) >= 2 and parts[0] == "jobs" and parts[1] else None
+
+
+@callback(Output(ids.Page.LOCATION, "pathname"), Input(ids.JobsList.GRID, "cellClicked"),
+          prevent_initial_call=True)
+def select_job(cell):
+    if not cell or not cell.get("rowId"):
+        return no_update
+    return dash.get_relative_path(f"/jobs/{cell['rowId']}")
+
+
+@callback(Output(ids.JobDetails.SELECTED, "data"), Input(ids.Page.LOCATION, "pathname"))
+def selected_from_url(pathname):
+    return job_id_from_path(pathname)
+
+
+@callback(Output(ids.JobsList.GRID, "selectedRows"),
+          Input(ids.JobDetails.SELECTED, "data"), Input(ids.JobsList.STORE, "data"))
+def highlight_selected(job_id, rows):
+    if not rows:
+        return no_update
+    return {"ids": [job_id]} if job_id else []

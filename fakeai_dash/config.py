@@ -1,0 +1,117 @@
+"""Settings for the dashboard: environment (FAKEAI_DASH_*), a .env file, then CLI flags."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from fakeai_dash.pricing import DEFAULT_PRICE_PER_1K
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set. Field names map to FAKEAI_DASH_<NAME> variables."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="FAKEAI_DASH_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # None means: start an embedded FakeAI server and use that.
+    api_base: str | None = Field(None, description="Base URL of the API, e.g. https://api.openai.com")
+    api_key: SecretStr | None = Field(None, description="API key, kept on the server")
+    api_type: Literal["openai", "azure"] = Field("openai", description="Auth and URL style")
+    azure_api_version: str = Field("2024-10-21", description="api-version query for Azure OpenAI")
+    refresh_interval: float = Field(3.0, ge=0.5, le=3600, description="Seconds between refreshes")
+    connect_timeout: float = Field(3.05, gt=0, le=120, description="Seconds to connect to the API")
+    read_timeout: float = Field(15.0, gt=0, le=600, description="Seconds to wait for an API answer")
+    max_jobs: int = Field(10_000, ge=1, le=100_000, description="Cap on jobs loaded into the list")
+    host: str = Field("127.0.0.1", description="Address the dashboard listens on")
+    port: int = Field(8050, ge=1, le=65535, description="Port the dashboard listens on")
+    cache_url: str | None = Field(None, description="redis:// URL for a cache shared by workers")
+    cache_ttl: float | None = Field(None, gt=0, le=3600, description="Seconds an API answer is reused")
+    price_per_1k_tokens: dict[str, float] = Field(
+        default_factory=lambda: {"default": DEFAULT_PRICE_PER_1K},
+        description="Training price per 1K tokens by model prefix (JSON object)",
+    )
+    upload_limit_mb: float = Field(50.0, gt=0, le=1024, description="Largest JSONL accepted in the browser")
+    debug: bool = Field(False, description="Dash debug mode (never in production)")
+
+    @field_validator("api_base")
+    @classmethod
+    def _api_base_is_http(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        # Accept a base with or without /v1; the client adds the path itself.
+        return value[: -len("/v1")] if value.endswith("/v1") else value
+
+    @field_validator("cache_url")
+    @classmethod
+    def _cache_url_is_redis(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis:// URL")
+        return value or None
+
+    @field_validator("price_per_1k_tokens")
+    @classmethod
+    def _prices_not_negative(cls, value: dict[str, float]) -> dict[str, float]:
+        if any(price < 0 for price in value.values()):
+            raise ValueError("prices must not be negative")
+        return value
+
+    @model_validator(mode="after")
+    def _default_ttl(self) -> Settings:
+        # About half a refresh: N browsers polling the same data cost the API what one does,
+        # and no browser sees data older than one tick.
+        if self.cache_ttl is None:
+            self.cache_ttl = max(0.5, self.refresh_interval / 2)
+        return self
+
+    @property
+    def embedded(self) -> bool:
+        return self.api_base is None
+
+
+_FLAGS: dict[str, tuple[str, type]] = {
+    "api_base": ("--api-base", str),
+    "api_key": ("--api-key", str),
+    "api_type": ("--api-type", str),
+    "refresh_interval": ("--refresh-interval", float),
+    "max_jobs": ("--max-jobs", int),
+    "host": ("--host", str),
+    "port": ("--port", int),
+    "cache_url": ("--cache-url", str),
+    "upload_limit_mb": ("--upload-limit-mb", float),
+}
+
+
+class SettingsError(Exception):
+    """Invalid configuration, with one line per bad setting naming it."""
+
+
+def describe_errors(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        field = ".".join(str(part) for part in item["loc"]) or "settings"
+        lines.append(f"FAKEAI_DASH_{field.upper()} (--{field.replace('_', '-')}): {item['msg']}")
+    return "Invalid configuration:\n  " + "\n  ".join(lines)
+
+
+def load_settings(argv: Sequence[str] | None = None, **overrides) -> Settings:
+    """Settings from env/.env, overridden by CLI flags in ``argv`` and keyword ``overrides``."""
+    parser = argparse.ArgumentParser(prog="fakeai-dash", description="Fine-tuning jobs dashboard")
+    for name, (flag, _type) in _FLAGS.items():
+        parser.add_argument(flag, dest=name, default=None, help=Settings.model_fields[name].description)
+    parser.add_argument("--debug", action="store_true", default=None, help="Dash debug mode")
+    args = parser.parse_args(list(argv) if argv is not None else [])
+    values = {k: v for k, v in vars(args).items() if v is not None}
+    values.update(overrides)
+    try:
+        return Settings(**values)
+    except ValidationError as error:
+        raise SettingsError(describe_errors(error)) from None

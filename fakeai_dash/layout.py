@@ -1,0 +1,27 @@
+"""The page skeleton: header, banner, two panels, the stores and the refresh interval."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from fakeai_dash import ids
+from fakeai_dash.components import api_banner, create_job_dialog, header, job_details, jobs_list
+
+
+def build_layout(refresh_interval_s: float) -> html.Div:
+    stores = [
+        dcc.Location(id=ids.Page.LOCATION, refresh=False),
+        dcc.Interval(id=ids.Page.INTERVAL, interval=int(refresh_interval_s * 1000), n_intervals=0),
+        dcc.Store(id=ids.JobsList.STORE),
+        dcc.Store(id=ids.JobsList.SIGNATURE),
+        dcc.Store(id=ids.JobsList.REFRESH_SIGNAL),
+        dcc.Store(id=ids.Page.API_STATUS),
+        dcc.Store(id=ids.JobDetails.SELECTED),
+    ]
+    body = dbc.Row([
+        dbc.Col(jobs_list.layout(), lg=5, className="mb-3"),
+        dbc.Col(job_details.layout(), lg=7, className="mb-3"),
+    ], className="g-3 mx-0 px-2 pt-3")
+    return html.Div([*stores, header.layout(), api_banner.layout(), body, create_job_dialog.layout()],
+                    className="app-root")

@@ -1,0 +1,44 @@
+"""The NVIDIA dark palette and the status colours every panel shares."""
+
+from __future__ import annotations
+
+GREEN = "#76b900"
+GREEN_DARK = "#669900"
+GREEN_LIGHT = "#8acc00"
+SURFACE_0 = "#0a0a0a"
+SURFACE_1 = "#1a1a1a"
+SURFACE_2 = "#2a2a2a"
+BORDER = "#3a3a3a"
+TEXT = "#ffffff"
+TEXT_MUTED = "#b3b3b3"
+TEXT_DIM = "#666666"
+
+# One colour per documented status (plus the ones OpenAI and Azure add); assets/theme.css
+# mirrors these as .status-<name> classes for badges in the grid and the panels.
+STATUS_COLORS = {
+    "validating_files": "#f0ad4e",
+    "queued": "#5bc0de",
+    "running": "#3b82f6",
+    "succeeded": GREEN,
+    "failed": "#ef4444",
+    "cancelled": "#9ca3af",
+    "paused": "#a78bfa",
+    "pending": "#5bc0de",
+}
+UNKNOWN_STATUS_COLOR = TEXT_DIM
+
+STATUS_GROUPS = {
+    "active": ("validating_files", "queued", "running", "paused", "pending"),
+    "succeeded": ("succeeded",),
+    "failed": ("failed",),
+    "cancelled": ("cancelled",),
+}
+
+
+def status_label(status: str | None) -> str:
+    return (status or "unknown").replace("_", " ")
+
+
+def status_class(status: str | None) -> str:
+    """CSS class of a status badge; unknown statuses get a neutral one."""
+    return f"status-{status}" if status in STATUS_COLORS else "status-other"
