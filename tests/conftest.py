@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 
@@ -125,3 +126,5 @@ def pytest_setup_options():
 
 
 os.environ.setdefault("DASH_TESTING_NO_PERCY", "1")
+# One line per request from the threaded test servers buries the failures that matter.
+logging.getLogger("werkzeug").setLevel(logging.WARNING)
