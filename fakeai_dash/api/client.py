@@ -7,12 +7,14 @@ events as SSE or as paged JSON, error envelopes) and turns every failure into Ap
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import requests
 from pydantic import BaseModel, ValidationError
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import InvalidHeader, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from fakeai_dash.api.models import Checkpoint, Event, FileObject, Job, Model, Page
@@ -40,13 +42,27 @@ class ApiError(Exception):
 
 
 class _CappedRetry(Retry):
-    """urllib3's Retry, but a server asking us to wait minutes gets its error shown instead."""
+    """urllib3's Retry, but a server asking us to wait minutes gets its error shown instead.
+
+    A read timeout is not retried: the server has the request and is slow, and asking again
+    would only multiply the wait (and make "did not answer within N s" untrue). A dropped
+    connection on a GET still is. An unreadable Retry-After falls back to the backoff.
+    """
 
     MAX_RETRY_AFTER = 5.0
 
     def get_retry_after(self, response):  # noqa: ANN001 - urllib3's signature
-        seconds = super().get_retry_after(response)
+        try:
+            seconds = super().get_retry_after(response)
+        except InvalidHeader:
+            return None
         return None if seconds is None else min(seconds, self.MAX_RETRY_AFTER)
+
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None,  # noqa: ANN001
+                  _stacktrace=None):
+        if isinstance(error, ReadTimeoutError):
+            raise error
+        return super().increment(method, url, response, error, _pool, _stacktrace)
 
 
 def _retry_policy() -> Retry:
@@ -65,8 +81,7 @@ def error_from_response(response: requests.Response) -> ApiError:
     try:
         body = response.json()
     except ValueError:
-        text = (response.text or "").strip()
-        return ApiError(text[:300] or response.reason or "request failed", status)
+        return ApiError(_text_message(response), status)
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
         err = body["error"]
         return ApiError(str(err.get("message") or response.reason or "request failed"), status,
@@ -78,13 +93,29 @@ def error_from_response(response: requests.Response) -> ApiError:
     return ApiError(response.reason or "request failed", status)
 
 
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def _text_message(response: requests.Response) -> str:
+    """A non-JSON error body in words: an HTML page's title, never its markup."""
+    text = (response.text or "").strip()
+    if text.startswith("<") or "html" in response.headers.get("content-type", ""):
+        title = _TITLE.search(text)
+        words = " ".join(_TAG.sub(" ", title.group(1) if title else "").split())
+        text = words or ""
+    return text[:300] or response.reason or "request failed"
+
+
 def _error_from_detail(detail: Any, status: int) -> ApiError:
     if isinstance(detail, list):  # FastAPI 422: [{"loc": [...], "msg": ...}]
         parts, param = [], None
         for item in detail:
             if not isinstance(item, dict):
                 continue
-            loc = [str(p) for p in item.get("loc", []) if p not in ("body", "query", "path")]
+            raw_loc = item.get("loc")
+            raw_loc = raw_loc if isinstance(raw_loc, list) else []
+            loc = [str(p) for p in raw_loc if p not in ("body", "query", "path")]
             field = ".".join(loc)
             param = param or field or None
             parts.append(f"{field}: {item.get('msg', 'invalid')}" if field else str(item.get("msg")))
@@ -119,8 +150,9 @@ class FineTuningClient:
 
     def __init__(self, api_base: str, api_key: str | None = None, *, api_type: str = "openai",
                  azure_api_version: str = "2024-10-21", connect_timeout: float = 3.05,
-                 read_timeout: float = 15.0, max_jobs: int = 10_000):
+                 read_timeout: float = 15.0, max_jobs: int = 10_000, page_size: int = PAGE_LIMIT):
         self.api_base = api_base.rstrip("/")
+        self.page_size = max(1, min(page_size, PAGE_LIMIT))
         self.api_type = api_type
         self.max_jobs = max_jobs
         self.timeout = (connect_timeout, read_timeout)
@@ -178,7 +210,7 @@ class FineTuningClient:
         """Walk an ``after``-cursor list until ``has_more`` is false or ``cap`` items came."""
         seen, after = 0, None
         while seen < cap:
-            query = {**params, "limit": min(PAGE_LIMIT, cap - seen)}
+            query = {**params, "limit": min(self.page_size, cap - seen)}
             if after:
                 query["after"] = after
             page = self._parse(Page, self._json("GET", path, params=query))
