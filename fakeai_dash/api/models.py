@@ -32,6 +32,15 @@ def normalise_metrics(data: dict[str, Any] | None) -> dict[str, Any] | None:
 class _Lenient(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _null_means_absent(cls, raw: Any) -> Any:
+        # A null where a value is expected (result_files, created_at, step_number...) reads as
+        # "not sent": one odd job must not make the whole list unreadable.
+        if isinstance(raw, dict):
+            return {key: value for key, value in raw.items() if value is not None}
+        return raw
+
 
 class JobError(_Lenient):
     code: str | None = None
@@ -76,7 +85,7 @@ class Job(_Lenient):
         method = raw.get("method")
         if isinstance(method, dict):
             method_type = method.get("type")
-            raw.setdefault("method_type", method_type)
+            raw.setdefault("method_type", method_type if isinstance(method_type, str) else None)
             nested = method.get(method_type) if isinstance(method_type, str) else None
             nested_hp = nested.get("hyperparameters") if isinstance(nested, dict) else None
             # OpenAI's newer shape nests hyperparameters under method.<type>; it wins when set.
