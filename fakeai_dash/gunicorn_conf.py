@@ -15,7 +15,7 @@ accesslog = "-"
 _backend = None
 
 
-def on_starting(server):  # noqa: ARG001 - gunicorn's hook signature
+def on_starting(server):
     global _backend
     if os.environ.get("FAKEAI_DASH_API_BASE"):
         return
@@ -23,6 +23,7 @@ def on_starting(server):  # noqa: ARG001 - gunicorn's hook signature
 
     _backend = start_embedded_backend()
     os.environ["FAKEAI_DASH_API_BASE"] = _backend.url
+    server.log.info("Embedded FakeAI serving on %s", _backend.url)
 
 
 def on_exit(server):  # noqa: ARG001

@@ -6,6 +6,7 @@ returns no_update when the snapshot has not changed, so quiet ticks re-render no
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -153,9 +154,13 @@ def apply_status_filter(choice):
 
 # -- selection --------------------------------------------------------------------------------
 
+_JOB_PATH = re.compile(r"/jobs/([^/?#]+)/?$")
+
+
 def job_id_from_path(pathname: str | None) -> str | None:
-    parts = (dash.strip_relative_path(pathname or "/") or "").split("/")
-    return parts[1] if len(parts) >= 2 and parts[0] == "jobs" and parts[1] else None
+    """The job id of a ``…/jobs/<id>`` path, whatever prefix the app is mounted under."""
+    match = _JOB_PATH.search(pathname or "")
+    return match.group(1) if match else None
 
 
 @callback(Output(ids.Page.LOCATION, "pathname"), Input(ids.JobsList.GRID, "cellClicked"),

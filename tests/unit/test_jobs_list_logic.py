@@ -1,0 +1,87 @@
+"""The jobs list's logic tested as plain functions: filters, URL parsing, stats, banner, fetch."""
+
+from __future__ import annotations
+
+import pytest
+from dash._callback_context import context_value
+from dash._utils import AttributeDict
+from dash import no_update
+
+from fakeai_dash import ids
+from fakeai_dash.components import api_banner, header, jobs_list
+
+
+def test_list001_status_filter_model():
+    assert jobs_list.status_filter_model("all") == {}
+    assert jobs_list.status_filter_model(None) == {}
+    assert jobs_list.status_filter_model("failed") == {
+        "status": {"filterType": "text", "type": "equals", "filter": "failed"}}
+    active = jobs_list.status_filter_model("active")["status"]
+    assert active["operator"] == "OR"
+    assert {c["filter"] for c in active["conditions"]} == {
+        "validating_files", "queued", "running", "paused", "pending"}
+    # The grid column must allow as many conditions as the largest group sends.
+    status_col = next(c for c in jobs_list.COLUMN_DEFS if c["field"] == "status")
+    assert status_col["filterParams"]["maxNumConditions"] >= len(active["conditions"])
+
+
+@pytest.mark.parametrize("path, expected", [
+    ("/jobs/ftjob-abc", "ftjob-abc"), ("/jobs/ftjob-abc/", "ftjob-abc"), ("/", None),
+    ("/jobs/", None), ("/other/x", None), (None, None),
+])
+def test_list002_job_id_from_path(path, expected):
+    assert jobs_list.job_id_from_path(path) == expected
+
+
+def test_list003_header_stats_count_groups_and_unknown_statuses():
+    rows = [{"status": s} for s in
+            ("running", "queued", "succeeded", "failed", "cancelled", "paused", "mystery")]
+    assert header.job_stats(rows) == {"total": 7, "active": 3, "succeeded": 1, "failed": 2}
+    assert header.job_stats(None)["total"] == 0
+
+
+def test_list004_banner_only_when_unhealthy():
+    assert api_banner.banner_text(None) is None
+    assert api_banner.banner_text({"ok": True}) is None
+    children = api_banner.banner_text({"ok": False, "message": "HTTP 503: down", "last_good": 1000.0},
+                                      now=1042.0)
+    text = " ".join(str(getattr(c, "children", c)) for c in children)
+    assert "HTTP 503: down" in text and "42 s ago" in text
+    never = api_banner.banner_text({"ok": False, "message": "x", "last_good": None})
+    assert "No data could be loaded yet" in str(never[-1].children)
+
+
+@pytest.fixture
+def app_ctx(httpserver, make_app):
+    app = make_app(httpserver.url_for("").rstrip("/"))
+    with app.server.test_request_context():
+        yield httpserver
+
+
+def _trigger(prop_id: str):
+    context_value.set(AttributeDict(triggered_inputs=[{"prop_id": prop_id, "value": 1}]))
+
+
+def _job(job_id, status="running"):
+    return {"id": job_id, "object": "fine_tuning.job", "model": "m", "status": status, "created_at": 1}
+
+
+def test_list005_fetch_returns_no_update_when_snapshot_unchanged(app_ctx):
+    app_ctx.expect_request("/v1/fine_tuning/jobs").respond_with_json(
+        {"object": "list", "data": [_job("a"), _job("b", "succeeded")], "has_more": False})
+    _trigger(f"{ids.Page.INTERVAL}.n_intervals")
+    rows, signature, status = jobs_list.fetch_jobs(1, None, None, None, None)
+    assert [r["id"] for r in rows] == ["a", "b"] and status["ok"]
+    again = jobs_list.fetch_jobs(2, None, None, signature, status)
+    assert again == (no_update, no_update, no_update)
+
+
+def test_list006_fetch_keeps_rows_and_reports_error(app_ctx):
+    app_ctx.expect_request("/v1/fine_tuning/jobs").respond_with_json(
+        {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error",
+                   "param": None, "code": "invalid_api_key"}}, status=401)
+    _trigger(f"{ids.Page.INTERVAL}.n_intervals")
+    rows, signature, status = jobs_list.fetch_jobs(1, None, None, "sig", {"ok": True})
+    assert rows is no_update and signature is no_update
+    assert status["ok"] is False and "Incorrect API key provided" in status["message"]
+    assert "401" in status["message"]
