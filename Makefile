@@ -35,10 +35,10 @@ run: install
 	$(VENV)/bin/fakeai-dash
 
 test: install-test browser
-	$(PY) -m pytest --headless $(PYTEST_ARGS)
+	$(PY) -m pytest --headless --benchmark-disable $(PYTEST_ARGS)
 
 bench: install-test
-	$(PY) -m pytest tests/bench --benchmark-only -p no:randomly $(PYTEST_ARGS)
+	$(PY) -m pytest tests/bench --benchmark-only $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
