@@ -135,3 +135,26 @@ def test_jobs006_backend_down_shows_banner_and_keeps_data(private_fakeai, start_
     dash_duo.wait_for_element(row_selector(fresh["id"]), timeout=10)
     dash_duo.wait_for_no_elements("#api-banner", timeout=10)
     assert dash_duo.get_logs() == []
+
+
+def test_jobs007_embedded_backend_is_seeded(dash_duo, settings_for):
+    """What `make run` shows: no API configured → an embedded, seeded FakeAI."""
+    from fakeai_dash.app import create_app
+    from fakeai_dash.embedded import EmbeddedFakeAI, free_port
+
+    backend = EmbeddedFakeAI().start()
+    try:
+        backend.seed()
+        app = create_app(settings_for(None), backend=backend)
+        dash_duo.start_server(app, port=free_port())
+        WebDriverWait(dash_duo.driver, 15).until(lambda _d: len(visible_row_ids(dash_duo)) >= 3)
+        badges = dash_duo.driver.execute_script(
+            "return [...document.querySelectorAll('#jobs-grid .status-badge')].map(b => b.className)")
+        assert any("status-cancelled" in b for b in badges)
+        assert any(s in b for b in badges for s in ("status-running", "status-queued", "status-validating_files"))
+        models = dash_duo.driver.execute_script(
+            "return [...document.querySelectorAll('#jobs-grid .job-cell-model span:first-child')].map(s => s.textContent)")
+        assert len(set(models)) >= 3
+        assert dash_duo.get_logs() == []
+    finally:
+        backend.stop()
