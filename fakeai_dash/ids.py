@@ -38,3 +38,40 @@ class JobDetails:
 class CreateJob:
     MODAL = "create-job-modal"
     BODY = "create-job-body"
+    # One text input per form field (keys are job_request.FORM_FIELDS names); each input's
+    # inline message is the FormFeedback with id f"{input id}-feedback".
+    FIELDS = {
+        "model": "create-job-model",
+        "training_file": "create-job-training-file",
+        "validation_file": "create-job-validation-file",
+        "beta": "create-job-beta",
+        "n_epochs": "create-job-n-epochs",
+        "batch_size": "create-job-batch-size",
+        "learning_rate_multiplier": "create-job-lr-multiplier",
+        "suffix": "create-job-suffix",
+        "seed": "create-job-seed",
+    }
+    METHOD = "create-job-method"
+    METHOD_FEEDBACK = "create-job-method-feedback"
+    BETA_ROW = "create-job-beta-row"
+    MODEL_OPTIONS = "create-job-model-options"
+    MODEL_HELP = "create-job-model-help"
+    FILE_OPTIONS = "create-job-file-options"
+    FILES_HELP = "create-job-files-help"
+    UPLOAD = "create-job-upload"
+    UPLOAD_REPORT = "create-job-upload-report"
+    # The last validated upload: its DatasetReport dict plus filename and the new file id.
+    DATASET = "create-job-dataset-store"
+    ESTIMATE = "create-job-estimate"
+    METADATA_ROWS = "create-job-metadata-rows"
+    METADATA_ADD = "create-job-metadata-add"
+    METADATA_FEEDBACK = "create-job-metadata-feedback"
+    # Dict ids of one metadata row's parts: {"type": METADATA_KEY, "index": n}.
+    METADATA_KEY = "create-job-metadata-key"
+    METADATA_VALUE = "create-job-metadata-value"
+    METADATA_REMOVE = "create-job-metadata-remove"
+    API_ERROR = "create-job-api-error"
+    SUBMIT = "create-job-submit"
+    CANCEL = "create-job-cancel"
+    # A fresh token per opening of the dialog: the server creates at most one job per token.
+    TOKEN = "create-job-token"
