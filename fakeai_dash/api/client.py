@@ -265,8 +265,8 @@ class FineTuningClient:
         while first.has_more and after and len(newest_first) < max_events and pages < MAX_EVENT_PAGES:
             page = self._parse(Page, self._json("GET", path, params={"limit": PAGE_LIMIT, "after": after}))
             pages += 1
-            if not page.data:
-                break
+            if not page.data or page.data[-1].get("id") == after:
+                break  # an empty page, or a server ignoring `after` and repeating itself
             newest_first.extend(page.data)
             first, after = page, page.data[-1].get("id")
         return self._parse_items(Event, list(reversed(newest_first)))
