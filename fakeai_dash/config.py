@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsError as SourceError
 
 from fakeai_dash.pricing import DEFAULT_PRICE_PER_1K
 
@@ -94,12 +96,30 @@ class SettingsError(Exception):
     """Invalid configuration, with one line per bad setting naming it."""
 
 
+def _setting_name(field: str) -> str:
+    flag = _FLAGS.get(field, (None,))[0]
+    name = f"FAKEAI_DASH_{field.upper()}"
+    return f"{name} ({flag})" if flag else name
+
+
 def describe_errors(error: ValidationError) -> str:
     lines = []
     for item in error.errors():
-        field = ".".join(str(part) for part in item["loc"]) or "settings"
-        lines.append(f"FAKEAI_DASH_{field.upper()} (--{field.replace('_', '-')}): {item['msg']}")
+        loc = [str(part) for part in item["loc"]]
+        if not loc:
+            lines.append(f"settings: {item['msg']}")
+            continue
+        where = f" at {'.'.join(loc[1:])}" if len(loc) > 1 else ""
+        lines.append(f"{_setting_name(loc[0])}{where}: {item['msg']}")
     return "Invalid configuration:\n  " + "\n  ".join(lines)
+
+
+def _describe_source_error(error: SourceError) -> str:
+    # pydantic-settings fails before validation when an env/.env value is not JSON where a
+    # JSON object is expected: 'error parsing value for field "x" from source "..."'.
+    match = re.search(r'field "([^"]+)"', str(error))
+    name = _setting_name(match.group(1)) if match else "settings"
+    return f"Invalid configuration:\n  {name}: not valid JSON ({error})"
 
 
 def load_settings(argv: Sequence[str] | None = None, **overrides) -> Settings:
@@ -115,3 +135,5 @@ def load_settings(argv: Sequence[str] | None = None, **overrides) -> Settings:
         return Settings(**values)
     except ValidationError as error:
         raise SettingsError(describe_errors(error)) from None
+    except SourceError as error:
+        raise SettingsError(_describe_source_error(error)) from None
