@@ -13,7 +13,7 @@ from typing import Any
 import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import Input, Output, Patch, State, callback, ctx, html, no_update
+from dash import Input, Output, Patch, State, callback, clientside_callback, ctx, html, no_update
 
 from fakeai_dash import ids
 from fakeai_dash.api.client import ApiError
@@ -150,6 +150,18 @@ def status_filter_model(choice: str | None) -> dict[str, Any]:
 @callback(Output(ids.JobsList.GRID, "filterModel"), Input(ids.Header.STATUS_FILTER, "value"))
 def apply_status_filter(choice):
     return status_filter_model(choice)
+
+
+# Relative times and estimated progress depend on the clock, not on the data: redraw those
+# cells in the browser every tick, with no server round trip.
+clientside_callback(
+    """function (_ticks) {
+        let grid = null;
+        try { grid = window.dash_ag_grid.getApi("%s"); } catch (notReadyYet) { return; }
+        grid.refreshCells({force: true, columns: ["status", "created_at"]});
+    }""" % ids.JobsList.GRID,
+    Input(ids.Page.INTERVAL, "n_intervals"),
+)
 
 
 # -- selection --------------------------------------------------------------------------------
