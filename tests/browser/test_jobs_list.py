@@ -158,3 +158,21 @@ def test_jobs007_embedded_backend_is_seeded(dash_duo, settings_for):
         assert dash_duo.get_logs() == []
     finally:
         backend.stop()
+
+
+def test_jobs008_empty_state_and_unknown_status(httpserver, start_dash):
+    from tests.jobs_factory import openai_job
+
+    httpserver.expect_oneshot_request("/v1/fine_tuning/jobs").respond_with_json(
+        {"object": "list", "data": [], "has_more": False})
+    dash_duo = start_dash(httpserver.url_for("").rstrip("/"), refresh_interval=1.0)
+    dash_duo.wait_for_contains_text("#jobs-empty", "No fine-tuning jobs yet", timeout=15)
+
+    # A status nobody documented yet is shown as it came, in a neutral badge.
+    odd = {**openai_job(1), "status": "compacting_weights"}
+    httpserver.expect_request("/v1/fine_tuning/jobs").respond_with_json(
+        {"object": "list", "data": [odd], "has_more": False})
+    dash_duo.wait_for_element(row_selector(odd["id"]), timeout=10)
+    badge = dash_duo.find_element(row_selector(odd["id"]) + " .status-badge")
+    assert badge.text == "compacting_weights" and "status-other" in badge.get_attribute("class")
+    assert dash_duo.get_logs() == []
