@@ -111,7 +111,7 @@ def test_shapes002_events_stop_at_an_empty_page_even_if_has_more(client, httpser
     assert len(requests_to(httpserver, f"{JOBS}/j/events")) == 2
 
 
-def test_shapes002b_events_server_ignoring_after_is_not_walked_100_times(client, httpserver):
+def test_shapes029_events_server_ignoring_after_is_not_walked_100_times(client, httpserver):
     httpserver.expect_request(f"{JOBS}/j/events").respond_with_json(
         page([{"id": "ftevent-2", "created_at": 2}, {"id": "ftevent-1", "created_at": 1}], True))
 

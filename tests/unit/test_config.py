@@ -17,8 +17,6 @@ import pytest
 
 from fakeai_dash.config import Settings, SettingsError, load_settings
 
-REPO = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch, tmp_path):
