@@ -49,8 +49,11 @@ class Settings(BaseSettings):
         value = value.strip().rstrip("/")
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
-        # Accept a base with or without /v1; the client adds the path itself.
-        return value[: -len("/v1")] if value.endswith("/v1") else value
+        # Accept a base with or without /v1 (or Azure's /openai); the client adds the path itself.
+        for api_path in ("/v1", "/openai"):  # OpenAI's and Azure's API roots
+            if value.endswith(api_path):
+                return value[: -len(api_path)]
+        return value
 
     @field_validator("cache_url")
     @classmethod

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from fakeai_dash.api.client import ApiError, FineTuningClient
 from fakeai_dash.api.models import FINISHED_STATUSES, Job
 
 EXTENSION_KEY = "fakeai_dash"
+LOCK_STRIPES = 64
 # A finished job's events and checkpoints no longer change: keep them for an hour.
 FINISHED_TTL = 3600
 
@@ -59,8 +61,8 @@ class DataSource:
         self.client = client
         self.cache = cache
         self.ttl = ttl
-        self._locks: dict[str, threading.Lock] = {}
-        self._locks_guard = threading.Lock()
+        # Striped locks: bounded memory however many job ids pass through the cache.
+        self._locks = tuple(threading.Lock() for _ in range(LOCK_STRIPES))
 
     # -- the cache ---------------------------------------------------------------------------
 
@@ -69,8 +71,7 @@ class DataSource:
         return "|".join((self.client.api_base, *parts))
 
     def _lock(self, key: str) -> threading.Lock:
-        with self._locks_guard:
-            return self._locks.setdefault(key, threading.Lock())
+        return self._locks[hash(key) % LOCK_STRIPES]
 
     def cached(self, key: str, fetch: Callable[[], Any], ttl: float | None = None) -> Any:
         """``fetch()``'s answer, reused for ``ttl`` seconds; failures are cached too.
@@ -80,17 +81,24 @@ class DataSource:
         being hammered by every open browser.
         """
         full_key = self._key(key)
-        hit = self.cache.get(full_key)
+        hit = self._fresh(full_key)
         if hit is None:
             with self._lock(full_key):
-                hit = self.cache.get(full_key)
+                hit = self._fresh(full_key)
                 if hit is None:
                     hit = self._fetch(key, fetch)
-                    timeout = self.ttl if "error" in hit else (ttl or self.ttl)
-                    self.cache.set(full_key, hit, timeout=max(1, round(timeout)))
+                    seconds = self.ttl if "error" in hit else (ttl or self.ttl)
+                    hit["expires"] = time.time() + seconds
+                    # The backend's own expiry counts whole seconds (cachelib truncates the
+                    # clock): give it slack and judge freshness by our exact stamp instead.
+                    self.cache.set(full_key, hit, timeout=math.ceil(seconds) + 1)
         if "error" in hit:
             raise ApiError(hit["error"], hit.get("status"), hit.get("param"), hit.get("code"))
         return hit["value"]
+
+    def _fresh(self, full_key: str) -> dict[str, Any] | None:
+        hit = self.cache.get(full_key)
+        return hit if hit is not None and hit.get("expires", 0) > time.time() else None
 
     def _fetch(self, key: str, fetch: Callable[[], Any]) -> dict[str, Any]:
         try:
