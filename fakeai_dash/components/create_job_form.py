@@ -13,7 +13,7 @@ from dash import dcc, html
 
 from fakeai_dash import format as fmt
 from fakeai_dash import ids
-from fakeai_dash.dataset import CHARS_PER_TOKEN, DEFAULT_EPOCHS, MAX_ERRORS_KEPT, MIN_EXAMPLES, DatasetReport
+from fakeai_dash.dataset import CHARS_PER_TOKEN, DEFAULT_EPOCHS, MIN_EXAMPLES, DatasetReport
 from fakeai_dash.job_request import (
     BATCH_SIZE_RANGE, MAX_BETA, MAX_LEARNING_RATE_MULTIPLIER, METADATA_KEY_MAX_LENGTH,
     METADATA_MAX_PAIRS, METADATA_VALUE_MAX_LENGTH, N_EPOCHS_RANGE, SEED_RANGE, SUFFIX_MAX_LENGTH,
@@ -269,6 +269,6 @@ def _epochs(n_epochs: Any) -> tuple[int, bool]:
     return DEFAULT_EPOCHS, True
 
 
-__all__ = ["MAX_ERRORS_KEPT", "TEXT_FIELDS", "UploadRefused", "decode_upload", "estimate_view", "feedback_id",
+__all__ = ["TEXT_FIELDS", "UploadRefused", "decode_upload", "estimate_view", "feedback_id",
            "file_label", "file_options", "footer", "form_layout", "metadata_row", "model_options",
            "refused_view", "report_view"]
