@@ -10,20 +10,21 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from fakeai_dash.metrics import ema_smooth, ordered_metric_names, series_origin
+# One palette for CSS and figures: theme.py is its single source.
+from fakeai_dash.theme import (
+    BORDER,
+    GREEN,
+    GREEN_DARK,
+    GREEN_LIGHT,
+    SURFACE_0,
+    SURFACE_1,
+    SURFACE_2,
+    TEXT,
+    TEXT_DIM,
+    TEXT_MUTED,
+)
 
 TEMPLATE_NAME = "nvidia"
-
-# The NVIDIA palette (same values as fakeai_dash.theme, which the CSS side uses).
-GREEN = "#76b900"
-GREEN_DARK = "#669900"
-GREEN_LIGHT = "#8acc00"
-SURFACE_0 = "#0a0a0a"
-SURFACE_1 = "#1a1a1a"
-SURFACE_2 = "#2a2a2a"
-BORDER = "#3a3a3a"
-TEXT = "#ffffff"
-TEXT_MUTED = "#b3b3b3"
-TEXT_DIM = "#666666"
 
 # Greens first (the brand), then colours distinct enough for extra metric lines.
 COLORWAY = [GREEN, GREEN_LIGHT, GREEN_DARK, TEXT_MUTED, "#4da3ff", "#ffb000", "#e5484d", "#a78bfa"]
@@ -312,3 +313,56 @@ def accuracy_figure(
         yaxis.update(tickformat=".0%", range=[0, 1])
     figure.update_layout(xaxis_title=_x_title(x), yaxis=yaxis)
     return figure
+
+
+# ------------------------------------------------------------------ incremental updates
+
+_APPENDABLE = ("x", "y", "customdata")
+
+
+def trace_shape(figure: go.Figure) -> dict[str, list[Any]]:
+    """What a drawn figure holds, small enough for a store: trace names, lengths, first/last x."""
+    names, lengths, ends = [], [], []
+    for trace in figure.data:
+        xs = list(trace.x or ())
+        names.append(trace.name)
+        lengths.append(len(xs))
+        ends.append([xs[0], xs[-1]] if xs else None)
+    return {"names": names, "lengths": lengths, "ends": ends}
+
+
+def append_plan(drawn: Mapping[str, Any] | None, figure: go.Figure) -> list[tuple[int, dict[str, list[Any]]]] | None:
+    """The points to append to each trace of the ``drawn`` figure to turn it into ``figure``.
+
+    Returns ``[(trace_index, {"x": tail, "y": tail, "customdata": tail}), ...]`` (only
+    traces that grew), or None when ``figure`` is not ``drawn`` plus new points at the
+    end of its traces (other traces, a shrunk trace, a moved first or last point), in
+    which case the caller must send the whole figure. The debiased EMA only looks
+    backwards, so appending raw points appends smoothed points and never moves old ones.
+    """
+    if not drawn:
+        return None
+    shape = trace_shape(figure)
+    if shape["names"] != list(drawn.get("names") or []) or not shape["names"]:
+        return None
+    plan = []
+    for index, (trace, old_length, old_ends) in enumerate(zip(figure.data, drawn["lengths"], drawn["ends"])):
+        xs = list(trace.x or ())
+        if len(xs) < old_length:
+            return None
+        if old_length and [xs[0], xs[old_length - 1]] != list(old_ends or []):
+            return None
+        if len(xs) == old_length:
+            continue
+        tails = {}
+        for attribute in _APPENDABLE:
+            values = getattr(trace, attribute)
+            if values is not None:
+                tails[attribute] = [_plain(v) for v in list(values)[old_length:]]
+        plan.append((index, tails))
+    return plan
+
+
+def _plain(value: Any) -> Any:
+    # Plotly hands back tuples; a Patch carries JSON, where lists are the honest shape.
+    return list(value) if isinstance(value, tuple) else value
