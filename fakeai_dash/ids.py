@@ -33,6 +33,75 @@ class JobDetails:
     CONTAINER = "job-details"
     SELECTED = "selected-job-store"
     STORE = "job-detail-store"
+    # {"job_id", "signature", "final"}: lets quiet ticks (and finished jobs) skip the work.
+    SIGNATURE = "job-detail-signature-store"
+    # Written after a cancel/pause/resume: the detail fetch runs at once, bypassing the cache.
+    ACTION_SIGNAL = "job-action-signal-store"
+    # {"pause": bool, "resume": bool} learned from 404/405 answers (session storage).
+    ACTION_SUPPORT = "job-action-support-store"
+    PLACEHOLDER = "job-details-placeholder"
+    BODY = "job-details-body"
+    HEADER = "job-details-header"
+    JOB_ID = "detail-job-id"
+    STATUS = "detail-status"
+    MODEL = "detail-model"
+    FINE_TUNED = "detail-fine-tuned-model"
+    FINE_TUNED_COPY = "detail-fine-tuned-copy"
+    META = "detail-meta"
+    ERROR_BANNER = "detail-error-banner"
+    CANCEL = "detail-cancel-button"
+    PAUSE = "detail-pause-button"
+    RESUME = "detail-resume-button"
+    ACTION_HELP = "detail-action-help"
+    CONFIRM_MODAL = "detail-cancel-confirm"
+    CONFIRM_TEXT = "detail-cancel-confirm-text"
+    CONFIRM_YES = "detail-cancel-confirm-yes"
+    CONFIRM_NO = "detail-cancel-confirm-no"
+    ACTION_RESULT = "detail-action-result"
+
+
+class StatusTimeline:
+    BODY = "status-timeline"
+    ELAPSED = "status-timeline-elapsed"
+    ETA = "status-timeline-eta"
+
+
+class Hyperparameters:
+    BODY = "hyperparameters"
+
+
+class CostTracker:
+    BODY = "cost-tracker"
+
+
+class TrainingProgress:
+    BAR = "training-progress-bar"
+    BAR_TEXT = "training-progress-text"
+    LOSS = "loss-graph"
+    ACCURACY = "accuracy-graph"
+    SMOOTHING = "smoothing-slider"
+    LOG_Y = "log-scale-switch"
+    X_AXIS = "x-axis-choice"
+    # What the graphs currently draw (job, view, trace lengths): decides Patch vs rebuild.
+    DRAWN = "training-progress-drawn-store"
+    EXPORT = "metrics-export-button"
+    DOWNLOAD = "metrics-download"
+
+
+class Checkpoints:
+    BODY = "checkpoints"
+    COUNT = "checkpoints-count"
+
+
+class ModelComparison:
+    BODY = "model-comparison"
+
+
+class EventsLog:
+    LIST = "events-log-list"
+    COUNT = "events-log-count"
+    LEVELS = "events-log-levels"
+    TYPES = "events-log-types"
 
 
 class CreateJob:

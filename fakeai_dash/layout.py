@@ -18,6 +18,12 @@ def build_layout(refresh_interval_s: float) -> html.Div:
         dcc.Store(id=ids.JobsList.REFRESH_SIGNAL),
         dcc.Store(id=ids.Page.API_STATUS),
         dcc.Store(id=ids.JobDetails.SELECTED),
+        dcc.Store(id=ids.JobDetails.STORE),
+        dcc.Store(id=ids.JobDetails.SIGNATURE),
+        dcc.Store(id=ids.JobDetails.ACTION_SIGNAL),
+        # What this API lacks (pause/resume answered 404/405) is remembered for the tab's life.
+        dcc.Store(id=ids.JobDetails.ACTION_SUPPORT, storage_type="session"),
+        dcc.Store(id=ids.TrainingProgress.DRAWN),
     ]
     body = dbc.Row([
         dbc.Col(jobs_list.layout(), lg=5, className="mb-3"),

@@ -1,35 +1,402 @@
-"""JobDetails: the right panel for the selected job (header for now; panels come next)."""
+"""JobDetails: fetches the selected job into one store and shows its header, actions and error banner.
+
+The panels below the header live in their own modules; this one composes them into a
+static layout (rendered once, hidden while no job is selected) and owns the only
+callback that does I/O for the selected job.
+"""
 
 from __future__ import annotations
 
-import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, html
+import time
+from typing import Any
 
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from flask import current_app
+
+from fakeai_dash import format as fmt
 from fakeai_dash import ids
+from fakeai_dash.api.client import ApiError
+from fakeai_dash.api.models import ACTIVE_STATUSES, FINISHED_STATUSES
+from fakeai_dash.components import (
+    checkpoints,
+    cost_tracker,
+    events_log,
+    hyperparameters,
+    model_comparison,
+    status_timeline,
+    training_progress,
+)
+from fakeai_dash.data import current_source, snapshot_signature
+from fakeai_dash.metrics import estimate_total_tokens
 from fakeai_dash.theme import status_class, status_label
+
+# The store carries only what the panels read, never whole API payloads.
+JOB_FIELDS = ("id", "model", "status", "created_at", "finished_at", "fine_tuned_model", "suffix",
+              "trained_tokens", "hyperparameters", "method_type", "seed", "estimated_finish", "error",
+              "training_file")
+EVENT_FIELDS = ("id", "created_at", "level", "message", "type", "data")
+CHECKPOINT_FIELDS = ("id", "created_at", "step_number", "metrics", "fine_tuned_model_checkpoint")
+
+CANCELLABLE = frozenset({"validating_files", "queued", "running", "paused", "pending"})
+# Active jobs re-send the store at least this often so elapsed time and ETA keep moving
+# even when no new event arrived; finished jobs never do.
+CLOCK_BUCKET_S = 10
+UNSUPPORTED_STATUSES = (404, 405, 501)
+
+
+# -- pure helpers ------------------------------------------------------------------------------
+
+def detail_payload(detail: dict[str, Any], training_file_bytes: int | None = None) -> dict[str, Any]:
+    """The store value for one job: trimmed job, events (oldest first) and checkpoints."""
+    job = {key: detail["job"].get(key) for key in JOB_FIELDS}
+    job["expected_tokens"] = estimate_total_tokens(training_file_bytes,
+                                                   (job.get("hyperparameters") or {}).get("n_epochs"))
+    return {
+        "job_id": job["id"],
+        "job": job,
+        "events": [{key: event.get(key) for key in EVENT_FIELDS} for event in detail.get("events") or []],
+        "checkpoints": [{key: c.get(key) for key in CHECKPOINT_FIELDS} for c in detail.get("checkpoints") or []],
+    }
+
+
+def payload_signature(payload: dict[str, Any], now: float) -> str:
+    status = (payload.get("job") or {}).get("status")
+    clock = int(now // CLOCK_BUCKET_S) if status in ACTIVE_STATUSES else None
+    return snapshot_signature([payload, clock])
+
+
+def available_actions(status: str | None, support: dict[str, bool] | None) -> dict[str, dict[str, Any]]:
+    """Which action buttons show, and which are disabled with what explanation."""
+    support = support or {}
+    actions = {
+        "cancel": {"show": status in CANCELLABLE, "disabled": False, "title": "Cancel this job"},
+        "pause": {"show": status == "running", "disabled": False, "title": "Pause this job"},
+        "resume": {"show": status == "paused", "disabled": False, "title": "Resume this job"},
+    }
+    for name in ("pause", "resume"):
+        if support.get(name) is False:
+            actions[name].update(disabled=True, title=f"This API has no {name} endpoint")
+    return actions
+
+
+def action_result(action: str, job: dict[str, Any] | None = None, error: ApiError | None = None):
+    """(alert children, alert colour, unsupported?) for the outcome of cancel/pause/resume."""
+    if error is None:
+        status = status_label((job or {}).get("status"))
+        return [html.Strong(f"{action.capitalize()} requested. "), f"The job is now {status}."], "success", False
+    if action in ("pause", "resume") and error.status in UNSUPPORTED_STATUSES:
+        text = (f"This API does not support {action} (it answered HTTP {error.status}: {error.message}). "
+                f"FakeAI simulates no pausing; cancelling still works. The {action.capitalize()} "
+                "button is disabled for this session.")
+        return [html.Strong(f"{action.capitalize()} is not available. "), text], "warning", True
+    return [html.Strong(f"Could not {action} the job. "), str(error)], "danger", False
+
+
+def error_parts(error: dict[str, Any] | None) -> dict[str, str] | None:
+    """code/message/param of a job error worth showing; None for null, {} or all-null errors."""
+    if not isinstance(error, dict) or not any(error.get(key) for key in ("code", "message", "param")):
+        return None
+    return {key: str(error.get(key)) if error.get(key) else "" for key in ("code", "message", "param")}
+
+
+# -- layout ------------------------------------------------------------------------------------
+
+def _action_buttons() -> html.Div:
+    return html.Div([
+        dbc.Button("Pause", id=ids.JobDetails.PAUSE, color="secondary", outline=True, size="sm",
+                   style={"display": "none"}),
+        dbc.Button("Resume", id=ids.JobDetails.RESUME, color="primary", outline=True, size="sm",
+                   style={"display": "none"}),
+        dbc.Button("Cancel job", id=ids.JobDetails.CANCEL, color="danger", outline=True, size="sm",
+                   style={"display": "none"}),
+    ], className="d-flex gap-2 flex-wrap justify-content-end")
+
+
+def _confirm_modal() -> dbc.Modal:
+    return dbc.Modal([
+        dbc.ModalHeader(dbc.ModalTitle("Cancel this fine-tuning job?")),
+        dbc.ModalBody(id=ids.JobDetails.CONFIRM_TEXT),
+        dbc.ModalFooter([
+            dbc.Button("Keep it running", id=ids.JobDetails.CONFIRM_NO, color="secondary", outline=True),
+            dbc.Button("Cancel job", id=ids.JobDetails.CONFIRM_YES, color="danger"),
+        ]),
+    ], id=ids.JobDetails.CONFIRM_MODAL, is_open=False, centered=True)
+
+
+def _header_card() -> dbc.Card:
+    fine_tuned = html.Div([
+        html.Span("Fine-tuned model", className="detail-label"),
+        html.Div([
+            html.Span(id=ids.JobDetails.FINE_TUNED, className="mono detail-ft-name"),
+            dcc.Clipboard(id=ids.JobDetails.FINE_TUNED_COPY, target_id=ids.JobDetails.FINE_TUNED,
+                          title="Copy the fine-tuned model name", className="copy-button",
+                          style={"display": "none"}),
+        ], className="d-flex align-items-center gap-2"),
+    ])
+    return dbc.Card(dbc.CardBody([
+        html.Div([
+            html.Div([
+                html.Div([
+                    html.Span(id=ids.JobDetails.JOB_ID, className="mono detail-job-id"),
+                    html.Span(id=ids.JobDetails.STATUS, className="status-badge"),
+                ], className="d-flex align-items-center gap-2 flex-wrap"),
+                html.Div(id=ids.JobDetails.MODEL, className="detail-model"),
+            ]),
+            _action_buttons(),
+        ], className="d-flex justify-content-between align-items-start gap-2 flex-wrap"),
+        html.Div([fine_tuned, html.Div(id=ids.JobDetails.META, className="detail-meta")],
+                 className="detail-header-grid mt-2"),
+        html.Div(id=ids.JobDetails.ACTION_HELP, className="detail-action-help"),
+        dbc.Alert(id=ids.JobDetails.ACTION_RESULT, is_open=False, dismissable=True, className="mt-2 mb-0 py-2"),
+        _confirm_modal(),
+    ]), className="detail-card mb-3", id=ids.JobDetails.HEADER)
 
 
 def layout() -> html.Div:
-    return html.Div(id=ids.JobDetails.CONTAINER, children=_placeholder())
+    body = html.Div([
+        _header_card(),
+        html.Div(id=ids.JobDetails.ERROR_BANNER),
+        status_timeline.layout(),
+        dbc.Row([dbc.Col(hyperparameters.layout(), md=6), dbc.Col(cost_tracker.layout(), md=6)],
+                className="g-3"),
+        training_progress.layout(),
+        checkpoints.layout(),
+        model_comparison.layout(),
+        events_log.layout(),
+    ], id=ids.JobDetails.BODY, style={"display": "none"})
+    placeholder = dbc.Card(dbc.CardBody("Select a job to see its details", id=ids.JobDetails.PLACEHOLDER,
+                                        className="details-placeholder"), id="job-details-placeholder-card")
+    return html.Div([placeholder, body], id=ids.JobDetails.CONTAINER)
 
 
-def _placeholder(text: str = "Select a job to see its details") -> dbc.Card:
-    return dbc.Card(dbc.CardBody(text, className="details-placeholder"))
+# -- fetch -------------------------------------------------------------------------------------
+
+def _training_file_bytes(source, job: dict[str, Any]) -> int | None:
+    # Only an unfinished job without trained_tokens needs the file size (to estimate tokens).
+    if job.get("trained_tokens") is not None or job.get("status") in FINISHED_STATUSES:
+        return None
+    try:
+        files = source.files()
+    except ApiError:
+        return None
+    return next((f.get("bytes") for f in files if f.get("id") == job.get("training_file")), None)
 
 
-@callback(Output(ids.JobDetails.CONTAINER, "children"),
-          Input(ids.JobDetails.SELECTED, "data"), Input(ids.JobsList.STORE, "data"))
-def render_details(job_id, rows):
+@callback(
+    Output(ids.JobDetails.STORE, "data"),
+    Output(ids.JobDetails.SIGNATURE, "data"),
+    Input(ids.Page.INTERVAL, "n_intervals"),
+    Input(ids.JobDetails.SELECTED, "data"),
+    Input(ids.JobDetails.ACTION_SIGNAL, "data"),
+    Input(ids.Header.REFRESH, "n_clicks"),
+    State(ids.JobDetails.SIGNATURE, "data"),
+)
+def fetch_job_detail(_ticks, job_id, _action, _refresh, signature):
     if not job_id:
-        return _placeholder()
-    job = next((row for row in rows or [] if row.get("id") == job_id), None)
-    if job is None:
-        return _placeholder("Loading job…" if rows is None else f"Job {job_id} was not found")
-    return dbc.Card([
-        dbc.CardHeader(html.Div([
-            html.Span(job["id"], className="mono me-2", id="detail-job-id"),
-            html.Span(status_label(job["status"]), className=f"status-badge {status_class(job['status'])}"),
-        ])),
-        dbc.CardBody([html.Div(["Model: ", html.Strong(job.get("model"))]),
-                      html.Div(["Fine-tuned model: ", html.Span(job.get("fine_tuned_model") or "—", className="mono")])]),
-    ])
+        return (None, None) if signature else (no_update, no_update)
+    signature = signature or {}
+    same_job = signature.get("job_id") == job_id
+    forced = ctx.triggered_id in (ids.JobDetails.ACTION_SIGNAL, ids.Header.REFRESH)
+    if same_job and signature.get("final") and not forced:
+        return no_update, no_update  # a finished job's final state is on screen: no I/O at all
+    source = current_source()
+    if forced:
+        source.invalidate(f"job:{job_id}", f"events:{job_id}:live", f"checkpoints:{job_id}:live")
+    try:
+        detail = source.job_detail(job_id)
+    except ApiError as error:
+        if same_job and signature.get("signature"):
+            return no_update, no_update  # keep the last good data; the API banner explains
+        return {"job_id": job_id, "error": str(error)}, {"job_id": job_id, "signature": None, "final": False}
+    payload = detail_payload(detail, _training_file_bytes(source, detail["job"]))
+    digest = payload_signature(payload, time.time())
+    new_signature = {"job_id": job_id, "signature": digest,
+                     "final": payload["job"].get("status") in FINISHED_STATUSES}
+    if same_job and digest == signature.get("signature"):
+        return no_update, (new_signature if new_signature != signature else no_update)
+    return payload, new_signature
+
+
+# -- render ------------------------------------------------------------------------------------
+
+def is_current(store: dict[str, Any] | None, job_id: str | None) -> bool:
+    """True when the store holds data of ``job_id``: never show one job's data under another."""
+    return bool(store and job_id and store.get("job_id") == job_id and store.get("job"))
+
+
+@callback(
+    Output(ids.JobDetails.PLACEHOLDER, "children"),
+    Output("job-details-placeholder-card", "style"),
+    Output(ids.JobDetails.BODY, "style"),
+    Input(ids.JobDetails.SELECTED, "data"),
+    Input(ids.JobDetails.STORE, "data"),
+)
+def show_details(job_id, store):
+    hidden, shown = {"display": "none"}, {}
+    if not job_id:
+        return "Select a job to see its details", shown, hidden
+    if is_current(store, job_id):
+        return no_update, hidden, shown
+    if store and store.get("job_id") == job_id and store.get("error"):
+        return [html.Div(f"Job {job_id} could not be loaded", className="empty-title"),
+                html.Div(store["error"])], shown, hidden
+    return [dbc.Spinner(size="sm", color="success", spinner_class_name="me-2"), f"Loading job {job_id}…"], shown, hidden
+
+
+@callback(
+    Output(ids.JobDetails.JOB_ID, "children"),
+    Output(ids.JobDetails.STATUS, "children"),
+    Output(ids.JobDetails.STATUS, "className"),
+    Output(ids.JobDetails.MODEL, "children"),
+    Output(ids.JobDetails.FINE_TUNED, "children"),
+    Output(ids.JobDetails.FINE_TUNED_COPY, "style"),
+    Output(ids.JobDetails.META, "children"),
+    Input(ids.JobDetails.STORE, "data"),
+)
+def render_header(store):
+    job = (store or {}).get("job")
+    if not job:
+        return no_update, no_update, no_update, no_update, no_update, no_update, no_update
+    now = time.time()
+    status = job.get("status")
+    meta = [
+        _meta("Suffix", job.get("suffix") or fmt.MISSING),
+        _meta("Created", fmt.relative_time(job.get("created_at"), now), fmt.absolute_time(job.get("created_at"))),
+        _meta("Finished", fmt.relative_time(job.get("finished_at"), now) if job.get("finished_at") else fmt.MISSING,
+              fmt.absolute_time(job.get("finished_at"))),
+    ]
+    fine_tuned = job.get("fine_tuned_model")
+    return (job["id"], status_label(status), f"status-badge {status_class(status)}",
+            ["Base model ", html.Strong(job.get("model") or fmt.MISSING)],
+            fine_tuned or "not yet available", {} if fine_tuned else {"display": "none"}, meta)
+
+
+def _meta(label: str, value: str, title: str | None = None) -> html.Div:
+    return html.Div([html.Span(label, className="detail-label"), html.Span(value, title=title)],
+                    className="detail-meta-item")
+
+
+@callback(
+    Output(ids.JobDetails.CANCEL, "style"),
+    Output(ids.JobDetails.PAUSE, "style"),
+    Output(ids.JobDetails.PAUSE, "disabled"),
+    Output(ids.JobDetails.PAUSE, "title"),
+    Output(ids.JobDetails.RESUME, "style"),
+    Output(ids.JobDetails.RESUME, "disabled"),
+    Output(ids.JobDetails.RESUME, "title"),
+    Output(ids.JobDetails.ACTION_HELP, "children"),
+    Input(ids.JobDetails.STORE, "data"),
+    Input(ids.JobDetails.ACTION_SUPPORT, "data"),
+)
+def render_actions(store, support):
+    job = (store or {}).get("job")
+    if not job:
+        return ({"display": "none"},) * 2 + (False, None, {"display": "none"}, False, None, None)
+    actions = available_actions(job.get("status"), support)
+
+    def style(name):
+        return {} if actions[name]["show"] else {"display": "none"}
+
+    help_text = [f"{a['title']}." for name, a in actions.items() if a["show"] and a["disabled"]]
+    return (style("cancel"), style("pause"), actions["pause"]["disabled"], actions["pause"]["title"],
+            style("resume"), actions["resume"]["disabled"], actions["resume"]["title"],
+            " ".join(help_text) or None)
+
+
+@callback(Output(ids.JobDetails.ERROR_BANNER, "children"), Input(ids.JobDetails.STORE, "data"))
+def render_error_banner(store):
+    parts = error_parts(((store or {}).get("job") or {}).get("error"))
+    if parts is None:
+        return None
+    fields = [html.Div([html.Span(label, className="detail-label"), html.Code(parts[key] or fmt.MISSING)],
+                       className="error-field") for key, label in (("code", "Code"), ("param", "Param"))]
+    return dbc.Alert([
+        html.Div("Job failed" if store["job"].get("status") == "failed" else "Job error", className="alert-heading fw-bold"),
+        html.Div(parts["message"] or "The API gave no message.", className="error-message"),
+        html.Div(fields, className="d-flex gap-4 mt-1 flex-wrap"),
+    ], color="danger", className="job-error-banner mb-3")
+
+
+# -- actions -----------------------------------------------------------------------------------
+
+@callback(
+    Output(ids.JobDetails.CONFIRM_MODAL, "is_open"),
+    Output(ids.JobDetails.CONFIRM_TEXT, "children"),
+    Input(ids.JobDetails.CANCEL, "n_clicks"),
+    Input(ids.JobDetails.CONFIRM_NO, "n_clicks"),
+    State(ids.JobDetails.SELECTED, "data"),
+    prevent_initial_call=True,
+)
+def toggle_confirm(_cancel, _keep, job_id):
+    if ctx.triggered_id == ids.JobDetails.CANCEL and job_id:
+        return True, ["Job ", html.Code(job_id), " will stop; steps already trained are not refunded "
+                      "and it cannot be restarted."]
+    return False, no_update
+
+
+def _write_outputs(children, color, signal_time):
+    return children, color, True, signal_time, signal_time
+
+
+@callback(
+    Output(ids.JobDetails.CONFIRM_MODAL, "is_open", allow_duplicate=True),
+    Output(ids.JobDetails.ACTION_RESULT, "children"),
+    Output(ids.JobDetails.ACTION_RESULT, "color"),
+    Output(ids.JobDetails.ACTION_RESULT, "is_open"),
+    Output(ids.JobDetails.ACTION_SIGNAL, "data"),
+    Output(ids.JobsList.REFRESH_SIGNAL, "data", allow_duplicate=True),
+    Input(ids.JobDetails.CONFIRM_YES, "n_clicks"),
+    State(ids.JobDetails.SELECTED, "data"),
+    prevent_initial_call=True,
+    # The confirm button shows progress and cannot be pressed twice while the call runs.
+    running=[
+        (Output(ids.JobDetails.CONFIRM_YES, "disabled"), True, False),
+        (Output(ids.JobDetails.CONFIRM_YES, "children"), "Cancelling…", "Cancel job"),
+        (Output(ids.JobDetails.CONFIRM_NO, "disabled"), True, False),
+        (Output(ids.JobDetails.CANCEL, "disabled"), True, False),
+    ],
+)
+def confirm_cancel(clicks, job_id):
+    if not clicks or not job_id:
+        return (no_update,) * 6
+    try:
+        job = current_source().cancel_job(job_id)
+    except ApiError as error:
+        children, color, _ = action_result("cancel", error=error)
+    else:
+        children, color, _ = action_result("cancel", job)
+    return (False, *_write_outputs(children, color, time.time()))
+
+
+@callback(
+    Output(ids.JobDetails.ACTION_RESULT, "children", allow_duplicate=True),
+    Output(ids.JobDetails.ACTION_RESULT, "color", allow_duplicate=True),
+    Output(ids.JobDetails.ACTION_RESULT, "is_open", allow_duplicate=True),
+    Output(ids.JobDetails.ACTION_SIGNAL, "data", allow_duplicate=True),
+    Output(ids.JobsList.REFRESH_SIGNAL, "data", allow_duplicate=True),
+    Output(ids.JobDetails.ACTION_SUPPORT, "data"),
+    Input(ids.JobDetails.PAUSE, "n_clicks"),
+    Input(ids.JobDetails.RESUME, "n_clicks"),
+    State(ids.JobDetails.SELECTED, "data"),
+    State(ids.JobDetails.ACTION_SUPPORT, "data"),
+    prevent_initial_call=True,
+    running=[
+        (Output(ids.JobDetails.PAUSE, "disabled"), True, False),
+        (Output(ids.JobDetails.RESUME, "disabled"), True, False),
+    ],
+)
+def pause_or_resume(_pause, _resume, job_id, support):
+    action = {ids.JobDetails.PAUSE: "pause", ids.JobDetails.RESUME: "resume"}.get(ctx.triggered_id)
+    if not action or not job_id or not (ctx.triggered and ctx.triggered[0].get("value")):
+        return (no_update,) * 6
+    source = current_source()
+    call = source.pause_job if action == "pause" else source.resume_job
+    try:
+        job = call(job_id)
+    except ApiError as error:
+        children, color, unsupported = action_result(action, error=error)
+    else:
+        children, color, unsupported = action_result(action, job)
+    support_out = {**(support or {}), action: False} if unsupported else no_update
+    return (*_write_outputs(children, color, time.time()), support_out)

@@ -1,0 +1,74 @@
+"""CheckpointManager: the job's checkpoints newest first, every metric, copyable model names, the best one badged."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import Input, Output, callback, dcc, html, no_update
+
+from fakeai_dash import format as fmt
+from fakeai_dash import ids
+from fakeai_dash.metrics import best_checkpoint, ordered_metric_names
+
+EMPTY_TEXT = ("No checkpoints yet. The API saves one at intervals while the job trains "
+              "(FakeAI: at steps 25, 50, 75 and 100; OpenAI: at the end of each of the last epochs).")
+
+
+def layout() -> dbc.Card:
+    return dbc.Card([
+        dbc.CardHeader(["Checkpoints ", html.Span(id=ids.Checkpoints.COUNT, className="text-secondary fw-normal")]),
+        dbc.CardBody(id=ids.Checkpoints.BODY, className="p-0"),
+    ], className="detail-card mb-3")
+
+
+def metric_text(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return fmt.MISSING if value is None else str(value)
+    return f"{value:.4f}"
+
+
+def checkpoint_rows(checkpoints: list[dict[str, Any]]) -> tuple[list[str], list[dict[str, Any]]]:
+    """(metric column names, rows newest first) with ``best`` set on the best-by-validation-loss row."""
+    names = ordered_metric_names(name for c in checkpoints for name in (c.get("metrics") or {}))
+    best = best_checkpoint(checkpoints)
+    ordered = sorted(checkpoints, key=lambda c: (c.get("step_number") or 0, c.get("created_at") or 0), reverse=True)
+    rows = [{**c, "best": c.get("id") == best and best is not None} for c in ordered]
+    return names, rows
+
+
+def _row(checkpoint: dict[str, Any], names: list[str], index: int, now: float) -> html.Tr:
+    name = checkpoint.get("fine_tuned_model_checkpoint") or checkpoint.get("id") or ""
+    metrics = checkpoint.get("metrics") or {}
+    step = [html.Span(str(checkpoint.get("step_number")), className="checkpoint-step")]
+    if checkpoint["best"]:
+        step.append(html.Span("best", className="best-badge ms-2", title="Lowest validation loss"))
+    return html.Tr([
+        html.Td(step, className="text-nowrap"),
+        html.Td(fmt.relative_time(checkpoint.get("created_at"), now), title=fmt.absolute_time(checkpoint.get("created_at")),
+                className="text-nowrap"),
+        *[html.Td(metric_text(metrics.get(n)), className="num") for n in names],
+        html.Td(html.Div([
+            html.Span(name, className="mono checkpoint-name", id=f"checkpoint-name-{index}"),
+            dcc.Clipboard(content=name, title="Copy the checkpoint model name", className="copy-button"),
+        ], className="d-flex align-items-center gap-2")),
+    ], className="checkpoint-row best-row" if checkpoint["best"] else "checkpoint-row")
+
+
+@callback(Output(ids.Checkpoints.BODY, "children"), Output(ids.Checkpoints.COUNT, "children"),
+          Input(ids.JobDetails.STORE, "data"))
+def render_checkpoints(store):
+    if not (store or {}).get("job"):
+        return no_update, no_update
+    checkpoints = store.get("checkpoints") or []
+    if not checkpoints:
+        return html.Div(EMPTY_TEXT, className="panel-empty"), "(0)"
+    names, rows = checkpoint_rows(checkpoints)
+    now = time.time()
+    head = html.Thead(html.Tr([html.Th("Step"), html.Th("Created"), *[html.Th(n, className="num") for n in names],
+                               html.Th("Checkpoint model")]))
+    body = html.Tbody([_row(row, names, i, now) for i, row in enumerate(rows)])
+    table = dbc.Table([head, body], size="sm", hover=True, responsive=True, className="detail-table mb-0",
+                      id="checkpoints-table")
+    return table, f"({len(checkpoints)})"

@@ -1,0 +1,58 @@
+"""CostTracker: tokens trained (or estimated so far), their cost from the settings' price table, and a projection."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import Input, Output, callback, html, no_update
+from flask import current_app
+
+from fakeai_dash import format as fmt
+from fakeai_dash import ids
+from fakeai_dash.metrics import cost_summary
+
+
+def layout() -> dbc.Card:
+    return dbc.Card([dbc.CardHeader("Cost"), dbc.CardBody(id=ids.CostTracker.BODY)],
+                    className="detail-card mb-3 h-100")
+
+
+def price_table() -> dict[str, float] | None:
+    settings = current_app.config.get("FAKEAI_DASH_SETTINGS")
+    return getattr(settings, "price_per_1k_tokens", None)
+
+
+def cost_rows(summary: dict[str, Any]) -> list[tuple[str, Any, str | None]]:
+    """(label, text, note) rows for the panel from :func:`metrics.cost_summary` output."""
+    estimated = summary["estimated"] and summary["tokens"] is not None
+    tokens_label = "Tokens so far" if summary["estimated"] else "Trained tokens"
+    rows = [
+        (tokens_label, fmt.tokens(summary["tokens"]), "estimate from progress" if estimated else None),
+        ("Cost so far" if summary["estimated"] else "Cost",
+         fmt.money(summary["cost"]) if summary["tokens"] is not None else fmt.MISSING,
+         "estimate" if estimated else None),
+    ]
+    if summary["projected_tokens"] is not None:
+        rows.append(("Projected total", fmt.money(summary["projected_cost"]),
+                     f"{fmt.tokens(summary['projected_tokens'])} tokens"))
+    rows.append(("Price", f"${summary['price_per_1k']:g} / 1K tokens", None))
+    return rows
+
+
+@callback(Output(ids.CostTracker.BODY, "children"), Input(ids.JobDetails.STORE, "data"))
+def render_cost(store):
+    job = (store or {}).get("job")
+    if not job:
+        return no_update
+    summary = cost_summary(job, store.get("events") or [], price_table(), time.time(),
+                           expected_total_tokens=job.get("expected_tokens"))
+    items = []
+    for label, text, note in cost_rows(summary):
+        items.append(html.Dt(label))
+        items.append(html.Dd([text, html.Span(note, className="estimate-note ms-2") if note else None]))
+    children = [html.Dl(items, className="kv-grid mb-0")]
+    if summary["tokens"] is None:
+        children.append(html.Div("The API has not reported trained tokens for this job.", className="text-dim small mt-2"))
+    return children

@@ -1,0 +1,52 @@
+"""ModelComparison: first vs last checkpoint for every shared metric, with % change coloured by improvement."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import Input, Output, callback, html, no_update
+
+from fakeai_dash import format as fmt
+from fakeai_dash import ids
+from fakeai_dash.metrics import compare_checkpoints
+
+TOO_FEW = "Comparison needs at least two checkpoints; it appears once the job has saved a second one."
+
+
+def layout() -> dbc.Card:
+    return dbc.Card([dbc.CardHeader("Model comparison: first vs last checkpoint"),
+                     dbc.CardBody(id=ids.ModelComparison.BODY, className="p-0")], className="detail-card mb-3")
+
+
+def change_class(improved: bool | None) -> str:
+    return {True: "improved", False: "worsened"}.get(improved, "neutral")
+
+
+def change_text(row: dict) -> str:
+    arrow = {True: "▲ ", False: "▼ "}.get(row["improved"], "") if row["improved"] is not None else ""
+    if row["pct_change"] is None:
+        return f"{arrow}{row['change']:+.4f}"
+    return f"{arrow}{fmt.percent(row['pct_change'], 1, signed=True)}"
+
+
+@callback(Output(ids.ModelComparison.BODY, "children"), Input(ids.JobDetails.STORE, "data"))
+def render_comparison(store):
+    if not (store or {}).get("job"):
+        return no_update
+    comparison = compare_checkpoints(store.get("checkpoints") or [])
+    if comparison is None:
+        return html.Div(TOO_FEW, className="panel-empty")
+    if not comparison["metrics"]:
+        return html.Div("The first and last checkpoints share no numeric metric.", className="panel-empty")
+    head = html.Thead(html.Tr([html.Th("Metric"), html.Th(f"Step {comparison['first_step']}", className="num"),
+                               html.Th(f"Step {comparison['last_step']}", className="num"),
+                               html.Th("Change", className="num")]))
+    rows = [html.Tr([
+        html.Td(row["metric"]),
+        html.Td(f"{row['first']:.4f}", className="num"),
+        html.Td(f"{row['last']:.4f}", className="num"),
+        html.Td(change_text(row), className=f"num change-{change_class(row['improved'])}",
+                title="better" if row["improved"] else "worse" if row["improved"] is False else "no direction"),
+    ], className="comparison-row", **{"data-metric": row["metric"], "data-improved": str(row["improved"]).lower()})
+        for row in comparison["metrics"]]
+    return dbc.Table([head, html.Tbody(rows)], size="sm", responsive=True, className="detail-table mb-0",
+                     id="comparison-table")

@@ -1,0 +1,81 @@
+"""JobStatusTimeline: the job's stages with their times and durations, total elapsed time and an ETA range."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import Input, Output, callback, html, no_update
+
+from fakeai_dash import format as fmt
+from fakeai_dash import ids
+from fakeai_dash.metrics import TERMINAL_STATUSES, eta_range, normalize_status, stage_timeline
+
+
+def layout() -> dbc.Card:
+    return dbc.Card([
+        dbc.CardHeader(html.Div([
+            html.Span("Status timeline"),
+            html.Div([html.Span(id=ids.StatusTimeline.ELAPSED), html.Span(id=ids.StatusTimeline.ETA)],
+                     className="timeline-summary"),
+        ], className="d-flex justify-content-between align-items-center flex-wrap gap-2")),
+        dbc.CardBody(html.Ol(id=ids.StatusTimeline.BODY, className="stage-track")),
+    ], className="detail-card mb-3")
+
+
+def clock(ts: float | None) -> str:
+    """HH:MM:SS of an epoch time (the full UTC stamp goes in the tooltip)."""
+    text = fmt.absolute_time(ts)
+    return text[11:19] if text != fmt.MISSING else fmt.MISSING
+
+
+def summary(job: dict[str, Any], events: list[dict[str, Any]], now: float) -> dict[str, str | None]:
+    """Total elapsed text, and the ETA text for unfinished jobs (None when finished or unknowable)."""
+    status = normalize_status(job.get("status"))
+    start = job.get("created_at")
+    end = job.get("finished_at") if status in TERMINAL_STATUSES else None
+    elapsed = None
+    if start:
+        elapsed = (end or now) - start if (end or status not in TERMINAL_STATUSES) else None
+    eta = eta_range(job, events, now)
+    eta_text = None
+    if eta is not None:
+        eta_text = "finishing now" if eta[1] <= 0 else fmt.duration_range(*eta)
+    return {"elapsed": None if elapsed is None else fmt.duration(elapsed), "eta": eta_text}
+
+
+def stage_item(stage: dict[str, Any]) -> html.Li:
+    state = stage["state"]
+    detail = []
+    if stage["start"] is not None:
+        detail.append(html.Div(clock(stage["start"]), className="stage-time", title=fmt.absolute_time(stage["start"])))
+    if stage["duration"] is not None and stage["name"] not in TERMINAL_STATUSES:
+        prefix = "for " if state == "current" else ""
+        detail.append(html.Div(prefix + fmt.duration(stage["duration"]), className="stage-duration"))
+    elif state == "skipped":
+        detail.append(html.Div("skipped", className="stage-duration"))
+    return html.Li([html.Span(className="stage-dot"), html.Div(stage["label"], className="stage-label"), *detail],
+                   className=f"stage stage-{state} stage-name-{stage['name']}",
+                   **{"data-stage": stage["name"], "data-state": state})
+
+
+@callback(
+    Output(ids.StatusTimeline.BODY, "children"),
+    Output(ids.StatusTimeline.ELAPSED, "children"),
+    Output(ids.StatusTimeline.ETA, "children"),
+    Input(ids.JobDetails.STORE, "data"),
+)
+def render_timeline(store):
+    job = (store or {}).get("job")
+    if not job:
+        return no_update, no_update, no_update
+    now = time.time()
+    events = store.get("events") or []
+    stages = stage_timeline(job, events, now)
+    info = summary(job, events, now)
+    finished = normalize_status(job.get("status")) in TERMINAL_STATUSES
+    elapsed = [html.Span("Total " if finished else "Elapsed ", className="detail-label"), info["elapsed"]] \
+        if info["elapsed"] else None
+    eta = [html.Span("ETA ", className="detail-label"), info["eta"]] if info["eta"] else None
+    return [stage_item(stage) for stage in stages], elapsed, eta
