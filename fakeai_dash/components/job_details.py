@@ -269,7 +269,8 @@ def render_header(store):
     fine_tuned = job.get("fine_tuned_model")
     return (job["id"], status_label(status), f"status-badge {status_class(status)}",
             ["Base model ", html.Strong(job.get("model") or fmt.MISSING)],
-            fine_tuned or "not yet available", {} if fine_tuned else {"display": "none"}, meta)
+            fine_tuned or ("none" if status in FINISHED_STATUSES else "not yet available"),
+            {} if fine_tuned else {"display": "none"}, meta)
 
 
 def _meta(label: str, value: str, title: str | None = None) -> html.Div:

@@ -22,7 +22,8 @@ def change_class(improved: bool | None) -> str:
 
 
 def change_text(row: dict) -> str:
-    arrow = {True: "▲ ", False: "▼ "}.get(row["improved"], "") if row["improved"] is not None else ""
+    # The arrow says which way the number moved; the colour says whether that was good.
+    arrow = "▲ " if row["change"] > 0 else "▼ " if row["change"] < 0 else ""
     if row["pct_change"] is None:
         return f"{arrow}{row['change']:+.4f}"
     return f"{arrow}{fmt.percent(row['pct_change'], 1, signed=True)}"

@@ -20,7 +20,7 @@ from fakeai_dash.metrics import EMA_MAX_WEIGHT, metric_series, metrics_csv, norm
 # TensorBoard's default smoothing: enough to read a noisy loss, the raw curve stays visible.
 DEFAULT_VIEW = {"smoothing": 0.6, "log": False, "x": "step"}
 QUERY_KEYS = {"smoothing": "smoothing", "log": "log", "x": "x"}
-GRAPH_CONFIG = {"displaylogo": False, "responsive": True,
+GRAPH_CONFIG = {"displaylogo": False,
                 "modeBarButtonsToRemove": ["lasso2d", "select2d"],
                 "toImageButtonOptions": {"format": "png", "scale": 2}}
 _TRUE = ("1", "true", "yes", "on")
@@ -117,12 +117,14 @@ def layout() -> dbc.Card:
         ], className="d-flex justify-content-between align-items-center")),
         dbc.CardBody([
             html.Div([
-                dbc.Progress(id=ids.TrainingProgress.BAR, value=0, color="success", className="training-bar"),
+                dbc.Progress(id=ids.TrainingProgress.BAR, value=0, className="training-bar"),
                 html.Div(id=ids.TrainingProgress.BAR_TEXT, className="training-bar-text"),
             ], className="mb-3"),
             _controls(),
-            dcc.Graph(id=ids.TrainingProgress.LOSS, config=GRAPH_CONFIG, style=graph_style),
-            dcc.Graph(id=ids.TrainingProgress.ACCURACY, config=GRAPH_CONFIG, style=graph_style),
+            # responsive=True follows the parent's size: the panel is hidden until a job is shown,
+            # and a plot first drawn while hidden would otherwise keep a wrong width.
+            dcc.Graph(id=ids.TrainingProgress.LOSS, config=GRAPH_CONFIG, style=graph_style, responsive=True),
+            dcc.Graph(id=ids.TrainingProgress.ACCURACY, config=GRAPH_CONFIG, style=graph_style, responsive=True),
             dcc.Download(id=ids.TrainingProgress.DOWNLOAD),
         ]),
     ], className="detail-card mb-3")
