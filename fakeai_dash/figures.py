@@ -169,6 +169,8 @@ def _metric_traces(
         ]
     smoothed = ema_smooth(raw, smoothing) if smoothing > 0 else raw
     line = {"color": style["color"], "dash": style["dash"], "width": 2}
+    # A line through one point draws nothing: the first metric of a run shows as a dot.
+    mode = "lines" if len(points) > 1 else "lines+markers"
     traces = []
     if smoothing > 0:
         traces.append(
@@ -188,7 +190,7 @@ def _metric_traces(
             name=name,
             x=xs,
             y=smoothed,
-            mode="lines",
+            mode=mode,
             line=line,
             fill=fill,
             fillcolor=_fill_color(style["color"]) if fill else None,
@@ -322,13 +324,14 @@ _APPENDABLE = ("x", "y", "customdata")
 
 def trace_shape(figure: go.Figure) -> dict[str, list[Any]]:
     """What a drawn figure holds, small enough for a store: trace names, lengths, first/last x."""
-    names, lengths, ends = [], [], []
+    names, lengths, ends, modes = [], [], [], []
     for trace in figure.data:
         xs = list(trace.x or ())
         names.append(trace.name)
+        modes.append(trace.mode)
         lengths.append(len(xs))
         ends.append([xs[0], xs[-1]] if xs else None)
-    return {"names": names, "lengths": lengths, "ends": ends}
+    return {"names": names, "lengths": lengths, "ends": ends, "modes": modes}
 
 
 def append_plan(drawn: Mapping[str, Any] | None, figure: go.Figure) -> list[tuple[int, dict[str, list[Any]]]] | None:
@@ -336,7 +339,7 @@ def append_plan(drawn: Mapping[str, Any] | None, figure: go.Figure) -> list[tupl
 
     Returns ``[(trace_index, {"x": tail, "y": tail, "customdata": tail}), ...]`` (only
     traces that grew), or None when ``figure`` is not ``drawn`` plus new points at the
-    end of its traces (other traces, a shrunk trace, a moved first or last point), in
+    end of its traces (other traces or modes, a shrunk trace, a moved first or last point), in
     which case the caller must send the whole figure. The debiased EMA only looks
     backwards, so appending raw points appends smoothed points and never moves old ones.
     """
@@ -345,6 +348,8 @@ def append_plan(drawn: Mapping[str, Any] | None, figure: go.Figure) -> list[tupl
     shape = trace_shape(figure)
     if shape["names"] != list(drawn.get("names") or []) or not shape["names"]:
         return None
+    if shape["modes"] != list(drawn.get("modes") or []):
+        return None  # a style changed (a lone point became a line): only a rebuild shows it
     plan = []
     for index, (trace, old_length, old_ends) in enumerate(zip(figure.data, drawn["lengths"], drawn["ends"])):
         xs = list(trace.x or ())

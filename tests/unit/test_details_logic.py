@@ -273,3 +273,10 @@ def test_events_filters_accept_warn_and_keep_unknown_levels_reachable():
     levels, types = events_log.effective_filters(["error"], ["metrics"], events)
     assert levels == ["error"] and types == ["metrics"]
     assert events_log.level_class("WARN") == "level-warning"
+
+
+def test_a_lone_point_is_a_dot_and_its_second_point_rebuilds_the_figure():
+    one = f.loss_figure(_series([2.5]), 0.0, uirevision="j")
+    two = f.loss_figure(_series([2.5, 2.1]), 0.0, uirevision="j")
+    assert one.data[0].mode == "lines+markers" and two.data[0].mode == "lines"
+    assert f.append_plan(f.trace_shape(one), two) is None
