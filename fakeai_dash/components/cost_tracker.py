@@ -16,7 +16,7 @@ from fakeai_dash.metrics import cost_summary
 
 def layout() -> dbc.Card:
     return dbc.Card([dbc.CardHeader("Cost"), dbc.CardBody(id=ids.CostTracker.BODY)],
-                    className="detail-card mb-3 h-100")
+                    className="detail-card h-100")
 
 
 def price_table() -> dict[str, float] | None:

@@ -15,7 +15,7 @@ METHOD_LABELS = {"supervised": "Supervised", "dpo": "DPO", "reinforcement": "Rei
 
 def layout() -> dbc.Card:
     return dbc.Card([dbc.CardHeader("Hyperparameters"), dbc.CardBody(id=ids.Hyperparameters.BODY)],
-                    className="detail-card mb-3 h-100")
+                    className="detail-card h-100")
 
 
 def show_value(value: Any) -> str:

@@ -159,7 +159,7 @@ def layout() -> html.Div:
         html.Div(id=ids.JobDetails.ERROR_BANNER),
         status_timeline.layout(),
         dbc.Row([dbc.Col(hyperparameters.layout(), md=6), dbc.Col(cost_tracker.layout(), md=6)],
-                className="g-3"),
+                className="g-3 mb-3"),
         training_progress.layout(),
         checkpoints.layout(),
         model_comparison.layout(),
