@@ -12,7 +12,8 @@ dagfuncs.relativeTime = function (epochSeconds) {
 
 dagfuncs.absoluteTime = function (epochSeconds) {
   if (!epochSeconds) return "";
-  return new Date(epochSeconds * 1000).toLocaleString();
+  // UTC, like every server-rendered time on the page.
+  return new Date(epochSeconds * 1000).toISOString().slice(0, 19).replace("T", " ") + " UTC";
 };
 
 dagfuncs.compactNumber = function (n) {

@@ -44,8 +44,8 @@ def relative_time(ts: float | None, now: float | None) -> str:
     return f"{text} ago" if ago else f"in {text}"
 
 
-def absolute_time(ts: float | None) -> str:
-    """UTC wall-clock time such as "2026-11-26 04:01:22 UTC"."""
+def absolute_time(ts: float | None, pattern: str = "%Y-%m-%d %H:%M:%S UTC") -> str:
+    """UTC wall-clock time such as "2026-11-26 04:01:22 UTC" (or in another strftime ``pattern``)."""
     ts = _number(ts)
     if ts is None:
         return MISSING
@@ -53,7 +53,18 @@ def absolute_time(ts: float | None) -> str:
         moment = datetime.fromtimestamp(ts, tz=timezone.utc)
     except (OverflowError, OSError, ValueError):
         return MISSING
-    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return moment.strftime(pattern)
+
+
+def clock(ts: float | None) -> str:
+    """HH:MM:SS (UTC) for timestamps within one job's life; the full stamp goes in a tooltip."""
+    return absolute_time(ts, "%H:%M:%S")
+
+
+def short_time(ts: float | None) -> str:
+    """Minute-precise UTC stamp, e.g. "2026-11-26 04:01 UTC": stays true on a page left open,
+    where a server-rendered "3 min ago" would go stale."""
+    return absolute_time(ts, "%Y-%m-%d %H:%M UTC")
 
 
 def duration(seconds: float | None) -> str:

@@ -86,6 +86,8 @@ class TrainingProgress:
     DRAWN = "training-progress-drawn-store"
     EXPORT = "metrics-export-button"
     DOWNLOAD = "metrics-download"
+    CHARTS = "training-charts"
+    NO_METRICS = "training-no-metrics"
 
 
 class Checkpoints:

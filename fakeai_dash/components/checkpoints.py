@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import dash_bootstrap_components as dbc
@@ -38,7 +37,7 @@ def checkpoint_rows(checkpoints: list[dict[str, Any]]) -> tuple[list[str], list[
     return names, rows
 
 
-def _row(checkpoint: dict[str, Any], names: list[str], index: int, now: float) -> html.Tr:
+def _row(checkpoint: dict[str, Any], names: list[str], index: int) -> html.Tr:
     name = checkpoint.get("fine_tuned_model_checkpoint") or checkpoint.get("id") or ""
     metrics = checkpoint.get("metrics") or {}
     step = [html.Span(str(checkpoint.get("step_number")), className="checkpoint-step")]
@@ -46,7 +45,7 @@ def _row(checkpoint: dict[str, Any], names: list[str], index: int, now: float) -
         step.append(html.Span("best", className="best-badge ms-2", title="Lowest validation loss"))
     return html.Tr([
         html.Td(step, className="text-nowrap"),
-        html.Td(fmt.relative_time(checkpoint.get("created_at"), now), title=fmt.absolute_time(checkpoint.get("created_at")),
+        html.Td(fmt.clock(checkpoint.get("created_at")), title=fmt.absolute_time(checkpoint.get("created_at")),
                 className="text-nowrap"),
         *[html.Td(metric_text(metrics.get(n)), className="num") for n in names],
         html.Td(html.Div([
@@ -65,10 +64,9 @@ def render_checkpoints(store):
     if not checkpoints:
         return html.Div(EMPTY_TEXT, className="panel-empty"), "(0)"
     names, rows = checkpoint_rows(checkpoints)
-    now = time.time()
-    head = html.Thead(html.Tr([html.Th("Step"), html.Th("Created"), *[html.Th(n, className="num") for n in names],
+    head = html.Thead(html.Tr([html.Th("Step"), html.Th("Created (UTC)"), *[html.Th(n, className="num") for n in names],
                                html.Th("Checkpoint model")]))
-    body = html.Tbody([_row(row, names, i, now) for i, row in enumerate(rows)])
+    body = html.Tbody([_row(row, names, i) for i, row in enumerate(rows)])
     table = dbc.Table([head, body], size="sm", hover=True, responsive=True, className="detail-table mb-0",
                       id="checkpoints-table")
     return table, f"({len(checkpoints)})"

@@ -57,7 +57,7 @@ def level_class(level: Any) -> str:
 def event_row(event: dict[str, Any]) -> html.Div:
     level = normalize_level(event.get("level")) or "info"
     parts = [
-        html.Span(fmt.absolute_time(event.get("created_at"))[11:19], className="event-time",
+        html.Span(fmt.clock(event.get("created_at")), className="event-time",
                   title=fmt.absolute_time(event.get("created_at"))),
         html.Span(level, className=f"event-level {level_class(level)}"),
         html.Span(event.get("type") or "", className="event-type"),

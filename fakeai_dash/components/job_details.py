@@ -12,7 +12,6 @@ from typing import Any
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
-from flask import current_app
 
 from fakeai_dash import format as fmt
 from fakeai_dash import ids
@@ -258,13 +257,11 @@ def render_header(store):
     job = (store or {}).get("job")
     if not job:
         return no_update, no_update, no_update, no_update, no_update, no_update, no_update
-    now = time.time()
     status = job.get("status")
     meta = [
         _meta("Suffix", job.get("suffix") or fmt.MISSING),
-        _meta("Created", fmt.relative_time(job.get("created_at"), now), fmt.absolute_time(job.get("created_at"))),
-        _meta("Finished", fmt.relative_time(job.get("finished_at"), now) if job.get("finished_at") else fmt.MISSING,
-              fmt.absolute_time(job.get("finished_at"))),
+        _meta("Created", fmt.short_time(job.get("created_at")), fmt.absolute_time(job.get("created_at"))),
+        _meta("Finished", fmt.short_time(job.get("finished_at")), fmt.absolute_time(job.get("finished_at"))),
     ]
     fine_tuned = job.get("fine_tuned_model")
     return (job["id"], status_label(status), f"status-badge {status_class(status)}",

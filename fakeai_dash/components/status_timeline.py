@@ -24,12 +24,6 @@ def layout() -> dbc.Card:
     ], className="detail-card mb-3")
 
 
-def clock(ts: float | None) -> str:
-    """HH:MM:SS of an epoch time (the full UTC stamp goes in the tooltip)."""
-    text = fmt.absolute_time(ts)
-    return text[11:19] if text != fmt.MISSING else fmt.MISSING
-
-
 def summary(job: dict[str, Any], events: list[dict[str, Any]], now: float) -> dict[str, str | None]:
     """Total elapsed text, and the ETA text for unfinished jobs (None when finished or unknowable)."""
     status = normalize_status(job.get("status"))
@@ -49,7 +43,7 @@ def stage_item(stage: dict[str, Any]) -> html.Li:
     state = stage["state"]
     detail = []
     if stage["start"] is not None:
-        detail.append(html.Div(clock(stage["start"]), className="stage-time", title=fmt.absolute_time(stage["start"])))
+        detail.append(html.Div(fmt.clock(stage["start"]), className="stage-time", title=fmt.absolute_time(stage["start"])))
     if stage["duration"] is not None and stage["name"] not in TERMINAL_STATUSES:
         prefix = "for " if state == "current" else ""
         detail.append(html.Div(prefix + fmt.duration(stage["duration"]), className="stage-duration"))

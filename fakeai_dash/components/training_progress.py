@@ -24,6 +24,8 @@ GRAPH_CONFIG = {"displaylogo": False,
                 "modeBarButtonsToRemove": ["lasso2d", "select2d"],
                 "toImageButtonOptions": {"format": "png", "scale": 2}}
 _TRUE = ("1", "true", "yes", "on")
+NO_METRICS_TEXT = "No training metrics reported for this job yet; the charts appear with the first step."
+_HIDDEN = {"display": "none"}
 
 
 # -- pure helpers ------------------------------------------------------------------------------
@@ -123,8 +125,12 @@ def layout() -> dbc.Card:
             _controls(),
             # responsive=True follows the parent's size: the panel is hidden until a job is shown,
             # and a plot first drawn while hidden would otherwise keep a wrong width.
-            dcc.Graph(id=ids.TrainingProgress.LOSS, config=GRAPH_CONFIG, style=graph_style, responsive=True),
-            dcc.Graph(id=ids.TrainingProgress.ACCURACY, config=GRAPH_CONFIG, style=graph_style, responsive=True),
+            html.Div(NO_METRICS_TEXT, id=ids.TrainingProgress.NO_METRICS, className="panel-empty",
+                     style={"display": "none"}),
+            html.Div([
+                dcc.Graph(id=ids.TrainingProgress.LOSS, config=GRAPH_CONFIG, style=graph_style, responsive=True),
+                dcc.Graph(id=ids.TrainingProgress.ACCURACY, config=GRAPH_CONFIG, style=graph_style, responsive=True),
+            ], id=ids.TrainingProgress.CHARTS),
             dcc.Download(id=ids.TrainingProgress.DOWNLOAD),
         ]),
     ], className="detail-card mb-3")
@@ -163,6 +169,8 @@ def sync_view_with_url(search, smoothing, log_y, x):
     Output(ids.TrainingProgress.LOSS, "figure"),
     Output(ids.TrainingProgress.ACCURACY, "figure"),
     Output(ids.TrainingProgress.DRAWN, "data"),
+    Output(ids.TrainingProgress.CHARTS, "style"),
+    Output(ids.TrainingProgress.NO_METRICS, "style"),
     Input(ids.JobDetails.STORE, "data"),
     Input(ids.TrainingProgress.SMOOTHING, "value"),
     Input(ids.TrainingProgress.LOG_Y, "value"),
@@ -172,7 +180,7 @@ def sync_view_with_url(search, smoothing, log_y, x):
 def render_progress(store, smoothing, log_y, x, drawn):
     job = (store or {}).get("job")
     if not job:
-        return (no_update,) * 6
+        return (no_update,) * 8
     events = store.get("events") or []
     checkpoints = sorted(store.get("checkpoints") or [], key=lambda c: c.get("step_number") or 0)
     view = {"smoothing": float(smoothing or 0), "log": bool(log_y), "x": x if x in ("step", "elapsed") else "step"}
@@ -185,7 +193,11 @@ def render_progress(store, smoothing, log_y, x, drawn):
     accuracy_out = figure_update(drawn.get("accuracy") if same else None, accuracy)
     new_drawn = {"key": key, "loss": trace_shape(loss), "accuracy": trace_shape(accuracy)}
     percent, label, caption = progress_view(job, events)
-    return percent, label, caption, loss_out, accuracy_out, (new_drawn if new_drawn != drawn else no_update)
+    # A job that never trained (failed validation, cancelled in the queue) gets one line, not
+    # two empty charts; FakeAI's step-0 metrics, logged at creation, are not training yet.
+    has_metrics = any(point.step > 0 for points in series.values() for point in points)
+    return (percent, label, caption, loss_out, accuracy_out, (new_drawn if new_drawn != drawn else no_update),
+            {} if has_metrics else _HIDDEN, _HIDDEN if has_metrics else {})
 
 
 @callback(

@@ -141,6 +141,9 @@ def test_details_openai001_failed_job_shows_error_banner(openai_api, start_dash)
     assert not dash_duo.find_element("#detail-cancel-button").is_displayed()
     dash_duo.wait_for_contains_text("#events-log-list", "Training file validation failed")
     assert dash_duo.find_element("#events-log-list .event-row.level-error")
+    # It never trained: one line instead of two empty charts.
+    dash_duo.wait_for_contains_text("#training-no-metrics", "No training metrics reported")
+    assert not dash_duo.find_element("#loss-graph").is_displayed()
 
     # A healthy job whose error is all-null shows no banner (and no stale banner from the failed job).
     dash_duo.driver.get(dash_duo.server_url + "/jobs/ftjob-ok")

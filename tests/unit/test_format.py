@@ -129,3 +129,11 @@ def test_strings_and_bools_are_not_numbers():
     # "auto" hyperparameters and stray booleans must not render as values.
     assert fmt.tokens("auto") == fmt.MISSING
     assert fmt.money(True) == fmt.MISSING
+
+
+def test_format_clock_and_short_time_are_utc_and_stable():
+    ts = 1_795_665_611  # 2026-11-26 04:00:11 UTC
+    assert fmt.clock(ts) == "04:00:11"
+    assert fmt.short_time(ts) == "2026-11-26 04:00 UTC"
+    assert fmt.absolute_time(ts) == "2026-11-26 04:00:11 UTC"
+    assert fmt.clock(None) == fmt.short_time(None) == fmt.MISSING
