@@ -26,7 +26,7 @@ def build_layout(refresh_interval_s: float) -> html.Div:
         dcc.Store(id=ids.TrainingProgress.DRAWN),
     ]
     body = dbc.Row([
-        dbc.Col(jobs_list.layout(), lg=5, className="mb-3"),
+        dbc.Col(jobs_list.layout(), lg=5, className="mb-3 jobs-col"),
         dbc.Col(job_details.layout(), lg=7, className="mb-3"),
     ], className="g-3 mx-0 px-2 pt-3")
     return html.Div([*stores, header.layout(), api_banner.layout(), body, create_job_dialog.layout()],

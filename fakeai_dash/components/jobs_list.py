@@ -71,7 +71,7 @@ def layout() -> dbc.Card:
     return dbc.Card([
         dbc.CardHeader(["Jobs ", html.Span(id=ids.JobsList.COUNT, className="text-secondary fw-normal")]),
         dbc.CardBody([placeholder, html.Div(grid, id="jobs-grid-wrapper", style={"display": "none"})]),
-    ], className="jobs-panel h-100")
+    ], className="jobs-panel")
 
 
 # -- fetch ------------------------------------------------------------------------------------
