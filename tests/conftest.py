@@ -52,24 +52,24 @@ class FakeAIBackend:
         return self.http.get(f"{self.url}/v1/fine_tuning/jobs/{job_id}", timeout=10).json()
 
 
-@pytest.fixture(scope="session")
-def fakeai():
-    """One FakeAI server for the whole session; tests create their own jobs on it."""
+def _running_fakeai():
     server = EmbeddedFakeAI().start()
     try:
         yield FakeAIBackend(server)
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def fakeai():
+    """One FakeAI server for the whole session; tests create their own jobs on it."""
+    yield from _running_fakeai()
 
 
 @pytest.fixture
 def private_fakeai():
     """A FakeAI server of the test's own, for tests that stop and restart it."""
-    server = EmbeddedFakeAI().start()
-    try:
-        yield FakeAIBackend(server)
-    finally:
-        server.stop()
+    yield from _running_fakeai()
 
 
 @pytest.fixture
