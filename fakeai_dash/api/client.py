@@ -162,6 +162,7 @@ class FineTuningClient:
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32, max_retries=_retry_policy())
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
+        self._secret = api_key
         if api_key:
             if api_type == "azure":
                 self.session.headers["api-key"] = api_key
@@ -183,8 +184,15 @@ class FineTuningClient:
         except requests.exceptions.RequestException as exc:
             raise ApiError(f"Request to the API failed: {type(exc).__name__}") from None
         if response.status_code >= 400:
-            raise error_from_response(response)
+            raise self._redacted(error_from_response(response))
         return response
+
+    def _redacted(self, error: ApiError) -> ApiError:
+        # Error texts reach the browser; a server that echoes our key must not leak it there.
+        if self._secret and self._secret in error.message:
+            error.message = error.message.replace(self._secret, "***")
+            error.args = (error.message,)
+        return error
 
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self._request(method, path, **kwargs)
