@@ -40,6 +40,7 @@ class JobDetails:
     # {"pause": bool, "resume": bool} learned from 404/405 answers (session storage).
     ACTION_SUPPORT = "job-action-support-store"
     PLACEHOLDER = "job-details-placeholder"
+    PLACEHOLDER_CARD = "job-details-placeholder-card"
     BODY = "job-details-body"
     HEADER = "job-details-header"
     JOB_ID = "detail-job-id"

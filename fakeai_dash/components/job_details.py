@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 
 from fakeai_dash import format as fmt
 from fakeai_dash import ids
@@ -42,6 +42,7 @@ CANCELLABLE = frozenset({"validating_files", "queued", "running", "paused", "pen
 # even when no new event arrived; finished jobs never do.
 CLOCK_BUCKET_S = 10
 UNSUPPORTED_STATUSES = (404, 405, 501)
+PLACEHOLDER_CARD = ids.JobDetails.PLACEHOLDER_CARD
 
 
 # -- pure helpers ------------------------------------------------------------------------------
@@ -165,7 +166,7 @@ def layout() -> html.Div:
         events_log.layout(),
     ], id=ids.JobDetails.BODY, style={"display": "none"})
     placeholder = dbc.Card(dbc.CardBody("Select a job to see its details", id=ids.JobDetails.PLACEHOLDER,
-                                        className="details-placeholder"), id="job-details-placeholder-card")
+                                        className="details-placeholder"), id=PLACEHOLDER_CARD)
     return html.Div([placeholder, body], id=ids.JobDetails.CONTAINER)
 
 
@@ -226,21 +227,63 @@ def is_current(store: dict[str, Any] | None, job_id: str | None) -> bool:
 
 @callback(
     Output(ids.JobDetails.PLACEHOLDER, "children"),
-    Output("job-details-placeholder-card", "style"),
+    Output(PLACEHOLDER_CARD, "style"),
     Output(ids.JobDetails.BODY, "style"),
     Input(ids.JobDetails.SELECTED, "data"),
     Input(ids.JobDetails.STORE, "data"),
 )
 def show_details(job_id, store):
+    """The placeholder for no job, a failed load or a load under way. Revealing the body is
+    reveal_when_rendered's job: only it knows every panel has drawn the selected job."""
     hidden, shown = {"display": "none"}, {}
     if not job_id:
         return "Select a job to see its details", shown, hidden
     if is_current(store, job_id):
-        return no_update, hidden, shown
+        return no_update, no_update, no_update
     if store and store.get("job_id") == job_id and store.get("error"):
         return [html.Div(f"Job {job_id} could not be loaded", className="empty-title"),
                 html.Div(store["error"])], shown, hidden
     return [dbc.Spinner(size="sm", color="success", spinner_class_name="me-2"), f"Loading job {job_id}…"], shown, hidden
+
+
+# Switching jobs never shows one job's data under another's header. The panels render in
+# parallel requests that land in any order, so: hide the body in the browser the moment the
+# selection changes, and reveal it only after every panel has drawn the selected job — Dash
+# runs a callback only once all pending callbacks that feed its inputs have finished.
+clientside_callback(
+    """function (selected, store) {
+        const nu = window.dash_clientside.no_update;
+        if (!selected || (store && store.job_id === selected && store.job)) { return [nu, nu, nu]; }
+        return ["Loading job " + selected + "…", {}, {display: "none"}];
+    }""",
+    Output(ids.JobDetails.PLACEHOLDER, "children", allow_duplicate=True),
+    Output(PLACEHOLDER_CARD, "style", allow_duplicate=True),
+    Output(ids.JobDetails.BODY, "style", allow_duplicate=True),
+    Input(ids.JobDetails.SELECTED, "data"),
+    State(ids.JobDetails.STORE, "data"),
+    prevent_initial_call=True,
+)
+
+PANEL_OUTPUTS = (
+    (ids.StatusTimeline.BODY, "children"), (ids.Hyperparameters.BODY, "children"),
+    (ids.CostTracker.BODY, "children"), (ids.TrainingProgress.LOSS, "figure"),
+    (ids.TrainingProgress.ACCURACY, "figure"), (ids.Checkpoints.BODY, "children"),
+    (ids.ModelComparison.BODY, "children"), (ids.EventsLog.LIST, "children"),
+)
+
+clientside_callback(
+    """function (shownJobId) {
+        const selected = arguments[arguments.length - 1];
+        const nu = window.dash_clientside.no_update;
+        return shownJobId && shownJobId === selected ? [{display: "none"}, {}] : [nu, nu];
+    }""",
+    Output(PLACEHOLDER_CARD, "style", allow_duplicate=True),
+    Output(ids.JobDetails.BODY, "style", allow_duplicate=True),
+    Input(ids.JobDetails.JOB_ID, "children"),
+    *[Input(component, prop) for component, prop in PANEL_OUTPUTS],
+    State(ids.JobDetails.SELECTED, "data"),
+    prevent_initial_call=True,
+)
 
 
 @callback(
