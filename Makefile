@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: run test bench install install-test browser clean
+.PHONY: run test bench install install-test system-deps clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -22,19 +22,21 @@ $(VENV)/.installed-test: pyproject.toml | $(PY)
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
-# Browser tests drive Debian's chromium through its matching chromedriver.
-browser:
-	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then \
+# Browser tests drive Debian's chromium through its matching chromedriver; the shared-cache
+# tests run a real redis-server (started by the tests themselves on a free port).
+system-deps:
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1 \
+			|| ! command -v redis-server >/dev/null 2>&1; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver redis-server >/dev/null; \
 	fi
-	@chromium --version && chromedriver --version
+	@chromium --version && chromedriver --version && redis-server --version
 
 run: install
 	$(VENV)/bin/fakeai-dash
 
-test: install-test browser
+test: install-test system-deps
 	$(PY) -m pytest --headless --benchmark-disable $(PYTEST_ARGS)
 
 bench: install-test
