@@ -16,6 +16,12 @@ class Header:
     CREATE = "create-job-button"
     SEARCH = "job-search"
     STATUS_FILTER = "status-filter"
+    MODEL_FILTER = "model-filter"
+    PERIOD_FILTER = "period-filter"
+    # The absolute epoch the period filter stands for, fixed when the user picked the period.
+    CREATED_AFTER = "created-after-store"
+    PERIOD_CAPTION = "period-caption"
+    CLEAR_FILTERS = "clear-filters"
     STATS = "header-stats"
 
 

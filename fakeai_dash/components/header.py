@@ -1,4 +1,4 @@
-"""Header: title, auto-refresh switch, refresh and create buttons, search, status filter, stats."""
+"""Header: title, auto-refresh switch, refresh and create buttons, search and filters, stats."""
 
 from __future__ import annotations
 
@@ -7,17 +7,7 @@ from dash import Input, Output, callback, html
 
 from fakeai_dash import ids
 from fakeai_dash.api.models import ACTIVE_STATUSES
-
-STATUS_FILTER_OPTIONS = [
-    {"label": "All statuses", "value": "all"},
-    {"label": "Active", "value": "active"},
-    {"label": "Validating files", "value": "validating_files"},
-    {"label": "Queued", "value": "queued"},
-    {"label": "Running", "value": "running"},
-    {"label": "Succeeded", "value": "succeeded"},
-    {"label": "Failed", "value": "failed"},
-    {"label": "Cancelled", "value": "cancelled"},
-]
+from fakeai_dash.components import job_filters
 
 
 def layout() -> html.Header:
@@ -31,18 +21,18 @@ def layout() -> html.Header:
                    className="me-2", title="Fetch the latest jobs now"),
         dbc.Button("+ Create fine-tuning job", id=ids.Header.CREATE, color="primary", size="sm"),
     ], className="d-flex align-items-center flex-wrap gap-1")
-    search = html.Div([
+    filters = html.Div([
         html.Label("Search jobs", htmlFor=ids.Header.SEARCH, className="visually-hidden"),
         dbc.Input(id=ids.Header.SEARCH, type="search", debounce=0.3, size="sm",
-                  placeholder="Search id, model, suffix, fine-tuned model…", style={"width": "22rem"}),
-        html.Label("Filter by status", htmlFor=ids.Header.STATUS_FILTER, className="visually-hidden"),
-        dbc.Select(id=ids.Header.STATUS_FILTER, options=STATUS_FILTER_OPTIONS, value="all", size="sm",
-                   style={"width": "11rem"}),
-    ], className="d-flex align-items-center gap-2 flex-wrap")
+                  placeholder="Search id, model, suffix, fine-tuned model…", style={"width": "20rem"}),
+        *job_filters.layout(),
+    ], className="job-filters d-flex align-items-center gap-2 flex-wrap mt-2")
+    stats = html.Div(id=ids.Header.STATS, className="d-flex gap-2 flex-wrap")
+    # Stats sit beside the title so the filters get a row of their own without the header
+    # growing taller (the grid's height is the viewport minus the header).
     return html.Header([
-        html.Div([title, controls], className="d-flex justify-content-between align-items-center flex-wrap gap-2"),
-        html.Div([search, html.Div(id=ids.Header.STATS, className="d-flex gap-2 flex-wrap")],
-                 className="d-flex justify-content-between align-items-center flex-wrap gap-2 mt-2"),
+        html.Div([title, stats, controls], className="d-flex justify-content-between align-items-center flex-wrap gap-2"),
+        filters,
     ], className="app-header")
 
 
@@ -64,6 +54,7 @@ def _stat(value: int | str, label: str, kind: str) -> html.Div:
 
 @callback(Output(ids.Header.STATS, "children"), Input(ids.JobsList.STORE, "data"))
 def render_stats(rows: list[dict] | None) -> list[html.Div]:
+    # Every job counts here, whatever the filters hide in the grid.
     if rows is None:
         return [_stat("…", label, kind) for kind, label in _STAT_LABELS]
     stats = job_stats(rows)

@@ -1,4 +1,4 @@
-"""JobsList: every job in a virtualised grid, with search, status filter and URL selection.
+"""JobsList: every job in a virtualised grid, filtered in the browser, with URL selection.
 
 The fetch callback here is the only place the list touches the API (through data.py); it
 returns no_update when the snapshot has not changed, so quiet ticks re-render nothing.
@@ -22,15 +22,20 @@ from fakeai_dash.theme import STATUS_GROUPS
 
 # Functions that only exist in the browser (assets/dashAgGridFunctions.js).
 _NOT_SEARCHED = {"function": "''"}
+# The grid drops a filter model with more OR conditions than a column allows: this bounds how
+# many models can be picked at once (far more than anyone compares).
+MAX_MODEL_CONDITIONS = 64
 
 COLUMN_DEFS = [
     # Status carries the estimated progress of running jobs under the badge.
     {"field": "status", "headerName": "Status", "width": 132, "cellRenderer": "StatusCell",
      "filter": "agTextColumnFilter", "filterParams": {"maxNumConditions": 8},
      "getQuickFilterText": _NOT_SEARCHED},
+    # One OR condition per picked model; equals is exact, as model ids are.
     {"field": "model", "headerName": "Job", "flex": 1, "minWidth": 220, "cellRenderer": "JobCell",
+     "filter": "agTextColumnFilter", "filterParams": {"maxNumConditions": MAX_MODEL_CONDITIONS, "caseSensitive": True},
      "getQuickFilterText": {"function": "searchText(params.data)"}},
-    {"field": "created_at", "headerName": "Created", "width": 104, "sort": "desc",
+    {"field": "created_at", "headerName": "Created", "width": 104, "sort": "desc", "filter": "agNumberColumnFilter",
      "valueFormatter": {"function": "relativeTime(params.value)"},
      "tooltipValueGetter": {"function": "absoluteTime(params.value)"},
      "getQuickFilterText": _NOT_SEARCHED},
@@ -52,7 +57,9 @@ def layout() -> dbc.Card:
         columnDefs=COLUMN_DEFS,
         rowData=[],
         getRowId="params.data.id",
-        defaultColDef={"sortable": True, "resizable": True, "suppressHeaderMenuButton": True},
+        # The header's controls own the filters: no per-column filter button to edit them behind their back.
+        defaultColDef={"sortable": True, "resizable": True, "suppressHeaderMenuButton": True,
+                       "suppressHeaderFilterButton": True},
         dashGridOptions={
             "theme": {"function": _GRID_THEME},
             "rowSelection": {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True},
@@ -114,17 +121,16 @@ def fetch_jobs(_ticks, _clicks, _signal, signature, api_status):
     Output(ids.JobsList.EMPTY, "children"),
     Output(ids.JobsList.EMPTY, "style"),
     Output("jobs-grid-wrapper", "style"),
-    Output(ids.JobsList.COUNT, "children"),
     Input(ids.JobsList.STORE, "data"),
 )
 def render_rows(rows):
     if rows is None:
-        return no_update, no_update, no_update, no_update, ""
+        return no_update, no_update, no_update, no_update
     if not rows:
         empty = [html.Div("No fine-tuning jobs yet", className="empty-title"),
                  html.Div("Create one with the “+ Create fine-tuning job” button above.")]
-        return [], empty, {}, {"display": "none"}, "(0)"
-    return rows, None, {"display": "none"}, {}, f"({len(rows):,})"
+        return [], empty, {}, {"display": "none"}
+    return rows, None, {"display": "none"}, {}
 
 
 @callback(Output(ids.JobsList.GRID, "dashGridOptions"), Input(ids.Header.SEARCH, "value"))
@@ -135,21 +141,56 @@ def apply_search(query):
     return options
 
 
-def status_filter_model(choice: str | None) -> dict[str, Any]:
-    """AG Grid filterModel for the status dropdown ('all' clears it, groups OR their statuses)."""
-    if not choice or choice == "all":
-        return {}
-    statuses = STATUS_GROUPS.get(choice, (choice,))
-    conditions = [{"filterType": "text", "type": "equals", "filter": s} for s in statuses]
+def grid_filter_model(status: str | None = "all", models: list[str] | None = None,
+                      created_after: float | None = None) -> dict[str, Any]:
+    """The grid's one filterModel for the header's filters; an empty dict shows every job.
+
+    status: 'all' (no filter), a status, or a group ('active') whose statuses are ORed;
+    models: base models, ORed; created_after: epoch seconds, inclusive.
+    """
+    model: dict[str, Any] = {}
+    if status and status != "all":
+        model["status"] = _any_of(STATUS_GROUPS.get(status, (status,)))
+    if models:
+        model["model"] = _any_of(models)
+    if created_after is not None:
+        model["created_at"] = {"filterType": "number", "type": "greaterThanOrEqual", "filter": created_after}
+    return model
+
+
+def _any_of(values) -> dict[str, Any]:
+    conditions = [{"filterType": "text", "type": "equals", "filter": value} for value in values]
     if len(conditions) == 1:
-        return {"status": conditions[0]}
-    # The column's filterParams allow up to 8 conditions; the active group needs five.
-    return {"status": {"filterType": "text", "operator": "OR", "conditions": conditions}}
+        return conditions[0]
+    # Each column's filterParams.maxNumConditions must allow this many (the active group needs five).
+    return {"filterType": "text", "operator": "OR", "conditions": conditions}
 
 
-@callback(Output(ids.JobsList.GRID, "filterModel"), Input(ids.Header.STATUS_FILTER, "value"))
-def apply_status_filter(choice):
-    return status_filter_model(choice)
+@callback(Output(ids.JobsList.GRID, "filterModel"), Input(ids.Header.STATUS_FILTER, "value"),
+          Input(ids.Header.MODEL_FILTER, "value"), Input(ids.Header.CREATED_AFTER, "data"))
+def apply_filters(status, models, created_after):
+    return grid_filter_model(status, models, created_after)
+
+
+# "(shown of total)" while a filter or search is on. The count comes from virtualRowData, not
+# getDisplayedRowCount(): the grid pushes virtualRowData itself after every filter pass (it is
+# already in the browser; no server callback reads it, so it never travels), whereas reading the
+# API when filterModel changes would race the grid applying that model.
+clientside_callback(
+    """function (shown, rows, filterModel, options) {
+        if (!rows) { return ""; }
+        const number = (n) => n.toLocaleString("en-US");
+        const searching = ((options || {}).quickFilterText || "").trim() !== "";
+        const filtered = searching || Object.keys(filterModel || {}).length > 0;
+        if (!filtered || !Array.isArray(shown)) { return "(" + number(rows.length) + ")"; }
+        return "(" + number(shown.length) + " of " + number(rows.length) + ")";
+    }""",
+    Output(ids.JobsList.COUNT, "children"),
+    Input(ids.JobsList.GRID, "virtualRowData"),
+    Input(ids.JobsList.STORE, "data"),
+    Input(ids.JobsList.GRID, "filterModel"),
+    Input(ids.JobsList.GRID, "dashGridOptions"),
+)
 
 
 # Relative times and estimated progress depend on the clock, not on the data: redraw those

@@ -12,11 +12,12 @@ from fakeai_dash.components import api_banner, header, jobs_list
 
 
 def test_list001_status_filter_model():
-    assert jobs_list.status_filter_model("all") == {}
-    assert jobs_list.status_filter_model(None) == {}
-    assert jobs_list.status_filter_model("failed") == {
+    # The status part of the grid's one filter model (models and period: test_jobs_filters).
+    assert jobs_list.grid_filter_model("all") == {}
+    assert jobs_list.grid_filter_model(None) == {}
+    assert jobs_list.grid_filter_model("failed") == {
         "status": {"filterType": "text", "type": "equals", "filter": "failed"}}
-    active = jobs_list.status_filter_model("active")["status"]
+    active = jobs_list.grid_filter_model("active")["status"]
     assert active["operator"] == "OR"
     assert {c["filter"] for c in active["conditions"]} == {
         "validating_files", "queued", "running", "paused", "pending"}
