@@ -30,6 +30,10 @@ class JobsList:
     SIGNATURE = "jobs-signature-store"
     GRID = "jobs-grid"
     EMPTY = "jobs-empty"
+    LOADING = "jobs-loading"
+    GRID_WRAPPER = "jobs-grid-wrapper"
+    # Header counts, computed on the server with the snapshot: small, unlike the job list.
+    STATS = "jobs-stats-store"
     COUNT = "jobs-count"
     # Written by any callback that changed a job (create, cancel): refetch the list at once.
     REFRESH_SIGNAL = "jobs-refresh-signal"

@@ -6,7 +6,6 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, html
 
 from fakeai_dash import ids
-from fakeai_dash.api.models import ACTIVE_STATUSES
 from fakeai_dash.components import job_filters
 
 
@@ -36,29 +35,17 @@ def layout() -> html.Header:
     ], className="app-header")
 
 
-def job_stats(rows: list[dict] | None) -> dict[str, int]:
-    rows = rows or []
-    statuses = [row.get("status") for row in rows]
-    return {
-        "total": len(rows),
-        "active": sum(status in ACTIVE_STATUSES for status in statuses),
-        "succeeded": statuses.count("succeeded"),
-        "failed": statuses.count("failed") + statuses.count("cancelled"),
-    }
-
-
 def _stat(value: int | str, label: str, kind: str) -> html.Div:
     return html.Div([html.Div(value, className="stat-value"), html.Div(label, className="stat-label")],
                     className=f"stat-card stat-{kind}", id=f"stat-{kind}")
 
 
-@callback(Output(ids.Header.STATS, "children"), Input(ids.JobsList.STORE, "data"))
-def render_stats(rows: list[dict] | None) -> list[html.Div]:
-    # Every job counts here, whatever the filters hide in the grid.
-    if rows is None:
+@callback(Output(ids.Header.STATS, "children"), Input(ids.JobsList.STATS, "data"))
+def render_stats(stats: dict[str, int] | None) -> list[html.Div]:
+    # Every job counts here, whatever the filters hide in the grid (jobs_list.job_stats).
+    if stats is None:
         return [_stat("…", label, kind) for kind, label in _STAT_LABELS]
-    stats = job_stats(rows)
-    return [_stat(stats[kind], label, kind) for kind, label in _STAT_LABELS]
+    return [_stat(stats.get(kind, 0), label, kind) for kind, label in _STAT_LABELS]
 
 
 _STAT_LABELS = (("total", "Total"), ("active", "Active"), ("succeeded", "Succeeded"),

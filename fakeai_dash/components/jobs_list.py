@@ -13,10 +13,11 @@ from typing import Any
 import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import Input, Output, Patch, State, callback, clientside_callback, ctx, html, no_update
+from dash import Input, Output, Patch, State, callback, clientside_callback, ctx, dcc, html, no_update
 
 from fakeai_dash import ids
 from fakeai_dash.api.client import ApiError
+from fakeai_dash.api.models import ACTIVE_STATUSES
 from fakeai_dash.data import current_source
 from fakeai_dash.theme import STATUS_GROUPS
 
@@ -71,13 +72,17 @@ def layout() -> dbc.Card:
         },
         style={"height": "calc(100vh - 235px)", "minHeight": "420px", "width": "100%"},
     )
-    placeholder = html.Div(
+    loading = html.Div(
         [dbc.Spinner(size="sm", color="success", spinner_class_name="me-2"), "Loading jobs…"],
-        id=ids.JobsList.EMPTY, className="empty-state",
+        id=ids.JobsList.LOADING, className="empty-state",
     )
+    empty = html.Div([html.Div("No fine-tuning jobs yet", className="empty-title"),
+                      html.Div("Create one with the “+ Create fine-tuning job” button above.")],
+                     id=ids.JobsList.EMPTY, className="empty-state", style={"display": "none"})
     return dbc.Card([
+        dcc.Store(id=ids.JobsList.STATS),
         dbc.CardHeader(["Jobs ", html.Span(id=ids.JobsList.COUNT, className="text-secondary fw-normal")]),
-        dbc.CardBody([placeholder, html.Div(grid, id="jobs-grid-wrapper", style={"display": "none"})]),
+        dbc.CardBody([loading, empty, html.Div(grid, id=ids.JobsList.GRID_WRAPPER, style={"display": "none"})]),
     ], className="jobs-panel")
 
 
@@ -90,6 +95,7 @@ def api_status_after_error(error: ApiError, last_good: float | None) -> dict[str
 @callback(
     Output(ids.JobsList.STORE, "data"),
     Output(ids.JobsList.SIGNATURE, "data"),
+    Output(ids.JobsList.STATS, "data"),
     Output(ids.Page.API_STATUS, "data"),
     Input(ids.Page.INTERVAL, "n_intervals"),
     Input(ids.Header.REFRESH, "n_clicks"),
@@ -106,31 +112,44 @@ def fetch_jobs(_ticks, _clicks, _signal, signature, api_status):
     except ApiError as error:
         status = api_status_after_error(error, source.last_success("jobs"))
         # Keep the last good rows on screen: only the banner changes.
-        return no_update, no_update, (status if status != api_status else no_update)
+        return no_update, no_update, no_update, (status if status != api_status else no_update)
     status = {"ok": True, "last_good": time.time()}
     status_out = status if not (api_status or {}).get("ok") else no_update
     if snapshot["signature"] == signature:
-        return no_update, no_update, status_out
-    return snapshot["rows"], snapshot["signature"], status_out
+        return no_update, no_update, no_update, status_out
+    rows = snapshot["rows"]
+    return rows, snapshot["signature"], job_stats(rows), status_out
 
 
 # -- render -----------------------------------------------------------------------------------
 
-@callback(
+# The rows are already in the browser (the store): hand them to the grid there. A server
+# callback would upload and download the whole list (megabytes at 10,000 jobs) per change.
+clientside_callback(
+    """function (rows) {
+        const hide = {display: "none"}, show = {};
+        if (rows == null) { return [window.dash_clientside.no_update, show, hide, hide]; }
+        if (rows.length === 0) { return [[], hide, show, hide]; }
+        return [rows, hide, hide, show];
+    }""",
     Output(ids.JobsList.GRID, "rowData"),
-    Output(ids.JobsList.EMPTY, "children"),
+    Output(ids.JobsList.LOADING, "style"),
     Output(ids.JobsList.EMPTY, "style"),
-    Output("jobs-grid-wrapper", "style"),
+    Output(ids.JobsList.GRID_WRAPPER, "style"),
     Input(ids.JobsList.STORE, "data"),
 )
-def render_rows(rows):
-    if rows is None:
-        return no_update, no_update, no_update, no_update
-    if not rows:
-        empty = [html.Div("No fine-tuning jobs yet", className="empty-title"),
-                 html.Div("Create one with the “+ Create fine-tuning job” button above.")]
-        return [], empty, {}, {"display": "none"}
-    return rows, None, {"display": "none"}, {}
+
+
+def job_stats(rows: list[dict] | None) -> dict[str, int]:
+    """The header's counts: every job, whatever the filters show."""
+    rows = rows or []
+    statuses = [row.get("status") for row in rows]
+    return {
+        "total": len(rows),
+        "active": sum(status in ACTIVE_STATUSES for status in statuses),
+        "succeeded": statuses.count("succeeded"),
+        "failed": statuses.count("failed") + statuses.count("cancelled"),
+    }
 
 
 @callback(Output(ids.JobsList.GRID, "dashGridOptions"), Input(ids.Header.SEARCH, "value"))
@@ -230,8 +249,10 @@ def selected_from_url(pathname):
 
 
 @callback(Output(ids.JobsList.GRID, "selectedRows"),
-          Input(ids.JobDetails.SELECTED, "data"), Input(ids.JobsList.STORE, "data"))
-def highlight_selected(job_id, rows):
-    if not rows:
+          Input(ids.JobDetails.SELECTED, "data"), Input(ids.JobsList.SIGNATURE, "data"))
+def highlight_selected(job_id, signature):
+    # New rows can drop the grid's selection: re-apply it whenever the snapshot changes (the
+    # small signature, not the list itself, is the trigger).
+    if not signature:
         return no_update
     return {"ids": [job_id]} if job_id else []

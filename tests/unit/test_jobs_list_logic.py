@@ -37,8 +37,8 @@ def test_list002_job_id_from_path(path, expected):
 def test_list003_header_stats_count_groups_and_unknown_statuses():
     rows = [{"status": s} for s in
             ("running", "queued", "succeeded", "failed", "cancelled", "paused", "mystery")]
-    assert header.job_stats(rows) == {"total": 7, "active": 3, "succeeded": 1, "failed": 2}
-    assert header.job_stats(None)["total"] == 0
+    assert jobs_list.job_stats(rows) == {"total": 7, "active": 3, "succeeded": 1, "failed": 2}
+    assert jobs_list.job_stats(None)["total"] == 0
 
 
 def test_list004_banner_only_when_unhealthy():
@@ -71,10 +71,11 @@ def test_list005_fetch_returns_no_update_when_snapshot_unchanged(app_ctx):
     app_ctx.expect_request("/v1/fine_tuning/jobs").respond_with_json(
         {"object": "list", "data": [_job("a"), _job("b", "succeeded")], "has_more": False})
     _trigger(f"{ids.Page.INTERVAL}.n_intervals")
-    rows, signature, status = jobs_list.fetch_jobs(1, None, None, None, None)
+    rows, signature, stats, status = jobs_list.fetch_jobs(1, None, None, None, None)
     assert [r["id"] for r in rows] == ["a", "b"] and status["ok"]
+    assert stats == {"total": 2, "active": 1, "succeeded": 1, "failed": 0}
     again = jobs_list.fetch_jobs(2, None, None, signature, status)
-    assert again == (no_update, no_update, no_update)
+    assert again == (no_update, no_update, no_update, no_update)
 
 
 def test_list006_fetch_keeps_rows_and_reports_error(app_ctx):
@@ -82,7 +83,7 @@ def test_list006_fetch_keeps_rows_and_reports_error(app_ctx):
         {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error",
                    "param": None, "code": "invalid_api_key"}}, status=401)
     _trigger(f"{ids.Page.INTERVAL}.n_intervals")
-    rows, signature, status = jobs_list.fetch_jobs(1, None, None, "sig", {"ok": True})
-    assert rows is no_update and signature is no_update
+    rows, signature, stats, status = jobs_list.fetch_jobs(1, None, None, "sig", {"ok": True})
+    assert rows is no_update and signature is no_update and stats is no_update
     assert status["ok"] is False and "Incorrect API key provided" in status["message"]
     assert "401" in status["message"]
