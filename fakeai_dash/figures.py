@@ -371,3 +371,53 @@ def append_plan(drawn: Mapping[str, Any] | None, figure: go.Figure) -> list[tupl
 def _plain(value: Any) -> Any:
     # Plotly hands back tuples; a Patch carries JSON, where lists are the honest shape.
     return list(value) if isinstance(value, tuple) else value
+
+
+# ---------------------------------------------------------------------- job comparison
+
+# The selected job keeps the brand green; compared jobs take the colorway's non-green, non-grey
+# colours, so no compared curve can be mistaken for the selected one.
+COMPARE_COLORS = [color for color in COLORWAY if color not in (GREEN, GREEN_LIGHT, GREEN_DARK, TEXT_MUTED)]
+COMPARE_LINES = (("train_loss", "solid", "train"), ("valid_loss", "dash", "valid"))
+
+
+def comparison_color(index: int) -> str:
+    """Colour of the ``index``-th job of a comparison (0 is the selected job)."""
+    return GREEN if index == 0 else COMPARE_COLORS[(index - 1) % len(COMPARE_COLORS)]
+
+
+def comparison_figure(
+    runs: Sequence[Mapping[str, Any]], smoothing: float = 0.0, uirevision: str = "compare"
+) -> go.Figure:
+    """Train (solid) and valid (dashed) loss of several jobs on one step axis, one colour per job.
+
+    ``runs`` is ``[{"id", "name", "series": {"train_loss": [[step, value], ...], "valid_loss": ...}}]``
+    with the selected job first; a run's optional "color" overrides :func:`comparison_color`. Both lines of a job share a legend group (the job id), so one
+    legend click hides the job. Smoothing is the TrainingProgress EMA, so curves read the same.
+    """
+    figure = _base_figure("Loss by job", uirevision)
+    for index, run in enumerate(runs):
+        color = run.get("color") or comparison_color(index)
+        for metric, dash, label in COMPARE_LINES:
+            points = run.get("series", {}).get(metric) or []
+            if not points:
+                continue
+            raw = [float(p[1]) for p in points]
+            ys = ema_smooth(raw, smoothing) if smoothing > 0 else raw
+            name = f"{run['name']} · {label}"
+            figure.add_trace(go.Scatter(
+                name=name, x=[p[0] for p in points], y=ys, legendgroup=run["id"], meta=run["id"],
+                mode="lines" if len(points) > 1 else "lines+markers",
+                line={"color": color, "dash": dash, "width": 2.5 if index == 0 else 1.8},
+                customdata=[[p[0], r] for p, r in zip(points, raw)],
+                hovertemplate=f"%{{y:.4f}} (raw %{{customdata[1]:.4f}})<extra>{name}</extra>",
+            ))
+    if not figure.data:
+        return empty_figure("No loss metrics yet for these jobs")
+    figure.update_layout(
+        xaxis_title="Step", yaxis={"title": {"text": "Loss"}},
+        # Below the plot: up to ten entries would squeeze a side legend's plot in a narrow panel.
+        legend={"orientation": "h", "x": 0, "y": -0.22, "yanchor": "top"},
+        margin={"b": 20},
+    )
+    return figure

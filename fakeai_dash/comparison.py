@@ -1,0 +1,197 @@
+"""Pure logic of the job comparison: the picks in the URL query, what is kept per compared job, and the table rows.
+
+Nothing here imports Dash: the JobComparison component calls these functions and draws what they return.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from fakeai_dash import format as fmt
+from fakeai_dash.metrics import (
+    best_checkpoint,
+    metric_direction,
+    metric_series,
+    normalize_status,
+)
+from fakeai_dash.pricing import training_cost
+
+QUERY_KEY = "compare"
+MAX_PICKS = 4
+# The loss curves the chart overlays (train solid, valid dashed) and the metrics whose last point the table shows.
+LOSS_SERIES = ("train_loss", "valid_loss")
+FINAL_METRICS = ("train_loss", "valid_loss", "train_accuracy", "valid_accuracy")
+FINISHED = ("succeeded", "failed", "cancelled")
+METHOD_LABELS = {"supervised": "Supervised", "dpo": "DPO", "reinforcement": "Reinforcement"}
+NOT_FOUND = "not found"
+
+
+# -- the URL query -----------------------------------------------------------------------------
+
+def picks_from_query(search: str | None) -> list[str]:
+    """Job ids in ``?compare=id1,id2`` (empty items dropped, order kept)."""
+    raw = dict(parse_qsl((search or "").lstrip("?"))).get(QUERY_KEY, "")
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def query_with_picks(search: str | None, picks: Sequence[str]) -> str:
+    """``search`` with ``compare`` set to ``picks`` (dropped when empty); every other key is kept as it was."""
+    pairs = [(k, v) for k, v in parse_qsl((search or "").lstrip("?"), keep_blank_values=True) if k != QUERY_KEY]
+    if picks:
+        pairs.append((QUERY_KEY, ",".join(picks)))
+    # Commas stay readable: a shared link shows compare=ftjob-a,ftjob-b.
+    return f"?{urlencode(pairs, safe=',')}" if pairs else ""
+
+
+def clean_picks(picks: Iterable[Any] | None, selected: str | None) -> list[str]:
+    """At most MAX_PICKS distinct job ids, in order, without the selected job (it is always shown)."""
+    kept: list[str] = []
+    for pick in picks or ():
+        if isinstance(pick, str) and pick and pick != selected and pick not in kept:
+            kept.append(pick)
+    return kept[:MAX_PICKS]
+
+
+# -- what the store keeps per job --------------------------------------------------------------
+
+def loss_series(events: Iterable[Mapping[str, Any]]) -> dict[str, list[list[float]]]:
+    """``{"train_loss": [[step, value], ...], "valid_loss": [...]}``: only what the chart draws."""
+    series = metric_series(events)
+    return {name: [[point.step, point.value] for point in series.get(name, [])] for name in LOSS_SERIES}
+
+
+def best_valid_loss(checkpoints: Iterable[Mapping[str, Any]]) -> float | None:
+    """Validation loss of the best checkpoint (as the Checkpoints panel picks it), if it reports one."""
+    checkpoints = list(checkpoints or ())
+    best = best_checkpoint(checkpoints)
+    for checkpoint in checkpoints:
+        if best is not None and checkpoint.get("id") == best:
+            metrics = checkpoint.get("metrics") if isinstance(checkpoint.get("metrics"), Mapping) else {}
+            value = metrics.get("valid_loss", metrics.get("full_valid_loss"))
+            return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    return None
+
+
+def job_summary(job: Mapping[str, Any], events: Iterable[Mapping[str, Any]],
+                checkpoints: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """One compared job as the card draws it: table fields, loss series, last metric values, best checkpoint."""
+    events = list(events or ())
+    hp = job.get("hyperparameters") or {}
+    series = metric_series(events)
+    return {
+        "id": job.get("id"),
+        **{key: job.get(key) for key in ("status", "model", "suffix", "method_type", "trained_tokens",
+                                         "created_at", "finished_at")},
+        **{key: hp.get(key) for key in ("n_epochs", "batch_size", "learning_rate_multiplier")},
+        "series": loss_series(events),
+        "final": {name: series[name][-1].value for name in FINAL_METRICS if series.get(name)},
+        "best_valid_loss": best_valid_loss(checkpoints),
+    }
+
+
+def is_settled(summary: Mapping[str, Any]) -> bool:
+    """A missing or finished job will not change: no need to fetch it again."""
+    return bool(summary.get("missing")) or normalize_status(summary.get("status")) in FINISHED
+
+
+def short_name(summary: Mapping[str, Any]) -> str:
+    """A legend/column name that tells jobs apart: suffix (else model name) and the id's tail."""
+    model = str(summary.get("model") or "").rsplit("/", 1)[-1]
+    head = summary.get("suffix") or model or "job"
+    return f"{head} …{str(summary.get('id') or '')[-6:]}"
+
+
+# -- the table ---------------------------------------------------------------------------------
+
+def _hyper(value: Any) -> str:
+    if value is None or value == "":
+        return fmt.MISSING
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _metric(value: Any) -> str:
+    return fmt.MISSING if value is None else f"{value:.4f}"
+
+
+def _duration(job: Mapping[str, Any], now: float) -> str:
+    start, end = job.get("created_at"), job.get("finished_at")
+    if not isinstance(start, (int, float)):
+        return fmt.MISSING
+    if isinstance(end, (int, float)):
+        return fmt.duration(end - start)
+    return fmt.MISSING if is_settled(job) else f"{fmt.duration(now - start)} so far"
+
+
+def _cost(job: Mapping[str, Any], prices: Mapping[str, float] | None) -> str:
+    tokens = job.get("trained_tokens")
+    return fmt.money(training_cost(tokens, job.get("model"), prices)) if tokens else fmt.MISSING
+
+
+def _final(name: str):
+    return lambda job, prices, now: (job.get("final") or {}).get(name)
+
+
+# (key, label, value getter, text of the value); metric rows are coloured by direction, the rest by difference.
+ROWS: tuple[tuple[str, str, Any, Any], ...] = (
+    ("status", "Status", lambda j, p, n: j.get("status"), lambda v: (v or "unknown").replace("_", " ")),
+    ("model", "Base model", lambda j, p, n: j.get("model"), lambda v: v or fmt.MISSING),
+    ("method", "Method", lambda j, p, n: j.get("method_type"),
+     lambda v: METHOD_LABELS.get(v, str(v)) if v else fmt.MISSING),
+    ("n_epochs", "Epochs", lambda j, p, n: j.get("n_epochs"), _hyper),
+    ("batch_size", "Batch size", lambda j, p, n: j.get("batch_size"), _hyper),
+    ("learning_rate_multiplier", "LR multiplier", lambda j, p, n: j.get("learning_rate_multiplier"), _hyper),
+    ("trained_tokens", "Trained tokens", lambda j, p, n: j.get("trained_tokens"), fmt.tokens),
+    ("cost", "Cost", lambda j, p, n: _cost(j, p), str),
+    ("duration", "Duration", lambda j, p, n: _duration(j, n), str),
+    *((f"final_{name}", f"Final {name.replace('_', ' ')}", _final(name), _metric) for name in FINAL_METRICS),
+    ("best_valid_loss", "Best checkpoint valid loss", lambda j, p, n: j.get("best_valid_loss"), _metric),
+)
+
+
+def row_direction(key: str) -> str | None:
+    """"lower"/"higher" for metric rows (final_*, best_valid_loss), None for the descriptive rows."""
+    if key.startswith("final_") or key == "best_valid_loss":
+        return metric_direction(key)
+    return None
+
+
+def judge(value: Any, reference: Any, direction: str | None) -> bool | None:
+    """True when ``value`` is better than the selected job's ``reference``, False when worse, None otherwise."""
+    if direction is None or not isinstance(value, (int, float)) or not isinstance(reference, (int, float)):
+        return None
+    if value == reference:
+        return None
+    return value < reference if direction == "lower" else value > reference
+
+
+def comparison_rows(jobs: Sequence[Mapping[str, Any]], prices: Mapping[str, float] | None,
+                    now: float) -> list[dict[str, Any]]:
+    """One row per compared field, one cell per job (the selected job first).
+
+    Each cell is ``{"text", "differs", "better"}``: ``differs`` when its text is not the selected
+    job's, ``better`` True/False for metric rows (by the metric's direction) and None elsewhere.
+    A job that no longer exists (``{"id", "missing": True}``) reads "not found" and is never judged.
+    A metric row no job reports (FakeAI sends no valid accuracy) is left out rather than shown empty.
+    """
+    rows = []
+    reference = jobs[0] if jobs else {}
+    for key, label, getter, text_of in ROWS:
+        direction = row_direction(key)
+        ref_value = getter(reference, prices, now)
+        ref_text = text_of(ref_value)
+        cells = []
+        for index, job in enumerate(jobs):
+            if job.get("missing"):
+                cells.append({"text": NOT_FOUND if key == "status" else fmt.MISSING, "differs": False, "better": None})
+                continue
+            value = getter(job, prices, now)
+            text = text_of(value)
+            own = index == 0
+            cells.append({"text": text, "differs": not own and text != ref_text,
+                          "better": None if own else judge(value, ref_value, direction)})
+        if direction and all(cell["text"] == fmt.MISSING for cell in cells):
+            continue
+        rows.append({"key": key, "label": label, "direction": direction, "cells": cells})
+    return rows
