@@ -110,6 +110,19 @@ class ModelComparison:
     BODY = "model-comparison"
 
 
+class JobComparison:
+    PICKER = "compare-picker"
+    # What the card draws for the compared jobs (never the selected one: JobDetails.STORE has it).
+    STORE = "compare-store"
+    # {"picks", "signature", "final"}: finished, loaded comparisons skip the fetch entirely.
+    SIGNATURE = "compare-signature-store"
+    GRAPH = "compare-loss-graph"
+    TABLE = "compare-table"
+    RESULTS = "compare-results"
+    EMPTY = "compare-empty"
+    MESSAGE = "compare-message"
+
+
 class EventsLog:
     LIST = "events-log-list"
     COUNT = "events-log-count"

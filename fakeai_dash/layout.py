@@ -24,6 +24,8 @@ def build_layout(refresh_interval_s: float) -> html.Div:
         # What this API lacks (pause/resume answered 404/405) is remembered for the tab's life.
         dcc.Store(id=ids.JobDetails.ACTION_SUPPORT, storage_type="session"),
         dcc.Store(id=ids.TrainingProgress.DRAWN),
+        dcc.Store(id=ids.JobComparison.STORE),
+        dcc.Store(id=ids.JobComparison.SIGNATURE),
     ]
     body = dbc.Row([
         dbc.Col(jobs_list.layout(), lg=5, className="mb-3 jobs-col"),

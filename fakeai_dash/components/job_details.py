@@ -22,6 +22,7 @@ from fakeai_dash.components import (
     cost_tracker,
     events_log,
     hyperparameters,
+    job_comparison,
     model_comparison,
     status_timeline,
     training_progress,
@@ -164,6 +165,7 @@ def layout() -> html.Div:
         checkpoints.layout(),
         model_comparison.layout(),
         events_log.layout(),
+        job_comparison.layout(),
     ], id=ids.JobDetails.BODY, style={"display": "none"})
     placeholder = dbc.Card(dbc.CardBody("Select a job to see its details", id=ids.JobDetails.PLACEHOLDER,
                                         className="details-placeholder"), id=PLACEHOLDER_CARD)

@@ -1,5 +1,7 @@
 """TrainingProgress: progress bar, loss and accuracy charts with smoothing/log/x-axis controls kept in the URL, and CSV export.
 
+Its URL sync also keeps the JobComparison picks (``compare=``): Dash allows one writer of the query.
+
 Charts are patched (new points appended) when only new points arrived, and rebuilt
 when the job, the view controls or the set of traces changed.
 """
@@ -14,6 +16,7 @@ from dash import Input, Output, Patch, State, callback, ctx, dcc, html, no_updat
 
 from fakeai_dash import format as fmt
 from fakeai_dash import ids
+from fakeai_dash.comparison import clean_picks, picks_from_query, query_with_picks
 from fakeai_dash.figures import accuracy_figure, append_plan, loss_figure, trace_shape
 from fakeai_dash.metrics import EMA_MAX_WEIGHT, metric_series, metrics_csv, normalize_status, progress
 
@@ -56,7 +59,7 @@ def query_from_view(view: dict[str, Any], search: str | None = None) -> str:
         query["log"] = "1" if view["log"] else "0"
     if view["x"] != DEFAULT_VIEW["x"]:
         query["x"] = view["x"]
-    return f"?{urlencode(query)}" if query else ""
+    return f"?{urlencode(query, safe=',')}" if query else ""
 
 
 def progress_view(job: dict[str, Any], events: list[dict[str, Any]]) -> tuple[float, str, str]:
@@ -143,23 +146,39 @@ def layout() -> dbc.Card:
     Output(ids.TrainingProgress.SMOOTHING, "value"),
     Output(ids.TrainingProgress.LOG_Y, "value"),
     Output(ids.TrainingProgress.X_AXIS, "value"),
+    Output(ids.JobComparison.PICKER, "value"),
+    Output(ids.JobComparison.PICKER, "options"),
     Input(ids.Page.LOCATION, "search"),
     Input(ids.TrainingProgress.SMOOTHING, "value"),
     Input(ids.TrainingProgress.LOG_Y, "value"),
     Input(ids.TrainingProgress.X_AXIS, "value"),
+    Input(ids.JobComparison.PICKER, "value"),
+    Input(ids.JobDetails.SELECTED, "data"),
 )
-def sync_view_with_url(search, smoothing, log_y, x):
+def sync_view_with_url(search, smoothing, log_y, x, picks, selected):
     # One callback both ways (Dash allows a cycle only inside one callback): the controls
-    # write the URL, and the URL (on load, back/forward) sets the controls.
+    # write the URL, and the URL (on load, back/forward) sets the controls. The comparison's
+    # picks (comparison.py) share it, as the page has one query and Dash one writer of it.
+    nu = no_update
     if ctx.triggered_id in (ids.TrainingProgress.SMOOTHING, ids.TrainingProgress.LOG_Y, ids.TrainingProgress.X_AXIS):
         view = {"smoothing": smoothing or 0.0, "log": bool(log_y), "x": x or "step"}
         query = query_from_view(view, search)
-        return (query if query != (search or "") else no_update), no_update, no_update, no_update
+        return (query if query != (search or "") else nu), nu, nu, nu, nu, nu
+    if ctx.triggered_id in (ids.JobComparison.PICKER, ids.JobDetails.SELECTED):
+        # A pick equal to the selected job (just clicked in the list) leaves the comparison.
+        kept = clean_picks(picks, selected)
+        query = query_with_picks(search, kept)
+        return (query if query != (search or "") else nu), nu, nu, nu, (kept if kept != (picks or []) else nu), nu
     view = view_from_query(search)
-    return (no_update,
-            view["smoothing"] if view["smoothing"] != smoothing else no_update,
-            view["log"] if view["log"] != bool(log_y) else no_update,
-            view["x"] if view["x"] != x else no_update)
+    wanted = clean_picks(picks_from_query(search), selected)
+    query = query_with_picks(search, wanted) if wanted != picks_from_query(search) else nu
+    # Set with the value: Dash's dropdown drops a value its options lack. job_comparison fills in the labels.
+    picks_out = (wanted, [{"label": job_id, "value": job_id} for job_id in wanted]) if wanted != (picks or []) else (nu, nu)
+    return (query,
+            view["smoothing"] if view["smoothing"] != smoothing else nu,
+            view["log"] if view["log"] != bool(log_y) else nu,
+            view["x"] if view["x"] != x else nu,
+            *picks_out)
 
 
 @callback(
