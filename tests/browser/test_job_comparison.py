@@ -29,7 +29,9 @@ def jobs_in_chart(dash_duo):
 
 
 def table_jobs(dash_duo):
-    return [th.get_attribute("data-job") for th in dash_duo.driver.find_elements(By.CSS_SELECTOR, JOB_COLUMNS)]
+    # One script: the table re-renders under selenium's feet between separate calls.
+    return dash_duo.driver.execute_script(
+        "return [...document.querySelectorAll(arguments[0])].map(th => th.getAttribute('data-job'))", JOB_COLUMNS)
 
 
 def compared_in_url(dash_duo):
@@ -37,8 +39,19 @@ def compared_in_url(dash_duo):
     return query.get("compare", [""])[0].split(",") if "compare" in query else []
 
 
-def cell(dash_duo, row, job_id):
-    return dash_duo.find_element(f"#compare-table-grid tr[data-row='{row}'] td[data-job='{job_id}']")
+def _cell(dash_duo, row, job_id, attribute):
+    # Read in one script: the table re-renders each tick, so a held element goes stale.
+    return dash_duo.driver.execute_script(
+        "const td = document.querySelector(arguments[0]); return td ? td[arguments[1]] : null;",
+        f"#compare-table-grid tr[data-row='{row}'] td[data-job='{job_id}']", attribute)
+
+
+def cell_classes(dash_duo, row, job_id):
+    return _cell(dash_duo, row, job_id, "className")
+
+
+def cell_text(dash_duo, row, job_id):
+    return _cell(dash_duo, row, job_id, "innerText")
 
 
 def toggle_pick(dash_duo, text):
@@ -76,20 +89,20 @@ def test_compare001_url_picks_chart_table_picker_and_reload(fakeai, start_dash):
 
     # The table: one column per job, the selected first; epochs differ and are marked so.
     wait_until(dash_duo, lambda: table_jobs(dash_duo) == [this["id"], other["id"]])
-    assert cell(dash_duo, "n_epochs", this["id"]).text == "2"
-    assert cell(dash_duo, "n_epochs", other["id"]).text == "5"
-    assert "compare-differs" in cell(dash_duo, "n_epochs", other["id"]).get_attribute("class")
-    assert "compare-differs" not in cell(dash_duo, "n_epochs", this["id"]).get_attribute("class")
-    assert "compare-differs" not in cell(dash_duo, "batch_size", other["id"]).get_attribute("class")
-    assert cell(dash_duo, "model", other["id"]).text == "meta-llama/Llama-3.1-8B-Instruct"
+    assert cell_text(dash_duo, "n_epochs", this["id"]) == "2"
+    assert cell_text(dash_duo, "n_epochs", other["id"]) == "5"
+    assert "compare-differs" in cell_classes(dash_duo, "n_epochs", other["id"])
+    assert "compare-differs" not in cell_classes(dash_duo, "n_epochs", this["id"])
+    assert "compare-differs" not in cell_classes(dash_duo, "batch_size", other["id"])
+    assert cell_text(dash_duo, "model", other["id"]) == "meta-llama/Llama-3.1-8B-Instruct"
 
     # Picking a job adds it to the URL (beside the chart view's keys) and to the table.
     # FakeAI reports a suffix only once the model exists: pick by the id's tail, which every label shows.
     toggle_pick(dash_duo, third["id"][-6:])
     wait_until(dash_duo, lambda: compared_in_url(dash_duo) == [other["id"], third["id"]])
     wait_until(dash_duo, lambda: table_jobs(dash_duo) == [this["id"], other["id"], third["id"]])
-    assert cell(dash_duo, "model", third["id"]).text == "Qwen/Qwen2.5-7B-Instruct"
-    assert "compare-differs" in cell(dash_duo, "model", third["id"]).get_attribute("class")
+    assert cell_text(dash_duo, "model", third["id"]) == "Qwen/Qwen2.5-7B-Instruct"
+    assert "compare-differs" in cell_classes(dash_duo, "model", third["id"])
     # Removing one takes it out of the URL, the table and the chart.
     toggle_pick(dash_duo, other["id"][-6:])
     wait_until(dash_duo, lambda: compared_in_url(dash_duo) == [third["id"]])
@@ -120,6 +133,6 @@ def test_compare002_a_job_that_does_not_exist_reads_not_found(fakeai, start_dash
     dash_duo = start_dash(fakeai.url, path=f"/jobs/{this['id']}?compare=ftjob-doesnotexist000")
     dash_duo.wait_for_text_to_equal("#detail-job-id", this["id"], timeout=20)
     wait_until(dash_duo, lambda: table_jobs(dash_duo) == [this["id"], "ftjob-doesnotexist000"])
-    assert cell(dash_duo, "status", "ftjob-doesnotexist000").text == "not found"
+    assert cell_text(dash_duo, "status", "ftjob-doesnotexist000") == "not found"
     assert jobs_in_chart(dash_duo)[0] == {this["id"]}
     assert dash_duo.get_logs() == []
