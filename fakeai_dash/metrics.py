@@ -10,13 +10,15 @@ import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
+from fakeai_dash.api.models import FINISHED_STATUSES
 from fakeai_dash.pricing import price_per_1k_tokens, training_cost
 
 Job = Mapping[str, Any]
 Event = Mapping[str, Any]
 Checkpoint = Mapping[str, Any]
 
-TERMINAL_STATUSES = ("succeeded", "failed", "cancelled")
+# The wire module owns the status vocabulary.
+TERMINAL_STATUSES = tuple(sorted(FINISHED_STATUSES))
 PRE_TERMINAL_STAGES = ("validating_files", "queued", "running")
 KNOWN_STATUSES = (*PRE_TERMINAL_STAGES, "paused", *TERMINAL_STATUSES)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fakeai_dash.api.models import ACTIVE_STATUSES
+
 GREEN = "#76b900"
 GREEN_DARK = "#669900"
 GREEN_LIGHT = "#8acc00"
@@ -28,7 +30,7 @@ STATUS_COLORS = {
 UNKNOWN_STATUS_COLOR = TEXT_DIM
 
 STATUS_GROUPS = {
-    "active": ("validating_files", "queued", "running", "paused", "pending"),
+    "active": tuple(sorted(ACTIVE_STATUSES)),
     "succeeded": ("succeeded",),
     "failed": ("failed",),
     "cancelled": ("cancelled",),

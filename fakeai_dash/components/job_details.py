@@ -38,7 +38,8 @@ JOB_FIELDS = ("id", "model", "status", "created_at", "finished_at", "fine_tuned_
 EVENT_FIELDS = ("id", "created_at", "level", "message", "type", "data")
 CHECKPOINT_FIELDS = ("id", "created_at", "step_number", "metrics", "fine_tuned_model_checkpoint")
 
-CANCELLABLE = frozenset({"validating_files", "queued", "running", "paused", "pending"})
+# Every job still in flight can be cancelled.
+CANCELLABLE = ACTIVE_STATUSES
 # Active jobs re-send the store at least this often so elapsed time and ETA keep moving
 # even when no new event arrived; finished jobs never do.
 CLOCK_BUCKET_S = 10
