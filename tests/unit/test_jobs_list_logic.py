@@ -87,3 +87,11 @@ def test_list006_fetch_keeps_rows_and_reports_error(app_ctx):
     assert rows is no_update and signature is no_update and stats is no_update
     assert status["ok"] is False and "Incorrect API key provided" in status["message"]
     assert "401" in status["message"]
+
+
+def test_list007_header_stats_render_the_snapshot_counts():
+    waiting = header.render_stats(None)
+    assert [card.children[0].children for card in waiting] == ["…"] * 4
+    cards = header.render_stats({"total": 9, "active": 2, "succeeded": 5, "failed": 2})
+    assert {card.id: card.children[0].children for card in cards} == {
+        "stat-total": 9, "stat-active": 2, "stat-succeeded": 5, "stat-failed": 2}
