@@ -77,6 +77,14 @@ def _retry_policy() -> Retry:
 
 def error_from_response(response: requests.Response) -> ApiError:
     """Read FakeAI's ``{"detail": ...}`` or OpenAI's ``{"error": {...}}`` into one ApiError."""
+    error = _error_from_body(response)
+    if not error.message.strip():  # e.g. {"error": ""} or {"detail": ""}: say something useful
+        error.message = response.reason or "request failed"
+        error.args = (error.message,)
+    return error
+
+
+def _error_from_body(response: requests.Response) -> ApiError:
     status = response.status_code
     try:
         body = response.json()

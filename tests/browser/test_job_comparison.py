@@ -6,7 +6,9 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from selenium.common.exceptions import ElementClickInterceptedException
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 pytestmark = pytest.mark.browser
@@ -65,8 +67,11 @@ def toggle_pick(dash_duo, text):
         option.click()
     except ElementClickInterceptedException:
         dash_duo.driver.execute_script("arguments[0].click()", option)
-    # Close the menu so the next step starts from a closed picker.
-    dash_duo.find_element(".compare-card .card-header").click()
+    # Close the menu (Escape, as a keyboard user would) so the next step starts from a closed
+    # picker; clicking elsewhere can land on the open menu itself.
+    ActionChains(dash_duo.driver).send_keys(Keys.ESCAPE).perform()
+    WebDriverWait(dash_duo.driver, 10).until(
+        lambda d: not d.find_elements(By.CSS_SELECTOR, "label.dash-dropdown-option"))
 
 
 def test_compare001_url_picks_chart_table_picker_and_reload(fakeai, start_dash):

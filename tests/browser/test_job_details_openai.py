@@ -160,11 +160,11 @@ def test_details_openai002_paused_job_shows_resume(openai_api, start_dash):
     assert resume.is_displayed() and resume.is_enabled()
     assert not dash_duo.find_element("#detail-pause-button").is_displayed()
     assert dash_duo.find_element("#detail-cancel-button").is_displayed()  # a paused job can be cancelled
-    paused_stage = dash_duo.find_element("#status-timeline .stage[data-stage='paused']")
-    assert paused_stage.get_attribute("data-state") == "current"
+    # Found afresh each time: the timeline re-renders as the clock moves.
+    dash_duo.wait_for_element("#status-timeline .stage[data-stage='paused'][data-state='current']")
     # Hyperparameters from OpenAI's method.supervised block, "auto" shown as auto.
-    hp = dash_duo.find_element("#hyperparameters").text
-    assert "Supervised" in hp and "auto" in hp and "1.8" in hp and "42" in hp
+    for text in ("Supervised", "auto", "1.8", "42"):
+        dash_duo.wait_for_contains_text("#hyperparameters", text)
 
     dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", resume)
     resume.click()

@@ -195,3 +195,10 @@ def test_property008_every_client_method_survives_any_text(httpserver, api, text
     _call_everything(api)
 
     assert {response.status_code for _, response in httpserver.log} == {status}
+
+
+@pytest.mark.parametrize("body", [{"error": ""}, {"detail": ""}, {"detail": []}, {"error": {"message": ""}}])
+def test_property009_empty_error_texts_still_say_something(body):
+    # Found by test_property003: an empty message would leave the banner blank.
+    error = error_from_response(_response(400, json.dumps(body).encode(), "application/json"))
+    assert error.status == 400 and error.message.strip() and str(error).strip()
