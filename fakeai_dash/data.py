@@ -22,6 +22,7 @@ from fakeai_dash.api.models import FINISHED_STATUSES, Job
 
 EXTENSION_KEY = "fakeai_dash"
 LOCK_STRIPES = 64
+SIGNATURE_SUFFIX = "#signature"
 # A finished job's events and checkpoints no longer change: keep them for an hour.
 FINISHED_TTL = 3600
 
@@ -92,6 +93,12 @@ class DataSource:
                     # The backend's own expiry counts whole seconds (cachelib truncates the
                     # clock): give it slack and judge freshness by our exact stamp instead.
                     self.cache.set(full_key, hit, timeout=math.ceil(seconds) + 1)
+                    value = hit.get("value")
+                    if isinstance(value, dict) and "signature" in value:
+                        # A tiny companion entry: a quiet tick can compare signatures without
+                        # unpickling the whole value (10,000 job rows).
+                        companion = {"value": value["signature"], "expires": hit["expires"]}
+                        self.cache.set(f"{full_key}{SIGNATURE_SUFFIX}", companion, timeout=math.ceil(seconds) + 1)
         if "error" in hit:
             raise ApiError(hit["error"], hit.get("status"), hit.get("param"), hit.get("code"))
         return hit["value"]
@@ -114,9 +121,15 @@ class DataSource:
         """When ``key`` was last fetched successfully (epoch seconds), if ever."""
         return self.cache.get(self._key("last-success", key))
 
+    def signature(self, key: str) -> str | None:
+        """The signature of ``key``'s fresh value, if it has one, without loading the value."""
+        hit = self._fresh(self._key(key) + SIGNATURE_SUFFIX)
+        return hit["value"] if hit else None
+
     def invalidate(self, *keys: str) -> None:
         for key in keys:
             self.cache.delete(self._key(key))
+            self.cache.delete(self._key(key) + SIGNATURE_SUFFIX)
 
     # -- reads -------------------------------------------------------------------------------
 

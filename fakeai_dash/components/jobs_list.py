@@ -107,6 +107,8 @@ def fetch_jobs(_ticks, _clicks, _signal, signature, api_status):
     source = current_source()
     if ctx.triggered_id in (ids.Header.REFRESH, ids.JobsList.REFRESH_SIGNAL):
         source.invalidate("jobs")  # the user (or a write) asked for fresh data, not the cache
+    elif signature and (api_status or {}).get("ok") and source.signature("jobs") == signature:
+        return no_update, no_update, no_update, no_update  # a quiet tick: nothing read, nothing sent
     try:
         snapshot = source.jobs_snapshot()
     except ApiError as error:

@@ -95,3 +95,17 @@ def test_list007_header_stats_render_the_snapshot_counts():
     cards = header.render_stats({"total": 9, "active": 2, "succeeded": 5, "failed": 2})
     assert {card.id: card.children[0].children for card in cards} == {
         "stat-total": 9, "stat-active": 2, "stat-succeeded": 5, "stat-failed": 2}
+
+
+def test_list008_recovery_clears_the_banner_even_when_the_jobs_did_not_change(app_ctx):
+    app_ctx.expect_request("/v1/fine_tuning/jobs").respond_with_json(
+        {"object": "list", "data": [_job("a")], "has_more": False})
+    _trigger(f"{ids.Page.INTERVAL}.n_intervals")
+    _rows, signature, _stats, healthy = jobs_list.fetch_jobs(1, None, None, None, None)
+    # The browser still shows the banner from an outage; the snapshot is the same as before it.
+    down = {"ok": False, "message": "Cannot reach the API", "last_good": 1.0}
+    rows, sig, stats, status = jobs_list.fetch_jobs(2, None, None, signature, down)
+    assert rows is no_update and sig is no_update and stats is no_update
+    assert status["ok"] is True
+    # Once healthy, a quiet tick reads only the signature and sends nothing at all.
+    assert jobs_list.fetch_jobs(3, None, None, signature, healthy) == (no_update,) * 4
