@@ -45,6 +45,7 @@ CANCELLABLE = ACTIVE_STATUSES
 CLOCK_BUCKET_S = 10
 UNSUPPORTED_STATUSES = (404, 405, 501)
 PLACEHOLDER_CARD = ids.JobDetails.PLACEHOLDER_CARD
+SELECT_PROMPT = "Select a job on the left to see its timeline, training curves, checkpoints and events."
 
 
 # -- pure helpers ------------------------------------------------------------------------------
@@ -168,7 +169,7 @@ def layout() -> html.Div:
         events_log.layout(),
         job_comparison.layout(),
     ], id=ids.JobDetails.BODY, style={"display": "none"})
-    placeholder = dbc.Card(dbc.CardBody("Select a job to see its details", id=ids.JobDetails.PLACEHOLDER,
+    placeholder = dbc.Card(dbc.CardBody(SELECT_PROMPT, id=ids.JobDetails.PLACEHOLDER,
                                         className="details-placeholder"), id=PLACEHOLDER_CARD)
     return html.Div([placeholder, body], id=ids.JobDetails.CONTAINER)
 
@@ -240,7 +241,7 @@ def show_details(job_id, store):
     reveal_when_rendered's job: only it knows every panel has drawn the selected job."""
     hidden, shown = {"display": "none"}, {}
     if not job_id:
-        return "Select a job to see its details", shown, hidden
+        return SELECT_PROMPT, shown, hidden
     if is_current(store, job_id):
         return no_update, no_update, no_update
     if store and store.get("job_id") == job_id and store.get("error"):
