@@ -7,6 +7,7 @@ events as SSE or as paged JSON, error envelopes) and turns every failure into Ap
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
@@ -20,6 +21,7 @@ from urllib3.util.retry import Retry
 from fakeai_dash.api.models import Checkpoint, Event, FileObject, Job, Model, Page
 
 T = TypeVar("T", bound=BaseModel)
+log = logging.getLogger(__name__)
 
 PAGE_LIMIT = 100  # FakeAI rejects limit > 100; OpenAI allows it too.
 MAX_EVENT_PAGES = 100
@@ -220,7 +222,18 @@ class FineTuningClient:
                            f"{first['msg']})") from None
 
     def _parse_items(self, model: type[T], items: list[dict[str, Any]]) -> list[T]:
-        return [self._parse(model, item) for item in items]
+        """Every readable item of a list; one unreadable item is logged and skipped, so it
+        cannot hide the rest (a list where nothing is readable is still an error)."""
+        parsed, first_error = [], None
+        for item in items:
+            try:
+                parsed.append(self._parse(model, item))
+            except ApiError as error:
+                first_error = first_error or error
+                log.warning("Skipped an unreadable %s from %s: %s", model.__name__, self.api_base, error)
+        if first_error is not None and not parsed:
+            raise first_error
+        return parsed
 
     def _pages(self, path: str, params: dict[str, Any], cap: int) -> Iterator[list[dict[str, Any]]]:
         """Walk an ``after``-cursor list until ``has_more`` is false or ``cap`` items came."""

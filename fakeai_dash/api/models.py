@@ -30,7 +30,8 @@ def normalise_metrics(data: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 class _Lenient(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    # A numeric id or model name is still readable text: show it as it came.
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, coerce_numbers_to_str=True)
 
     @model_validator(mode="before")
     @classmethod
