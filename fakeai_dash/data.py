@@ -38,8 +38,7 @@ def job_row(job: Job) -> dict[str, Any]:
 
 
 def job_detail_dict(job: Job) -> dict[str, Any]:
-    data = job.model_dump()
-    return data
+    return job.model_dump()
 
 
 def snapshot_signature(rows: Any) -> str:

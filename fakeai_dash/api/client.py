@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any, TypeVar
 
 import requests
@@ -333,5 +333,3 @@ def client_from_settings(settings: Any, api_base: str | None = None) -> FineTuni
         read_timeout=settings.read_timeout, max_jobs=settings.max_jobs,
     )
 
-
-Fetcher = Callable[[FineTuningClient], Any]

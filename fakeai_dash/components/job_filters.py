@@ -25,16 +25,14 @@ from dash import (
 
 from fakeai_dash import format as fmt
 from fakeai_dash import ids
+from fakeai_dash.api.models import KNOWN_STATUSES
+from fakeai_dash.metrics import STAGE_LABELS
 
+# The documented statuses, labelled as the timeline labels its stages.
 STATUS_FILTER_OPTIONS = [
     {"label": "All statuses", "value": "all"},
     {"label": "Active", "value": "active"},
-    {"label": "Validating files", "value": "validating_files"},
-    {"label": "Queued", "value": "queued"},
-    {"label": "Running", "value": "running"},
-    {"label": "Succeeded", "value": "succeeded"},
-    {"label": "Failed", "value": "failed"},
-    {"label": "Cancelled", "value": "cancelled"},
+    *({"label": STAGE_LABELS[status], "value": status} for status in KNOWN_STATUSES),
 ]
 _STATUS_VALUES = {option["value"] for option in STATUS_FILTER_OPTIONS}
 

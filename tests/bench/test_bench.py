@@ -76,24 +76,24 @@ def test_bench004_series_and_smoothed_loss_figure_for_5000_steps(benchmark):
     assert len(figure.data[0].x) == 5000
 
 
-def test_bench005_full_snapshot_cache_hit_with_10k_jobs(benchmark, httpserver, raw_jobs, make_app):
+@pytest.fixture
+def warm_10k_source(httpserver, raw_jobs, make_app):
+    """A DataSource whose cache already holds a 10,000-job snapshot, and that snapshot's signature."""
     serve_job_pages(httpserver, raw_jobs)
     app = make_app(httpserver.url_for("").rstrip("/"), refresh_interval=600.0, read_timeout=30.0)
     from fakeai_dash.data import current_source
 
     with app.server.test_request_context():
         source = current_source()
-        signature = source.jobs_snapshot()["signature"]
-        full_hit = benchmark.pedantic(source.jobs_snapshot, rounds=20, iterations=1)  # the old quiet tick
-        assert full_hit["signature"] == signature
+        yield source, source.jobs_snapshot()["signature"]
 
 
-def test_bench006_quiet_tick_reads_only_the_signature(benchmark, httpserver, raw_jobs, make_app):
-    serve_job_pages(httpserver, raw_jobs)
-    app = make_app(httpserver.url_for("").rstrip("/"), refresh_interval=600.0, read_timeout=30.0)
-    from fakeai_dash.data import current_source
+def test_bench005_full_snapshot_cache_hit_with_10k_jobs(benchmark, warm_10k_source):
+    source, signature = warm_10k_source
+    full_hit = benchmark.pedantic(source.jobs_snapshot, rounds=20, iterations=1)  # the old quiet tick
+    assert full_hit["signature"] == signature
 
-    with app.server.test_request_context():
-        source = current_source()
-        signature = source.jobs_snapshot()["signature"]
-        assert benchmark(source.signature, "jobs") == signature
+
+def test_bench006_quiet_tick_reads_only_the_signature(benchmark, warm_10k_source):
+    source, signature = warm_10k_source
+    assert benchmark(source.signature, "jobs") == signature
