@@ -19,6 +19,7 @@ from flask_caching import Cache
 
 from fakeai_dash.api.client import ApiError, FineTuningClient
 from fakeai_dash.api.models import FINISHED_STATUSES, Job
+from fakeai_dash.series import MetricHistory, history_from_events
 
 EXTENSION_KEY = "fakeai_dash"
 LOCK_STRIPES = 64
@@ -163,6 +164,28 @@ class DataSource:
             "events": self.events(job_id, finished),
             "checkpoints": self.checkpoints(job_id, finished),
         }
+
+    # -- histories (server-side; the browser gets downsampled figures and pages, not these) ----
+
+    def metric_history(self, job_id: str) -> MetricHistory | None:
+        """The job's complete metric curves, or None before anything is known of it."""
+        detail = self.job_detail(job_id)
+        return history_from_events(detail["events"])
+
+    def history_loaded(self, job_id: str) -> float:
+        """How much of the job's history the server holds, 0..1 (1: complete)."""
+        return 1.0
+
+    def events_page(self, job_id: str, before: str | None = None, limit: int = 100) -> dict[str, Any]:
+        """``{"events": [...newest first], "has_older": bool}``: ``limit`` events older than
+        the event ``before`` (the newest ones without it)."""
+        newest_first = list(reversed(self.job_detail(job_id)["events"]))
+        start = 0
+        if before is not None:
+            start = next((i + 1 for i, event in enumerate(newest_first) if event.get("id") == before),
+                         len(newest_first))
+        page = newest_first[start:start + limit]
+        return {"events": page, "has_older": start + limit < len(newest_first)}
 
     def files(self) -> list[dict[str, Any]]:
         return self.cached("files", lambda: [f.model_dump() for f in self.client.list_files()])
