@@ -236,19 +236,43 @@ class FineTuningClient:
         return parsed
 
     def _pages(self, path: str, params: dict[str, Any], cap: int) -> Iterator[list[dict[str, Any]]]:
-        """Walk an ``after``-cursor list until ``has_more`` is false or ``cap`` items came."""
+        """Walk an ``after``-cursor list until ``has_more`` is false or ``cap`` items came.
+
+        An item whose id came on an earlier page is dropped (the first copy wins, order kept):
+        a server repeating a page, or a list shifting under an offset-paging proxy, must not
+        show one job twice — the grid keys its rows by id.
+        """
         seen, after = 0, None
+        ids_seen: set[str] = set()
         while seen < cap:
             query = {**params, "limit": min(self.page_size, cap - seen)}
             if after:
                 query["after"] = after
             page = self._parse(Page, self._json("GET", path, params=query))
-            yield page.data
+            yield self._first_copies(page.data, ids_seen)
             seen += len(page.data)
             next_after = page.last_id or (page.data[-1].get("id") if page.data else None)
             if not page.has_more or not next_after or next_after == after:
                 return
             after = next_after
+
+    @staticmethod
+    def _first_copies(items: list[dict[str, Any]], ids_seen: set[str]) -> list[dict[str, Any]]:
+        """``items`` without those whose id is in ``ids_seen`` (which learns the new ids).
+
+        Ids compare as text, as the models read them (12345 and "12345" are one job); an item
+        without an id is kept for the parser to judge.
+        """
+        fresh = []
+        for item in items:
+            raw_id = item.get("id")
+            if raw_id is not None:
+                key = str(raw_id)
+                if key in ids_seen:
+                    continue
+                ids_seen.add(key)
+            fresh.append(item)
+        return fresh
 
     # -- jobs --------------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ import threading
 import time
 
 import pytest
+import requests
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -316,8 +317,48 @@ def test_shapes016_server_repeating_a_page_does_not_loop_forever(client, httpser
 
     jobs = client.list_jobs()
 
-    assert [job.id for job in jobs] == ["ftjob-1", "ftjob-1"]
-    assert len(requests_to(httpserver, JOBS)) == 2
+    assert [job.id for job in jobs] == ["ftjob-1"]  # the grid keys rows by id: once only
+    assert [r.args.get("after") for r in requests_to(httpserver, JOBS)] == [None, "ftjob-1"]
+
+
+def test_shapes030_a_job_on_two_pages_is_listed_once_where_it_first_came(httpserver):
+    # An offset-paging proxy shifts the list when a job is created between two pages: the
+    # last job of page one comes again at the top of page two (and a page may repeat itself).
+    first = [openai_job("ftjob-5"), openai_job("ftjob-4"), openai_job("ftjob-5", status="running")]
+    second = [openai_job("ftjob-4", status="succeeded"), openai_job("ftjob-3"), openai_job("ftjob-2")]
+
+    def handler(request):
+        if request.args.get("after") == "ftjob-5":
+            return json_response(page(second, False))
+        return json_response(page(first, True))
+
+    httpserver.expect_request(JOBS).respond_with_handler(handler)
+    api = FineTuningClient(httpserver.url_for("/"), page_size=3)
+
+    jobs = api.list_jobs()
+
+    assert [(job.id, job.status) for job in jobs] == [
+        ("ftjob-5", "queued"), ("ftjob-4", "queued"), ("ftjob-3", "queued"), ("ftjob-2", "queued")]
+    assert [r.args.get("after") for r in requests_to(httpserver, JOBS)] == [None, "ftjob-5"]
+
+
+def test_shapes031_a_checkpoint_on_two_pages_is_listed_once(client, httpserver):
+    def checkpoint(step: int, loss: float = 0.5) -> dict:
+        return {"object": "fine_tuning.job.checkpoint", "id": f"ftckpt-{step}", "created_at": step,
+                "fine_tuning_job_id": "j", "fine_tuned_model_checkpoint": f"ft:m:ckpt-{step}",
+                "step_number": step, "metrics": {"step": step, "train_loss": loss}}
+
+    def handler(request):
+        if request.args.get("after") == "ftckpt-200":
+            return json_response(page([checkpoint(200, 9.9), checkpoint(100)], False))
+        return json_response(page([checkpoint(300), checkpoint(200)], True, last_id="ftckpt-200"))
+
+    httpserver.expect_request(f"{JOBS}/j/checkpoints").respond_with_handler(handler)
+
+    checkpoints = client.list_checkpoints("j")
+
+    assert [(c.step_number, c.metrics["train_loss"]) for c in checkpoints] == [(300, 0.5), (200, 0.5), (100, 0.5)]
+    assert len(requests_to(httpserver, f"{JOBS}/j/checkpoints")) == 2
 
 
 # -- retries ------------------------------------------------------------------------------
@@ -406,19 +447,31 @@ def test_shapes022_connection_refused_is_readable_api_error():
     assert "Traceback" not in str(caught.value)
 
 
+MARKER = "/marker"
+
+
 @pytest.fixture
 def stalling_server():
-    """A threaded server whose handler blocks until teardown; records each arrival."""
+    """A threaded server whose jobs handler holds every request until teardown.
+
+    Each arrival is recorded in order; ``/marker`` answers at once, so a test can learn
+    that every connection opened before it has been taken in.
+    """
     release = threading.Event()
     arrivals = []
     server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
 
-    def handler(request):
+    def stall(request):
         arrivals.append(request.path)
-        release.wait(10)
+        release.wait(30)  # longer than any test waits: an answer means the client waited it out
         return json_response(page([]))
 
-    server.expect_request(JOBS).respond_with_handler(handler)
+    def marker(request):
+        arrivals.append(request.path)
+        return json_response({})
+
+    server.expect_request(JOBS).respond_with_handler(stall)
+    server.expect_request(MARKER).respond_with_handler(marker)
     server.start()
     try:
         yield server, arrivals
@@ -431,15 +484,16 @@ def test_shapes023_read_timeout_is_readable_api_error_and_not_retried(stalling_s
     server, arrivals = stalling_server
     api = FineTuningClient(server.url_for("/"), connect_timeout=1, read_timeout=0.5)
 
-    started = time.monotonic()
+    # The server never answers while the test runs: raising at all means the client gave up.
     with pytest.raises(ApiError) as caught:
         api.list_jobs()
-    elapsed = time.monotonic() - started
 
     assert caught.value.status is None
     assert "did not answer within 0.5 s" in caught.value.message
-    assert arrivals == [JOBS]
-    assert elapsed < 1.5
+    # Any retry was sent before list_jobs raised; the server takes connections in order, so
+    # once the marker is in, every jobs request the client made is recorded before it.
+    assert requests.get(server.url_for(MARKER), timeout=10).ok
+    assert arrivals == [JOBS, MARKER]
 
 
 def test_shapes024_non_json_200_is_api_error(client, httpserver):
@@ -463,26 +517,57 @@ def test_shapes025_html_error_page_becomes_its_title(client, httpserver):
     assert caught.value.message == "502 Bad Gateway"
 
 
+def the_only_request(httpserver) -> Request:
+    """The one request the server saw (a wrong URL would be retried, or answered 500)."""
+    [(request, _)] = httpserver.log
+    return request
+
+
 def test_shapes026_html_200_on_a_list_is_api_error(client, httpserver):
     httpserver.expect_request(JOBS).respond_with_data("<html><body>Sign in</body></html>", content_type="text/html")
 
-    with pytest.raises(ApiError):
+    with pytest.raises(ApiError) as caught:
         client.list_jobs()
 
+    assert (caught.value.status, caught.value.message) == (200, "The API sent an answer that is not JSON")
+    request = the_only_request(httpserver)
+    assert (request.method, request.path, request.args.to_dict(), request.get_data()) == \
+        ("GET", JOBS, {"limit": "100"}, b"")
+    assert request.headers["Authorization"] == "Bearer sk-test"
 
-@pytest.mark.parametrize("body", [[1, 2], {"data": "nope"}, {"data": {"id": "x"}}, "just a string", 42])
-def test_shapes027_wrong_json_shapes_are_api_errors(client, httpserver, body):
+
+@pytest.mark.parametrize(("body", "page_where", "job_where"), [
+    ([1, 2], "Page", "Job"),
+    ({"data": "nope"}, "data", "id"),
+    ({"data": {"id": "x"}}, "data", "id"),
+    ("just a string", "Page", "Job"),
+    (42, "Page", "Job"),
+])
+def test_shapes027_wrong_json_shapes_are_api_errors(client, httpserver, body, page_where, job_where):
     httpserver.expect_request(JOBS).respond_with_json(body)
     httpserver.expect_request(f"{JOBS}/j").respond_with_json(body)
 
-    with pytest.raises(ApiError):
+    with pytest.raises(ApiError) as listing:
         client.list_jobs()
-    with pytest.raises(ApiError):
+    with pytest.raises(ApiError) as retrieving:
         client.retrieve_job("j")
+
+    # No status: the answer was a 200 the client could not read, not an HTTP error.
+    assert listing.value.status is None
+    assert listing.value.message.startswith(f"The API sent an unexpected page ({page_where}: ")
+    assert retrieving.value.status is None
+    assert retrieving.value.message.startswith(f"The API sent an unexpected job ({job_where}: ")
+    assert [(r.method, r.path, r.args.to_dict(), r.get_data()) for r, _ in httpserver.log] == [
+        ("GET", JOBS, {"limit": "100"}, b""), ("GET", f"{JOBS}/j", {}, b"")]
 
 
 def test_shapes028_events_neither_json_nor_sse_is_api_error(client, httpserver):
     httpserver.expect_request(f"{JOBS}/j/events").respond_with_data("<html>oops</html>", content_type="text/html")
 
-    with pytest.raises(ApiError):
+    with pytest.raises(ApiError) as caught:
         client.list_events("j")
+
+    assert (caught.value.status, caught.value.message) == (200, "The API sent events that are neither JSON nor SSE")
+    request = the_only_request(httpserver)
+    assert (request.method, request.path, request.args.to_dict(), request.get_data()) == \
+        ("GET", f"{JOBS}/j/events", {"limit": "100"}, b"")
