@@ -6,11 +6,14 @@ events as SSE or as paged JSON, error envelopes) and turns every failure into Ap
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
+import threading
+import time
 from collections.abc import Iterator
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import requests
 from pydantic import BaseModel, ValidationError
@@ -26,6 +29,12 @@ log = logging.getLogger(__name__)
 PAGE_LIMIT = 100  # FakeAI rejects limit > 100; OpenAI allows it too.
 MAX_EVENT_PAGES = 100
 RETRY_STATUSES = (408, 409, 429, 500, 502, 503, 504)
+
+
+class EventsPage(NamedTuple):
+    events: list[Event]  # newest first
+    has_more: bool
+    streamed: bool  # SSE (FakeAI): the newest events only, no cursor
 
 
 class ApiError(Exception):
@@ -169,6 +178,7 @@ class FineTuningClient:
         self._prefix = "/openai" if api_type == "azure" else "/v1"
         self._params = {"api-version": azure_api_version} if api_type == "azure" else {}
         self.session = requests.Session()
+        self._local = threading.local()
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32, max_retries=_retry_policy())
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
@@ -181,20 +191,46 @@ class FineTuningClient:
 
     # -- transport ---------------------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def budget(self, seconds: float) -> Iterator[None]:
+        """Every request in this block (this thread) shares ``seconds`` in total: a fetch of
+        many pages ends with an error when its budget runs out, not after pages × timeout."""
+        previous = getattr(self._local, "deadline", None)
+        self._local.deadline = time.monotonic() + seconds
+        try:
+            yield
+        finally:
+            self._local.deadline = previous
+
+    def _timeout(self) -> tuple[float, float]:
+        deadline = getattr(self._local, "deadline", None)
+        if deadline is None:
+            return self.timeout
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise ApiError(f"The API at {self.api_base} did not finish answering within this fetch's time budget")
+        return min(self.timeout[0], left), min(self.timeout[1], left)
+
     def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         url = f"{self.api_base}{self._prefix}{path}"
         params = {**self._params, **(kwargs.pop("params", None) or {})}
+        timeout = self._timeout()
         try:
-            response = self.session.request(method, url, params=params, timeout=self.timeout, **kwargs)
+            response = self.session.request(method, url, params=params, timeout=timeout,
+                                            allow_redirects=False, **kwargs)
         except requests.exceptions.Timeout:
             raise ApiError(f"The API at {self.api_base} did not answer within "
-                           f"{self.timeout[1]:g} s") from None
+                           f"{timeout[1]:g} s") from None
         except requests.exceptions.ConnectionError:
             raise ApiError(f"Cannot reach the API at {self.api_base}") from None
         except requests.exceptions.RequestException as exc:
             raise ApiError(f"Request to the API failed: {type(exc).__name__}") from None
         if response.status_code >= 400:
             raise self._redacted(error_from_response(response))
+        if response.is_redirect:
+            # Never followed: the key would travel to wherever the redirect points.
+            raise ApiError(f"The API answered with a redirect (HTTP {response.status_code}); set the "
+                           "API base to the address it redirects to", response.status_code)
         return response
 
     def _redacted(self, error: ApiError) -> ApiError:
@@ -282,6 +318,38 @@ class FineTuningClient:
         for items in self._pages("/fine_tuning/jobs", {}, cap):
             jobs.extend(self._parse_items(Job, items))
         return jobs[:cap]
+
+    def list_jobs_page(self, after: str | None = None, limit: int | None = None) -> tuple[list[Job], bool]:
+        """One newest-first page of jobs after the cursor ``after``, and whether more follow."""
+        query: dict[str, Any] = {"limit": min(limit or self.page_size, self.page_size)}
+        if after:
+            query["after"] = after
+        page = self._parse(Page, self._json("GET", "/fine_tuning/jobs", params=query))
+        return self._parse_items(Job, page.data), bool(page.has_more) and bool(page.data)
+
+    def events_page(self, job_id: str, after: str | None = None, limit: int = PAGE_LIMIT) -> EventsPage:
+        """One page of a job's events, newest first, older than the event ``after``.
+
+        FakeAI streams its newest ``limit`` events as SSE and knows no cursor: that comes back
+        as one page with ``streamed`` set and ``has_more`` false.
+        """
+        params: dict[str, Any] = {"limit": min(limit, PAGE_LIMIT)}
+        if after:
+            params["after"] = after
+        response = self._request("GET", f"/fine_tuning/jobs/{job_id}/events", params=params)
+        if "text/event-stream" in response.headers.get("content-type", ""):
+            events = self._parse_items(Event, parse_sse(response.text))
+            return EventsPage(list(reversed(events)), False, True)
+        try:
+            page = self._parse(Page, response.json())
+        except ValueError:
+            raise ApiError("The API sent events that are neither JSON nor SSE", response.status_code) from None
+        events = self._parse_items(Event, page.data) if page.data else []
+        repeated = bool(after and events and events[-1].id == after)  # a server ignoring `after`
+        return EventsPage(events, bool(page.has_more) and bool(events) and not repeated, False)
+
+    def file_content(self, file_id: str) -> bytes:
+        return self._request("GET", f"/files/{file_id}/content").content
 
     def retrieve_job(self, job_id: str) -> Job:
         return self._parse(Job, self._json("GET", f"/fine_tuning/jobs/{job_id}"))
