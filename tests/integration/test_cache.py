@@ -213,13 +213,129 @@ def test_cache006_create_invalidates_the_jobs_list(httpserver, shared_cache):
     assert jobs_requests(httpserver) == 2
 
 
-def test_cache007_finished_job_events_kept_longer_than_live_ones(httpserver, shared_cache):
-    httpserver.expect_request(f"{JOBS}/j/events").respond_with_json(listing([{"id": "e1", "created_at": 1}]))
-    source = DataSource(FineTuningClient(httpserver.url_for("/")), shared_cache, ttl=1)
+def wait_until(condition, timeout: float, what: str) -> None:
+    """Poll ``condition`` until it holds; fail naming ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        threading.Event().wait(0.05)  # the poll interval of a bounded wait
 
-    source.events("j", finished=True)
-    source.events("j", finished=False)
-    source.events("j", finished=True)
 
-    events_requests = sum(1 for request, _ in httpserver.log if request.path == f"{JOBS}/j/events")
-    assert events_requests == 2  # one per key: live and final are separate entries
+@pytest.mark.parametrize("history", ["events", "checkpoints"])
+def test_cache007_finished_job_history_outlives_the_live_ttl(httpserver, shared_cache, history):
+    path = f"{JOBS}/j/{history}"
+    httpserver.expect_request(path).respond_with_json(listing([{"id": "x1", "created_at": 1, "step_number": 1}]))
+    source = DataSource(FineTuningClient(httpserver.url_for("/")), shared_cache, ttl=0.5)
+    read = getattr(source, history)
+
+    def upstream() -> int:
+        return sum(1 for request, _ in httpserver.log if request.path == path)
+
+    read("j", finished=True)  # fetched first: under one lifetime for all it would expire first
+    read("j", finished=False)
+    assert upstream() == 2  # live and final are separate entries
+
+    # The live lifetime passes: polling the live entry refetches it at some point.
+    wait_until(lambda: read("j", finished=False) is not None and upstream() == 3, 30,
+               "the live entry to expire and be fetched again")
+
+    assert [item["id"] for item in read("j", finished=True)] == ["x1"]
+    assert upstream() == 3  # the finished entry, older than the expired live one, came from the cache
+
+
+# -- writes invalidate what they change (a 60 s lifetime: only invalidation explains a fresh read)
+
+
+class OpenAIBackend:
+    """pytest-httpserver serving one job, its history and the files list from mutable state."""
+
+    def __init__(self, server: HTTPServer, status: str):
+        self.server = server
+        self.job = job("ftjob-1", status)
+        self.events = [{"id": "ev-1", "created_at": 1, "level": "info", "message": "Job started"}]
+        self.checkpoints = [{"id": "ckpt-1", "created_at": 1, "step_number": 10, "metrics": {}}]
+        self.files = [{"id": "file-1", "object": "file", "bytes": 10, "created_at": 1,
+                       "filename": "a.jsonl", "purpose": "fine-tune"}]
+        serve = self._serve
+        server.expect_request(JOBS, method="GET").respond_with_handler(serve(lambda: listing([self.job])))
+        server.expect_request(f"{JOBS}/ftjob-1", method="GET").respond_with_handler(serve(lambda: self.job))
+        server.expect_request(f"{JOBS}/ftjob-1/events", method="GET").respond_with_handler(
+            serve(lambda: listing(list(reversed(self.events)))))  # OpenAI: newest first
+        server.expect_request(f"{JOBS}/ftjob-1/checkpoints", method="GET").respond_with_handler(
+            serve(lambda: listing(list(reversed(self.checkpoints)))))
+        server.expect_request("/v1/files", method="GET").respond_with_handler(serve(lambda: listing(self.files)))
+        for action, status in (("cancel", "cancelled"), ("pause", "paused"), ("resume", "running")):
+            server.expect_request(f"{JOBS}/ftjob-1/{action}", method="POST").respond_with_handler(
+                serve(lambda status=status: self._act(status)))
+        server.expect_request("/v1/files", method="POST").respond_with_handler(serve(self._upload))
+
+    @staticmethod
+    def _serve(body):
+        return lambda request: Response(json.dumps(body()), content_type="application/json")
+
+    def _act(self, status: str) -> dict:
+        self.job = {**self.job, "status": status}
+        n = len(self.events) + 1
+        self.events.append({"id": f"ev-{n}", "created_at": n, "level": "info", "message": f"Job {status}"})
+        self.checkpoints.append({"id": f"ckpt-{n}", "created_at": n, "step_number": 10 * n, "metrics": {}})
+        return self.job
+
+    def _upload(self) -> dict:
+        uploaded = {"id": "file-2", "object": "file", "bytes": 20, "created_at": 2,
+                    "filename": "b.jsonl", "purpose": "fine-tune"}
+        self.files.append(uploaded)
+        return uploaded
+
+    def gets(self) -> dict[str, int]:
+        """GETs the server answered, by path."""
+        counts: dict[str, int] = {}
+        for request, _ in self.server.log:
+            if request.method == "GET":
+                counts[request.path] = counts.get(request.path, 0) + 1
+        return counts
+
+
+def job_views(source: DataSource) -> tuple:
+    """Everything the dashboard reads about ftjob-1 while it is live, as plain values."""
+    return ([row["status"] for row in source.jobs_snapshot()["rows"]],
+            source.job("ftjob-1")["status"],
+            [event["message"] for event in source.events("ftjob-1")],
+            [checkpoint["step_number"] for checkpoint in source.checkpoints("ftjob-1")])
+
+
+@pytest.mark.parametrize(("action", "before", "after"), [
+    ("cancel_job", "running", "cancelled"),
+    ("pause_job", "running", "paused"),
+    ("resume_job", "paused", "running"),
+])
+def test_cache008_job_actions_invalidate_the_list_the_job_and_its_live_history(
+        httpserver, shared_cache, action, before, after):
+    backend = OpenAIBackend(httpserver, before)
+    source = DataSource(FineTuningClient(httpserver.url_for("/")), shared_cache, ttl=60)
+    history = [f"{JOBS}/ftjob-1", f"{JOBS}/ftjob-1/events", f"{JOBS}/ftjob-1/checkpoints"]
+
+    assert job_views(source) == ([before], before, ["Job started"], [10])
+    assert job_views(source) == ([before], before, ["Job started"], [10])  # the second read: cached
+    assert backend.gets() == {JOBS: 1, **{path: 1 for path in history}}
+
+    answer = getattr(source, action)("ftjob-1")
+
+    assert answer["status"] == after
+    assert job_views(source) == ([after], after, ["Job started", f"Job {after}"], [20, 10])
+    assert backend.gets() == {JOBS: 2, **{path: 2 for path in history}}  # each refetched once
+
+
+def test_cache009_upload_invalidates_the_files_list(httpserver, shared_cache):
+    backend = OpenAIBackend(httpserver, "running")
+    source = DataSource(FineTuningClient(httpserver.url_for("/")), shared_cache, ttl=60)
+
+    assert [f["id"] for f in source.files()] == ["file-1"]
+    assert [f["id"] for f in source.files()] == ["file-1"]  # cached
+    assert backend.gets() == {"/v1/files": 1}
+
+    uploaded = source.upload_file("b.jsonl", b'{"messages": []}\n')
+
+    assert uploaded["id"] == "file-2"
+    assert [f["id"] for f in source.files()] == ["file-2", "file-1"]  # newest first
+    assert backend.gets() == {"/v1/files": 2}
