@@ -1,0 +1,40 @@
+"""The data engine: one sync loop per deployment, a shared picture, and the DataSource callbacks read.
+
+build_source() picks the parts: Redis (store and leader lock) when a cache URL is set, else a
+diskcache directory and a file lock shared by the workers of one host.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Any
+
+from fakeai_dash.api.client import FineTuningClient
+from fakeai_dash.sync.engine import LIST, SyncEngine, namespace
+from fakeai_dash.sync.leader import FileLeader, RedisLeader
+from fakeai_dash.sync.source import EXTENSION_KEY, DataSource, NotReady, current_source
+from fakeai_dash.sync.store import LocalStore, RedisStore
+
+# Set by the gunicorn master for its workers; each single-process app gets its own otherwise.
+DATA_DIR_ENV = "FAKEAI_DASH_DATA_DIR"
+
+
+def build_source(settings: Any, client: FineTuningClient) -> DataSource:
+    ns = namespace(client.api_base)
+    if settings.cache_url:
+        store = RedisStore(settings.cache_url)
+        leader = RedisLeader(store.redis, store.prefix + f"{ns}:leader")
+    else:
+        directory = getattr(settings, "data_dir", None) or os.environ.get(DATA_DIR_ENV) \
+            or tempfile.mkdtemp(prefix="fakeai-dash-")
+        os.makedirs(directory, exist_ok=True)
+        store = LocalStore(os.path.join(directory, "picture"))
+        leader = FileLeader(os.path.join(directory, f"leader-{ns}.lock"))
+    engine = SyncEngine(client, store, leader, refresh_s=settings.refresh_interval,
+                        max_jobs=settings.max_jobs)
+    return DataSource(client, store, engine, settings.cache_ttl or settings.refresh_interval)
+
+
+__all__ = ["DATA_DIR_ENV", "EXTENSION_KEY", "LIST", "DataSource", "NotReady", "SyncEngine",
+           "build_source", "current_source"]

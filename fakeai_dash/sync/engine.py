@@ -1,0 +1,181 @@
+"""SyncEngine: one sync loop per deployment keeps a server-side picture of what browsers watch.
+
+Every worker runs an engine thread; only the leader (see leader.py) talks to the API. Readers
+(callbacks, in any worker) only read the picture and say what they watch; they never wait on
+the API. The leader polls only while someone watches: once the last browser has been gone
+for ``interest_ttl`` seconds, the API sees no requests at all.
+
+Scheduling: every ``refresh_s`` the list and each watched job get a round, each on its own
+pool thread so a slow round (thousands of jobs, a long backfill) never delays another. A job
+watched for the first time, or a forced refresh, gets its round at once (within TICK_S).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from fakeai_dash.api.client import ApiError, FineTuningClient
+from fakeai_dash.sync.job_sync import JobSync
+from fakeai_dash.sync.list_sync import ListSync
+
+log = logging.getLogger(__name__)
+
+TICK_S = 0.1            # how soon a new watcher or a nudge is noticed
+LEAD_EVERY_S = 1.0      # how often leadership is tried or renewed
+MIN_REFRESH_GAP_S = 2.0  # a forced refresh never refetches an entry younger than this
+LIST = "list"
+POOL_THREADS = 8
+
+
+def namespace(api_base: str) -> str:
+    """Two backends (say FakeAI and OpenAI) sharing one store never share an entry."""
+    return hashlib.blake2b(api_base.encode(), digest_size=6).hexdigest()
+
+
+class SyncEngine:
+    def __init__(self, client: FineTuningClient, store, leader, *, refresh_s: float,
+                 interest_ttl: float = 45.0, max_jobs: int = 10_000, round_budget_s: float | None = None):
+        self.client = client
+        self.store = store
+        self.leader = leader
+        self.refresh_s = refresh_s
+        self.interest_ttl = interest_ttl
+        # A round's total time budget: a stalled API ends a round with an error, not a hang.
+        self.round_budget_s = round_budget_s or max(20.0, 4 * refresh_s)
+        self.ns = namespace(client.api_base)
+        self.list_sync = ListSync(client, store, self.key, max_jobs)
+        self.job_sync = JobSync(client, store, self.key)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._running: dict[str, Future] = {}
+        self._last_round: dict[str, float] = {}
+        self._touched: dict[str, float] = {}
+        self.leading = False
+
+    def key(self, kind: str, member: str | None = None) -> str:
+        return f"{self.ns}:{kind}" if member is None else f"{self.ns}:{kind}:{member}"
+
+    # -- reader side (any worker) -------------------------------------------------------------
+
+    def watch(self, member: str) -> None:
+        """Say that a browser shows ``member`` (LIST or a job id); written at most once a second."""
+        now = time.time()
+        if now - self._touched.get(member, 0) >= 1.0:
+            self._touched[member] = now
+            if len(self._touched) > 10_000:
+                self._touched.clear()
+            self.store.touch(self.key("watch"), member, now)
+
+    def nudge(self, member: str) -> None:
+        """Ask the leader for a fresh round of ``member`` now (never within MIN_REFRESH_GAP_S of the last)."""
+        self.store.touch(self.key("nudge"), member, time.time())
+
+    def status(self) -> dict[str, Any]:
+        return self.store.get(self.key("status")) or {}
+
+    # -- the loop (every worker; only the leader does API work) -------------------------------
+
+    def start(self) -> SyncEngine:
+        if self._thread is None:
+            self._pool = ThreadPoolExecutor(POOL_THREADS, thread_name_prefix="sync")
+            self._thread = threading.Thread(target=self._run, name="sync-loop", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+        self.leader.release()
+
+    def _run(self) -> None:
+        next_lead_try = 0.0
+        while not self._stop.is_set():
+            now = time.monotonic()
+            if now >= next_lead_try:
+                next_lead_try = now + LEAD_EVERY_S
+                try:
+                    self.leading = self.leader.try_lead()
+                except Exception:  # noqa: BLE001 - a broken store must not kill the loop
+                    log.exception("Leadership check failed")
+                    self.leading = False
+            if self.leading:
+                try:
+                    self._schedule()
+                except Exception:  # noqa: BLE001
+                    log.exception("Sync scheduling failed")
+            self._stop.wait(TICK_S)
+
+    def _schedule(self) -> None:
+        now = time.time()
+        watched = self.store.members_since(self.key("watch"), now - self.interest_ttl)
+        nudged = self.store.members_since(self.key("nudge"), now - self.refresh_s)
+        for member in watched:
+            running = self._running.get(member)
+            if running is not None and not running.done():
+                continue
+            last = self._last_round.get(member, 0.0)
+            due = now - last >= self.refresh_s
+            forced = member in nudged and nudged[member] > last and now - last >= MIN_REFRESH_GAP_S
+            if due or forced:
+                self._last_round[member] = now
+                self._running[member] = self._pool.submit(self._round, member)
+        for member in [m for m in self._running if m not in watched and self._running[m].done()]:
+            del self._running[member]
+            self._last_round.pop(member, None)
+
+    def _round(self, member: str) -> None:
+        self._mark_busy(member, True)
+        try:
+            with self.client.budget(self.round_budget_s):
+                if member == LIST:
+                    self.list_sync.run()
+                else:
+                    self.job_sync.run(member)
+        except ApiError as error:
+            self._record(member, error)
+        except Exception:  # noqa: BLE001 - one bad round must not stop the others
+            log.exception("Sync round for %s failed", member)
+            self._record(member, ApiError("The dashboard could not process the API's answer"))
+        else:
+            self._record(member, None)
+        finally:
+            self._mark_busy(member, False)
+
+    # -- API health, as the leader sees it ----------------------------------------------------
+
+    def _mark_busy(self, member: str, busy: bool) -> None:
+        key = self.key("busy", member)
+        if busy:
+            self.store.set(key, time.time(), ttl=3600)
+        else:
+            self.store.delete(key)
+
+    def _record(self, member: str, error: ApiError | None) -> None:
+        now = time.time()
+        status = self.status()
+        if error is None:
+            status.update(ok=True, message=None, last_success=now)
+        else:
+            status.update(ok=False, message=str(error), status=error.status)
+        status["last_attempt"] = now
+        self.store.set(self.key("status"), status)
+        errors_key = self.key("error", member)
+        if error is None:
+            self.store.delete(errors_key)
+        else:
+            self.store.set(errors_key, {"message": str(error), "status": error.status, "at": now}, ttl=3600)
+
+    def busy_since(self, member: str) -> float | None:
+        return self.store.get(self.key("busy", member))
+
+    def error_of(self, member: str) -> dict[str, Any] | None:
+        return self.store.get(self.key("error", member))

@@ -1,0 +1,211 @@
+"""One watched job's sync round: the job, new events since the newest known, older history in the
+background, the result file of a finished job, and checkpoints. Runs on the leader only.
+
+What it keeps (all plain data in the picture):
+- ``job:<id>``: what the details panels read each tick (job, checkpoints, a bounded event summary);
+- ``series:<id>``: the complete metric curves (MetricHistory), never cut;
+- ``log:<id>``: the newest LOG_WINDOW events for the events log;
+- ``jobstate:<id>``: the leader's cursors (newest id known, backfill cursor, done flags).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from typing import Any
+
+from fakeai_dash.api.client import ApiError, FineTuningClient
+from fakeai_dash.api.models import FINISHED_STATUSES
+from fakeai_dash.series import MetricHistory, rows_from_events, rows_from_result_csv
+
+log = logging.getLogger(__name__)
+
+LOG_WINDOW = 2000          # newest events kept for the log; older ones live on in the curves
+SUMMARY_METRIC_EVENTS = 100  # the newest metric events the panels see (progress, rate, ETA)
+LIFECYCLE_CAP = 500        # message events (created, validated, started, …) kept for the timeline
+NEW_PAGES_PER_ROUND = 20   # newest-first pages read to catch up in one round
+BACKFILL_PAGES_PER_ROUND = 20  # older pages read per round: history loads without hogging the API
+EVENT_FIELDS = ("id", "created_at", "level", "message", "type", "data")
+CHECKPOINT_FIELDS = ("id", "created_at", "step_number", "metrics", "fine_tuned_model_checkpoint")
+
+
+def _event(event) -> dict[str, Any]:
+    raw = event.model_dump() if hasattr(event, "model_dump") else dict(event)
+    return {key: raw.get(key) for key in EVENT_FIELDS}
+
+
+def _is_metrics(event: dict[str, Any]) -> bool:
+    return event.get("type") in (None, "metrics") and isinstance(event.get("data"), dict)
+
+
+def append_newer(window: list[dict], newer_oldest_first: list[dict], cap: int = LOG_WINDOW) -> list[dict]:
+    """The log window with newer events appended (by id, once each), the oldest dropped past ``cap``."""
+    known = {event["id"] for event in window}
+    merged = window + [event for event in newer_oldest_first if event["id"] not in known]
+    return merged[-cap:]
+
+
+def lifecycle_merge(lifecycle: list[dict], events: list[dict]) -> list[dict]:
+    """Message events, once each, ordered by time (few per job; capped)."""
+    by_id = {event["id"]: event for event in lifecycle}
+    for event in events:
+        if not _is_metrics(event):
+            by_id.setdefault(event["id"], event)
+    ordered = sorted(by_id.values(), key=lambda e: (e.get("created_at") or 0))
+    if len(ordered) <= LIFECYCLE_CAP:
+        return ordered
+    half = LIFECYCLE_CAP // 2  # the first stages and the latest news matter; the middle gives way
+    return ordered[:half] + ordered[-half:]
+
+
+def summary_events(lifecycle: list[dict], window: list[dict]) -> list[dict]:
+    """What the panels get: every lifecycle event and the newest metric events, oldest first."""
+    metrics = [event for event in window if _is_metrics(event)][-SUMMARY_METRIC_EVENTS:]
+    ids = {event["id"] for event in metrics}
+    merged = [e for e in lifecycle if e["id"] not in ids] + metrics
+    return sorted(merged, key=lambda e: (e.get("created_at") or 0))
+
+
+def history_version(history: MetricHistory) -> str:
+    last = history.last_step
+    digest = hashlib.blake2b(digest_size=6)
+    digest.update(f"{len(history)}:{last}:{history.total_steps}:{sorted(history.metrics)}".encode())
+    if len(history):
+        for column in history.metrics.values():
+            digest.update(column[-1:].tobytes())
+    return digest.hexdigest()
+
+
+class JobSync:
+    """The leader's view of one job: read from and written to the store under ``ns``-prefixed keys."""
+
+    def __init__(self, client: FineTuningClient, store, key):
+        self.client = client
+        self.store = store
+        self.key = key  # key(kind, job_id) -> store key
+
+    def run(self, job_id: str) -> None:
+        state = self.store.get(self.key("jobstate", job_id)) or {}
+        if state.get("final"):
+            return  # a finished job whose whole history is kept: no request at all
+        try:
+            job = self.client.retrieve_job(job_id).model_dump()
+        except ApiError as error:
+            if error.status == 404:
+                self._publish_error(job_id, error)
+                return
+            raise
+        window = self.store.get(self.key("log", job_id)) or []
+        lifecycle = state.get("lifecycle") or []
+        history = self._history(job_id)
+        finished = job.get("status") in FINISHED_STATUSES
+
+        newer, reached_known, streamed = self._newer_events(job_id, state.get("newest_id"))
+        state["streamed"] = streamed
+        if newer:
+            state["newest_id"] = newer[-1]["id"]
+            if state.get("backfill_after") is None and not state.get("streamed"):
+                state["backfill_after"] = newer[0]["id"]
+            if not reached_known and state.get("seen_any"):
+                log.warning("Job %s: more than %d new event pages in one round; older ones come by backfill",
+                            job_id, NEW_PAGES_PER_ROUND)
+            state["seen_any"] = True
+        window = append_newer(window, newer)
+        lifecycle = lifecycle_merge(lifecycle, newer)
+        rows, total = rows_from_events(newer)
+        history = history.merge_rows(rows).with_total(total)
+
+        result_file = (job.get("result_files") or [None])[0] if finished else None
+        if result_file and not state.get("result_read"):
+            history = self._merge_result_file(job_id, result_file, history, state)
+        if not state.get("result_read") and not state.get("backfill_done") and not state.get("streamed"):
+            history, lifecycle = self._backfill(job_id, state, history, lifecycle)
+
+        checkpoints = [{k: c.model_dump().get(k) for k in CHECKPOINT_FIELDS}
+                       for c in self.client.list_checkpoints(job_id)]
+        loaded = self._loaded(state, history)
+        version = history_version(history)
+        if version != state.get("version"):
+            self.store.set(self.key("series", job_id), {**history.to_dict(), "version": version})
+        state.update(lifecycle=lifecycle, version=version,
+                     final=finished and loaded >= 1.0)
+        self.store.set(self.key("log", job_id), window)
+        self.store.set(self.key("jobstate", job_id), state)
+        self.store.set(self.key("job", job_id), {
+            "job": job, "events": summary_events(lifecycle, window), "checkpoints": checkpoints,
+            "history": {"loaded": loaded, "version": version, "points": len(history)},
+            "at": time.time(), "final": state["final"],
+        })
+
+    # -- pieces ------------------------------------------------------------------------------
+
+    def _history(self, job_id: str) -> MetricHistory:
+        raw = self.store.get(self.key("series", job_id))
+        return MetricHistory.from_dict(raw) if raw else MetricHistory()
+
+    def _newer_events(self, job_id: str, newest_known: str | None) -> tuple[list[dict], bool, bool]:
+        """(events newer than ``newest_known`` oldest first, whether the known one was reached,
+        whether the server streams its newest events as SSE)."""
+        collected: list[dict] = []
+        after = None
+        for _ in range(NEW_PAGES_PER_ROUND):
+            page = self.client.events_page(job_id, after=after)
+            events = [_event(e) for e in page.events]
+            if page.streamed:
+                # FakeAI: the newest events in one body; merged by id (the window drops repeats).
+                return list(reversed(events)), True, True
+            for event in events:
+                if event["id"] == newest_known:
+                    return list(reversed(collected)), True, False
+                collected.append(event)
+            if not page.has_more or not events:
+                return list(reversed(collected)), True, False
+            after = events[-1]["id"]
+        return list(reversed(collected)), newest_known is None, False
+
+    def _backfill(self, job_id, state, history, lifecycle):
+        """Older pages, a bounded number per round, from the oldest event known towards the first."""
+        after = state.get("backfill_after")
+        if after is None:
+            state["backfill_done"] = True
+            return history, lifecycle
+        for _ in range(BACKFILL_PAGES_PER_ROUND):
+            page = self.client.events_page(job_id, after=after)
+            older = [_event(e) for e in page.events]
+            rows, total = rows_from_events(older)
+            history = history.merge_rows(rows).with_total(total)
+            lifecycle = lifecycle_merge(lifecycle, older)
+            if older:
+                after = older[-1]["id"]
+            if not page.has_more or not older:
+                state["backfill_done"] = True
+                break
+        state["backfill_after"] = after
+        return history, lifecycle
+
+    def _merge_result_file(self, job_id, file_id, history, state):
+        try:
+            rows = rows_from_result_csv(self.client.file_content(str(file_id)))
+        except ApiError as error:
+            log.info("Job %s: result file %s unreadable (%s); history comes from events", job_id, file_id, error)
+            state["result_read"] = False
+            return history
+        if rows:
+            # The file has every step: it settles the curves, and no event backfill is needed.
+            history = history.merge_rows(rows)
+            state["result_read"] = True
+            state["backfill_done"] = True
+        return history
+
+    @staticmethod
+    def _loaded(state: dict[str, Any], history: MetricHistory) -> float:
+        if state.get("result_read") or state.get("backfill_done") or state.get("streamed"):
+            return 1.0
+        if history.total_steps and len(history):
+            return min(0.99, len(history) / history.total_steps)
+        return 0.0
+
+    def _publish_error(self, job_id: str, error: ApiError) -> None:
+        self.store.set(self.key("job", job_id), {"error": {"message": error.message, "status": error.status},
+                                                  "at": time.time()})

@@ -1,0 +1,93 @@
+"""The jobs list's sync round: newest page plus the active jobs in steady state, a full walk
+at start and at a slow cadence (to catch deletions). Runs on the leader only.
+
+A first walk publishes after its first page, so a first visit shows the newest jobs while
+the rest of thousands still load.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from fakeai_dash.api.client import ApiError, FineTuningClient
+from fakeai_dash.sync.rows import job_row, snapshot_signature
+from fakeai_dash.sync.listing import active_ids, merge_rows, order_rows, unique_by_id
+
+RECONCILE_S = 300        # a full walk this often catches jobs deleted on the server
+CATCH_UP_PAGES = 10      # newest pages read in one steady round before falling back to a full walk
+ACTIVE_RECHECKS = 64     # active jobs off the newest page re-read per round (most recently created first)
+RECHECK_THREADS = 8
+
+
+class ListSync:
+    def __init__(self, client: FineTuningClient, store, key, max_jobs: int):
+        self.client = client
+        self.store = store
+        self.key = key
+        self.max_jobs = max_jobs
+
+    def run(self) -> None:
+        state = self.store.get(self.key("liststate")) or {}
+        current = (self.store.get(self.key("jobs")) or {}).get("rows")
+        if current is None or not state.get("complete") or time.time() - state.get("full_at", 0) > RECONCILE_S:
+            self._full_walk(current)
+        else:
+            self._steady(current)
+
+    def _full_walk(self, current: list[dict] | None) -> None:
+        rows: list[dict[str, Any]] = []
+        after = None
+        while len(rows) < self.max_jobs:
+            jobs, has_more = self.client.list_jobs_page(after)
+            rows = unique_by_id(rows + [job_row(job) for job in jobs])
+            if current is None:
+                # Nothing on screen yet: show what we have now, the rest follows page by page.
+                self.publish(rows, complete=False)
+            if not has_more:
+                break
+            after = jobs[-1].id
+        self.publish(rows[: self.max_jobs], complete=True)
+        self.store.set(self.key("liststate"), {"complete": True, "full_at": time.time()})
+
+    def _steady(self, current: list[dict]) -> None:
+        known = {row["id"] for row in current}
+        fresh: list[dict] = []
+        after = None
+        for _ in range(CATCH_UP_PAGES):
+            jobs, has_more = self.client.list_jobs_page(after)
+            fresh.extend(job_row(job) for job in jobs)
+            if not has_more or any(job.id in known for job in jobs):
+                break
+            after = jobs[-1].id
+        else:
+            self._full_walk(current)  # more new jobs than a catch-up reads: start over
+            return
+        seen = {row["id"] for row in fresh}
+        recheck = [job_id for job_id in active_ids(current) if job_id not in seen][:ACTIVE_RECHECKS]
+        updated, gone = self._recheck(recheck)
+        self.publish(merge_rows(current, unique_by_id(fresh) + updated, gone), complete=True)
+
+    def _recheck(self, job_ids: list[str]) -> tuple[list[dict], list[str]]:
+        if not job_ids:
+            return [], []
+
+        def one(job_id: str):
+            try:
+                return job_row(self.client.retrieve_job(job_id)), None
+            except ApiError as error:
+                if error.status == 404:
+                    return None, job_id
+                raise
+
+        with ThreadPoolExecutor(min(RECHECK_THREADS, len(job_ids)), thread_name_prefix="recheck") as pool:
+            results = list(pool.map(one, job_ids))
+        return [row for row, _ in results if row], [gone for _, gone in results if gone]
+
+    def publish(self, rows: list[dict], complete: bool) -> None:
+        rows = order_rows(rows)
+        signature = snapshot_signature(rows)
+        now = time.time()
+        self.store.set(self.key("jobs"), {"rows": rows, "signature": signature, "at": now, "complete": complete})
+        self.store.set(self.key("jobs#signature"), {"signature": signature, "at": now})

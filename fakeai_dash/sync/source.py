@@ -1,0 +1,237 @@
+"""DataSource: every read and write a callback makes. Reads come from the sync loop's picture
+and never wait on the API; writes go straight to the API (never cached, never retried), are
+applied to the picture at once, and nudge the sync loop.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from flask import current_app
+
+from fakeai_dash.api.client import ApiError, FineTuningClient
+from fakeai_dash.api.models import Job
+from fakeai_dash.series import MetricHistory
+from fakeai_dash.sync.engine import LIST, SyncEngine
+from fakeai_dash.sync.job_sync import LOG_WINDOW
+from fakeai_dash.sync.rows import job_row
+from fakeai_dash.sync.store import wait_for
+
+EXTENSION_KEY = "fakeai_dash"
+# A first visit waits this long on the picture (not on the API) for the leader's first answer.
+FIRST_LOAD_WAIT_S = 1.5
+HISTORY_CACHE_SIZE = 8  # decoded histories kept per worker (a 100,000-step one is ~5 MB)
+
+
+class NotReady(Exception):
+    """Nothing is known yet of what was asked; the sync loop is fetching it."""
+
+
+class DataSource:
+    def __init__(self, client: FineTuningClient, store, engine: SyncEngine, ttl: float):
+        self.client = client
+        self.store = store
+        self.engine = engine
+        self.ttl = ttl  # for the few direct reads (files, models) that the create dialog makes
+        self._histories: OrderedDict[tuple[str, str], MetricHistory] = OrderedDict()
+        self._histories_lock = threading.Lock()
+
+    def key(self, kind: str, member: str | None = None) -> str:
+        return self.engine.key(kind, member)
+
+    # -- API health ---------------------------------------------------------------------------
+
+    def problem(self, member: str = LIST) -> ApiError | None:
+        """Why ``member``'s picture may be stale: the last round's error, or an API silent for long."""
+        error = self.engine.error_of(member)
+        if error:
+            return ApiError(error["message"], error.get("status"))
+        busy = self.engine.busy_since(member)
+        silent_after = max(10.0, 3 * self.engine.refresh_s)
+        if busy and time.time() - busy > silent_after:
+            return ApiError(f"The API has not answered for {int(time.time() - busy)} s")
+        return None
+
+    def last_success(self, member: str = LIST) -> float | None:
+        entry = self.store.get(self.key("jobs#signature" if member == LIST else "job", None if member == LIST else member))
+        return (entry or {}).get("at")
+
+    # -- reads: the picture -------------------------------------------------------------------
+
+    def _read(self, key: str) -> Any:
+        entry = self.store.get(key)
+        return entry if entry is not None else wait_for(lambda: self.store.get(key), FIRST_LOAD_WAIT_S)
+
+    def jobs_snapshot(self) -> dict[str, Any]:
+        """``{"rows", "signature", "at", "complete"}`` for the jobs list, newest first."""
+        self.engine.watch(LIST)
+        entry = self._read(self.key("jobs"))
+        if entry is None:
+            raise self.problem(LIST) or NotReady()
+        return entry
+
+    def signature(self, key: str = "jobs") -> str | None:
+        """The jobs list's signature, without loading the rows (a quiet tick reads only this)."""
+        self.engine.watch(LIST)
+        return (self.store.get(self.key("jobs#signature")) or {}).get("signature")
+
+    def job_detail(self, job_id: str) -> dict[str, Any]:
+        """``{"job", "events" (a bounded summary, oldest first), "checkpoints", "history", "at"}``."""
+        self.engine.watch(job_id)
+        entry = self._read(self.key("job", job_id))
+        if entry is None:
+            raise self.problem(job_id) or NotReady()
+        if entry.get("error"):
+            raise ApiError(entry["error"]["message"], entry["error"].get("status"))
+        return entry
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        return self.job_detail(job_id)["job"]
+
+    def metric_history(self, job_id: str) -> MetricHistory | None:
+        """The job's complete metric curves (decoded once per version per worker)."""
+        entry = self.store.get(self.key("series", job_id))
+        if not entry:
+            return None
+        cache_key = (job_id, entry.get("version", ""))
+        with self._histories_lock:
+            history = self._histories.get(cache_key)
+            if history is not None:
+                self._histories.move_to_end(cache_key)
+                return history
+        history = MetricHistory.from_dict(entry)
+        with self._histories_lock:
+            self._histories[cache_key] = history
+            while len(self._histories) > HISTORY_CACHE_SIZE:
+                self._histories.popitem(last=False)
+        return history
+
+    def history_loaded(self, job_id: str) -> float:
+        entry = self.store.get(self.key("job", job_id)) or {}
+        return float((entry.get("history") or {}).get("loaded", 0.0))
+
+    def events_page(self, job_id: str, before: str | None = None, limit: int = 100) -> dict[str, Any]:
+        """``{"events": [...newest first], "has_older": bool}``: ``limit`` events older than the
+        event ``before`` (the newest without it). Past the kept window: one API request."""
+        limit = max(1, min(limit, 100))
+        newest_first = list(reversed(self.store.get(self.key("log", job_id)) or []))
+        streamed = bool((self.store.get(self.key("jobstate", job_id)) or {}).get("streamed"))
+        start = 0
+        if before is not None:
+            index = next((i for i, event in enumerate(newest_first) if event.get("id") == before), None)
+            if index is None or index + 1 >= len(newest_first):
+                return self._older_from_api(job_id, before, limit, streamed)
+            start = index + 1
+        page = newest_first[start:start + limit]
+        more_kept = start + limit < len(newest_first)
+        return {"events": page, "has_older": more_kept or (len(newest_first) >= LOG_WINDOW and not streamed)}
+
+    def _older_from_api(self, job_id: str, before: str, limit: int, streamed: bool) -> dict[str, Any]:
+        if streamed:
+            return {"events": [], "has_older": False}  # SSE servers keep no older events to page to
+        page = self.client.events_page(job_id, after=before, limit=limit)
+        return {"events": [e.model_dump() for e in page.events], "has_older": page.has_more}
+
+    # -- forced refreshes ---------------------------------------------------------------------
+
+    def invalidate(self, *keys: str) -> None:
+        """Ask for fresh data: a nudge to the sync loop (which never refetches within 2 s)."""
+        for key in keys:
+            if key == "jobs":
+                self.engine.nudge(LIST)
+            elif key in ("files", "models"):
+                self.store.delete(self.key("cached", key))
+            else:
+                self.engine.nudge(key.split(":")[1] if ":" in key else key)
+
+    # -- direct reads for the create dialog (cached briefly, shared by workers) ----------------
+
+    def cached(self, key: str, fetch: Callable[[], Any], ttl: float | None = None) -> Any:
+        store_key = self.key("cached", key)
+        hit = self.store.get(store_key)
+        if hit is None:
+            try:
+                hit = {"value": fetch()}
+            except ApiError as exc:
+                hit = {"error": exc.message, "status": exc.status}
+            # A failure is kept too (for the normal TTL): a struggling API is not hammered.
+            self.store.set(store_key, hit, ttl=self.ttl if "error" in hit else (ttl or self.ttl))
+        if "error" in hit:
+            raise ApiError(hit["error"], hit.get("status"))
+        return hit["value"]
+
+    def files(self) -> list[dict[str, Any]]:
+        return self.cached("files", lambda: [f.model_dump() for f in self.client.list_files()])
+
+    def models(self) -> list[str]:
+        return self.cached("models", lambda: sorted(m.id for m in self.client.list_models()), 300)
+
+    # -- writes (never cached, never retried) ---------------------------------------------------
+
+    def create_job(self, payload: dict[str, Any]) -> dict[str, Any]:
+        job = self.client.create_job(payload)
+        self._apply(job)
+        return job.model_dump()
+
+    def cancel_job(self, job_id: str) -> dict[str, Any]:
+        return self._job_action(job_id, self.client.cancel_job)
+
+    def pause_job(self, job_id: str) -> dict[str, Any]:
+        return self._job_action(job_id, self.client.pause_job)
+
+    def resume_job(self, job_id: str) -> dict[str, Any]:
+        return self._job_action(job_id, self.client.resume_job)
+
+    def _job_action(self, job_id: str, action: Callable[[str], Job]) -> dict[str, Any]:
+        job = action(job_id)
+        self._apply(job)
+        return job.model_dump()
+
+    def _apply(self, job: Job) -> None:
+        """Show a write's answer at once (every viewer), then let the sync loop confirm it."""
+        row = job_row(job)
+        jobs_key = self.key("jobs")
+        snapshot = self.store.get(jobs_key)
+        if snapshot is not None:
+            from fakeai_dash.sync.listing import merge_rows
+            from fakeai_dash.sync.rows import snapshot_signature
+
+            rows = merge_rows(snapshot["rows"], [row])
+            signature = snapshot_signature(rows)
+            self.store.set(jobs_key, {**snapshot, "rows": rows, "signature": signature})
+            self.store.set(self.key("jobs#signature"), {"signature": signature, "at": snapshot.get("at")})
+        detail_key = self.key("job", job.id)
+        detail = self.store.get(detail_key)
+        if detail is not None and not detail.get("error"):
+            self.store.set(detail_key, {**detail, "job": job.model_dump(), "final": False})
+        self.engine.nudge(LIST)
+        self.engine.nudge(job.id)
+
+    def upload_file(self, filename: str, content: bytes) -> dict[str, Any]:
+        uploaded = self.client.upload_file(filename, content)
+        self.store.delete(self.key("cached", "files"))
+        return uploaded.model_dump()
+
+    # -- one-shot claims (the create dialog's submit token) ------------------------------------
+
+    def claim(self, name: str, value: Any, ttl: float) -> bool:
+        """True for exactly one caller across every worker (an atomic add in the store)."""
+        return self.store.add(self.key("claim", name), value, ttl)
+
+    def claimed(self, name: str) -> Any:
+        return self.store.get(self.key("claim", name))
+
+    def set_claim(self, name: str, value: Any, ttl: float) -> None:
+        self.store.set(self.key("claim", name), value, ttl)
+
+    def release_claim(self, name: str) -> None:
+        self.store.delete(self.key("claim", name))
+
+
+def current_source() -> DataSource:
+    """The DataSource of the app serving this request (callbacks run inside one)."""
+    return current_app.extensions[EXTENSION_KEY]

@@ -1,0 +1,127 @@
+"""PictureStore: where the sync loop keeps its picture, shared by every worker of a deployment.
+
+Two backends with one small interface: Redis when configured (every worker and instance),
+otherwise a diskcache directory on the host (every worker of one host; SQLite does the
+locking). Values are msgpack: plain data, never pickles, so whoever can write to the store
+cannot run code in the workers.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Protocol
+
+import msgpack
+
+
+def pack(value: Any) -> bytes:
+    return msgpack.packb(value, use_bin_type=True)
+
+
+def unpack(raw: bytes | None) -> Any:
+    return None if raw is None else msgpack.unpackb(raw, raw=False, strict_map_key=False)
+
+
+class PictureStore(Protocol):
+    def get(self, key: str) -> Any: ...
+    def get_many(self, keys: list[str]) -> list[Any]: ...
+    def set(self, key: str, value: Any, ttl: float | None = None) -> None: ...
+    def add(self, key: str, value: Any, ttl: float | None = None) -> bool: ...
+    def delete(self, key: str) -> None: ...
+    def touch(self, group: str, member: str, stamp: float) -> None: ...
+    def members_since(self, group: str, since: float) -> dict[str, float]: ...
+    def close(self) -> None: ...
+
+
+class LocalStore:
+    """A diskcache directory: shared by the processes of one host, safe across processes."""
+
+    def __init__(self, directory: str, size_limit: int = 2 * 1024**3):
+        import diskcache
+
+        # Least-recently-stored eviction past the size bound: a finished job's history can be
+        # fetched again, so nothing is lost but time.
+        self.cache = diskcache.Cache(directory, size_limit=size_limit, eviction_policy="least-recently-stored")
+
+    def get(self, key: str) -> Any:
+        return unpack(self.cache.get(key))
+
+    def get_many(self, keys: list[str]) -> list[Any]:
+        return [self.get(key) for key in keys]
+
+    def set(self, key: str, value: Any, ttl: float | None = None) -> None:
+        self.cache.set(key, pack(value), expire=ttl)
+
+    def add(self, key: str, value: Any, ttl: float | None = None) -> bool:
+        return bool(self.cache.add(key, pack(value), expire=ttl))
+
+    def delete(self, key: str) -> None:
+        self.cache.delete(key)
+
+    def touch(self, group: str, member: str, stamp: float) -> None:
+        with self.cache.transact():  # one SQLite transaction: workers never lose each other's touches
+            members = unpack(self.cache.get(group)) or {}
+            members[member] = max(stamp, members.get(member, 0))
+            members = {m: t for m, t in members.items() if t >= stamp - 3600}  # bounded
+            self.cache.set(group, pack(members))
+
+    def members_since(self, group: str, since: float) -> dict[str, float]:
+        members = unpack(self.cache.get(group)) or {}
+        return {m: t for m, t in members.items() if t >= since}
+
+    def close(self) -> None:
+        self.cache.close()
+
+
+class RedisStore:
+    """Redis: shared by every worker and instance; keys prefixed so deployments can share a server."""
+
+    def __init__(self, url: str, prefix: str = "fakeai-dash:"):
+        import redis
+
+        self.redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=3,
+                                          health_check_interval=30)
+        self.prefix = prefix
+
+    def _k(self, key: str) -> str:
+        return self.prefix + key
+
+    def get(self, key: str) -> Any:
+        return unpack(self.redis.get(self._k(key)))
+
+    def get_many(self, keys: list[str]) -> list[Any]:
+        return [unpack(raw) for raw in self.redis.mget([self._k(k) for k in keys])] if keys else []
+
+    def set(self, key: str, value: Any, ttl: float | None = None) -> None:
+        self.redis.set(self._k(key), pack(value), px=int(ttl * 1000) if ttl else None)
+
+    def add(self, key: str, value: Any, ttl: float | None = None) -> bool:
+        return bool(self.redis.set(self._k(key), pack(value), nx=True, px=int(ttl * 1000) if ttl else None))
+
+    def delete(self, key: str) -> None:
+        self.redis.delete(self._k(key))
+
+    def touch(self, group: str, member: str, stamp: float) -> None:
+        self.redis.zadd(self._k(group), {member: stamp}, gt=True)
+
+    def members_since(self, group: str, since: float) -> dict[str, float]:
+        key = self._k(group)
+        self.redis.zremrangebyscore(key, "-inf", since - 3600)  # bounded: old members fall away
+        return {(m.decode() if isinstance(m, bytes) else m): t
+                for m, t in self.redis.zrangebyscore(key, since, "+inf", withscores=True)}
+
+    def close(self) -> None:
+        self.redis.close()
+
+
+def wait_for(read, deadline_s: float, poll_s: float = 0.05):
+    """``read()``'s first non-None answer within ``deadline_s`` seconds, else None.
+
+    Used by readers waiting on the picture (never on the API) for the leader's first fetch.
+    """
+    end = time.monotonic() + deadline_s
+    while True:
+        value = read()
+        if value is not None or time.monotonic() >= end:
+            return value
+        time.sleep(poll_s)
