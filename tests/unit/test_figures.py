@@ -424,3 +424,79 @@ def test_answer002_a_live_job_under_the_budget_sends_only_its_new_points():
     # Nothing new: nothing sent for the charts.
     quiet = progress_outputs(store_for(), view, tick[5], grown(history, 5))
     assert quiet[3] is no_update_value() and quiet[4] is no_update_value() and quiet[5] is no_update_value()
+
+
+# ----------------------------------------------- training_progress: zoom, loading, progress
+
+
+@pytest.mark.parametrize("relayout, expected", [
+    ({"xaxis.range[0]": 120.5, "xaxis.range[1]": 80}, ("range", [80.0, 120.5])),
+    ({"xaxis.range": [10, 20], "yaxis.range": [0, 1]}, ("range", [10.0, 20.0])),
+    ({"xaxis.autorange": True, "yaxis.autorange": True}, ("auto", None)),
+    ({"yaxis.range[0]": 0, "yaxis.range[1]": 2}, ("none", None)),
+    ({"autosize": True}, ("none", None)),
+    (None, ("none", None)),
+    ({"xaxis.range[0]": "abc", "xaxis.range[1]": 3}, ("none", None)),
+    ({"xaxis.range[0]": 5, "xaxis.range[1]": 5}, ("none", None)),
+])
+def test_relayout_x_range(relayout, expected):
+    from fakeai_dash.components.training_progress import relayout_x_range
+
+    assert relayout_x_range(relayout) == expected
+
+
+def test_zoom_is_kept_across_ticks_and_dropped_with_the_axis_or_a_reset(big_history):
+    from fakeai_dash.components.training_progress import chart_updates
+
+    view = {"smoothing": 0.6, "log": False, "x": "step"}
+    _, drawn = chart_updates(store_for(), view, None, big_history)
+    _, drawn = chart_updates(store_for(), view, drawn, big_history, zooms={"loss": ("range", [10, 20])})
+    figures, drawn = chart_updates(store_for(), view, drawn, grown(big_history, 3))  # a tick
+    assert drawn["ranges"]["loss"]["range"] == [10, 20] and drawn["loss"]["lengths"][0] == 13
+    assert figures["loss"] is no_update_value()  # the zoomed range did not change
+    # The log switch is another uirevision: Plotly unzooms, so do we.
+    _, log_drawn = chart_updates(store_for(), {**view, "log": True}, drawn, big_history)
+    assert log_drawn["ranges"]["loss"]["range"] is None and log_drawn["loss"]["lengths"][0] > 1000
+    # Smoothing keeps the zoom (same uirevision) and swaps only the points.
+    smoother, drawn = chart_updates(store_for(), {**view, "smoothing": 0.9}, drawn, big_history)
+    assert drawn["ranges"]["loss"]["range"] == [10, 20] and type(smoother["loss"]).__name__ == "Patch"
+    # Double-click: the whole run again.
+    reset, drawn = chart_updates(store_for(), {**view, "smoothing": 0.9}, drawn, big_history,
+                                 zooms={"loss": ("auto", None)})
+    assert drawn["ranges"]["loss"]["range"] is None and drawn["loss"]["ends"][0] == [1, BIG]
+
+
+def test_loading_history_note_and_charts_shown_while_loading():
+    from fakeai_dash.components.training_progress import loading_note, progress_outputs
+
+    assert loading_note(0.4) == "Loading history 40%" and loading_note(1.0) is None
+    assert loading_note(0.999) == "Loading history 99%" and loading_note(None) is None
+    view = {"smoothing": 0.6, "log": False, "x": "step"}
+    steps = np.arange(5001, 5101, dtype=np.float64)
+    partial = MetricHistory(steps, T0 + steps, {"train_loss": 1 / steps})
+    outputs = progress_outputs(store_for(), view, None, partial, loaded=0.4)
+    assert [a.text for a in outputs[3].layout.annotations] == ["Loading history 40%"]
+    # More loaded: only the note (and the points that arrived) change.
+    older = partial.merge_rows([{"step": 5000.0, "time": T0 + 5000, "train_loss": 0.5}])
+    later = progress_outputs(store_for(), view, outputs[5], older, loaded=0.6)
+    operations = later[3].to_plotly_json()["operations"]
+    assert any(op["location"] == ["layout", "annotations"] and op["params"]["value"][0]["text"] == "Loading history 60%"
+               for op in operations)
+    done = progress_outputs(store_for(), view, later[5], older, loaded=1.0)
+    assert any(op["location"] == ["layout", "annotations"] and op["params"]["value"] == []
+               for op in done[3].to_plotly_json()["operations"])
+    # Nothing known yet but still loading: the charts say so instead of "no metrics".
+    empty = progress_outputs(store_for(), view, None, None, loaded=0.1)
+    assert empty[6] == {} and empty[7] == {"display": "none"}
+    assert empty[3].layout.annotations[0].text == "Loading history 10%"
+    never = progress_outputs(store_for(status="failed"), view, None, None, loaded=1.0)
+    assert never[6] == {"display": "none"} and never[7] == {}
+
+
+def test_progress_comes_from_the_history_when_the_store_has_no_events():
+    from fakeai_dash.components.training_progress import progress_outputs
+
+    steps = np.arange(1, 20_001, dtype=np.float64)
+    history = MetricHistory(steps, T0 + steps, {"train_loss": 1 / steps}, total_steps=40_000)
+    outputs = progress_outputs(store_for(), {"smoothing": 0.0, "log": False, "x": "step"}, None, history)
+    assert outputs[:3] == (50.0, "50%", "Step 20000 / 40000 · 50%")
