@@ -4,8 +4,8 @@
   JSON, which is what Dash callbacks answer).
 - A fingerprinted file is cached for a year and never revalidated: its URL changes whenever
   its content does. Dash fingerprints its component bundles (``name.v<version>m<mtime>.js``)
-  and adds ``?m=<mtime>`` to the files of our assets folder; the vendored Bootstrap, linked
-  by hand, gets the same ``?m=`` here.
+  and adds ``?m=<mtime>`` to the files of our assets folder (``?v=<version>`` to its own
+  favicon); the vendored Bootstrap, linked by hand, gets the same ``?m=`` here.
 - Other static files (Dash's on-demand chunks, such as AG Grid's or plotly.js) are revalidated
   with their ETag each time; pages and data are never stored.
 """
@@ -26,7 +26,7 @@ REVALIDATE = "no-cache"
 NEVER_STORE = "no-store"
 
 COMPRESSED_TYPES = ["text/html", "text/css", "text/plain", "text/javascript", "application/javascript",
-                    "application/json", "image/svg+xml"]
+                    "application/json", "image/svg+xml", "image/x-icon"]
 # Level 5 is brotli's knee for our bundles: plotly.js 4.8 MB -> 1.29 MB in ~0.3 s, and a small
 # JSON answer costs well under a millisecond. Static bodies are compressed once per worker.
 BROTLI_LEVEL = 5
@@ -80,13 +80,16 @@ class _Paths:
         prefix = app.config.routes_pathname_prefix
         self.assets = f"{prefix}{app.config.assets_url_path.strip('/')}/"
         self.suites = f"{prefix}_dash-component-suites/"
+        self.favicon = f"{prefix}_favicon.ico"
 
     def kind(self, path: str) -> str | None:
-        """'asset', 'suite' or None (not a static file)."""
+        """'asset', 'suite', 'favicon' or None (not a static file)."""
         if path.startswith(self.assets):
             return "asset"
         if path.startswith(self.suites):
             return "suite"
+        if path == self.favicon:
+            return "favicon"
         return None
 
     def fingerprinted(self, req: Request) -> bool:
@@ -95,6 +98,8 @@ class _Paths:
             return bool(req.args.get("m"))
         if kind == "suite":
             return check_fingerprint(req.path)[1]
+        if kind == "favicon":  # Dash's own icon, ?v=<Dash version> (ours would be an asset with ?m=)
+            return bool(req.args.get("v"))
         return False
 
 
@@ -140,7 +145,7 @@ def configure_web(app: Dash) -> None:
         # A component bundle comes from an installed package (fixed while the process runs);
         # an asset with ?m= names its version. Anything else may change: never stored.
         kind = paths.kind(req.path)
-        if req.method == "GET" and (kind == "suite" or (kind == "asset" and req.args.get("m"))):
+        if req.method == "GET" and (kind == "suite" or paths.fingerprinted(req)):
             return req.full_path
         return _NOT_CACHED
 

@@ -17,10 +17,13 @@ YEAR = 31536000
 
 
 @pytest.fixture(scope="module")
-def dashboard(tmp_path_factory, fakeai):
+def job_ids(fakeai):
+    return [fakeai.create_job()["id"] for _ in range(3)]
+
+
+@pytest.fixture(scope="module")
+def dashboard(tmp_path_factory, fakeai, job_ids):
     """The dashboard as `make run` serves it, on the session's FakeAI with a few jobs in the list."""
-    for suffix in ("first-visit-a", "first-visit-b", "first-visit-c"):
-        fakeai.create_job(suffix=suffix)
     with running_cli(tmp_path_factory.mktemp("cli"), "--api-base", fakeai.url) as cli:
         yield cli.base
 
@@ -42,7 +45,8 @@ def decoded(response: requests.Response) -> bytes:
 def page_links(base: str) -> dict[str, list[str]]:
     html = requests.get(f"{base}/", timeout=30).text
     return {"scripts": re.findall(r'<script src="([^"]+)"', html),
-            "styles": re.findall(r'<link rel="stylesheet" href="([^"]+)"', html)}
+            "styles": re.findall(r'<link rel="stylesheet" href="([^"]+)"', html),
+            "icons": re.findall(r'<link rel="icon"[^>]* href="([^"]+)"', html)}
 
 
 def first(links: list[str], pattern: str) -> str:
@@ -95,12 +99,13 @@ def test_first_visit002_gzip_for_a_client_without_brotli(dashboard):
         assert len(decoded(packed)) > len(packed.raw_body), path
 
 
-def test_first_visit003_callback_answers_travel_compressed(dashboard, fakeai):
+def test_first_visit003_callback_answers_travel_compressed(dashboard, job_ids):
     request = jobs_list_callback(dashboard)
 
     def answer_with_jobs():
         response = fetch(f"{dashboard}/_dash-update-component", "br, gzip", method="POST", json=request)
-        return response if response.status_code == 200 and b"first-visit-c" in decoded(response) else None
+        listed = response.status_code == 200 and all(job_id.encode() in decoded(response) for job_id in job_ids)
+        return response if listed else None
 
     # The list may still be loading on the very first call: a bounded wait for the rows.
     response = wait_until(answer_with_jobs, 30, "the jobs list answer")
@@ -114,10 +119,10 @@ def test_first_visit003_callback_answers_travel_compressed(dashboard, fakeai):
 
 def test_first_visit004_fingerprinted_files_are_cached_a_year_and_pages_never(dashboard):
     links = page_links(dashboard)
-    assert links["scripts"] and links["styles"]
-    # Everything the page links (Dash's bundles, our assets and the vendored Bootstrap) carries
-    # a fingerprint, so a repeat visit asks for none of it.
-    for path in links["scripts"] + links["styles"]:
+    assert links["scripts"] and links["styles"] and links["icons"]
+    # Everything the page links (Dash's bundles, our assets, the vendored Bootstrap, the icon)
+    # carries a fingerprint, so a repeat visit asks for none of it.
+    for path in links["scripts"] + links["styles"] + links["icons"]:
         response = requests.get(dashboard + path, timeout=30)
         assert response.ok, path
         assert response.headers["Cache-Control"] == IMMUTABLE, path
