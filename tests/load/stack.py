@@ -114,8 +114,11 @@ def _redis_ping(port: int) -> bool:
 class Gunicorn:
     """The app as deployed: the Procfile's command, $PORT and $WEB_CONCURRENCY, the API in env."""
 
-    def __init__(self, api_base: str, workers: int = 2, extra_env: dict[str, str] | None = None):
+    def __init__(self, api_base: str, workers: int = 2, extra_env: dict[str, str] | None = None,
+                 app_dir: Path | None = None):
         self.api_base, self.workers, self.extra_env = api_base, workers, extra_env or {}
+        # Another checkout of the app (say the commit before a change) for side-by-side figures.
+        self.app_dir = Path(app_dir).resolve() if app_dir else ROOT
         self.process: subprocess.Popen | None = None
         self.url = ""
         self.log_path = Path(tempfile.mkdtemp(prefix="load-gunicorn-")) / "gunicorn.log"
@@ -127,9 +130,9 @@ class Gunicorn:
         for _ in range(attempts):
             port = free_port()
             env = {**os.environ, "FAKEAI_DASH_API_BASE": self.api_base, "PORT": str(port), "HOST": "127.0.0.1",
-                   "WEB_CONCURRENCY": str(self.workers), **self.extra_env}
+                   "WEB_CONCURRENCY": str(self.workers), "PYTHONPATH": str(self.app_dir), **self.extra_env}
             log = self.log_path.open("ab")
-            self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(command, cwd=self.app_dir, env=env, stdout=log, stderr=subprocess.STDOUT)
             log.close()
             self.url = f"http://127.0.0.1:{port}"
             try:

@@ -249,6 +249,7 @@ def measure(argv: list[str] | None = None) -> tuple[list[RunResult], str]:
     parser.add_argument("--stall", type=float, default=0.0, help="stall every API answer this long while measuring")
     parser.add_argument("--capture-ticks", type=int, default=3, help="ticks to capture and replay in turn")
     parser.add_argument("--request-timeout", type=float, default=30.0)
+    parser.add_argument("--app-dir", default=None, help="serve the app from this checkout (a baseline commit)")
     args = parser.parse_args(argv)
     counts = [int(v) for v in args.viewers.split(",") if v.strip()]
     if not counts or min(counts) < 1 or max(counts) > 500:
@@ -267,7 +268,7 @@ def measure(argv: list[str] | None = None) -> tuple[list[RunResult], str]:
             env["FAKEAI_DASH_CACHE_URL"] = redis.url
         if args.refresh_interval:
             env["FAKEAI_DASH_REFRESH_INTERVAL"] = str(args.refresh_interval)
-        app = Gunicorn(sim.url, args.workers, env).start()
+        app = Gunicorn(sim.url, args.workers, env, app_dir=args.app_dir).start()
         path = page_path(args.page, sim.info["big_job_ids"], big)
         print(f"capturing {args.capture_ticks} refresh ticks of {app.url}{path} in headless Chromium…",
               file=sys.stderr, flush=True)
@@ -284,7 +285,7 @@ def measure(argv: list[str] | None = None) -> tuple[list[RunResult], str]:
         setup = (f"Setup: {args.sim_jobs} jobs ({', '.join(big)}), API latency {args.latency * 1000:g} ms"
                  f"{f', API stalled {args.stall:g} s' if args.stall else ''}, gunicorn (Procfile) with "
                  f"WEB_CONCURRENCY={args.workers}{', Redis cache' if args.redis else ''}; page {path}; "
-                 f"refresh tick every {period:.2f} s; {per_tick} callback requests in the ticks captured "
+                 f"{f'; app from {args.app_dir}' if args.app_dir else ''}; refresh tick every {period:.2f} s; {per_tick} callback requests in the ticks captured "
                  f"from Chromium; {args.seconds:g} s measured per row.")
         return results, markdown(results, setup)
     finally:
