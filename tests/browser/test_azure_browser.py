@@ -110,11 +110,13 @@ def test_azure_browser001_lists_and_opens_jobs_over_azure_transport(azure_api, s
         const dt = [...document.querySelectorAll('#hyperparameters dt')].find(d => d.textContent === 'Epochs');
         return dt ? dt.nextElementSibling.textContent : null;""")
     assert epochs == "4"
+    dash_duo.wait_for_contains_text("#events-log-grid", "Training completed on Azure", timeout=ticks(10, TICK))
 
     # Every request really went the Azure way: /openai/ paths, the api-key header, the api-version.
     requests = [request for request, _ in azure_api.log]
     paths = {request.path for request in requests}
-    assert {"/openai/fine_tuning/jobs", f"/openai/fine_tuning/jobs/{SUCCEEDED['id']}"} <= paths
+    assert {"/openai/fine_tuning/jobs", f"/openai/fine_tuning/jobs/{SUCCEEDED['id']}",
+            f"/openai/fine_tuning/jobs/{SUCCEEDED['id']}/events"} <= paths
     for request in requests:
         assert request.path.startswith("/openai/"), request.path
         assert request.headers.get("api-key") == API_KEY, request.path
