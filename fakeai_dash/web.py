@@ -73,7 +73,7 @@ class CompressedStatic:
                 self.size -= len(evicted)
 
 
-class _Paths:
+class StaticPaths:
     """Where Dash serves our assets and its component bundles, under the app's prefix."""
 
     def __init__(self, app: Dash):
@@ -103,13 +103,29 @@ class _Paths:
         return False
 
 
-def cache_control(paths: _Paths, req: Request, response: Response) -> str:
+def cache_control(paths: StaticPaths, req: Request, response: Response) -> str:
     """The Cache-Control a response gets (see the module docstring)."""
     if response.mimetype == "text/html" or paths.kind(req.path) is None:
         return NEVER_STORE
     if paths.fingerprinted(req) and response.status_code in (200, 304):
         return IMMUTABLE
     return REVALIDATE
+
+
+def compressed_cache_key(paths: StaticPaths, req: Request) -> str:
+    """Which stored compressed body a response may reuse; ``_NOT_CACHED`` for one that may change."""
+    if req.method != "GET":
+        return _NOT_CACHED
+    kind = paths.kind(req.path)
+    if kind == "suite":
+        # A component bundle comes from an installed package, fixed while the process runs,
+        # and Dash ignores the query: made-up queries must not each cost a fresh compression.
+        return req.path
+    if kind == "asset" and req.args.get("m"):
+        return f"{req.path}?m={req.args['m']}"  # the asset's version, as the page names it
+    if kind == "favicon":
+        return req.path
+    return _NOT_CACHED
 
 
 def _fingerprint_local_links(app: Dash) -> None:
@@ -138,16 +154,8 @@ def _fingerprint_local_links(app: Dash) -> None:
 def configure_web(app: Dash) -> None:
     """Compression and cache headers for ``app``'s server. Call once the app's links are set."""
     server: Flask = app.server
-    paths = _Paths(app)
+    paths = StaticPaths(app)
     _fingerprint_local_links(app)
-
-    def static_key(req: Request) -> str:
-        # A component bundle comes from an installed package (fixed while the process runs);
-        # an asset with ?m= names its version. Anything else may change: never stored.
-        kind = paths.kind(req.path)
-        if req.method == "GET" and (kind == "suite" or paths.fingerprinted(req)):
-            return req.full_path
-        return _NOT_CACHED
 
     server.config.update(
         COMPRESS_ALGORITHM=["br", "gzip"],
@@ -156,7 +164,7 @@ def configure_web(app: Dash) -> None:
         COMPRESS_BR_LEVEL=BROTLI_LEVEL,
         COMPRESS_LEVEL=6,
         COMPRESS_CACHE_BACKEND=CompressedStatic,
-        COMPRESS_CACHE_KEY=static_key,
+        COMPRESS_CACHE_KEY=lambda req: compressed_cache_key(paths, req),
     )
     Compress(server)
 

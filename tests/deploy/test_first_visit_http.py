@@ -10,7 +10,9 @@ import brotli
 import pytest
 import requests
 
-from fakeai_dash.web import IMMUTABLE, NEVER_STORE, REVALIDATE, CompressedStatic
+from fakeai_dash.app import create_app
+from fakeai_dash.config import Settings
+from fakeai_dash.web import IMMUTABLE, NEVER_STORE, REVALIDATE, CompressedStatic, StaticPaths, compressed_cache_key
 from tests.deploy.test_server import running_cli, wait_until
 
 YEAR = 31536000
@@ -162,3 +164,23 @@ def test_first_visit006_compressed_static_bodies_are_kept_within_a_byte_bound():
     assert cache.get("br;/huge.js") is None and cache.size == 50
     cache.set("br;-", b"a dynamic answer")  # what the key function gives non-static responses
     assert cache.get("br;-") is None
+
+
+def test_first_visit007_compressed_bodies_are_reused_by_file_not_by_made_up_query():
+    from flask import request as current
+
+    app = create_app(Settings(_env_file=None, api_base="http://127.0.0.1:9"))
+    paths = StaticPaths(app)
+    keys = {}
+    for url in ("/_dash-component-suites/plotly/package_data/plotly.min.js?x=1",
+                "/_dash-component-suites/plotly/package_data/plotly.min.js?x=2",
+                "/assets/theme.css?m=1", "/assets/theme.css?m=2&x=3", "/assets/theme.css",
+                "/_dash-layout", "/"):
+        with app.server.test_request_context(url):
+            keys[url] = compressed_cache_key(paths, current)
+    assert keys["/_dash-component-suites/plotly/package_data/plotly.min.js?x=1"] == \
+        keys["/_dash-component-suites/plotly/package_data/plotly.min.js?x=2"]
+    assert keys["/assets/theme.css?m=1"] != keys["/assets/theme.css?m=2&x=3"] == "/assets/theme.css?m=2"
+    assert {keys["/assets/theme.css"], keys["/_dash-layout"], keys["/"]} == {"-"}
+    with app.server.test_request_context("/_dash-component-suites/dash/dcc/async-graph.js", method="POST"):
+        assert compressed_cache_key(paths, current) == "-"
