@@ -395,6 +395,8 @@ def test_answer001_updates_of_a_100k_step_job_stay_under_300_kb(big_history, x):
     # A zoom re-reads the range at full resolution and sends only the zoomed graph's points.
     zoom = progress_outputs(store_for(), view, tick[5], bigger, zoom=zoom_store(loss=(100, 900)))
     assert isinstance(zoom[3], Patch) and zoom[4] is no_update_value()
+    # The other outputs are answered too: if this call overtook a tick's, the tick's answer is lost.
+    assert zoom[:3] == tick[:3] and zoom[6:] == tick[6:] and zoom[0] is not no_update_value()
     assert answer_bytes(zoom) <= ANSWER_LIMIT
     operations = zoom[3].to_plotly_json()["operations"]
     x_values = next(op["params"]["value"] for op in operations if op["location"] == ["data", 0, "x"])
@@ -557,5 +559,7 @@ def test_a_zoom_is_applied_once_and_again_if_its_answer_was_dropped(big_history)
     assert overtaken["ranges"]["loss"]["range"] == [100.0, 200.0]
     assert overtaken["loss"]["ends"][0] == [99, 201]
     # A zoom recorded for another job is not carried over to the next one.
-    other, _ = chart_updates({**store_for("ftjob-other")}, view, zoomed, big_history, zoom=zoom)
+    other, other_drawn = chart_updates({**store_for("ftjob-other")}, view, zoomed, big_history, zoom=zoom)
     assert f.trace_shape(other["loss"])["ends"][0] == [1, BIG]
+    _, other_drawn = chart_updates({**store_for("ftjob-other")}, view, other_drawn, big_history, zoom=zoom)
+    assert other_drawn["ranges"]["loss"]["range"] is None and other_drawn["loss"]["ends"][0] == [1, BIG]
