@@ -393,10 +393,11 @@ NOTE_NAME = "history-note"
 
 
 def _add_note(figure: go.Figure, note: str | None) -> None:
-    """A caption in the title row, right-aligned: e.g. "Loading history 40%"."""
+    """A caption in the title row, centred (the title is on the left, the mode bar on the right):
+    e.g. "Loading history 40%"."""
     if note:
-        figure.add_annotation(text=note, name=NOTE_NAME, xref="paper", yref="paper", x=1, y=1.02,
-                              xanchor="right", yanchor="bottom", showarrow=False,
+        figure.add_annotation(text=note, name=NOTE_NAME, xref="paper", yref="paper", x=0.5, y=1.02,
+                              xanchor="center", yanchor="bottom", showarrow=False,
                               font={"color": TEXT_MUTED, "size": 12})
 
 
