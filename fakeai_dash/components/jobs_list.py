@@ -18,7 +18,7 @@ from dash import Input, Output, Patch, State, callback, clientside_callback, ctx
 from fakeai_dash import ids
 from fakeai_dash.api.client import ApiError
 from fakeai_dash.api.models import ACTIVE_STATUSES
-from fakeai_dash.data import current_source
+from fakeai_dash.data import NotReady, current_source
 from fakeai_dash.theme import STATUS_GROUPS
 
 # Functions that only exist in the browser (assets/dashAgGridFunctions.js).
@@ -104,19 +104,26 @@ def api_status_after_error(error: ApiError, last_good: float | None) -> dict[str
     State(ids.Page.API_STATUS, "data"),
 )
 def fetch_jobs(_ticks, _clicks, _signal, signature, api_status):
+    # Reads the sync loop's picture, never the API: a tick costs the API nothing.
     source = current_source()
     if ctx.triggered_id in (ids.Header.REFRESH, ids.JobsList.REFRESH_SIGNAL):
-        source.invalidate("jobs")  # the user (or a write) asked for fresh data, not the cache
-    elif signature and (api_status or {}).get("ok") and source.signature("jobs") == signature:
+        source.invalidate("jobs")  # a nudge: the sync loop refetches now (never twice within 2 s)
+    problem = source.problem()
+    if not problem and signature and (api_status or {}).get("ok") and source.signature() == signature:
         return no_update, no_update, no_update, no_update  # a quiet tick: nothing read, nothing sent
     try:
         snapshot = source.jobs_snapshot()
+    except NotReady:
+        return no_update, no_update, no_update, no_update  # the spinner stays; the next tick looks again
     except ApiError as error:
-        status = api_status_after_error(error, source.last_success("jobs"))
-        # Keep the last good rows on screen: only the banner changes.
+        status = api_status_after_error(error, source.last_success())
         return no_update, no_update, no_update, (status if status != api_status else no_update)
-    status = {"ok": True, "last_good": time.time()}
-    status_out = status if not (api_status or {}).get("ok") else no_update
+    if problem:
+        # Keep the rows on screen (the picture's last good ones): the banner says how old they are.
+        status = api_status_after_error(problem, snapshot.get("at"))
+        status_out = status if status != api_status else no_update
+    else:
+        status_out = {"ok": True, "last_good": snapshot.get("at")} if not (api_status or {}).get("ok") else no_update
     if snapshot["signature"] == signature:
         return no_update, no_update, no_update, status_out
     rows = snapshot["rows"]

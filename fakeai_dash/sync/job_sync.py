@@ -122,6 +122,8 @@ class JobSync:
         if not state.get("result_read") and not state.get("backfill_done") and not state.get("streamed"):
             history, lifecycle = self._backfill(job_id, state, history, lifecycle)
 
+        if "training_file_bytes" not in state and not finished and job.get("trained_tokens") is None:
+            state["training_file_bytes"] = self._file_bytes(job.get("training_file"))
         checkpoints = [{k: c.model_dump().get(k) for k in CHECKPOINT_FIELDS}
                        for c in self.client.list_checkpoints(job_id)]
         loaded = self._loaded(state, history)
@@ -136,6 +138,7 @@ class JobSync:
             "job": job, "events": summary_events(lifecycle, window), "checkpoints": checkpoints,
             "history": {"loaded": loaded, "version": version, "points": len(history)},
             "at": time.time(), "final": state["final"],
+            "training_file_bytes": state.get("training_file_bytes"),
         })
 
     # -- pieces ------------------------------------------------------------------------------
@@ -197,6 +200,16 @@ class JobSync:
             state["result_read"] = True
             state["backfill_done"] = True
         return history
+
+    def _file_bytes(self, file_id: str | None) -> int | None:
+        """The training file's size, read once per job: an unfinished job's token estimate needs it."""
+        if not file_id:
+            return None
+        try:
+            files = self.client.list_files()
+        except ApiError:
+            return None
+        return next((f.bytes for f in files if f.id == file_id), None)
 
     @staticmethod
     def _loaded(state: dict[str, Any], history: MetricHistory) -> float:

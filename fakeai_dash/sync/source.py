@@ -43,6 +43,11 @@ class DataSource:
     def key(self, kind: str, member: str | None = None) -> str:
         return self.engine.key(kind, member)
 
+    def close(self) -> None:
+        """Stop this worker's sync loop (giving up leadership) and close the store."""
+        self.engine.stop()
+        self.store.close()
+
     # -- API health ---------------------------------------------------------------------------
 
     def problem(self, member: str = LIST) -> ApiError | None:
