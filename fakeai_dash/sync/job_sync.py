@@ -152,7 +152,8 @@ class JobSync:
         whether the server streams its newest events as SSE)."""
         collected: list[dict] = []
         after = None
-        for _ in range(NEW_PAGES_PER_ROUND):
+        # A first look reads the newest page only: older history is the backfill's, in the background.
+        for _ in range(NEW_PAGES_PER_ROUND if newest_known else 1):
             page = self.client.events_page(job_id, after=after)
             events = [_event(e) for e in page.events]
             if page.streamed:
