@@ -1,15 +1,24 @@
-"""Build the dashboard's Plotly figures from metric series, styled by the "nvidia" template."""
+"""Build the dashboard's Plotly figures from metric curves, styled by the "nvidia" template.
+
+Curves of any length: smoothing runs on the full-resolution series, then each trace is
+thinned to at most ``downsample.MAX_POINTS`` points of the visible range (extremes kept).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple, Union
 
+import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from fakeai_dash.metrics import ema_smooth, ordered_metric_names, series_origin
+from fakeai_dash.downsample import MAX_POINTS, MIN_POINTS, select
+from fakeai_dash.metrics import ema_smooth, ordered_metric_names
+from fakeai_dash.series import MetricHistory, ema_smooth_array
 # One palette for CSS and figures: theme.py is its single source.
 from fakeai_dash.theme import (
     BORDER,
@@ -40,6 +49,9 @@ LINE_STYLES: dict[str, dict[str, Any]] = {
     "valid_accuracy": {"color": GREEN_LIGHT, "dash": "dash", "markers": False},
     "full_valid_accuracy": {"color": TEXT, "dash": "solid", "markers": True},
 }
+# OpenAI names accuracy "mean token accuracy": drawn the same way.
+for _split in ("train", "valid", "full_valid"):
+    LINE_STYLES[f"{_split}_mean_token_accuracy"] = LINE_STYLES[f"{_split}_accuracy"]
 
 RAW_OPACITY = 0.25
 CHECKPOINT_TRACE = "Checkpoints"
@@ -60,7 +72,13 @@ def _axis() -> dict[str, Any]:
 
 
 def register_template() -> str:
-    """Register (or refresh) ``plotly.io.templates["nvidia"]`` and return its name."""
+    """Register ``plotly.io.templates["nvidia"]`` (once, or again if it was removed) and return its name."""
+    if TEMPLATE_NAME not in pio.templates:
+        pio.templates[TEMPLATE_NAME] = _template()
+    return TEMPLATE_NAME
+
+
+def _template() -> go.layout.Template:
     layout = go.Layout(
         paper_bgcolor=SURFACE_1,
         plot_bgcolor=SURFACE_0,
@@ -78,8 +96,7 @@ def register_template() -> str:
         hovermode="x unified",
         margin={"l": 56, "r": 16, "t": 40, "b": 44},
     )
-    pio.templates[TEMPLATE_NAME] = go.layout.Template(layout=layout)
-    return TEMPLATE_NAME
+    return go.layout.Template(layout=layout)
 
 
 def _base_figure(title: str | None, uirevision: str) -> go.Figure:
@@ -110,14 +127,112 @@ def empty_figure(message: str = "No metrics yet") -> go.Figure:
     return figure
 
 
+# -------------------------------------------------------------------------- curves
+
+
+class Curve(NamedTuple):
+    """One metric at full resolution: ascending ``steps``, ``times`` (epoch s, NaN unknown), ``values``."""
+
+    steps: np.ndarray
+    times: np.ndarray
+    values: np.ndarray
+
+
+Series = Union[MetricHistory, Mapping[str, Sequence[Sequence[Any]]]]
+
+
+def curves(series: Series) -> dict[str, Curve]:
+    """Every non-empty metric of a MetricHistory, or of metrics.metric_series output (points
+    ``(step, value, created_at)``, JSON lists too), as numpy columns."""
+    if isinstance(series, MetricHistory):
+        found = {name: Curve(*series.series(name)) for name in series.metrics}
+    else:
+        found = {}
+        for name, points in series.items():
+            steps = np.array([_float(p[0]) for p in points], dtype=np.float64)
+            times = np.array([_float(p[2]) if len(p) > 2 else math.nan for p in points], dtype=np.float64)
+            values = np.array([_float(p[1]) for p in points], dtype=np.float64)
+            order = np.argsort(steps, kind="stable")
+            found[name] = Curve(steps[order], times[order], values[order])
+    return {name: curve for name, curve in found.items() if curve.steps.size}
+
+
+def _float(value: Any) -> float:
+    if value is None or isinstance(value, bool):
+        return math.nan
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def curves_origin(found: Mapping[str, Curve]) -> float | None:
+    """Earliest known time of any curve: the zero of the "elapsed" axis (as metrics.series_origin)."""
+    known = [float(np.nanmin(c.times)) for c in found.values() if np.isfinite(c.times).any()]
+    return min(known) if known else None
+
+
 # -------------------------------------------------------------------------- helpers
 
+# Points per figure, shared by its lines (each at most downsample.MAX_POINTS): a loss chart with
+# train and valid, raw and smoothed, draws four lines of 1,500 points. This bounds what one
+# update sends (two figures) to about 250 KB however many steps a job has.
+FIGURE_POINTS = 6000
 
-def _xs(points: Sequence[Sequence[Any]], x: str, origin: float | None) -> list[Any]:
-    """Step numbers, or seconds since ``origin`` (points may be tuples or JSON lists)."""
+
+def line_budget(n_lines: int, budget: int = MAX_POINTS) -> int:
+    """Points per line when ``n_lines`` lines share a figure."""
+    return max(MIN_POINTS, min(budget, FIGURE_POINTS // max(n_lines, 1)))
+
+
+def _line_count(found: Mapping[str, Curve], names: Iterable[str], smoothing: float) -> int:
+    lines = [n for n in names if not LINE_STYLES.get(n, {}).get("markers")]
+    return len(lines) * (2 if smoothing > 0 else 1)
+
+
+# Six significant digits: far below what a plot or its 4-decimal hover can show, and a third
+# of the bytes of a full float repr. What a 100,000-step job sends stays well under 300 KB.
+SIGNIFICANT_DIGITS = 6
+
+
+def compact_numbers(values: np.ndarray, digits: int = SIGNIFICANT_DIGITS) -> list[Any]:
+    """``values`` rounded to ``digits`` significant digits as short JSON numbers; NaN/inf -> None,
+    integral values -> int."""
+    values = np.asarray(values, dtype=np.float64)
+    out = values.copy()
+    finite = np.isfinite(values)
+    nonzero = finite & (values != 0)
+    if nonzero.any():
+        v = values[nonzero]
+        decimals = (digits - 1 - np.floor(np.log10(np.abs(v)))).astype(np.int64)
+        scale = 10.0 ** np.abs(decimals)
+        # Dividing an integral float by an exact power of ten rounds correctly, so the JSON
+        # repr is the short decimal, not 0.30000000000000004.
+        out[nonzero] = np.where(decimals >= 0, np.round(v * scale) / scale, np.round(v / scale) * scale)
+    if finite.all() and np.all(out == np.round(out)) and np.all(np.abs(out) < 2**53):
+        return out.astype(np.int64).tolist()
+    listed = out.tolist()
+    if not finite.all():
+        listed = [value if ok else None for value, ok in zip(listed, finite.tolist())]
+    return listed
+
+
+def _x_values(curve: Curve, x: str, origin: float | None) -> np.ndarray:
+    """Step numbers, or seconds since ``origin`` (NaN where a point's time is unknown)."""
     if x == "elapsed":
-        return [None if p[2] is None or origin is None else p[2] - origin for p in points]
-    return [p[0] for p in points]
+        return curve.times - origin if origin is not None else np.full(curve.times.size, np.nan)
+    return curve.steps
+
+
+def _axis_numbers(values: np.ndarray, span: float) -> list[Any]:
+    """x values as short JSON: to 1/10,000 of the drawn span (a 2,000 px plot shows 1/2,000);
+    a zoomed range is drawn with a finer grain."""
+    if not math.isfinite(span) or span <= 0:
+        return compact_numbers(values, 9)
+    exponent = math.floor(math.log10(span / 10_000))
+    scale = 10.0 ** abs(exponent)
+    rounded = np.round(values * scale) / scale if exponent < 0 else np.round(values / scale) * scale
+    return compact_numbers(rounded, 12)
 
 
 def _x_title(x: str) -> str:
@@ -129,30 +244,46 @@ def _check_x(x: str) -> None:
         raise ValueError(f"x must be 'step' or 'elapsed', not {x!r}")
 
 
-def _hovertemplate(name: str, smoothed: bool) -> str:
-    lines = ["step %{customdata[0]}", "raw %{customdata[1]:.4f}"]
-    if smoothed:
-        lines.append("smoothed %{customdata[2]:.4f}")
-    return "<br>".join(lines) + f"<extra>{name}</extra>"
+def _hovertemplate(label: str, x: str) -> str:
+    # "x unified" hover heads the box with the x value; on the elapsed axis the step is added.
+    step = "step %{customdata} · " if x == "elapsed" else ""
+    return f"{step}{label} %{{y:.4f}}<extra></extra>"
+
+
+def _line(**attributes: Any) -> go.Scatter:
+    # Our own attributes, thousands of numbers each: plotly's per-element validation would be
+    # most of the time a 100,000-step chart takes to build.
+    return go.Scatter(_validate=False, **attributes)
 
 
 def _metric_traces(
     name: str,
-    points: Sequence[Sequence[Any]],
+    curve: Curve,
     smoothing: float,
     x: str,
     origin: float | None,
     fill: str | None = None,
+    x_range: Sequence[float] | None = None,
+    budget: int = MAX_POINTS,
 ) -> list[go.Scatter]:
-    """The traces for one metric: a faded raw line behind the smoothed one when smoothing."""
+    """The traces for one metric: a faded raw line behind the smoothed one when smoothing.
+
+    Smoothing runs on the full-resolution curve; then both lines are thinned to the same
+    ``budget`` points of the visible ``x_range`` (chosen on the raw values, so spikes stay).
+    """
     style = LINE_STYLES.get(name, {"color": None, "dash": "solid", "markers": False})
-    xs = _xs(points, x, origin)
-    raw = [float(p[1]) for p in points]
-    steps = [p[0] for p in points]
+    xs_full = _x_values(curve, x, origin)
+    picked = select(xs_full, curve.values, x_range, budget, by=curve.steps)
+    drawn_x = xs_full[picked]
+    finite_x = drawn_x[np.isfinite(drawn_x)]
+    xs = _axis_numbers(drawn_x, float(finite_x.max() - finite_x.min()) if finite_x.size else math.nan)
+    raw = compact_numbers(curve.values[picked])
+    # On the elapsed axis the main line's hover names the step; the raw line's hover skips it.
+    steps = compact_numbers(curve.steps[picked], 12) if x == "elapsed" else None
     if style["markers"]:
         # Full-validation runs are rare and expensive; each one is a point, never a line.
         return [
-            go.Scatter(
+            _line(
                 name=name,
                 x=xs,
                 y=raw,
@@ -163,18 +294,18 @@ def _metric_traces(
                     "symbol": "diamond",
                     "line": {"color": GREEN, "width": 1},
                 },
-                customdata=[[s, v, v] for s, v in zip(steps, raw)],
-                hovertemplate=_hovertemplate(name, False),
+                customdata=steps,
+                hovertemplate=_hovertemplate(name, x),
             )
         ]
-    smoothed = ema_smooth(raw, smoothing) if smoothing > 0 else raw
     line = {"color": style["color"], "dash": style["dash"], "width": 2}
     # A line through one point draws nothing: the first metric of a run shows as a dot.
-    mode = "lines" if len(points) > 1 else "lines+markers"
+    mode = "lines" if curve.steps.size > 1 else "lines+markers"
     traces = []
     if smoothing > 0:
+        smoothed = compact_numbers(ema_smooth_array(curve.values, smoothing)[picked])
         traces.append(
-            go.Scatter(
+            _line(
                 name=f"{name} (raw)",
                 x=xs,
                 y=raw,
@@ -182,11 +313,13 @@ def _metric_traces(
                 line={**line, "width": 1},
                 opacity=RAW_OPACITY,
                 showlegend=False,
-                hoverinfo="skip",
+                hovertemplate=_hovertemplate(f"{name} raw", "step"),
             )
         )
+    else:
+        smoothed = raw
     traces.append(
-        go.Scatter(
+        _line(
             name=name,
             x=xs,
             y=smoothed,
@@ -194,8 +327,8 @@ def _metric_traces(
             line=line,
             fill=fill,
             fillcolor=_fill_color(style["color"]) if fill else None,
-            customdata=[[s, r, m] for s, r, m in zip(steps, raw, smoothed)],
-            hovertemplate=_hovertemplate(name, smoothing > 0),
+            customdata=steps,
+            hovertemplate=_hovertemplate(f"{name} smoothed" if smoothing > 0 else name, x),
         )
     )
     return traces
@@ -208,33 +341,34 @@ def _fill_color(color: str | None) -> str | None:
     return f"rgba({red},{green},{blue},0.15)"
 
 
-def _checkpoint_y(
-    checkpoint: Mapping[str, Any], series: Mapping[str, Sequence[Sequence[Any]]]
-) -> float | None:
+def _checkpoint_y(checkpoint: Mapping[str, Any], found: Mapping[str, Curve]) -> float | None:
     """The checkpoint's own loss, else the train-loss curve's value at its step."""
     metrics = checkpoint.get("metrics") if isinstance(checkpoint.get("metrics"), Mapping) else {}
     for name in ("train_loss", "valid_loss", "full_valid_loss"):
         value = metrics.get(name)
         if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
             return float(value)
-    step = checkpoint.get("step_number")
+    step = _float(checkpoint.get("step_number"))
     for name in ("train_loss", "valid_loss"):
-        for point in series.get(name, ()):
-            if point[0] == step:
-                return float(point[1])
+        curve = found.get(name)
+        if curve is None or math.isnan(step):
+            continue
+        at = int(np.searchsorted(curve.steps, step))
+        if at < curve.steps.size and curve.steps[at] == step:
+            return float(curve.values[at])
     return None
 
 
 def _checkpoint_trace(
     checkpoints: Iterable[Mapping[str, Any]],
-    series: Mapping[str, Sequence[Sequence[Any]]],
+    found: Mapping[str, Curve],
     x: str,
     origin: float | None,
 ) -> go.Scatter | None:
     xs, ys, custom = [], [], []
     for checkpoint in checkpoints:
         step = checkpoint.get("step_number")
-        y = _checkpoint_y(checkpoint, series)
+        y = _checkpoint_y(checkpoint, found)
         if step is None or y is None:
             continue
         created = checkpoint.get("created_at")
@@ -255,65 +389,101 @@ def _checkpoint_trace(
     )
 
 
+NOTE_NAME = "history-note"
+
+
+def _add_note(figure: go.Figure, note: str | None) -> None:
+    """A caption in the title row, right-aligned: e.g. "Loading history 40%"."""
+    if note:
+        figure.add_annotation(text=note, name=NOTE_NAME, xref="paper", yref="paper", x=1, y=1.02,
+                              xanchor="right", yanchor="bottom", showarrow=False,
+                              font={"color": TEXT_MUTED, "size": 12})
+
+
 # -------------------------------------------------------------------------- figures
 
 
 def loss_figure(
-    series: Mapping[str, Sequence[Sequence[Any]]],
+    series: Series,
     smoothing: float = 0.0,
     log_y: bool = False,
     x: str = "step",
     checkpoints: Iterable[Mapping[str, Any]] = (),
     uirevision: str = "loss",
     origin: float | None = None,
+    x_range: Sequence[float] | None = None,
+    budget: int = MAX_POINTS,
+    note: str | None = None,
 ) -> go.Figure:
     """Loss curves: train solid green, valid dashed light green, full-valid as markers, plus checkpoints.
 
-    ``series`` is :func:`fakeai_dash.metrics.metric_series` output (JSON-round-tripped
-    lists work too). With ``smoothing`` > 0 each line is a debiased EMA drawn over
-    its faded raw curve ("<name> (raw)"). ``uirevision`` keeps the user's zoom across
-    refreshes; pass the job id so a different job starts unzoomed.
+    ``series`` is a :class:`MetricHistory` or :func:`fakeai_dash.metrics.metric_series`
+    output (JSON-round-tripped lists work too). With ``smoothing`` > 0 each line is a
+    debiased EMA of the full-resolution curve drawn over its faded raw curve ("<name> (raw)").
+    Each line holds at most ``budget`` points of the visible ``x_range`` (all of it when None),
+    fewer when many lines share the figure (:func:`line_budget`).
+    ``uirevision`` keeps the user's zoom across refreshes; pass the job id so a different job
+    starts unzoomed. ``note`` is a caption over the plot ("Loading history 40%").
     """
     _check_x(x)
-    names = [n for n in ordered_metric_names(series) if "loss" in n and series[n]]
+    found = curves(series)
+    names = [n for n in ordered_metric_names(found) if "loss" in n]
     if not names:
-        return empty_figure("No loss metrics yet")
-    origin = series_origin(series) if origin is None else origin
-    figure = _base_figure("Loss", f"{uirevision}:{x}:{'log' if log_y else 'linear'}")
+        return empty_figure(note or "No loss metrics yet")
+    origin = curves_origin(found) if origin is None else origin
+    figure = _base_figure("Loss", loss_uirevision(uirevision, x, log_y))
+    budget = line_budget(_line_count(found, names, smoothing), budget)
     for name in names:
-        figure.add_traces(_metric_traces(name, series[name], smoothing, x, origin))
-    marker_trace = _checkpoint_trace(checkpoints or (), series, x, origin)
+        figure.add_traces(_metric_traces(name, found[name], smoothing, x, origin, None, x_range, budget))
+    marker_trace = _checkpoint_trace(checkpoints or (), found, x, origin)
     if marker_trace is not None:
         figure.add_trace(marker_trace)
     figure.update_layout(
         xaxis_title=_x_title(x),
         yaxis={"title": {"text": "Loss"}, "type": "log" if log_y else "linear"},
     )
+    _add_note(figure, note)
     return figure
 
 
+def loss_uirevision(uirevision: str, x: str, log_y: bool) -> str:
+    """The loss chart's uirevision: a new one (another job, axis or scale) drops the user's zoom."""
+    return f"{uirevision}:{x}:{'log' if log_y else 'linear'}"
+
+
+def accuracy_uirevision(uirevision: str, x: str) -> str:
+    return f"{uirevision}:{x}"
+
+
 def accuracy_figure(
-    series: Mapping[str, Sequence[Sequence[Any]]],
+    series: Series,
     smoothing: float = 0.0,
     x: str = "step",
     uirevision: str = "accuracy",
     origin: float | None = None,
+    x_range: Sequence[float] | None = None,
+    budget: int = MAX_POINTS,
+    note: str | None = None,
 ) -> go.Figure:
     """Accuracy curves as filled areas (``fill="tozeroy"``), shown as percentages when in [0, 1]."""
     _check_x(x)
-    names = [n for n in ordered_metric_names(series) if "accuracy" in n and series[n]]
+    found = curves(series)
+    names = [n for n in ordered_metric_names(found) if "accuracy" in n]
     if not names:
-        return empty_figure("No accuracy metrics yet")
-    origin = series_origin(series) if origin is None else origin
-    figure = _base_figure("Accuracy", f"{uirevision}:{x}")
+        return empty_figure(note or "No accuracy metrics yet")
+    origin = curves_origin(found) if origin is None else origin
+    figure = _base_figure("Accuracy", accuracy_uirevision(uirevision, x))
+    budget = line_budget(_line_count(found, names, smoothing), budget)
     for name in names:
-        figure.add_traces(_metric_traces(name, series[name], smoothing, x, origin, fill="tozeroy"))
-    values = [float(p[1]) for n in names for p in series[n]]
-    fractional = all(0.0 <= v <= 1.0 for v in values if math.isfinite(v))
+        figure.add_traces(_metric_traces(name, found[name], smoothing, x, origin, "tozeroy", x_range, budget))
+    values = np.concatenate([found[n].values for n in names])
+    values = values[np.isfinite(values)]
+    fractional = bool(np.all((values >= 0.0) & (values <= 1.0)))
     yaxis: dict[str, Any] = {"title": {"text": "Accuracy"}}
     if fractional:
         yaxis.update(tickformat=".0%", range=[0, 1])
     figure.update_layout(xaxis_title=_x_title(x), yaxis=yaxis)
+    _add_note(figure, note)
     return figure
 
 
@@ -322,16 +492,31 @@ def accuracy_figure(
 _APPENDABLE = ("x", "y", "customdata")
 
 
+def _digest(trace: Any, length: int | None = None) -> str:
+    """A short hash of a trace's first ``length`` points (all by default): x, y and customdata."""
+    parts = [list(getattr(trace, attribute) or ())[:length] for attribute in _APPENDABLE]
+    encoded = json.dumps(parts, separators=(",", ":"), default=_plain)
+    return hashlib.blake2b(encoded.encode(), digest_size=8).hexdigest()
+
+
+def figure_notes(figure: go.Figure) -> list[str]:
+    """The texts of the figure's notes (see ``note=``), as trace_shape records them."""
+    return [a.text for a in figure.layout.annotations or () if a.name == NOTE_NAME]
+
+
 def trace_shape(figure: go.Figure) -> dict[str, list[Any]]:
-    """What a drawn figure holds, small enough for a store: trace names, lengths, first/last x."""
-    names, lengths, ends, modes = [], [], [], []
+    """What a drawn figure holds, small enough for a store: trace names, modes, lengths, first/last
+    x, a digest of each trace's points, and its notes."""
+    names, lengths, ends, modes, digests = [], [], [], [], []
     for trace in figure.data:
         xs = list(trace.x or ())
         names.append(trace.name)
         modes.append(trace.mode)
         lengths.append(len(xs))
         ends.append([xs[0], xs[-1]] if xs else None)
-    return {"names": names, "lengths": lengths, "ends": ends, "modes": modes}
+        digests.append(_digest(trace))
+    return {"names": names, "lengths": lengths, "ends": ends, "modes": modes, "digests": digests,
+            "notes": figure_notes(figure)}
 
 
 def append_plan(drawn: Mapping[str, Any] | None, figure: go.Figure) -> list[tuple[int, dict[str, list[Any]]]] | None:
@@ -339,23 +524,22 @@ def append_plan(drawn: Mapping[str, Any] | None, figure: go.Figure) -> list[tupl
 
     Returns ``[(trace_index, {"x": tail, "y": tail, "customdata": tail}), ...]`` (only
     traces that grew), or None when ``figure`` is not ``drawn`` plus new points at the
-    end of its traces (other traces or modes, a shrunk trace, a moved first or last point), in
-    which case the caller must send the whole figure. The debiased EMA only looks
-    backwards, so appending raw points appends smoothed points and never moves old ones.
+    end of its traces (other traces or modes, a shrunk trace, a moved or changed old point:
+    a downsampled curve that grew is picked anew), in which case the caller must replace the
+    traces. The debiased EMA only looks backwards, so appending raw points appends smoothed
+    points and never moves old ones.
     """
-    if not drawn:
+    if not _same_traces(drawn, figure):
         return None
-    shape = trace_shape(figure)
-    if shape["names"] != list(drawn.get("names") or []) or not shape["names"]:
-        return None
-    if shape["modes"] != list(drawn.get("modes") or []):
-        return None  # a style changed (a lone point became a line): only a rebuild shows it
+    digests = drawn.get("digests")
     plan = []
     for index, (trace, old_length, old_ends) in enumerate(zip(figure.data, drawn["lengths"], drawn["ends"])):
         xs = list(trace.x or ())
         if len(xs) < old_length:
             return None
         if old_length and [xs[0], xs[old_length - 1]] != list(old_ends or []):
+            return None
+        if digests and _digest(trace, old_length) != digests[index]:
             return None
         if len(xs) == old_length:
             continue
@@ -366,6 +550,35 @@ def append_plan(drawn: Mapping[str, Any] | None, figure: go.Figure) -> list[tupl
                 tails[attribute] = [_plain(v) for v in list(values)[old_length:]]
         plan.append((index, tails))
     return plan
+
+
+def replace_plan(drawn: Mapping[str, Any] | None, figure: go.Figure) -> list[tuple[int, dict[str, Any]]] | None:
+    """The traces of the ``drawn`` figure whose points differ from ``figure``'s, with their new
+    ``x``/``y``/``customdata`` in whole, or None when the traces themselves differ (names,
+    modes): then only the whole figure will do. A zoom or a re-downsampled curve needs this."""
+    if not _same_traces(drawn, figure):
+        return None
+    digests = drawn.get("digests") or [None] * len(figure.data)
+    plan = []
+    for index, (trace, digest) in enumerate(zip(figure.data, digests)):
+        if digest is not None and _digest(trace) == digest:
+            continue
+        plan.append((index, {attribute: _plain_list(getattr(trace, attribute)) for attribute in _APPENDABLE}))
+    return plan
+
+
+def _same_traces(drawn: Mapping[str, Any] | None, figure: go.Figure) -> bool:
+    if not drawn:
+        return False
+    shape_names = [trace.name for trace in figure.data]
+    if shape_names != list(drawn.get("names") or []) or not shape_names:
+        return False
+    # A style changed (a lone point became a line): only a rebuild shows it.
+    return [trace.mode for trace in figure.data] == list(drawn.get("modes") or [])
+
+
+def _plain_list(values: Any) -> list[Any] | None:
+    return None if values is None else [_plain(v) for v in values]
 
 
 def _plain(value: Any) -> Any:

@@ -164,3 +164,73 @@ def rows_from_result_csv(content: bytes | str) -> list[dict[str, Any]]:
 def history_from_events(events: Iterable[Mapping[str, Any]]) -> MetricHistory:
     rows, total = rows_from_events(events)
     return MetricHistory().merge_rows(rows).with_total(total)
+
+
+# -- column maths for charts and export (pure numpy) -------------------------------------------
+
+EMA_MAX_WEIGHT = 0.99  # the same clamp as metrics.ema_smooth
+# exp(600) is far from float64's limit (exp(709)): a block keeps weight**-k finite.
+_EMA_BLOCK_EXPONENT = 600.0
+
+
+def ema_smooth_array(values: Any, weight: float) -> np.ndarray:
+    """metrics.ema_smooth (TensorBoard's debiased EMA) for a numpy column, vectorised.
+
+    Same rules: ``weight`` clamped to [0, 0.99], 0 (or a non-number) returns the values;
+    non-finite values pass through unchanged and do not advance the average; a constant
+    series is returned as it is. The recurrence ``last = last * w + (1 - w) * v`` is solved
+    with cumulative sums in blocks short enough that ``w ** -k`` stays finite, so 100,000
+    points cost a few numpy passes instead of a Python loop; the blocks always start at the
+    first point, so appending values never changes the earlier results.
+    """
+    raw = np.array(values, dtype=np.float64, copy=True).reshape(-1)
+    try:
+        weight = float(weight)
+    except (TypeError, ValueError):
+        weight = 0.0
+    weight = min(max(weight, 0.0), EMA_MAX_WEIGHT) if math.isfinite(weight) else 0.0
+    finite = np.flatnonzero(np.isfinite(raw))
+    if weight == 0 or not finite.size or np.all(raw[finite] == raw[finite[0]]):
+        return raw
+    kept = raw[finite]
+    log_weight = math.log(weight)  # exp(k * log w): numpy's float power is ten times slower
+    block = max(1, int(_EMA_BLOCK_EXPONENT / -log_weight))
+    block_powers = np.exp(np.arange(1, min(block, kept.size) + 1) * log_weight)
+    smoothed = np.empty_like(kept)
+    last = 0.0
+    for start in range(0, kept.size, block):
+        chunk = kept[start:start + block]
+        powers = block_powers[:chunk.size]  # w**(k+1) for the k-th value of the block
+        # last_k = w**(k+1) * last_before + (1 - w) * sum_j w**(k-j) * v_j
+        running = np.cumsum(chunk / powers) * (1 - weight)
+        ema = powers * (last + running)
+        smoothed[start:start + chunk.size] = ema
+        last = float(ema[-1])
+    with np.errstate(under="ignore"):
+        smoothed /= 1 - np.exp(np.arange(1, kept.size + 1) * log_weight)
+    raw[finite] = smoothed
+    return raw
+
+
+def history_csv(history: MetricHistory, names: Iterable[str] | None = None) -> str:
+    """CSV text ``step,elapsed_s,<metrics>``, one row per step, empty cells where a step did not
+    report a metric: metrics.metrics_csv's format, for the complete history.
+
+    ``elapsed_s`` counts from the earliest known time; ``names`` orders the metric columns.
+    """
+    names = list(history.metrics) if names is None else [n for n in names if n in history.metrics]
+    known = history.times[np.isfinite(history.times)]
+    elapsed = history.times - known.min() if known.size else np.full(len(history), np.nan)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["step", "elapsed_s", *names])
+    columns = [history.steps, elapsed, *(history.metrics[name] for name in names)]
+    for step, seconds, *values in zip(*(column.tolist() for column in columns)):
+        writer.writerow([_tidy(step), _tidy(seconds), *("" if math.isnan(v) else v for v in values)])
+    return buffer.getvalue()
+
+
+def _tidy(value: float) -> Any:
+    if math.isnan(value):
+        return ""
+    return int(value) if value.is_integer() else value

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
+import threading
 
 import pytest
 import requests
 from hypothesis import settings as hypothesis_settings
 
 from fakeai_dash.config import Settings
-from fakeai_dash.embedded import EmbeddedFakeAI, free_port
+from fakeai_dash.embedded import EmbeddedFakeAI
 
 MODELS = ("meta-llama/Llama-3.1-8B-Instruct", "mistralai/Mistral-7B-Instruct-v0.3", "Qwen/Qwen2.5-7B-Instruct")
 
@@ -107,18 +109,118 @@ def make_app(settings_for):
         app.server.extensions[EXTENSION_KEY].close()
 
 
-@pytest.fixture
-def start_dash(dash_duo, make_app):
-    """Serve a fresh app on a free port in the dash_duo browser; returns dash_duo."""
+class AppServer:
+    """A Dash app served by werkzeug on a port the OS picked at bind time.
 
-    def start(api_base: str, path: str = "/", **overrides):
-        app = make_app(api_base, **overrides)
-        dash_duo.start_server(app, port=free_port())
+    dash's ThreadedRunner needs a port number before it binds (Dash.run refuses port 0),
+    so a port picked "free" earlier can be taken by someone else in between. Binding port 0
+    here and reading the port back leaves no such window.
+    """
+
+    def __init__(self, app, host: str = "127.0.0.1"):
+        from werkzeug.serving import make_server
+
+        # What dash's ThreadedRunner does before app.run: local assets, no version check.
+        app.scripts.config.serve_locally = True
+        app.css.config.serve_locally = True
+        app.enable_dev_tools(debug=False, dev_tools_disable_version_check=True)
+        self._httpd = make_server(host, 0, app.server, threaded=True)
+        self.host, self.port = host, self._httpd.server_port
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name=f"dash-app-{self.port}",
+                                        daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def close(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=10)
+
+
+@pytest.fixture
+def serve_app(dash_duo):
+    """Serve a Dash app on an OS-picked port and open it in dash_duo's browser; returns dash_duo.
+
+    dash_duo keeps working as after ``start_server``: ``server_url`` points at the app (and
+    ``dash_duo.server.url`` too), and every ``wait_for_*`` works as usual.
+    """
+    servers: list[AppServer] = []
+
+    def serve(app, path: str = "/"):
+        server = AppServer(app)
+        servers.append(server)
+        dash_duo.server.host, dash_duo.server.port = server.host, server.port
+        dash_duo.server_url = server.url  # navigates and waits for Dash's entry point
         if path != "/":
-            dash_duo.driver.get(dash_duo.server_url + path)
+            dash_duo.driver.get(server.url + path)
         return dash_duo
 
+    yield serve
+    for server in servers:
+        server.close()
+
+
+@pytest.fixture
+def start_dash(serve_app, make_app):
+    """Serve a fresh app for ``api_base`` in the dash_duo browser; returns dash_duo."""
+
+    def start(api_base: str, path: str = "/", **overrides):
+        return serve_app(make_app(api_base, **overrides), path)
+
     return start
+
+
+# -- evidence of browser failures ------------------------------------------------------------
+
+ARTIFACTS_DIR = "screenshots"
+
+
+def _artifact_stem(nodeid: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", nodeid).strip("_")
+
+
+def save_browser_artifacts(browser, nodeid: str, folder) -> list[str]:
+    """A screenshot, the page source and the browser console of ``browser``; returns the paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = folder / _artifact_stem(nodeid)
+    saved = []
+    driver = browser.driver
+    shot = stem.with_name(stem.name + ".png")
+    if driver.save_screenshot(str(shot)):
+        saved.append(str(shot))
+    source = stem.with_name(stem.name + ".html")
+    source.write_text(driver.page_source, encoding="utf-8")
+    saved.append(str(source))
+    console = stem.with_name(stem.name + ".console.log")
+    entries = driver.get_log("browser")
+    console.write_text("".join(f"{e.get('level')} {e.get('message')}\n" for e in entries), encoding="utf-8")
+    saved.append(str(console))
+    return saved
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """On a browser test's failure, keep what the browser showed, so the failure explains itself."""
+    outcome = yield
+    report = outcome.get_result()
+    browser = getattr(item, "funcargs", {}).get("dash_duo")
+    if report.when != "call" or not report.failed or browser is None:
+        return
+    folder = item.config.rootpath / ARTIFACTS_DIR
+    try:
+        paths = save_browser_artifacts(browser, item.nodeid, folder)
+    except Exception as error:  # noqa: BLE001 - evidence is best effort; the failure itself stands
+        paths = [f"(could not save browser artifacts: {type(error).__name__}: {error})"]
+    text = "\n".join(paths)
+    report.sections.append(("browser artifacts", text))
+    terminal = item.config.pluginmanager.get_plugin("terminalreporter")
+    if terminal is not None:
+        terminal.write_line("")
+        for path in paths:
+            terminal.write_line(f"browser artifact: {path}")
 
 
 def pytest_setup_options():

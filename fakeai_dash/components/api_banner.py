@@ -11,7 +11,8 @@ from fakeai_dash import ids
 
 
 def layout() -> dbc.Alert:
-    return dbc.Alert(id=ids.Page.API_BANNER, color="danger", is_open=False, className="api-banner")
+    # No fade: the banner is readable the moment it opens and gone the moment it closes.
+    return dbc.Alert(id=ids.Page.API_BANNER, color="danger", is_open=False, fade=False, className="api-banner")
 
 
 def banner_text(status: dict | None, now: float | None = None) -> list | None:

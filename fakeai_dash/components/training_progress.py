@@ -2,14 +2,20 @@
 
 Its URL sync also keeps the JobComparison picks (``compare=``): Dash allows one writer of the query.
 
-Charts are patched (new points appended) when only new points arrived, and rebuilt
-when the job, the view controls or the set of traces changed.
+The charts draw the job's complete history, held on the server (``metric_history``): smoothed
+at full resolution, then thinned to a few thousand points of the visible range. A zoom (the
+graph's relayoutData) re-reads the zoomed range at full resolution and sends only the traces'
+points; a live job's new points are appended with a Patch; the whole figure travels only when
+the job, the axis or the set of traces changed.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
+
+import numpy as np
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, Patch, State, callback, ctx, dcc, html, no_update
@@ -17,8 +23,19 @@ from dash import Input, Output, Patch, State, callback, ctx, dcc, html, no_updat
 from fakeai_dash import format as fmt
 from fakeai_dash import ids
 from fakeai_dash.comparison import clean_picks, picks_from_query, query_with_picks
-from fakeai_dash.figures import accuracy_figure, append_plan, loss_figure, trace_shape
-from fakeai_dash.metrics import EMA_MAX_WEIGHT, metric_series, metrics_csv, normalize_status, progress
+from fakeai_dash.data import current_source
+from fakeai_dash.figures import (
+    accuracy_figure,
+    accuracy_uirevision,
+    append_plan,
+    figure_notes,
+    loss_figure,
+    loss_uirevision,
+    replace_plan,
+    trace_shape,
+)
+from fakeai_dash.metrics import EMA_MAX_WEIGHT, normalize_status, ordered_metric_names, progress
+from fakeai_dash.series import MetricHistory, history_csv
 
 # TensorBoard's default smoothing: enough to read a noisy loss, the raw curve stays visible.
 DEFAULT_VIEW = {"smoothing": 0.6, "log": False, "x": "step"}
@@ -62,6 +79,18 @@ def query_from_view(view: dict[str, Any], search: str | None = None) -> str:
     return f"?{urlencode(query, safe=',')}" if query else ""
 
 
+def history_event(history: MetricHistory | None) -> list[dict[str, Any]]:
+    """The history's last step and announced total as one metrics event, for metrics.progress
+    (the store's events may be only the newest few, or none)."""
+    if history is None or history.last_step is None:
+        return []
+    step = history.last_step
+    data: dict[str, Any] = {"step": int(step) if float(step).is_integer() else step}
+    if history.total_steps:
+        data["total_steps"] = history.total_steps
+    return [{"type": "metrics", "data": data}]
+
+
 def progress_view(job: dict[str, Any], events: list[dict[str, Any]]) -> tuple[float, str, str]:
     """(bar percent, bar label, caption) for the job's progress."""
     info = progress(job, events)
@@ -78,17 +107,109 @@ def progress_view(job: dict[str, Any], events: list[dict[str, Any]]) -> tuple[fl
 
 
 def figure_update(drawn: dict[str, Any] | None, figure):
-    """The figure to send: ``no_update`` when nothing changed, a Patch appending new points, or the whole figure."""
-    plan = append_plan(drawn, figure)
+    """The figure to send: ``no_update`` when nothing changed, a Patch appending new points or
+    replacing the points of the traces that changed (a zoom, a re-thinned curve), or the whole
+    figure when its traces themselves changed."""
+    plan, extend = append_plan(drawn, figure), True
     if plan is None:
-        return figure
-    if not plan:
+        plan, extend = replace_plan(drawn, figure), False
+        if plan is None:
+            return figure
+    notes = figure_notes(figure)
+    notes_changed = list(drawn.get("notes") or []) != notes
+    if not plan and not notes_changed:
         return no_update
     patch = Patch()
-    for index, tails in plan:
-        for attribute, tail in tails.items():
-            patch["data"][index][attribute].extend(tail)
+    for index, values in plan:
+        for attribute, value in values.items():
+            if extend:
+                patch["data"][index][attribute].extend(value)
+            else:
+                patch["data"][index][attribute] = value
+    if notes_changed:
+        patch["layout"]["annotations"] = [a.to_plotly_json() for a in figure.layout.annotations or ()]
     return patch
+
+
+def relayout_x_range(relayout: dict[str, Any] | None) -> tuple[str, list[float] | None]:
+    """What a graph's relayoutData says of its x axis: ``("range", [low, high])`` after a zoom
+    or pan, ``("auto", None)`` after a reset (double-click), ``("none", None)`` for anything
+    else (a y-only zoom, a resize, the first draw)."""
+    relayout = relayout or {}
+    bounds = relayout.get("xaxis.range")
+    if not isinstance(bounds, (list, tuple)) or len(bounds) != 2:
+        bounds = [relayout.get("xaxis.range[0]"), relayout.get("xaxis.range[1]")]
+    try:
+        low, high = (float(value) for value in bounds)
+    except (TypeError, ValueError):
+        low = high = None
+    if low is not None and math.isfinite(low) and math.isfinite(high) and low != high:
+        return "range", sorted([low, high])
+    if relayout.get("xaxis.autorange") is True:
+        return "auto", None
+    return "none", None
+
+
+def loading_note(loaded: float | None) -> str | None:
+    """"Loading history 40%" while the server still fetches older history; None once complete."""
+    if loaded is None or loaded >= 1:
+        return None
+    return f"Loading history {max(0, min(99, int(loaded * 100)))}%"
+
+
+def _has_training_metrics(history: MetricHistory | None) -> bool:
+    # FakeAI's step-0 metrics, logged at creation, are not training yet.
+    if history is None or not len(history):
+        return False
+    trained = history.steps > 0
+    return any(bool(np.isfinite(column[trained]).any()) for column in history.metrics.values())
+
+
+GRAPHS = ("loss", "accuracy")
+
+
+def chart_updates(store: dict[str, Any], view: dict[str, Any], drawn: dict[str, Any] | None,
+                  history: MetricHistory | None, loaded: float = 1.0,
+                  zooms: dict[str, tuple[str, list[float] | None]] | None = None,
+                  graphs: tuple[str, ...] = GRAPHS) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The figure updates for ``graphs`` and the new drawn-state store.
+
+    ``drawn`` remembers, per graph, what the browser holds (trace shapes) and the x range the
+    user zoomed to (with the uirevision it belongs to: another job, axis or scale unzooms).
+    ``zooms`` are the relayout actions just received. Returns ``({graph: figure | Patch |
+    no_update}, new drawn)``.
+    """
+    job_id = store["job"]["id"]
+    checkpoints = sorted(store.get("checkpoints") or [], key=lambda c: c.get("step_number") or 0)
+    key = {"job": job_id, "x": view["x"], "log": view["log"]}
+    same = bool(drawn) and drawn.get("key") == key
+    revisions = {"loss": loss_uirevision(job_id, view["x"], view["log"]),
+                 "accuracy": accuracy_uirevision(job_id, view["x"])}
+    old_ranges = (drawn or {}).get("ranges") or {}
+    new_drawn = {"key": key, "ranges": {}}
+    outputs = {}
+    note = loading_note(loaded)
+    series = history if history is not None else MetricHistory()
+    for graph in GRAPHS:
+        kept = old_ranges.get(graph) or {}
+        x_range = kept.get("range") if kept.get("uirevision") == revisions[graph] else None
+        action, zoomed = (zooms or {}).get(graph, ("none", None))
+        if action != "none":
+            x_range = zoomed
+        new_drawn["ranges"][graph] = {"uirevision": revisions[graph], "range": x_range}
+        if graph not in graphs and same:
+            new_drawn[graph] = drawn.get(graph)
+            outputs[graph] = no_update
+            continue
+        if graph == "loss":
+            figure = loss_figure(series, view["smoothing"], view["log"], view["x"], checkpoints,
+                                 uirevision=job_id, x_range=x_range, note=note)
+        else:
+            figure = accuracy_figure(series, view["smoothing"], view["x"], uirevision=job_id,
+                                     x_range=x_range, note=note)
+        outputs[graph] = figure_update(drawn.get(graph) if same else None, figure)
+        new_drawn[graph] = trace_shape(figure)
+    return outputs, new_drawn
 
 
 # -- layout ------------------------------------------------------------------------------------
@@ -181,6 +302,27 @@ def sync_view_with_url(search, smoothing, log_y, x, picks, selected):
             *picks_out)
 
 
+def progress_outputs(store: dict[str, Any] | None, view: dict[str, Any], drawn: dict[str, Any] | None,
+                     history: MetricHistory | None, loaded: float = 1.0,
+                     zooms: dict[str, tuple[str, list[float] | None]] | None = None,
+                     zoom_only: bool = False) -> tuple[Any, ...]:
+    """render_progress's eight outputs, as a function of what it read (tested without a server)."""
+    job = (store or {}).get("job")
+    if not job:
+        return (no_update,) * 8
+    graphs = tuple(graph for graph in GRAPHS if graph in (zooms or {})) if zoom_only else GRAPHS
+    figures, new_drawn = chart_updates(store, view, drawn, history, loaded, zooms, graphs)
+    drawn_out = new_drawn if new_drawn != drawn else no_update
+    if zoom_only:
+        return (no_update,) * 3 + (figures["loss"], figures["accuracy"], drawn_out) + (no_update,) * 2
+    percent, label, caption = progress_view(job, [*(store.get("events") or []), *history_event(history)])
+    # A job that never trained (failed validation, cancelled in the queue) gets one line, not
+    # two empty charts; while older history still loads, the charts say so instead.
+    charts_shown = _has_training_metrics(history) or loading_note(loaded) is not None
+    return (percent, label, caption, figures["loss"], figures["accuracy"], drawn_out,
+            {} if charts_shown else _HIDDEN, _HIDDEN if charts_shown else {})
+
+
 @callback(
     Output(ids.TrainingProgress.BAR, "value"),
     Output(ids.TrainingProgress.BAR, "label"),
@@ -194,29 +336,29 @@ def sync_view_with_url(search, smoothing, log_y, x, picks, selected):
     Input(ids.TrainingProgress.SMOOTHING, "value"),
     Input(ids.TrainingProgress.LOG_Y, "value"),
     Input(ids.TrainingProgress.X_AXIS, "value"),
+    Input(ids.TrainingProgress.LOSS, "relayoutData"),
+    Input(ids.TrainingProgress.ACCURACY, "relayoutData"),
     State(ids.TrainingProgress.DRAWN, "data"),
 )
-def render_progress(store, smoothing, log_y, x, drawn):
+def render_progress(store, smoothing, log_y, x, loss_relayout, accuracy_relayout, drawn):
+    # One callback for ticks, controls and zooms: Dash runs it one call at a time, so the
+    # drawn-state store always describes what the graphs hold (two writers could interleave).
     job = (store or {}).get("job")
     if not job:
         return (no_update,) * 8
-    events = store.get("events") or []
-    checkpoints = sorted(store.get("checkpoints") or [], key=lambda c: c.get("step_number") or 0)
+    triggered = {item["prop_id"] for item in ctx.triggered or ()} - {"."}
+    relayouts = {"loss": (f"{ids.TrainingProgress.LOSS}.relayoutData", loss_relayout),
+                 "accuracy": (f"{ids.TrainingProgress.ACCURACY}.relayoutData", accuracy_relayout)}
+    zooms = {graph: relayout_x_range(data) for graph, (prop, data) in relayouts.items() if prop in triggered}
+    zooms = {graph: zoom for graph, zoom in zooms.items() if zoom[0] != "none"}
+    zoom_only = bool(triggered) and triggered <= {prop for prop, _ in relayouts.values()}
+    if zoom_only and not zooms:
+        return (no_update,) * 8  # a resize, a y-only zoom, the first draw: nothing to re-read
     view = {"smoothing": float(smoothing or 0), "log": bool(log_y), "x": x if x in ("step", "elapsed") else "step"}
-    series = metric_series(events)
-    loss = loss_figure(series, view["smoothing"], view["log"], view["x"], checkpoints, uirevision=job["id"])
-    accuracy = accuracy_figure(series, view["smoothing"], view["x"], uirevision=job["id"])
-    key = {"job": job["id"], "view": view}
-    same = bool(drawn) and drawn.get("key") == key
-    loss_out = figure_update(drawn.get("loss") if same else None, loss)
-    accuracy_out = figure_update(drawn.get("accuracy") if same else None, accuracy)
-    new_drawn = {"key": key, "loss": trace_shape(loss), "accuracy": trace_shape(accuracy)}
-    percent, label, caption = progress_view(job, events)
-    # A job that never trained (failed validation, cancelled in the queue) gets one line, not
-    # two empty charts; FakeAI's step-0 metrics, logged at creation, are not training yet.
-    has_metrics = any(point.step > 0 for points in series.values() for point in points)
-    return (percent, label, caption, loss_out, accuracy_out, (new_drawn if new_drawn != drawn else no_update),
-            {} if has_metrics else _HIDDEN, _HIDDEN if has_metrics else {})
+    source = current_source()
+    history = source.metric_history(job["id"])
+    loaded = source.history_loaded(job["id"])
+    return progress_outputs(store, view, drawn, history, loaded, zooms, zoom_only)
 
 
 @callback(
@@ -229,4 +371,7 @@ def export_csv(clicks, store):
     job = (store or {}).get("job")
     if not clicks or not job:
         return no_update
-    return dcc.send_string(metrics_csv(store.get("events") or []), f"{job['id']}-metrics.csv", type="text/csv")
+    # The complete history held on the server, not what the browser happens to have.
+    history = current_source().metric_history(job["id"]) or MetricHistory()
+    text = history_csv(history, ordered_metric_names(history.metrics))
+    return dcc.send_string(text, f"{job['id']}-metrics.csv", type="text/csv")

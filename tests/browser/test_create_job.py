@@ -19,6 +19,19 @@ F = ids.CreateJob.FIELDS
 MODEL = "meta-llama/Llama-3.1-8B-Instruct"
 # Set FAKEAI_DASH_SHOTS=/tmp/shots to keep screenshots of the dialog for a human to look at.
 SHOTS = os.environ.get("FAKEAI_DASH_SHOTS")
+REFRESH = 1.0  # the app's refresh interval (seconds) in these tests; every wait is a number of them
+# A cache lifetime far longer than any wait below: a list or file picker that shows a write
+# within the wait was refetched because the write invalidated the cache, not because it expired.
+LONG_TTL = 120 * REFRESH
+
+
+def ticks(n: float) -> float:
+    """A wait of ``n`` refresh intervals."""
+    return n * REFRESH
+
+
+def start(start_dash, api_base: str, **overrides):
+    return start_dash(api_base, refresh_interval=REFRESH, **overrides)
 
 
 def shot(dash_duo, name: str) -> None:
@@ -42,10 +55,10 @@ def write_jsonl(tmp_path: Path, name: str, lines: list[str]) -> str:
 
 
 def open_dialog(dash_duo):
-    dash_duo.wait_for_element(f"#{ids.Header.CREATE}").click()
-    dash_duo.wait_for_element(f".create-job-dialog.show #{ids.CreateJob.SUBMIT}", timeout=10)
+    dash_duo.wait_for_element(f"#{ids.Header.CREATE}", timeout=ticks(20)).click()  # the first page load
+    dash_duo.wait_for_element(f".create-job-dialog.show #{ids.CreateJob.SUBMIT}", timeout=ticks(10))
     # The file list arrives with the dialog; later assertions rely on the picker being filled.
-    dash_duo.wait_for_element(f"#{ids.CreateJob.FILE_OPTIONS} option", timeout=10)
+    dash_duo.wait_for_element(f"#{ids.CreateJob.FILE_OPTIONS} option", timeout=ticks(10))
 
 
 def fill(dash_duo, field: str, value: str) -> None:
@@ -63,36 +76,40 @@ def feedback(dash_duo, field: str) -> str:
 
 
 def wait_closed(dash_duo):
-    WebDriverWait(dash_duo.driver, 15).until(
+    WebDriverWait(dash_duo.driver, ticks(15)).until(
         lambda d: not d.find_elements(By.CSS_SELECTOR, ".create-job-dialog.show"))
 
 
 def wait_selected_path(dash_duo) -> str:
-    WebDriverWait(dash_duo.driver, 15).until(lambda d: "/jobs/ftjob-" in d.current_url)
+    WebDriverWait(dash_duo.driver, ticks(15)).until(lambda d: "/jobs/ftjob-" in d.current_url)
     return dash_duo.driver.current_url.rsplit("/jobs/", 1)[1]
 
 
 def test_create001_uploaded_dataset_creates_a_selected_running_job(fakeai, start_dash, tmp_path):
     files_before = {f["id"] for f in fakeai.files()}
     jobs_before = {j["id"] for j in fakeai.jobs()}
-    dash_duo = start_dash(fakeai.url)
+    # The file picker and the jobs list are read at open and then kept LONG_TTL: the upload and
+    # the new job can only show up within the waits below because the writes invalidated them.
+    dash_duo = start(start_dash, fakeai.url, cache_ttl=LONG_TTL)
     open_dialog(dash_duo)
     shot(dash_duo, "01-empty-dialog")
     fill(dash_duo, "model", MODEL)
     dash_duo.find_element(f"#{ids.CreateJob.UPLOAD} input[type=file]").send_keys(
         write_jsonl(tmp_path, "arith.jsonl", [chat_line(i) for i in range(12)]))
-    dash_duo.wait_for_contains_text("#create-job-dataset-report", "was uploaded as", timeout=15)
+    dash_duo.wait_for_contains_text("#create-job-dataset-report", "was uploaded as", timeout=ticks(15))
     report = dash_duo.find_element("#create-job-dataset-report").text
     assert "arith.jsonl" in report and "12 examples" in report and "(estimate)" in report
     file_id = field_value(dash_duo, "training_file")
     assert file_id.startswith("file-") and file_id in report
     new_files = {f["id"] for f in fakeai.files()} - files_before
     assert new_files == {file_id}
-    # The picker names the upload as the user did, not as FakeAI invented it.
-    dash_duo.wait_for_element(f"#{ids.CreateJob.FILE_OPTIONS} option[value='{file_id}'][label^='arith.jsonl']")
+    # The picker lists the upload (the file list was refetched: the upload invalidated it) and
+    # names it as the user did, not as FakeAI invented it.
+    dash_duo.wait_for_element(f"#{ids.CreateJob.FILE_OPTIONS} option[value='{file_id}'][label^='arith.jsonl']",
+                              timeout=ticks(10))
     fill(dash_duo, "n_epochs", "2")
     fill(dash_duo, "suffix", "arith-v1")
-    dash_duo.wait_for_contains_text(f"#{ids.CreateJob.ESTIMATE}", "2 epochs")
+    dash_duo.wait_for_contains_text(f"#{ids.CreateJob.ESTIMATE}", "2 epochs", timeout=ticks(10))
     assert dash_duo.find_element("#create-job-estimate-value").text.startswith("$")
     shot(dash_duo, "02-valid-upload")
     dash_duo.find_element(f"#{ids.CreateJob.SUBMIT}").click()
@@ -102,19 +119,22 @@ def test_create001_uploaded_dataset_creates_a_selected_running_job(fakeai, start
     job = fakeai.job(job_id)
     assert job["training_file"] == file_id and job["model"] == MODEL
     assert job["hyperparameters"]["n_epochs"] == 2
-    # The list refetched at once and highlights the new job.
-    dash_duo.wait_for_element(f"#jobs-grid .ag-row-selected[row-id='{job_id}']", timeout=10)
-    WebDriverWait(dash_duo.driver, 20, poll_frequency=0.5).until(
+    # The list refetched at once (the create invalidated it) and highlights the new job.
+    dash_duo.wait_for_element(f"#jobs-grid .ag-row-selected[row-id='{job_id}']", timeout=ticks(10))
+    WebDriverWait(dash_duo.driver, ticks(20), poll_frequency=0.5).until(
         lambda _: fakeai.job(job_id)["status"] in ("running", "succeeded"))
     assert dash_duo.get_logs() == []
 
 
 def test_create002_invalid_fields_show_inline_messages_and_send_nothing(fakeai, start_dash):
     jobs_before = len(fakeai.jobs())
-    dash_duo = start_dash(fakeai.url)
+    dash_duo = start(start_dash, fakeai.url)
     open_dialog(dash_duo)
+    # Beta belongs to DPO only: hidden for supervised, shown once DPO is picked.
+    assert not dash_duo.find_element(f"#{F['beta']}").is_displayed()
     dash_duo.find_element(f"#{ids.CreateJob.METHOD} input[value='dpo']").click()
-    dash_duo.wait_for_element(f"#{F['beta']}").is_displayed()
+    WebDriverWait(dash_duo.driver, ticks(5)).until(
+        lambda _: dash_duo.find_element(f"#{F['beta']}").is_displayed(), "the beta field never showed for DPO")
     bad = {"n_epochs": "0", "batch_size": "257", "learning_rate_multiplier": "0", "beta": "2.5",
            "suffix": "no spaces allowed", "seed": "2147483648"}
     for field, value in bad.items():
@@ -122,7 +142,7 @@ def test_create002_invalid_fields_show_inline_messages_and_send_nothing(fakeai, 
     dash_duo.find_element(f"#{ids.CreateJob.METADATA_ADD}").click()
     dash_duo.wait_for_element(f"#{ids.CreateJob.METADATA_ROWS} .metadata-row input[placeholder='value']").send_keys("orphan")
     dash_duo.find_element(f"#{ids.CreateJob.SUBMIT}").click()
-    dash_duo.wait_for_contains_text(f"#{F['model']}-feedback", "is required")
+    dash_duo.wait_for_contains_text(f"#{F['model']}-feedback", "is required", timeout=ticks(10))
     for field in ("model", "training_file", *bad):
         assert "is-invalid" in dash_duo.find_element(f"#{F[field]}").get_attribute("class"), field
     assert "between 1 and 50" in feedback(dash_duo, "n_epochs")
@@ -153,11 +173,11 @@ def test_create003_bad_jsonl_reports_line_numbers_and_uploads_nothing(fakeai, st
         json.dumps({"messages": [{"role": "user", "content": ""}, {"role": "assistant", "content": "y"}]}),    # 6
         *["not json at all"] * 20,                                                            # 7-26
     ]
-    dash_duo = start_dash(fakeai.url)
+    dash_duo = start(start_dash, fakeai.url)
     open_dialog(dash_duo)
     dash_duo.find_element(f"#{ids.CreateJob.UPLOAD} input[type=file]").send_keys(
         write_jsonl(tmp_path, "broken.jsonl", lines))
-    dash_duo.wait_for_contains_text("#create-job-dataset-report", "was not uploaded", timeout=15)
+    dash_duo.wait_for_contains_text("#create-job-dataset-report", "was not uploaded", timeout=ticks(15))
     report = dash_duo.find_element("#create-job-dataset-report").text
     assert "broken.jsonl" in report
     assert "Line 2: Invalid JSON" in report
@@ -173,13 +193,13 @@ def test_create003_bad_jsonl_reports_line_numbers_and_uploads_nothing(fakeai, st
 
 def test_create004_too_few_examples_and_oversize_files_are_refused(fakeai, start_dash, tmp_path):
     files_before = len(fakeai.files())
-    dash_duo = start_dash(fakeai.url, upload_limit_mb=0.002)  # about 2 KB
+    dash_duo = start(start_dash, fakeai.url, upload_limit_mb=0.002)  # about 2 KB
     open_dialog(dash_duo)
     upload = f"#{ids.CreateJob.UPLOAD} input[type=file]"
     dash_duo.find_element(upload).send_keys(write_jsonl(tmp_path, "few.jsonl", [chat_line(i) for i in range(3)]))
-    dash_duo.wait_for_contains_text("#create-job-dataset-report", "at least 10 are required", timeout=15)
+    dash_duo.wait_for_contains_text("#create-job-dataset-report", "at least 10 are required", timeout=ticks(15))
     dash_duo.find_element(upload).send_keys(write_jsonl(tmp_path, "big.jsonl", [chat_line(i) for i in range(40)]))
-    dash_duo.wait_for_contains_text("#create-job-dataset-report", "MB can be uploaded", timeout=15)
+    dash_duo.wait_for_contains_text("#create-job-dataset-report", "MB can be uploaded", timeout=ticks(15))
     assert "big.jsonl" in dash_duo.find_element("#create-job-dataset-report").text
     assert len(fakeai.files()) == files_before
     assert dash_duo.get_logs() == []
@@ -187,27 +207,29 @@ def test_create004_too_few_examples_and_oversize_files_are_refused(fakeai, start
 
 def test_create005_double_click_creates_exactly_one_job(fakeai, start_dash):
     jobs_before = {j["id"] for j in fakeai.jobs()}
-    dash_duo = start_dash(fakeai.url)
+    # The list is kept LONG_TTL: the new row can only appear at once because the create invalidated it.
+    dash_duo = start(start_dash, fakeai.url, cache_ttl=LONG_TTL)
     open_dialog(dash_duo)
     fill(dash_duo, "model", MODEL)
     fill(dash_duo, "training_file", fakeai.files()[0]["id"])
     ActionChains(dash_duo.driver).double_click(dash_duo.find_element(f"#{ids.CreateJob.SUBMIT}")).perform()
     wait_closed(dash_duo)
     job_id = wait_selected_path(dash_duo)
-    dash_duo.wait_for_element(f"#jobs-grid .ag-row-selected[row-id='{job_id}']", timeout=10)
+    dash_duo.wait_for_element(f"#jobs-grid .ag-row-selected[row-id='{job_id}']", timeout=ticks(10))
     assert {j["id"] for j in fakeai.jobs()} - jobs_before == {job_id}
     assert dash_duo.get_logs() == []
 
 
 def test_create006_api_error_is_shown_with_the_input_kept(fakeai, start_dash):
     jobs_before = len(fakeai.jobs())
-    dash_duo = start_dash(fakeai.url)
+    dash_duo = start(start_dash, fakeai.url)
     open_dialog(dash_duo)
     fill(dash_duo, "model", MODEL)
     fill(dash_duo, "training_file", "file-doesnotexist")
     fill(dash_duo, "suffix", "keep-me")
     dash_duo.find_element(f"#{ids.CreateJob.SUBMIT}").click()
-    dash_duo.wait_for_contains_text(f"#{ids.CreateJob.API_ERROR}", "Training file file-doesnotexist not found")
+    dash_duo.wait_for_contains_text(f"#{ids.CreateJob.API_ERROR}", "Training file file-doesnotexist not found",
+                                    timeout=ticks(10))
     assert "HTTP 400" in dash_duo.find_element(f"#{ids.CreateJob.API_ERROR}").text
     assert "is-invalid" in dash_duo.find_element(f"#{F['training_file']}").get_attribute("class")
     assert (field_value(dash_duo, "model"), field_value(dash_duo, "suffix")) == (MODEL, "keep-me")

@@ -5,46 +5,98 @@ from __future__ import annotations
 import pytest
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
+
+from fakeai_dash import ids
+from tests.browser_support import (
+    LOAD_TICKS,
+    ROWS,
+    grid_statuses,
+    pending_callbacks,
+    prop,
+    row_selector,
+    ticks,
+    turn_off_polling,
+    visible_row_ids,
+    wait_rows,
+    wait_until,
+)
+from tests.outage_proxy import OutageProxy
 
 pytestmark = pytest.mark.browser
 
-ROWS = "#jobs-grid .ag-center-cols-container .ag-row"
+TICK = 1.0  # the refresh interval these tests run the app with, unless they say otherwise
+# What the "Active" status filter means: every status of a job still in flight.
+IN_FLIGHT = {"validating_files", "queued", "running", "paused", "pending"}
 
 
-def row_selector(job_id: str) -> str:
-    return f"#jobs-grid .ag-center-cols-container .ag-row[row-id='{job_id}']"
+def settle_on_api(dash_duo, fakeai, interval: float = TICK) -> dict[str, dict]:
+    """Freeze the list on one state of the API and return that state ({id: job}).
+
+    Jobs move on in FakeAI while a test reads the page, so the expectation must be the state
+    the grid shows. With polling off, refresh until the grid holds exactly the statuses the
+    API reports both just before and just after the grid was read.
+    """
+    turn_off_polling(dash_duo, interval)
+
+    def same_as_api():
+        before = {job["id"]: job for job in fakeai.jobs()}
+        shown = grid_statuses(dash_duo)
+        after = {job["id"]: job for job in fakeai.jobs()}
+        statuses = {job_id: job["status"] for job_id, job in after.items()}
+        if shown == statuses and {job_id: job["status"] for job_id, job in before.items()} == statuses:
+            return after
+        if pending_callbacks(dash_duo) == 0:
+            dash_duo.find_element(f"#{ids.Header.REFRESH}").click()
+        return None
+
+    return wait_until(dash_duo, same_as_api, ticks(LOAD_TICKS, interval),
+                      "the grid never showed the statuses the API reported", poll=interval / 2)
 
 
-def visible_row_ids(dash_duo) -> set[str]:
-    # Read in one script: the grid re-renders rows under selenium's feet between calls.
-    script = f"return [...document.querySelectorAll({ROWS!r})].map(r => r.getAttribute('row-id'))"
-    return set(dash_duo.driver.execute_script(script))
+def filtered_ids(dash_duo) -> set[str]:
+    return set(grid_statuses(dash_duo, filtered=True) or {})
 
 
-def wait_rows(dash_duo, predicate, timeout=10, message=""):
-    return WebDriverWait(dash_duo.driver, timeout).until(lambda _d: predicate(visible_row_ids(dash_duo)), message)
+def wait_filtered(dash_duo, expected: set[str], message: str, interval: float = TICK) -> None:
+    """Wait until the grid's filters let exactly ``expected`` through (every row, not only the
+    DOM's screenful), then check the DOM shows nothing else."""
+    wait_until(dash_duo, lambda: filtered_ids(dash_duo) == expected, ticks(5, interval),
+               f"{message}: expected {sorted(expected)}")
+    wait_rows(dash_duo, lambda seen: bool(seen) and seen <= expected, ticks(5, interval), message)
 
 
 def test_jobs001_lists_jobs_with_status_badges(fakeai, start_dash):
     running = fakeai.create_job(suffix="badge-run")
     cancelled = fakeai.create_job(model="Qwen/Qwen2.5-7B-Instruct")
     fakeai.cancel_job(cancelled["id"])
-    dash_duo = start_dash(fakeai.url)
-    dash_duo.wait_for_element(row_selector(cancelled["id"]), timeout=15)
-    badge = dash_duo.find_element(row_selector(cancelled["id"]) + " .status-badge")
-    assert badge.text.lower() == "cancelled"
-    assert "status-cancelled" in badge.get_attribute("class")
+    dash_duo = start_dash(fakeai.url, refresh_interval=TICK)
+    dash_duo.wait_for_element(row_selector(cancelled["id"]), timeout=ticks(LOAD_TICKS, TICK))
+    jobs = settle_on_api(dash_duo, fakeai)
+
+    # Every rendered row's badge shows the status the API reports for that job.
+    rows = dash_duo.driver.execute_script(f"""
+        return [...document.querySelectorAll({ROWS!r})].map(r => {{
+            const badge = r.querySelector('.status-badge');
+            return [r.getAttribute('row-id'), badge.className, badge.textContent];
+        }})""")
+    assert {running["id"], cancelled["id"]} <= {row_id for row_id, _, _ in rows}
+    for row_id, badge_class, badge_text in rows:
+        status = jobs[row_id]["status"]
+        assert badge_class.split() == ["status-badge", f"status-{status}"], row_id
+        assert badge_text == status.replace("_", " "), row_id
+    assert jobs[cancelled["id"]]["status"] == "cancelled"
     row = dash_duo.find_element(row_selector(running["id"]))
     assert "meta-llama/Llama-3.1-8B-Instruct" in row.text
     assert running["id"] in row.text
-    live_badge = dash_duo.find_element(row_selector(running["id"]) + " .status-badge")
-    assert live_badge.get_attribute("class").split()[-1] in (
-        "status-validating_files", "status-queued", "status-running", "status-succeeded")
+
     # Header stats count what the server holds.
-    jobs = fakeai.jobs()
-    dash_duo.wait_for_text_to_equal("#stat-total .stat-value", str(len(jobs)), timeout=10)
-    assert int(dash_duo.find_element("#stat-failed .stat-value").text) >= 1
+    statuses = [job["status"] for job in jobs.values()]
+    expected_stats = {"total": len(statuses), "active": sum(s in IN_FLIGHT for s in statuses),
+                      "succeeded": statuses.count("succeeded"),
+                      "failed": statuses.count("failed") + statuses.count("cancelled")}
+    for kind, count in expected_stats.items():
+        dash_duo.wait_for_text_to_equal(f"#stat-{kind} .stat-value", str(count), timeout=ticks(5, TICK))
     assert dash_duo.get_logs() == []
 
 
@@ -52,109 +104,173 @@ def test_jobs002_search_and_status_filter(fakeai, start_dash):
     target = fakeai.create_job(model="mistralai/Mistral-7B-Instruct-v0.3")
     other = fakeai.create_job(model="Qwen/Qwen2.5-7B-Instruct")
     fakeai.cancel_job(other["id"])
-    dash_duo = start_dash(fakeai.url)
-    dash_duo.wait_for_element(row_selector(other["id"]), timeout=15)
+    dash_duo = start_dash(fakeai.url, refresh_interval=TICK)
+    dash_duo.wait_for_element(row_selector(other["id"]), timeout=ticks(LOAD_TICKS, TICK))
+    jobs = settle_on_api(dash_duo, fakeai)
+
+    # The search matches id, model, suffix and fine-tuned model, ignoring case.
+    searchable = {job_id: " ".join(filter(None, (job["id"], job["model"], job.get("suffix"),
+                                                 job.get("fine_tuned_model")))).lower()
+                  for job_id, job in jobs.items()}
+
+    def matching(text: str) -> set[str]:
+        return {job_id for job_id, words in searchable.items() if text.lower() in words}
 
     # Search by a fragment of the job id: only that job stays.
-    dash_duo.find_element("#job-search").send_keys(target["id"][-10:])
-    wait_rows(dash_duo, lambda ids: ids == {target["id"]}, message="search by id")
-    # Search by model name matches every job on that model, and no other.
+    fragment = target["id"][-10:]
+    assert matching(fragment) == {target["id"]}
+    dash_duo.find_element("#job-search").send_keys(fragment)
+    wait_filtered(dash_duo, {target["id"]}, "search by id")
+    # Search by model name keeps every job whose searchable text has it, and no other.
     dash_duo.clear_input("#job-search")
     dash_duo.find_element("#job-search").send_keys("Qwen2.5")
-    wait_rows(dash_duo, lambda ids: other["id"] in ids and target["id"] not in ids, message="search by model")
-    models = {job["id"]: job["model"] for job in fakeai.jobs()}
-    assert all("Qwen2.5" in models[i] for i in visible_row_ids(dash_duo))
+    qwen = matching("Qwen2.5")
+    assert other["id"] in qwen and target["id"] not in qwen
+    wait_filtered(dash_duo, qwen, "search by model")
 
     dash_duo.clear_input("#job-search")
-    wait_rows(dash_duo, lambda ids: {target["id"], other["id"]} <= ids, message="search cleared")
+    wait_until(dash_duo, lambda: filtered_ids(dash_duo) == set(jobs), ticks(5, TICK), "search cleared")
+    # A single status keeps exactly the jobs the API reports in it.
     Select(dash_duo.find_element("#status-filter")).select_by_value("cancelled")
-    wait_rows(dash_duo, lambda ids: other["id"] in ids and target["id"] not in ids, message="status filter")
-    statuses = {job["id"]: job["status"] for job in fakeai.jobs()}
-    assert {statuses[i] for i in visible_row_ids(dash_duo)} == {"cancelled"}
-    # The "active" group keeps jobs still in flight and drops the cancelled one.
+    cancelled = {job_id for job_id, job in jobs.items() if job["status"] == "cancelled"}
+    assert other["id"] in cancelled
+    wait_filtered(dash_duo, cancelled, "status filter")
+    # The "active" group keeps exactly the jobs still in flight: the new one, not the cancelled one.
     Select(dash_duo.find_element("#status-filter")).select_by_value("active")
-    wait_rows(dash_duo, lambda ids: other["id"] not in ids, message="active filter")
+    active = {job_id for job_id, job in jobs.items() if job["status"] in IN_FLIGHT}
+    assert target["id"] in active and other["id"] not in active
+    wait_filtered(dash_duo, active, "active filter")
+    assert target["id"] in visible_row_ids(dash_duo)  # the newest job heads the list
     assert dash_duo.get_logs() == []
 
 
+def row_and_ticks(dash_duo, job_id: str) -> tuple[bool, int]:
+    """Whether the job's row is in the DOM, and the Interval's tick count, read at one moment."""
+    present, ticks_now = dash_duo.driver.execute_script("""
+        const [selector, intervalId] = arguments;
+        const state = window.store.getState();
+        let node = state.layout;
+        for (const key of state.paths.strs[intervalId]) { node = node[key]; }
+        return [document.querySelector(selector) !== null, node.props.n_intervals];
+    """, row_selector(job_id), ids.Page.INTERVAL)
+    return present, ticks_now
+
+
 def test_jobs003_job_created_through_api_appears_within_two_ticks(fakeai, start_dash):
-    dash_duo = start_dash(fakeai.url, refresh_interval=2.0)
-    dash_duo.wait_for_element(ROWS, timeout=15)
+    interval = 2.0
+    dash_duo = start_dash(fakeai.url, refresh_interval=interval)
+    dash_duo.wait_for_element(ROWS, timeout=ticks(LOAD_TICKS, interval))
+    before = prop(dash_duo, ids.Page.INTERVAL, "n_intervals")
     job = fakeai.create_job(model="Qwen/Qwen2.5-7B-Instruct", suffix="two-ticks")
-    # Two ticks of 2 s, plus a second for the browser to render the row.
-    dash_duo.wait_for_element(row_selector(job["id"]), timeout=5)
+    # Counted in the browser's own ticks, not seconds: a slow machine slows the page's clock too.
+
+    def tick_of_arrival():
+        present, ticks_now = row_and_ticks(dash_duo, job["id"])
+        return ticks_now if present else None
+
+    seen_at = wait_until(dash_duo, tick_of_arrival, ticks(6, interval), "the new job never appeared")
+    assert seen_at - before <= 2, f"appeared after {seen_at - before} ticks"
     assert dash_duo.get_logs() == []
 
 
 def test_jobs004_url_selects_job_and_click_updates_url(fakeai, start_dash):
     first = fakeai.create_job()
     second = fakeai.create_job(model="mistralai/Mistral-7B-Instruct-v0.3")
-    dash_duo = start_dash(fakeai.url, path=f"/jobs/{first['id']}")
-    dash_duo.wait_for_element(row_selector(first["id"]) + ".ag-row-selected", timeout=15)
-    dash_duo.wait_for_contains_text("#job-details", first["id"], timeout=10)
+    dash_duo = start_dash(fakeai.url, path=f"/jobs/{first['id']}", refresh_interval=TICK)
+    dash_duo.wait_for_element(row_selector(first["id"]) + ".ag-row-selected", timeout=ticks(LOAD_TICKS, TICK))
+    dash_duo.wait_for_contains_text("#job-details", first["id"], timeout=ticks(10, TICK))
 
     dash_duo.find_element(row_selector(second["id"]) + " .job-cell").click()
-    WebDriverWait(dash_duo.driver, 10).until(lambda d: d.current_url.endswith(f"/jobs/{second['id']}"))
-    dash_duo.wait_for_element(row_selector(second["id"]) + ".ag-row-selected", timeout=10)
-    dash_duo.wait_for_contains_text("#job-details", second["id"], timeout=10)
+    wait_until(dash_duo, lambda: dash_duo.driver.current_url.endswith(f"/jobs/{second['id']}"), ticks(10, TICK))
+    dash_duo.wait_for_element(row_selector(second["id"]) + ".ag-row-selected", timeout=ticks(10, TICK))
+    dash_duo.wait_for_contains_text("#job-details", second["id"], timeout=ticks(10, TICK))
     assert dash_duo.get_logs() == []
 
 
 def test_jobs005_auto_refresh_switch_stops_polling(fakeai, start_dash):
-    dash_duo = start_dash(fakeai.url, refresh_interval=1.0)
-    dash_duo.wait_for_element(ROWS, timeout=15)
-    dash_duo.find_element("label[for='auto-refresh-switch']").click()
-    WebDriverWait(dash_duo.driver, 5).until(
-        lambda d: not d.find_element(By.ID, "auto-refresh-switch").is_selected())
+    dash_duo = start_dash(fakeai.url, refresh_interval=TICK)
+    dash_duo.wait_for_element(ROWS, timeout=ticks(LOAD_TICKS, TICK))
+    # Only once the server has turned the Interval off (and no tick's fetch is still running)
+    # does a job created now prove anything.
+    stopped_at = turn_off_polling(dash_duo, TICK)
+    assert not dash_duo.driver.find_element(By.ID, ids.Header.AUTO_REFRESH).is_selected()
     job = fakeai.create_job(suffix="no-poll")
-    # With polling off the new job must not show up over several 1 s ticks…
+    # With polling off, over three ticks' time no tick fires and the new job does not show up…
     with pytest.raises(TimeoutException):
-        wait_rows(dash_duo, lambda ids: job["id"] in ids, timeout=4)
+        wait_until(dash_duo, lambda: row_and_ticks(dash_duo, job["id"]) != (False, stopped_at), ticks(3, TICK))
     # …and the Refresh button still fetches on demand.
-    dash_duo.find_element("#refresh-button").click()
-    dash_duo.wait_for_element(row_selector(job["id"]), timeout=5)
+    dash_duo.find_element(f"#{ids.Header.REFRESH}").click()
+    dash_duo.wait_for_element(row_selector(job["id"]), timeout=ticks(5, TICK))
+    assert prop(dash_duo, ids.Page.INTERVAL, "n_intervals") == stopped_at
     assert dash_duo.get_logs() == []
 
 
-def test_jobs006_backend_down_shows_banner_and_keeps_data(private_fakeai, start_dash):
-    job = private_fakeai.create_job()
-    dash_duo = start_dash(private_fakeai.url)
-    dash_duo.wait_for_element(row_selector(job["id"]), timeout=15)
-    assert not dash_duo.driver.find_elements(By.CSS_SELECTOR, "#api-banner")
-
-    private_fakeai.server.stop()
-    dash_duo.wait_for_element("#api-banner", timeout=10)
-    banner = dash_duo.find_element("#api-banner").text
-    assert "Cannot reach the API" in banner and "Showing the data from" in banner
-    assert "Traceback" not in dash_duo.driver.page_source
-    # The last good data stays on screen while the API is down.
-    assert job["id"] in visible_row_ids(dash_duo)
-
-    private_fakeai.server.start()  # same port, fresh (empty) simulator
-    fresh = private_fakeai.create_job(model="Qwen/Qwen2.5-7B-Instruct")
-    dash_duo.wait_for_element(row_selector(fresh["id"]), timeout=10)
-    dash_duo.wait_for_no_elements("#api-banner", timeout=10)
-    assert dash_duo.get_logs() == []
+def banner_text(dash_duo, contains: str, interval: float = TICK) -> str:
+    """The banner's text, once it shows ``contains`` (Selenium reads invisible text as "")."""
+    dash_duo.wait_for_contains_text(f"#{ids.Page.API_BANNER}", contains, timeout=ticks(10, interval))
+    return dash_duo.find_element(f"#{ids.Page.API_BANNER}").text
 
 
-def test_jobs007_embedded_backend_is_seeded(dash_duo, settings_for):
+def test_jobs006_backend_down_shows_banner_and_keeps_data(fakeai, start_dash):
+    job = fakeai.create_job()
+    with OutageProxy(fakeai.url) as proxy:  # stays bound: the outage never gives up the port
+        dash_duo = start_dash(proxy.url, refresh_interval=TICK)
+        dash_duo.wait_for_element(row_selector(job["id"]), timeout=ticks(LOAD_TICKS, TICK))
+        assert not dash_duo.driver.find_elements(By.CSS_SELECTOR, f"#{ids.Page.API_BANNER}")
+        shown = grid_statuses(dash_duo)
+
+        proxy.down()
+        banner = banner_text(dash_duo, "Cannot reach the API")
+        assert f"Cannot reach the API at {proxy.url}" in banner
+        assert "Showing the data from" in banner
+        assert "Traceback" not in dash_duo.driver.page_source
+        # The last good data stays on screen while the API is down: every row of it.
+        assert set(grid_statuses(dash_duo)) == set(shown)
+        assert job["id"] in visible_row_ids(dash_duo)
+
+        proxy.up()
+        fresh = fakeai.create_job(model="Qwen/Qwen2.5-7B-Instruct")
+        dash_duo.wait_for_element(row_selector(fresh["id"]), timeout=ticks(10, TICK))
+        dash_duo.wait_for_no_elements(f"#{ids.Page.API_BANNER}", timeout=ticks(5, TICK))
+        assert dash_duo.get_logs() == []
+
+
+def test_jobs009_api_down_from_first_load_shows_banner_then_jobs(fakeai, start_dash):
+    job = fakeai.create_job(suffix="first-load")
+    with OutageProxy(fakeai.url) as proxy:
+        proxy.down()  # down before the page ever loads: nothing good to show yet
+        dash_duo = start_dash(proxy.url, refresh_interval=TICK)
+        banner = banner_text(dash_duo, "Cannot reach the API")
+        assert f"Cannot reach the API at {proxy.url}" in banner
+        assert "No data could be loaded yet" in banner
+        assert "Traceback" not in dash_duo.driver.page_source
+        # Nothing loaded is not "no jobs": the empty state must not claim there are none.
+        assert not dash_duo.find_element(f"#{ids.JobsList.EMPTY}").is_displayed()
+        assert not visible_row_ids(dash_duo)
+
+        proxy.up()
+        dash_duo.wait_for_element(row_selector(job["id"]), timeout=ticks(10, TICK))
+        dash_duo.wait_for_no_elements(f"#{ids.Page.API_BANNER}", timeout=ticks(5, TICK))
+        assert "Traceback" not in dash_duo.driver.page_source
+        assert dash_duo.get_logs() == []
+
+
+def test_jobs007_embedded_backend_is_seeded(serve_app, settings_for):
     """What `make run` shows: no API configured → an embedded, seeded FakeAI."""
     from fakeai_dash.app import create_app
-    from fakeai_dash.embedded import EmbeddedFakeAI, free_port
+    from fakeai_dash.embedded import DEMO_JOBS, EmbeddedFakeAI
 
     backend = EmbeddedFakeAI().start()
     try:
-        backend.seed()
-        app = create_app(settings_for(None), backend=backend)
-        dash_duo.start_server(app, port=free_port())
-        WebDriverWait(dash_duo.driver, 15).until(lambda _d: len(visible_row_ids(dash_duo)) >= 3)
-        badges = dash_duo.driver.execute_script(
-            "return [...document.querySelectorAll('#jobs-grid .status-badge')].map(b => b.className)")
-        assert any("status-cancelled" in b for b in badges)
-        assert any(s in b for b in badges for s in ("status-running", "status-queued", "status-validating_files"))
-        models = dash_duo.driver.execute_script(
-            "return [...document.querySelectorAll('#jobs-grid .job-cell-model span:first-child')].map(s => s.textContent)")
-        assert len(set(models)) >= 3
+        seeded = backend.seed()
+        dash_duo = serve_app(create_app(settings_for(None, refresh_interval=TICK), backend=backend))
+        # Exactly the seeded jobs, each on its model, the cancelled ones badged so.
+        wait_rows(dash_duo, lambda seen: seen == set(seeded), ticks(LOAD_TICKS, TICK), "the seeded jobs")
+        for job_id, spec in zip(seeded, DEMO_JOBS, strict=True):
+            row = row_selector(job_id)
+            assert dash_duo.find_element(row + " .job-cell-model span:first-child").text == spec["model"]
+            badge = dash_duo.find_element(row + " .status-badge").get_attribute("class")
+            assert ("status-cancelled" in badge) == spec["cancel"], (job_id, badge)
         assert dash_duo.get_logs() == []
     finally:
         backend.stop()
@@ -165,14 +281,14 @@ def test_jobs008_empty_state_and_unknown_status(httpserver, start_dash):
 
     httpserver.expect_oneshot_request("/v1/fine_tuning/jobs").respond_with_json(
         {"object": "list", "data": [], "has_more": False})
-    dash_duo = start_dash(httpserver.url_for("").rstrip("/"), refresh_interval=1.0)
-    dash_duo.wait_for_contains_text("#jobs-empty", "No fine-tuning jobs yet", timeout=15)
+    dash_duo = start_dash(httpserver.url_for("").rstrip("/"), refresh_interval=TICK)
+    dash_duo.wait_for_contains_text("#jobs-empty", "No fine-tuning jobs yet", timeout=ticks(LOAD_TICKS, TICK))
 
     # A status nobody documented yet is shown as it came, in a neutral badge.
     odd = {**openai_job(1), "status": "compacting_weights"}
     httpserver.expect_request("/v1/fine_tuning/jobs").respond_with_json(
         {"object": "list", "data": [odd], "has_more": False})
-    dash_duo.wait_for_element(row_selector(odd["id"]), timeout=10)
+    dash_duo.wait_for_element(row_selector(odd["id"]), timeout=ticks(10, TICK))
     badge = dash_duo.find_element(row_selector(odd["id"]) + " .status-badge")
     assert badge.text == "compacting_weights" and "status-other" in badge.get_attribute("class")
     assert dash_duo.get_logs() == []

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
 from fakeai_dash import figures as f
+from fakeai_dash.downsample import MAX_POINTS
 from fakeai_dash.metrics import MetricPoint, ema_smooth
+from fakeai_dash.series import MetricHistory, ema_smooth_array
 
 T0 = 1_790_000_000
 
@@ -92,11 +95,11 @@ def test_loss_figure_smoothing_draws_faded_raw_behind_smoothed():
     assert raw.opacity < 0.5 and raw.showlegend is False
     assert list(raw.y) == [2.4, 2.0, 1.7, 1.1, 0.9]
     expected = ema_smooth([2.4, 2.0, 1.7, 1.1, 0.9], 0.6)
-    assert list(smoothed.y) == pytest.approx(expected)
+    assert list(smoothed.y) == pytest.approx(expected, rel=1e-5)  # six significant digits travel
     assert smoothed.y[1] != raw.y[1]
-    # Hover shows step, raw and smoothed from customdata.
-    assert [list(row) for row in smoothed.customdata][1] == pytest.approx([20, 2.0, expected[1]])
-    assert "customdata[0]" in smoothed.hovertemplate and "customdata[2]" in smoothed.hovertemplate
+    # The unified hover lists raw and smoothed for the step under the pointer.
+    assert "raw %{y" in raw.hovertemplate and "smoothed %{y" in smoothed.hovertemplate
+    assert raw.hoverinfo is None and smoothed.customdata is None
     assert trace(figure, "valid_loss").line.dash == "dash"
 
 
@@ -183,3 +186,317 @@ def test_empty_figure_shows_message_and_hides_axes():
     assert figure.layout.annotations[0].text == "No metrics yet"
     assert figure.layout.xaxis.visible is False and figure.layout.yaxis.visible is False
     assert figure.layout.template.layout.plot_bgcolor == "#0a0a0a"
+
+
+# ------------------------------------------------------------ 100,000-step histories
+
+BIG = 100_000
+SPIKE_AT = 50_000
+
+
+@pytest.fixture(scope="module")
+def big_history():
+    steps = np.arange(1, BIG + 1, dtype=np.float64)
+    rng = np.random.default_rng(7)
+    loss = 2.5 * np.exp(-steps / 30_000) + 0.1 + rng.normal(0, 0.05, BIG)
+    loss[SPIKE_AT - 1] = 9.0  # one step, at step 50,000
+    accuracy = np.clip(0.3 + 0.6 * steps / BIG + rng.normal(0, 0.02, BIG), 0, 1)
+    valid = np.full(BIG, np.nan)
+    valid[::50] = loss[::50] + 0.05  # validation every 50 steps: 2,000 points
+    return MetricHistory(steps, T0 + steps * 0.7, {
+        "train_loss": loss, "valid_loss": valid, "train_mean_token_accuracy": accuracy,
+        "valid_mean_token_accuracy": np.where(np.isnan(valid), np.nan, accuracy - 0.02)}, BIG)
+
+
+def test_figures100k001_every_line_within_budget_from_first_to_last_step(big_history):
+    for figure in (f.loss_figure(big_history, 0.6), f.accuracy_figure(big_history, 0.6)):
+        lines = [t for t in figure.data if t.mode != "markers"]
+        assert len(lines) == 4
+        for line in lines:
+            assert 100 <= len(line.x) <= MAX_POINTS
+            steps = big_history.series(line.name.removesuffix(" (raw)"))[0]
+            assert line.x[0] == steps[0] and line.x[-1] == steps[-1]  # the whole run, not its tail
+    # Four lines share a figure's 6,000 points; one line alone may take the whole 2,000.
+    assert len(trace(f.loss_figure(big_history, 0.6), "train_loss").x) <= f.FIGURE_POINTS // 4
+    alone = MetricHistory(big_history.steps, big_history.times, {"train_loss": big_history.metrics["train_loss"]})
+    assert 1900 <= len(trace(f.loss_figure(alone, 0.0), "train_loss").x) <= MAX_POINTS
+
+
+def test_figures100k002_the_loss_spike_is_drawn(big_history):
+    figure = f.loss_figure(big_history, 0.6)
+    raw = trace(figure, "train_loss (raw)")
+    assert SPIKE_AT in raw.x and raw.y[list(raw.x).index(SPIKE_AT)] == 9.0
+    assert max(raw.y) == 9.0
+
+
+def test_figures100k003_smoothing_runs_on_the_full_series_before_thinning(big_history):
+    figure = f.loss_figure(big_history, 0.9)
+    smoothed = trace(figure, "train_loss")
+    full = ema_smooth(big_history.metrics["train_loss"].tolist(), 0.9)  # the reference EMA, every step
+    for at in (len(smoothed.x) // 3, len(smoothed.x) // 2, len(smoothed.x) - 1):
+        step = smoothed.x[at]
+        assert smoothed.y[at] == pytest.approx(full[step - 1], rel=1e-5)
+    # Smoothing the thinned points instead would give another curve.
+    thinned = ema_smooth([v for v in trace(figure, "train_loss (raw)").y], 0.9)
+    assert thinned[len(thinned) // 2] != pytest.approx(smoothed.y[len(thinned) // 2], rel=1e-3)
+
+
+def test_figures100k004_a_zoomed_range_is_drawn_at_full_resolution(big_history):
+    figure = f.loss_figure(big_history, 0.6, x_range=[49_900.5, 50_400.2])
+    raw = trace(figure, "train_loss (raw)")
+    assert list(raw.x) == list(range(49_900, 50_402))  # every step, and one beyond each edge
+    assert 9.0 in raw.y
+    valid = trace(figure, "valid_loss")
+    assert list(valid.x) == list(range(49_851, 50_402, 50))  # every 50th, one beyond each edge
+    # On the elapsed axis the range is in seconds; the same steps come back.
+    seconds = [(49_900 - 1) * 0.7 - 0.1, (50_400 - 1) * 0.7 + 0.1]
+    elapsed = trace(f.loss_figure(big_history, 0.6, x="elapsed", x_range=seconds), "train_loss")
+    assert list(elapsed.customdata) == list(range(49_899, 50_402))
+    assert len(set(elapsed.x)) == 503  # rounded to the zoomed span, so 0.7 s apart stays apart
+
+
+def test_figures100k005_elapsed_axis_log_scale_and_checkpoints(big_history):
+    checkpoints = [checkpoint(25_000), checkpoint(SPIKE_AT, train_loss=1.5)]
+    figure = f.loss_figure(big_history, 0.6, log_y=True, x="elapsed", checkpoints=checkpoints)
+    assert figure.layout.yaxis.type == "log" and figure.layout.xaxis.title.text == "Elapsed (s)"
+    assert trace(figure, "train_loss").x[-1] == pytest.approx((BIG - 1) * 0.7, abs=1)
+    markers = trace(figure, "Checkpoints")
+    loss = big_history.metrics["train_loss"]
+    assert list(markers.y) == [pytest.approx(loss[25_000 - 1]), 1.5]  # on the curve, or its own loss
+
+
+def test_figures100k006_building_both_figures_is_fast_enough(big_history):
+    import time
+
+    started = time.perf_counter()
+    f.loss_figure(big_history, 0.6, checkpoints=[checkpoint(25_000)])
+    f.accuracy_figure(big_history, 0.6)
+    assert time.perf_counter() - started < 1.0  # ~0.1 s here; 1 s leaves room for a busy machine
+
+
+# --------------------------------------------------------------------- pure helpers
+
+
+def test_compact_numbers_rounds_to_six_digits_and_keeps_json_short():
+    values = np.array([0.123456789, 12345.6789, 1e-7 / 3, 2.0, -0.30000000000000004, np.nan, np.inf, 0.0])
+    got = f.compact_numbers(values)
+    assert got == [0.123457, 12345.7, 3.33333e-08, 2.0, -0.3, None, None, 0.0]
+    assert f.compact_numbers(np.array([1.0, 20.0, 300.0])) == [1, 20, 300]  # steps travel as ints
+    assert json.dumps(f.compact_numbers(np.linspace(0.1, 0.9, 9))) == "[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]"
+
+
+@pytest.mark.parametrize("weight", [0.0, 0.3, 0.6, 0.9, 0.99, 1.5, -1])
+def test_vectorised_ema_matches_metrics_ema_smooth(weight):
+    rng = np.random.default_rng(11)
+    values = rng.normal(2, 0.5, 5000)
+    values[[3, 400, 401]] = np.nan
+    values[17] = np.inf
+    want = ema_smooth(values.tolist(), weight)
+    got = ema_smooth_array(values, weight)
+    assert np.allclose(got, want, rtol=1e-12, atol=0, equal_nan=True)
+    assert got[17] == np.inf
+    # Appending never moves earlier smoothed values: what makes patching a live chart sound.
+    assert np.array_equal(ema_smooth_array(values[:3000], weight), got[:3000], equal_nan=True)
+
+
+def test_vectorised_ema_long_series_and_constants():
+    values = np.linspace(3, 1, BIG) + np.sin(np.arange(BIG))  # blocks of cumulative sums
+    want = ema_smooth(values.tolist(), 0.6)
+    assert np.allclose(ema_smooth_array(values, 0.6), want, rtol=1e-9)
+    assert ema_smooth_array([2.0, 2.0, float("nan"), 2.0], 0.9).tolist()[:2] == [2.0, 2.0]
+    assert ema_smooth_array([], 0.9).size == 0
+
+
+def test_history_csv_writes_every_step_like_metrics_csv():
+    from fakeai_dash.metrics import metrics_csv
+    from fakeai_dash.series import history_csv, history_from_events
+
+    events = [{"type": "metrics", "created_at": T0 + 2 * i, "data": {
+        "step": i + 1, "train_loss": 2.0 - i / 10, "total_steps": 5, **({"valid_loss": 1.5} if i % 2 else {})}}
+        for i in range(5)]
+    history = history_from_events(events)
+    assert history_csv(history, ["train_loss", "valid_loss"]) == metrics_csv(events)
+
+
+def test_note_is_drawn_and_recorded_in_the_shape():
+    figure = f.loss_figure(SERIES, note="Loading history 40%")
+    assert [a.text for a in figure.layout.annotations] == ["Loading history 40%"]
+    assert f.trace_shape(figure)["notes"] == ["Loading history 40%"]
+    assert f.trace_shape(f.loss_figure(SERIES))["notes"] == []
+    assert f.loss_figure({}, note="Loading history 5%").layout.annotations[0].text == "Loading history 5%"
+
+
+def test_replace_plan_swaps_changed_traces_and_append_plan_refuses_a_rethinned_curve(big_history):
+    shorter = MetricHistory(big_history.steps[:-1], big_history.times[:-1],
+                            {k: v[:-1] for k, v in big_history.metrics.items()})
+    old, new = f.loss_figure(shorter, 0.6), f.loss_figure(big_history, 0.6)
+    shape = f.trace_shape(old)
+    assert f.append_plan(shape, new) is None  # the thinned curve was picked anew
+    plan = f.replace_plan(shape, new)
+    assert [index for index, _ in plan] == [0, 1]  # train loss changed; valid loss (every 50) did not
+    index, values = plan[0]
+    assert values["x"] == list(new.data[0].x) and values["y"] == list(new.data[0].y)
+    assert f.replace_plan(f.trace_shape(new), new) == []
+    assert f.replace_plan(shape, f.loss_figure(big_history, 0.0)) is None  # other traces: whole figure
+
+
+# ------------------------------------------- what one chart update sends (training_progress)
+
+ANSWER_LIMIT = 300_000  # bytes per update to the browser (issue #7)
+OUTPUT_IDS = ("bar.value", "bar.label", "bar-text.children", "loss-graph.figure", "accuracy-graph.figure",
+              "drawn.data", "charts.style", "no-metrics.style")
+
+
+def answer_bytes(outputs):
+    """The JSON body Dash sends for these outputs (no_update ones are left out, as Dash does)."""
+    from dash import no_update
+    from plotly.io.json import to_json_plotly
+
+    response = {}
+    for name, value in zip(OUTPUT_IDS, outputs):
+        if value is not no_update:
+            component, prop = name.split(".")
+            response.setdefault(component, {})[prop] = value
+    return len(to_json_plotly({"multi": True, "response": response}).encode())
+
+
+def store_for(job_id="ftjob-big", status="running"):
+    return {"job_id": job_id, "job": {"id": job_id, "status": status, "created_at": T0},
+            "checkpoints": [checkpoint(25_000), checkpoint(50_000, train_loss=1.5)]}
+
+
+def grown(history, steps):
+    """``history`` and its next ``steps`` steps (a live job's new points)."""
+    last = history.steps[-1]
+    new = [{"step": last + i, "time": T0 + (last + i) * 0.7, "train_loss": 0.3, "train_mean_token_accuracy": 0.8}
+           for i in range(1, steps + 1)]
+    return history.merge_rows(new)
+
+
+@pytest.mark.parametrize("x", ["step", "elapsed"])
+def test_answer001_updates_of_a_100k_step_job_stay_under_300_kb(big_history, x):
+    from dash import Patch
+
+    from fakeai_dash.components.training_progress import progress_outputs
+
+    view = {"smoothing": 0.6, "log": False, "x": x}
+    first = progress_outputs(store_for(), view, None, big_history)
+    assert isinstance(first[3], go.Figure) and isinstance(first[4], go.Figure)
+    assert answer_bytes(first) <= ANSWER_LIMIT
+    drawn = first[5]
+
+    # One more step: the thinned curves are picked anew; only their points travel.
+    bigger = grown(big_history, 1)
+    tick = progress_outputs(store_for(), view, drawn, bigger)
+    assert isinstance(tick[3], Patch) and isinstance(tick[4], Patch)
+    assert answer_bytes(tick) <= ANSWER_LIMIT
+    assert answer_bytes(tick) < answer_bytes(first)
+
+    # A zoom re-reads the range at full resolution and sends only the zoomed graph's points.
+    zoom = progress_outputs(store_for(), view, tick[5], bigger, zooms={"loss": ("range", [100, 900])},
+                            zoom_only=True)
+    assert isinstance(zoom[3], Patch) and zoom[4] is no_update_value() and zoom[0] is no_update_value()
+    assert answer_bytes(zoom) <= ANSWER_LIMIT
+    operations = zoom[3].to_plotly_json()["operations"]
+    x_values = next(op["params"]["value"] for op in operations if op["location"] == ["data", 0, "x"])
+    assert len(x_values) >= 800  # every step of [100, 900] (and its elapsed seconds)
+    assert zoom[5]["ranges"]["loss"]["range"] == [100, 900]
+
+
+def no_update_value():
+    from dash import no_update
+
+    return no_update
+
+
+def test_answer002_a_live_job_under_the_budget_sends_only_its_new_points():
+    from fakeai_dash.components.training_progress import progress_outputs
+
+    steps = np.arange(1, 1001, dtype=np.float64)
+    history = MetricHistory(steps, T0 + steps, {"train_loss": 2 - steps / 1000, "train_mean_token_accuracy": steps / 2000})
+    view = {"smoothing": 0.6, "log": False, "x": "step"}
+    first = progress_outputs(store_for(), view, None, history)
+    tick = progress_outputs(store_for(), view, first[5], grown(history, 5))
+    operations = tick[3].to_plotly_json()["operations"]
+    assert {op["operation"] for op in operations} == {"Extend"}
+    assert all(len(op["params"]["value"]) == 5 for op in operations)
+    assert answer_bytes(tick) < 5_000
+    # Nothing new: nothing sent for the charts.
+    quiet = progress_outputs(store_for(), view, tick[5], grown(history, 5))
+    assert quiet[3] is no_update_value() and quiet[4] is no_update_value() and quiet[5] is no_update_value()
+
+
+# ----------------------------------------------- training_progress: zoom, loading, progress
+
+
+@pytest.mark.parametrize("relayout, expected", [
+    ({"xaxis.range[0]": 120.5, "xaxis.range[1]": 80}, ("range", [80.0, 120.5])),
+    ({"xaxis.range": [10, 20], "yaxis.range": [0, 1]}, ("range", [10.0, 20.0])),
+    ({"xaxis.autorange": True, "yaxis.autorange": True}, ("auto", None)),
+    ({"yaxis.range[0]": 0, "yaxis.range[1]": 2}, ("none", None)),
+    ({"autosize": True}, ("none", None)),
+    (None, ("none", None)),
+    ({"xaxis.range[0]": "abc", "xaxis.range[1]": 3}, ("none", None)),
+    ({"xaxis.range[0]": 5, "xaxis.range[1]": 5}, ("none", None)),
+])
+def test_relayout_x_range(relayout, expected):
+    from fakeai_dash.components.training_progress import relayout_x_range
+
+    assert relayout_x_range(relayout) == expected
+
+
+def test_zoom_is_kept_across_ticks_and_dropped_with_the_axis_or_a_reset(big_history):
+    from fakeai_dash.components.training_progress import chart_updates
+
+    view = {"smoothing": 0.6, "log": False, "x": "step"}
+    _, drawn = chart_updates(store_for(), view, None, big_history)
+    _, drawn = chart_updates(store_for(), view, drawn, big_history, zooms={"loss": ("range", [10, 20])})
+    figures, drawn = chart_updates(store_for(), view, drawn, grown(big_history, 3))  # a tick
+    assert drawn["ranges"]["loss"]["range"] == [10, 20] and drawn["loss"]["lengths"][0] == 13
+    assert figures["loss"] is no_update_value()  # the zoomed range did not change
+    # The log switch is another uirevision: Plotly unzooms, so do we.
+    _, log_drawn = chart_updates(store_for(), {**view, "log": True}, drawn, big_history)
+    assert log_drawn["ranges"]["loss"]["range"] is None and log_drawn["loss"]["lengths"][0] > 1000
+    # Smoothing keeps the zoom (same uirevision) and swaps only the points.
+    smoother, drawn = chart_updates(store_for(), {**view, "smoothing": 0.9}, drawn, big_history)
+    assert drawn["ranges"]["loss"]["range"] == [10, 20] and type(smoother["loss"]).__name__ == "Patch"
+    # Double-click: the whole run again.
+    reset, drawn = chart_updates(store_for(), {**view, "smoothing": 0.9}, drawn, big_history,
+                                 zooms={"loss": ("auto", None)})
+    assert drawn["ranges"]["loss"]["range"] is None and drawn["loss"]["ends"][0] == [1, BIG]
+
+
+def test_loading_history_note_and_charts_shown_while_loading():
+    from fakeai_dash.components.training_progress import loading_note, progress_outputs
+
+    assert loading_note(0.4) == "Loading history 40%" and loading_note(1.0) is None
+    assert loading_note(0.999) == "Loading history 99%" and loading_note(None) is None
+    view = {"smoothing": 0.6, "log": False, "x": "step"}
+    steps = np.arange(5001, 5101, dtype=np.float64)
+    partial = MetricHistory(steps, T0 + steps, {"train_loss": 1 / steps})
+    outputs = progress_outputs(store_for(), view, None, partial, loaded=0.4)
+    assert [a.text for a in outputs[3].layout.annotations] == ["Loading history 40%"]
+    # More loaded: only the note (and the points that arrived) change.
+    older = partial.merge_rows([{"step": 5000.0, "time": T0 + 5000, "train_loss": 0.5}])
+    later = progress_outputs(store_for(), view, outputs[5], older, loaded=0.6)
+    operations = later[3].to_plotly_json()["operations"]
+    assert any(op["location"] == ["layout", "annotations"] and op["params"]["value"][0]["text"] == "Loading history 60%"
+               for op in operations)
+    done = progress_outputs(store_for(), view, later[5], older, loaded=1.0)
+    assert any(op["location"] == ["layout", "annotations"] and op["params"]["value"] == []
+               for op in done[3].to_plotly_json()["operations"])
+    # Nothing known yet but still loading: the charts say so instead of "no metrics".
+    empty = progress_outputs(store_for(), view, None, None, loaded=0.1)
+    assert empty[6] == {} and empty[7] == {"display": "none"}
+    assert empty[3].layout.annotations[0].text == "Loading history 10%"
+    never = progress_outputs(store_for(status="failed"), view, None, None, loaded=1.0)
+    assert never[6] == {"display": "none"} and never[7] == {}
+
+
+def test_progress_comes_from_the_history_when_the_store_has_no_events():
+    from fakeai_dash.components.training_progress import progress_outputs
+
+    steps = np.arange(1, 20_001, dtype=np.float64)
+    history = MetricHistory(steps, T0 + steps, {"train_loss": 1 / steps}, total_steps=40_000)
+    outputs = progress_outputs(store_for(), {"smoothing": 0.0, "log": False, "x": "step"}, None, history)
+    assert outputs[:3] == (50.0, "50%", "Step 20000 / 40000 · 50%")
