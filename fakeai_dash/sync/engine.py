@@ -50,6 +50,7 @@ class SyncEngine:
         self.ns = namespace(client.api_base)
         self.list_sync = ListSync(client, store, self.key, max_jobs)
         self.job_sync = JobSync(client, store, self.key)
+        self.job_sync.in_use = lambda: set(self.store.members_since(self.key("watch"), time.time() - self.interest_ttl))
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._pool: ThreadPoolExecutor | None = None

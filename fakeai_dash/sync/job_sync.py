@@ -26,6 +26,11 @@ SUMMARY_METRIC_EVENTS = 100  # the newest metric events the panels see (progress
 LIFECYCLE_CAP = 500        # message events (created, validated, started, …) kept for the timeline
 NEW_PAGES_PER_ROUND = 20   # newest-first pages read to catch up in one round
 BACKFILL_PAGES_PER_ROUND = 20  # older pages read per round: history loads without hogging the API
+# Jobs whose picture (curves, log, state) is kept. A 100,000-step curve is ~4 MB packed, so the
+# store holds at most ~100 × (4 MB + 0.4 MB of log) ≈ 0.5 GB; the least recently synced go
+# first, and a job evicted is fetched again (result file: one request) when someone opens it.
+KEPT_JOBS = 100
+KEPT_KINDS = ("job", "series", "log", "jobstate")
 EVENT_FIELDS = ("id", "created_at", "level", "message", "type", "data")
 CHECKPOINT_FIELDS = ("id", "created_at", "step_number", "metrics", "fine_tuned_model_checkpoint")
 
@@ -84,10 +89,12 @@ class JobSync:
         self.client = client
         self.store = store
         self.key = key  # key(kind, job_id) -> store key
+        self.in_use = lambda: set()  # job ids someone watches now (set by the engine): never evicted
 
     def run(self, job_id: str) -> None:
         state = self.store.get(self.key("jobstate", job_id)) or {}
         if state.get("final"):
+            self.store.touch(self.key("kept"), job_id, time.time())  # still in use: keep it
             return  # a finished job whose whole history is kept: no request at all
         try:
             job = self.client.retrieve_job(job_id).model_dump()
@@ -134,6 +141,7 @@ class JobSync:
                      final=finished and loaded >= 1.0)
         self.store.set(self.key("log", job_id), window)
         self.store.set(self.key("jobstate", job_id), state)
+        self._keep(job_id)
         self.store.set(self.key("job", job_id), {
             "job": job, "events": summary_events(lifecycle, window), "checkpoints": checkpoints,
             "history": {"loaded": loaded, "version": version, "points": len(history)},
@@ -219,6 +227,21 @@ class JobSync:
         if history.total_steps and len(history):
             return min(0.99, len(history) / history.total_steps)
         return 0.0
+
+    def _keep(self, job_id: str) -> None:
+        """Mark ``job_id`` as just synced and evict the least recently synced past KEPT_JOBS."""
+        group = self.key("kept")
+        self.store.touch(group, job_id, time.time())
+        kept = self.store.members_since(group, 0)
+        if len(kept) <= KEPT_JOBS:
+            return
+        in_use = self.in_use()
+        evictable = sorted((m for m in kept if m not in in_use), key=kept.get)
+        evicted = evictable[: len(kept) - KEPT_JOBS]
+        for old in evicted:
+            for kind in KEPT_KINDS:
+                self.store.delete(self.key(kind, old))
+        self.store.forget(group, evicted)
 
     def _publish_error(self, job_id: str, error: ApiError) -> None:
         self.store.set(self.key("job", job_id), {"error": {"message": error.message, "status": error.status},

@@ -4,6 +4,7 @@ current incrementally, histories are complete, and the API is quiet when nobody 
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from fakeai_dash.api.client import client_from_settings
 from fakeai_dash.config import Settings
 from fakeai_dash.sync import LIST, NotReady, build_source
+from fakeai_dash.sync import job_sync as job_sync_module
 from fakeai_dash.sync import list_sync as list_sync_module
 from tests.scale_sim import ScaleSimulator
 from tests.waiting import observe, wait_until
@@ -221,3 +223,22 @@ def test_sync010_duplicates_across_pages_are_listed_once(source_for, httpserver)
     snapshot = snapshot_when(source, lambda s: s["complete"])
     ids = [row["id"] for row in snapshot["rows"]]
     assert len(ids) == len(set(ids)) == 150
+
+
+def test_sync011_kept_histories_are_bounded_least_recently_synced_first(source_for, monkeypatch):
+    monkeypatch.setattr(job_sync_module, "KEPT_JOBS", 2)
+    with ScaleSimulator(jobs=3, big=["300:finished", "300:finished", "300:finished"]) as sim:
+        source = source_for(sim.url)
+        source.engine.interest_ttl = 1.0
+        first, second, third = sim.big_job_ids
+        for job_id in (first, second):
+            detail_when(source, job_id, lambda d: d["final"])
+        # Nobody watches the first any more (a watched job is never evicted); the third comes in.
+        watch = source.key("watch")
+        wait_until(lambda: first not in source.store.members_since(watch, time.time() - 1.0),
+                   10, "the first job's viewers to leave")
+        detail_when(source, third, lambda d: d["final"])
+        wait_until(lambda: source.store.get(source.key("series", first)) is None, 10, "the oldest to go")
+        assert source.metric_history(second) is not None and source.metric_history(third) is not None
+        # Opened again, it is fetched again: nothing is lost but one request.
+        assert len(detail_when(source, first, lambda d: d["final"])["events"]) > 0
