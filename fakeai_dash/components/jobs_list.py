@@ -81,6 +81,7 @@ def layout() -> dbc.Card:
                      id=ids.JobsList.EMPTY, className="empty-state", style={"display": "none"})
     return dbc.Card([
         dcc.Store(id=ids.JobsList.STATS),
+        dcc.Store(id=ids.JobsList.PROGRESS),
         dbc.CardHeader(["Jobs ", html.Span(id=ids.JobsList.COUNT, className="text-secondary fw-normal")]),
         dbc.CardBody([loading, empty, html.Div(grid, id=ids.JobsList.GRID_WRAPPER, style={"display": "none"})]),
     ], className="jobs-panel")
@@ -135,18 +136,39 @@ def fetch_jobs(_ticks, _clicks, _signal, signature, api_status):
 # The rows are already in the browser (the store): hand them to the grid there. A server
 # callback would upload and download the whole list (megabytes at 10,000 jobs) per change.
 clientside_callback(
-    """function (rows) {
-        const hide = {display: "none"}, show = {};
-        if (rows == null) { return [window.dash_clientside.no_update, show, hide, hide]; }
-        if (rows.length === 0) { return [[], hide, show, hide]; }
-        return [rows, hide, hide, show];
-    }""",
+    """function (rows, progress) {
+        const nu = window.dash_clientside.no_update, hide = {display: "none"}, show = {};
+        const withSteps = (row) => progress && progress[row.id]
+            ? Object.assign({}, row, {step: progress[row.id][0], total_steps: progress[row.id][1]}) : row;
+        const triggered = (window.dash_clientside.callback_context.triggered[0] || {}).prop_id || "";
+        if (rows == null) { return [nu, nu, show, hide, hide]; }
+        if (triggered.startsWith("%(progress)s")) {
+            // Only steps moved: update those rows in place, not 10,000 rows.
+            const update = rows.filter((row) => progress && progress[row.id]).map(withSteps);
+            return [nu, update.length ? {update: update} : nu, nu, nu, nu];
+        }
+        if (rows.length === 0) { return [[], nu, hide, show, hide]; }
+        return [rows.map(withSteps), nu, hide, hide, show];
+    }""" % {"progress": ids.JobsList.PROGRESS},
     Output(ids.JobsList.GRID, "rowData"),
+    Output(ids.JobsList.GRID, "rowTransaction"),
     Output(ids.JobsList.LOADING, "style"),
     Output(ids.JobsList.EMPTY, "style"),
     Output(ids.JobsList.GRID_WRAPPER, "style"),
     Input(ids.JobsList.STORE, "data"),
+    Input(ids.JobsList.PROGRESS, "data"),
 )
+
+
+@callback(
+    Output(ids.JobsList.PROGRESS, "data"),
+    Input(ids.Page.INTERVAL, "n_intervals"),
+    State(ids.JobsList.PROGRESS, "data"),
+)
+def fetch_progress(_ticks, shown):
+    """Steps of active jobs, from the picture: the list and the details tell one progress."""
+    progress = current_source().progress()
+    return progress if progress != (shown or {}) else no_update
 
 
 def job_stats(rows: list[dict] | None) -> dict[str, int]:

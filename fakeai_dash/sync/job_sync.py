@@ -17,6 +17,7 @@ from typing import Any
 
 from fakeai_dash.api.client import ApiError, FineTuningClient
 from fakeai_dash.api.models import FINISHED_STATUSES
+from fakeai_dash.metrics import progress
 from fakeai_dash.series import MetricHistory, rows_from_events, rows_from_result_csv
 
 log = logging.getLogger(__name__)
@@ -142,8 +143,11 @@ class JobSync:
         self.store.set(self.key("log", job_id), window)
         self.store.set(self.key("jobstate", job_id), state)
         self._keep(job_id)
+        summary = summary_events(lifecycle, window)
+        steps = progress(job, summary)
         self.store.set(self.key("job", job_id), {
-            "job": job, "events": summary_events(lifecycle, window), "checkpoints": checkpoints,
+            "job": job, "events": summary, "checkpoints": checkpoints,
+            "progress": {"step": steps["step"], "total_steps": steps["total_steps"]},
             "history": {"loaded": loaded, "version": version, "points": len(history)},
             "at": time.time(), "final": state["final"],
             "training_file_bytes": state.get("training_file_bytes"),

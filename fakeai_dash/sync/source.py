@@ -84,6 +84,10 @@ class DataSource:
         self.engine.watch(LIST)
         return (self.store.get(self.key("jobs#signature")) or {}).get("signature")
 
+    def progress(self) -> dict[str, list]:
+        """{job id: [step, total steps]} for active jobs whose steps are known."""
+        return self.store.get(self.key("progress")) or {}
+
     def job_detail(self, job_id: str) -> dict[str, Any]:
         """``{"job", "events" (a bounded summary, oldest first), "checkpoints", "history", "at"}``."""
         self.engine.watch(job_id)

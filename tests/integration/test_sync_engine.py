@@ -242,3 +242,16 @@ def test_sync011_kept_histories_are_bounded_least_recently_synced_first(source_f
         assert source.metric_history(second) is not None and source.metric_history(third) is not None
         # Opened again, it is fetched again: nothing is lost but one request.
         assert len(detail_when(source, first, lambda d: d["final"])["events"]) > 0
+
+
+def test_sync012_the_list_knows_the_steps_of_an_opened_job(source_for):
+    with ScaleSimulator(jobs=10, big=["1000:live:done=250"]) as sim:
+        job_id = sim.big_job_ids[0]
+        source = source_for(sim.url)
+        snapshot_when(source, lambda s: s["complete"])
+        assert job_id not in source.progress()  # nobody opened it: the list can only estimate
+        detail = detail_when(source, job_id, lambda d: d["progress"]["step"] == 250)
+        assert detail["progress"] == {"step": 250, "total_steps": 1000}
+        wait_until(lambda: source.progress().get(job_id) == [250, 1000], 10, "the list to learn the steps")
+        sim.advance(job_id, 100)
+        wait_until(lambda: source.progress().get(job_id) == [350, 1000], 10, "the list to follow")
