@@ -1,31 +1,75 @@
-"""Gunicorn settings for the Procfile: bind $PORT, WEB_CONCURRENCY workers, one shared backend.
+"""Gunicorn settings shared by the Procfile and the CLI: workers, threads, logs and the master's hooks.
 
+The Procfile loads this module (``gunicorn -c python:fakeai_dash.gunicorn_conf``) and binds
+$HOST:$PORT; the CLI (``fakeai-dash``) loads the same module and binds its --host/--port.
 When no API is configured, the master starts one embedded FakeAI before forking, so every
 worker talks to the same simulated jobs instead of starting its own.
 """
 
+import logging
 import os
+import shutil
+import sys
+import tempfile
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8050')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = 60
 accesslog = "-"
+# gunicorn >= 25 opens a control socket at one fixed path per user ($HOME/.gunicorn/gunicorn.ctl):
+# two dashboards on one host would fight over it, and nothing here uses it.
+control_socket_disable = True
+
+API_BASE_ENV = "FAKEAI_DASH_API_BASE"
+# The sync loop's local store and leader lock live here, shared by this master's workers
+# (fakeai_dash.sync reads the same variable).
+DATA_DIR_ENV = "FAKEAI_DASH_DATA_DIR"
 
 _backend = None
+_data_dir = None
+
+
+def _settings(server):
+    # The CLI hands its settings (flags included) to gunicorn; the Procfile has only env/.env.
+    settings = getattr(server.app, "settings", None)
+    if settings is not None:
+        return settings
+    from fakeai_dash.config import SettingsError, load_settings
+
+    try:
+        return load_settings([])
+    except SettingsError as error:
+        # One clear message and the CLI's exit code, before any worker boots and fails the same way.
+        print(error, file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
 
 
 def on_starting(server):
-    global _backend
-    if os.environ.get("FAKEAI_DASH_API_BASE"):
+    global _backend, _data_dir
+    # The app's own log lines (embedded backend, sync leader, client warnings) beside gunicorn's.
+    logging.basicConfig(level=logging.INFO, format="[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s",
+                        datefmt="%Y-%m-%d %H:%M:%S %z")
+    settings = _settings(server)
+    if DATA_DIR_ENV not in os.environ:
+        _data_dir = tempfile.mkdtemp(prefix="fakeai-dash-")
+        os.environ[DATA_DIR_ENV] = _data_dir
+    if not settings.embedded:
         return
     from fakeai_dash.app import start_embedded_backend
 
-    _backend = start_embedded_backend()
-    os.environ["FAKEAI_DASH_API_BASE"] = _backend.url
-    server.log.info("Embedded FakeAI serving on %s", _backend.url)
+    _backend = start_embedded_backend()  # logs "Embedded FakeAI serving on <url>"
+    # Workers read it: the Procfile's through load_settings, the CLI's through wsgi.build_app.
+    os.environ[API_BASE_ENV] = _backend.url
+
+
+def when_ready(server):
+    for listener in server.LISTENERS:
+        server.log.info("Dashboard on %s", listener)
 
 
 def on_exit(server):  # noqa: ARG001
     if _backend is not None:
         _backend.stop()
+    if _data_dir is not None:
+        shutil.rmtree(_data_dir, ignore_errors=True)

@@ -12,6 +12,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from fakeai_dash import ids
+from tests.browser_support import LOAD_TICKS, ticks
 
 pytestmark = pytest.mark.browser
 
@@ -19,19 +20,14 @@ F = ids.CreateJob.FIELDS
 MODEL = "meta-llama/Llama-3.1-8B-Instruct"
 # Set FAKEAI_DASH_SHOTS=/tmp/shots to keep screenshots of the dialog for a human to look at.
 SHOTS = os.environ.get("FAKEAI_DASH_SHOTS")
-REFRESH = 1.0  # the app's refresh interval (seconds) in these tests; every wait is a number of them
+TICK = 1.0  # the app's refresh interval (seconds) in these tests; every wait is a number of ticks
 # A cache lifetime far longer than any wait below: a list or file picker that shows a write
 # within the wait was refetched because the write invalidated the cache, not because it expired.
-LONG_TTL = 120 * REFRESH
-
-
-def ticks(n: float) -> float:
-    """A wait of ``n`` refresh intervals."""
-    return n * REFRESH
+LONG_TTL = 120 * TICK
 
 
 def start(start_dash, api_base: str, **overrides):
-    return start_dash(api_base, refresh_interval=REFRESH, **overrides)
+    return start_dash(api_base, refresh_interval=TICK, **overrides)
 
 
 def shot(dash_duo, name: str) -> None:
@@ -55,10 +51,11 @@ def write_jsonl(tmp_path: Path, name: str, lines: list[str]) -> str:
 
 
 def open_dialog(dash_duo):
-    dash_duo.wait_for_element(f"#{ids.Header.CREATE}", timeout=ticks(20)).click()  # the first page load
-    dash_duo.wait_for_element(f".create-job-dialog.show #{ids.CreateJob.SUBMIT}", timeout=ticks(10))
+    # The first page load: the header renders with the layout.
+    dash_duo.wait_for_element(f"#{ids.Header.CREATE}", timeout=ticks(LOAD_TICKS, TICK)).click()
+    dash_duo.wait_for_element(f".create-job-dialog.show #{ids.CreateJob.SUBMIT}", timeout=ticks(10, TICK))
     # The file list arrives with the dialog; later assertions rely on the picker being filled.
-    dash_duo.wait_for_element(f"#{ids.CreateJob.FILE_OPTIONS} option", timeout=ticks(10))
+    dash_duo.wait_for_element(f"#{ids.CreateJob.FILE_OPTIONS} option", timeout=ticks(10, TICK))
 
 
 def fill(dash_duo, field: str, value: str) -> None:
@@ -76,12 +73,12 @@ def feedback(dash_duo, field: str) -> str:
 
 
 def wait_closed(dash_duo):
-    WebDriverWait(dash_duo.driver, ticks(15)).until(
+    WebDriverWait(dash_duo.driver, ticks(15, TICK)).until(
         lambda d: not d.find_elements(By.CSS_SELECTOR, ".create-job-dialog.show"))
 
 
 def wait_selected_path(dash_duo) -> str:
-    WebDriverWait(dash_duo.driver, ticks(15)).until(lambda d: "/jobs/ftjob-" in d.current_url)
+    WebDriverWait(dash_duo.driver, ticks(15, TICK)).until(lambda d: "/jobs/ftjob-" in d.current_url)
     return dash_duo.driver.current_url.rsplit("/jobs/", 1)[1]
 
 
@@ -96,7 +93,7 @@ def test_create001_uploaded_dataset_creates_a_selected_running_job(fakeai, start
     fill(dash_duo, "model", MODEL)
     dash_duo.find_element(f"#{ids.CreateJob.UPLOAD} input[type=file]").send_keys(
         write_jsonl(tmp_path, "arith.jsonl", [chat_line(i) for i in range(12)]))
-    dash_duo.wait_for_contains_text("#create-job-dataset-report", "was uploaded as", timeout=ticks(15))
+    dash_duo.wait_for_contains_text("#create-job-dataset-report", "was uploaded as", timeout=ticks(15, TICK))
     report = dash_duo.find_element("#create-job-dataset-report").text
     assert "arith.jsonl" in report and "12 examples" in report and "(estimate)" in report
     file_id = field_value(dash_duo, "training_file")
@@ -106,10 +103,10 @@ def test_create001_uploaded_dataset_creates_a_selected_running_job(fakeai, start
     # The picker lists the upload (the file list was refetched: the upload invalidated it) and
     # names it as the user did, not as FakeAI invented it.
     dash_duo.wait_for_element(f"#{ids.CreateJob.FILE_OPTIONS} option[value='{file_id}'][label^='arith.jsonl']",
-                              timeout=ticks(10))
+                              timeout=ticks(10, TICK))
     fill(dash_duo, "n_epochs", "2")
     fill(dash_duo, "suffix", "arith-v1")
-    dash_duo.wait_for_contains_text(f"#{ids.CreateJob.ESTIMATE}", "2 epochs", timeout=ticks(10))
+    dash_duo.wait_for_contains_text(f"#{ids.CreateJob.ESTIMATE}", "2 epochs", timeout=ticks(10, TICK))
     assert dash_duo.find_element("#create-job-estimate-value").text.startswith("$")
     shot(dash_duo, "02-valid-upload")
     dash_duo.find_element(f"#{ids.CreateJob.SUBMIT}").click()
@@ -120,8 +117,8 @@ def test_create001_uploaded_dataset_creates_a_selected_running_job(fakeai, start
     assert job["training_file"] == file_id and job["model"] == MODEL
     assert job["hyperparameters"]["n_epochs"] == 2
     # The list refetched at once (the create invalidated it) and highlights the new job.
-    dash_duo.wait_for_element(f"#jobs-grid .ag-row-selected[row-id='{job_id}']", timeout=ticks(10))
-    WebDriverWait(dash_duo.driver, ticks(20), poll_frequency=0.5).until(
+    dash_duo.wait_for_element(f"#jobs-grid .ag-row-selected[row-id='{job_id}']", timeout=ticks(10, TICK))
+    WebDriverWait(dash_duo.driver, ticks(20, TICK), poll_frequency=0.5).until(
         lambda _: fakeai.job(job_id)["status"] in ("running", "succeeded"))
     assert dash_duo.get_logs() == []
 
@@ -133,16 +130,17 @@ def test_create002_invalid_fields_show_inline_messages_and_send_nothing(fakeai, 
     # Beta belongs to DPO only: hidden for supervised, shown once DPO is picked.
     assert not dash_duo.find_element(f"#{F['beta']}").is_displayed()
     dash_duo.find_element(f"#{ids.CreateJob.METHOD} input[value='dpo']").click()
-    WebDriverWait(dash_duo.driver, ticks(5)).until(
+    WebDriverWait(dash_duo.driver, ticks(5, TICK)).until(
         lambda _: dash_duo.find_element(f"#{F['beta']}").is_displayed(), "the beta field never showed for DPO")
     bad = {"n_epochs": "0", "batch_size": "257", "learning_rate_multiplier": "0", "beta": "2.5",
            "suffix": "no spaces allowed", "seed": "2147483648"}
     for field, value in bad.items():
         fill(dash_duo, field, value)
     dash_duo.find_element(f"#{ids.CreateJob.METADATA_ADD}").click()
-    dash_duo.wait_for_element(f"#{ids.CreateJob.METADATA_ROWS} .metadata-row input[placeholder='value']").send_keys("orphan")
+    dash_duo.wait_for_element(f"#{ids.CreateJob.METADATA_ROWS} .metadata-row input[placeholder='value']",
+                              timeout=ticks(5, TICK)).send_keys("orphan")
     dash_duo.find_element(f"#{ids.CreateJob.SUBMIT}").click()
-    dash_duo.wait_for_contains_text(f"#{F['model']}-feedback", "is required", timeout=ticks(10))
+    dash_duo.wait_for_contains_text(f"#{F['model']}-feedback", "is required", timeout=ticks(10, TICK))
     for field in ("model", "training_file", *bad):
         assert "is-invalid" in dash_duo.find_element(f"#{F[field]}").get_attribute("class"), field
     assert "between 1 and 50" in feedback(dash_duo, "n_epochs")
@@ -177,7 +175,7 @@ def test_create003_bad_jsonl_reports_line_numbers_and_uploads_nothing(fakeai, st
     open_dialog(dash_duo)
     dash_duo.find_element(f"#{ids.CreateJob.UPLOAD} input[type=file]").send_keys(
         write_jsonl(tmp_path, "broken.jsonl", lines))
-    dash_duo.wait_for_contains_text("#create-job-dataset-report", "was not uploaded", timeout=ticks(15))
+    dash_duo.wait_for_contains_text("#create-job-dataset-report", "was not uploaded", timeout=ticks(15, TICK))
     report = dash_duo.find_element("#create-job-dataset-report").text
     assert "broken.jsonl" in report
     assert "Line 2: Invalid JSON" in report
@@ -197,9 +195,9 @@ def test_create004_too_few_examples_and_oversize_files_are_refused(fakeai, start
     open_dialog(dash_duo)
     upload = f"#{ids.CreateJob.UPLOAD} input[type=file]"
     dash_duo.find_element(upload).send_keys(write_jsonl(tmp_path, "few.jsonl", [chat_line(i) for i in range(3)]))
-    dash_duo.wait_for_contains_text("#create-job-dataset-report", "at least 10 are required", timeout=ticks(15))
+    dash_duo.wait_for_contains_text("#create-job-dataset-report", "at least 10 are required", timeout=ticks(15, TICK))
     dash_duo.find_element(upload).send_keys(write_jsonl(tmp_path, "big.jsonl", [chat_line(i) for i in range(40)]))
-    dash_duo.wait_for_contains_text("#create-job-dataset-report", "MB can be uploaded", timeout=ticks(15))
+    dash_duo.wait_for_contains_text("#create-job-dataset-report", "MB can be uploaded", timeout=ticks(15, TICK))
     assert "big.jsonl" in dash_duo.find_element("#create-job-dataset-report").text
     assert len(fakeai.files()) == files_before
     assert dash_duo.get_logs() == []
@@ -215,7 +213,7 @@ def test_create005_double_click_creates_exactly_one_job(fakeai, start_dash):
     ActionChains(dash_duo.driver).double_click(dash_duo.find_element(f"#{ids.CreateJob.SUBMIT}")).perform()
     wait_closed(dash_duo)
     job_id = wait_selected_path(dash_duo)
-    dash_duo.wait_for_element(f"#jobs-grid .ag-row-selected[row-id='{job_id}']", timeout=ticks(10))
+    dash_duo.wait_for_element(f"#jobs-grid .ag-row-selected[row-id='{job_id}']", timeout=ticks(10, TICK))
     assert {j["id"] for j in fakeai.jobs()} - jobs_before == {job_id}
     assert dash_duo.get_logs() == []
 
@@ -229,7 +227,7 @@ def test_create006_api_error_is_shown_with_the_input_kept(fakeai, start_dash):
     fill(dash_duo, "suffix", "keep-me")
     dash_duo.find_element(f"#{ids.CreateJob.SUBMIT}").click()
     dash_duo.wait_for_contains_text(f"#{ids.CreateJob.API_ERROR}", "Training file file-doesnotexist not found",
-                                    timeout=ticks(10))
+                                    timeout=ticks(10, TICK))
     assert "HTTP 400" in dash_duo.find_element(f"#{ids.CreateJob.API_ERROR}").text
     assert "is-invalid" in dash_duo.find_element(f"#{F['training_file']}").get_attribute("class")
     assert (field_value(dash_duo, "model"), field_value(dash_duo, "suffix")) == (MODEL, "keep-me")

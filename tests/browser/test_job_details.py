@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -10,9 +11,16 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
+from tests.browser_support import LOAD_TICKS, row_selector, ticks
+
 pytestmark = pytest.mark.browser
 
-JOB_TIMEOUT = 75  # FakeAI needs ~35 s per job; two cores shared with other test runs
+TICK = 1.0  # the app's refresh interval (seconds) in these tests; every wait is a number of ticks
+# A cache lifetime far longer than any wait below: state that changes within a wait after a
+# write was refetched because the write invalidated the cache, not because the entry expired.
+LONG_TTL = 120 * TICK
+JOB_TIMEOUT = 75  # FakeAI needs ~35 s per job (its own clock, not our ticks); two cores shared
+FAKEAI_START = 20  # FakeAI validates a new job for ~1 s and queues it for ~1 s before it runs
 
 
 def figure_data(dash_duo, graph_id):
@@ -32,8 +40,24 @@ def trace(dash_duo, graph_id, name):
     return next((t for t in figure_data(dash_duo, graph_id) or [] if t.get("name") == name), None)
 
 
-def wait_until(dash_duo, condition, timeout=15, message=""):
+def wait_until(dash_duo, condition, timeout=ticks(15, TICK), message=""):
     return WebDriverWait(dash_duo.driver, timeout, poll_frequency=0.25).until(lambda _: condition(), message)
+
+
+def wait_for_api_status(fakeai, job_id, status, timeout):
+    """Poll FakeAI itself (no browser involved) until the job reports ``status``."""
+    deadline = time.monotonic() + timeout
+    while (seen := fakeai.job(job_id)["status"]) != status:
+        assert seen not in ("succeeded", "failed", "cancelled"), f"{job_id} ended {seen} before it was {status}"
+        assert time.monotonic() < deadline, f"{job_id} never reached {status} (last seen {seen})"
+        time.sleep(0.2)
+
+
+def grid_status(dash_duo, job_id):
+    """The status the jobs list shows for ``job_id`` (its badge's title), read in one script."""
+    return dash_duo.driver.execute_script(
+        "const b = document.querySelector(arguments[0]); return b ? b.getAttribute('title') : null;",
+        row_selector(job_id) + " .status-badge")
 
 
 def shown_count(dash_duo):
@@ -60,11 +84,11 @@ def set_smoothing(dash_duo, value):
 
 def test_details001_watch_job_to_success(fakeai, start_dash):
     job = fakeai.create_job(suffix="watch-me")
-    dash_duo = start_dash(fakeai.url, path=f"/jobs/{job['id']}")
-    dash_duo.wait_for_text_to_equal("#detail-job-id", job["id"], timeout=20)
-    dash_duo.wait_for_contains_text("#detail-model", "meta-llama/Llama-3.1-8B-Instruct")
+    dash_duo = start_dash(fakeai.url, path=f"/jobs/{job['id']}", refresh_interval=TICK)
+    dash_duo.wait_for_text_to_equal("#detail-job-id", job["id"], timeout=ticks(LOAD_TICKS, TICK))
+    dash_duo.wait_for_contains_text("#detail-model", "meta-llama/Llama-3.1-8B-Instruct", timeout=ticks(5, TICK))
     # While it runs: the timeline marks a current stage and the cost is labelled an estimate.
-    dash_duo.wait_for_element("#status-timeline .stage-current", timeout=20)
+    dash_duo.wait_for_element("#status-timeline .stage-current", timeout=ticks(10, TICK))
     dash_duo.wait_for_text_to_equal("#detail-status", "Succeeded", timeout=JOB_TIMEOUT)
 
     # Loss chart: >= 10 train-loss points and the 4 checkpoints as markers.
@@ -72,12 +96,13 @@ def test_details001_watch_job_to_success(fakeai, start_dash):
                message="train loss never reached 11 points")
     train = trace(dash_duo, "loss-graph", "train_loss")
     assert train["x"] == sorted(train["x"]) and train["x"][-1] == 100
-    wait_until(dash_duo, lambda: len((trace(dash_duo, "loss-graph", "Checkpoints") or {}).get("x", [])) == 4)
+    wait_until(dash_duo, lambda: len((trace(dash_duo, "loss-graph", "Checkpoints") or {}).get("x", [])) == 4,
+               message="the loss chart never drew the 4 checkpoints")
     assert sorted(trace(dash_duo, "loss-graph", "Checkpoints")["x"]) == [25, 50, 75, 100]
     assert trace(dash_duo, "accuracy-graph", "train_accuracy")["fill"] == "tozeroy"
 
     # Checkpoint table: 4 rows, newest first, one badged best; count in the header.
-    dash_duo.wait_for_text_to_equal("#checkpoints-count", "(4)")
+    dash_duo.wait_for_text_to_equal("#checkpoints-count", "(4)", timeout=ticks(5, TICK))
     rows = dash_duo.driver.find_elements(By.CSS_SELECTOR, "#checkpoints-table tbody tr")
     assert [row.find_element(By.CSS_SELECTOR, ".checkpoint-step").text for row in rows] == ["100", "75", "50", "25"]
     assert len(dash_duo.driver.find_elements(By.CSS_SELECTOR, "#checkpoints-table .best-badge")) == 1
@@ -102,7 +127,7 @@ def test_details001_watch_job_to_success(fakeai, start_dash):
     messages = len(dash_duo.driver.find_elements(By.CSS_SELECTOR, "#events-log-list .event-row"))
     assert 0 < messages < total
     click(dash_duo, "#events-log-levels input[value='info']")
-    dash_duo.wait_for_contains_text("#events-log-list", "No events match the filters")
+    dash_duo.wait_for_contains_text("#events-log-list", "No events match the filters", timeout=ticks(5, TICK))
 
     # Smoothing changes the plotted values; 0 plots the raw values themselves.
     smoothed_before = trace(dash_duo, "loss-graph", "train_loss")["y"]
@@ -122,7 +147,7 @@ def test_details001_watch_job_to_success(fakeai, start_dash):
     query = parse_qs(urlparse(dash_duo.driver.current_url).query)
     assert query == {"smoothing": ["0.9"], "log": ["1"]}
     dash_duo.driver.refresh()
-    dash_duo.wait_for_text_to_equal("#detail-status", "Succeeded", timeout=20)
+    dash_duo.wait_for_text_to_equal("#detail-status", "Succeeded", timeout=ticks(LOAD_TICKS, TICK))
     wait_until(dash_duo, lambda: (figure_layout(dash_duo, "loss-graph") or {}).get("yaxis", {}).get("type") == "log")
     assert trace(dash_duo, "loss-graph", "train_loss")["y"] == smoothed_09
     assert dash_duo.find_element("#log-scale-switch").is_selected()
@@ -130,27 +155,37 @@ def test_details001_watch_job_to_success(fakeai, start_dash):
 
 
 def test_details002_cancel_running_job_through_confirmation(fakeai, start_dash):
+    """Cancel, as seen in the browser: the details and the list show it at once.
+
+    The app keeps every API answer LONG_TTL, so the cancelled status, its event and the list's
+    badge can only appear within the waits below because the cancel invalidated the cache.
+    """
     job = fakeai.create_job(model="Qwen/Qwen2.5-7B-Instruct", suffix="cancel-me")
-    dash_duo = start_dash(fakeai.url, path=f"/jobs/{job['id']}")
-    dash_duo.wait_for_text_to_equal("#detail-status", "Running", timeout=20)
+    # Running before the page first reads it: under LONG_TTL an earlier status would stay on screen.
+    wait_for_api_status(fakeai, job["id"], "running", FAKEAI_START)
+    dash_duo = start_dash(fakeai.url, path=f"/jobs/{job['id']}", refresh_interval=TICK, cache_ttl=LONG_TTL)
+    dash_duo.wait_for_text_to_equal("#detail-status", "Running", timeout=ticks(LOAD_TICKS, TICK))
+    wait_until(dash_duo, lambda: grid_status(dash_duo, job["id"]) == "running",
+               message="the list never showed the job running")
 
     # FakeAI has no pause endpoint: the answer is explained and Pause is disabled, not a failure.
     click(dash_duo, "#detail-pause-button")
-    dash_duo.wait_for_contains_text("#detail-action-result", "does not support pause", timeout=10)
-    wait_until(dash_duo, lambda: not dash_duo.find_element("#detail-pause-button").is_enabled())
+    dash_duo.wait_for_contains_text("#detail-action-result", "does not support pause", timeout=ticks(10, TICK))
+    wait_until(dash_duo, lambda: not dash_duo.find_element("#detail-pause-button").is_enabled(), ticks(5, TICK))
     assert "no pause endpoint" in dash_duo.find_element("#detail-action-help").text
 
     click(dash_duo, "#detail-cancel-button")
-    dash_duo.wait_for_element("#detail-cancel-confirm-yes", timeout=5)
-    dash_duo.wait_for_contains_text("#detail-cancel-confirm-text", job["id"])
+    dash_duo.wait_for_element("#detail-cancel-confirm-yes", timeout=ticks(5, TICK))
+    dash_duo.wait_for_contains_text("#detail-cancel-confirm-text", job["id"], timeout=ticks(5, TICK))
     click(dash_duo, "#detail-cancel-confirm-yes")
 
-    dash_duo.wait_for_text_to_equal("#detail-status", "Cancelled", timeout=15)
-    dash_duo.wait_for_contains_text("#detail-action-result", "now cancelled")
-    dash_duo.wait_for_contains_text("#events-log-list", "cancelled by user", timeout=10)
-    assert not dash_duo.find_element("#detail-cancel-button").is_displayed()
+    dash_duo.wait_for_contains_text("#detail-action-result", "now cancelled", timeout=ticks(10, TICK))
     assert fakeai.job(job["id"])["status"] == "cancelled"
-    # The jobs list refetched at once too.
-    dash_duo.wait_for_contains_text(f"#jobs-grid .ag-row[row-id='{job['id']}'] .status-badge", "Cancelled",
-                                    timeout=10)
+    # The details refetched at once (the cancel invalidated the job's cached answers)…
+    dash_duo.wait_for_text_to_equal("#detail-status", "Cancelled", timeout=ticks(10, TICK))
+    dash_duo.wait_for_contains_text("#events-log-list", "cancelled by user", timeout=ticks(10, TICK))
+    assert not dash_duo.find_element("#detail-cancel-button").is_displayed()
+    # …and so did the jobs list.
+    wait_until(dash_duo, lambda: grid_status(dash_duo, job["id"]) == "cancelled", ticks(10, TICK),
+               "the list never showed the cancel")
     assert dash_duo.get_logs() == []

@@ -158,8 +158,9 @@ def row_and_ticks(dash_duo, job_id: str) -> tuple[bool, int]:
 
 def test_jobs003_job_created_through_api_appears_within_two_ticks(fakeai, start_dash):
     interval = 2.0
+    loaded = fakeai.create_job()  # the list has loaded once this shows (the server may hold no other job)
     dash_duo = start_dash(fakeai.url, refresh_interval=interval)
-    dash_duo.wait_for_element(ROWS, timeout=ticks(LOAD_TICKS, interval))
+    dash_duo.wait_for_element(row_selector(loaded["id"]), timeout=ticks(LOAD_TICKS, interval))
     before = prop(dash_duo, ids.Page.INTERVAL, "n_intervals")
     job = fakeai.create_job(model="Qwen/Qwen2.5-7B-Instruct", suffix="two-ticks")
     # Counted in the browser's own ticks, not seconds: a slow machine slows the page's clock too.
@@ -188,8 +189,9 @@ def test_jobs004_url_selects_job_and_click_updates_url(fakeai, start_dash):
 
 
 def test_jobs005_auto_refresh_switch_stops_polling(fakeai, start_dash):
+    loaded = fakeai.create_job()
     dash_duo = start_dash(fakeai.url, refresh_interval=TICK)
-    dash_duo.wait_for_element(ROWS, timeout=ticks(LOAD_TICKS, TICK))
+    dash_duo.wait_for_element(row_selector(loaded["id"]), timeout=ticks(LOAD_TICKS, TICK))
     # Only once the server has turned the Interval off (and no tick's fetch is still running)
     # does a job created now prove anything.
     stopped_at = turn_off_polling(dash_duo, TICK)

@@ -8,14 +8,14 @@ import threading
 import uuid
 
 import pytest
-from dash import Dash, no_update
+from dash import Dash, _get_app, _get_paths, _pages, no_update
 
 from fakeai_dash import ids
 from fakeai_dash.api.client import FineTuningClient
 from fakeai_dash.components import create_job_dialog as dialog
 from fakeai_dash.components import create_job_form as form
 from fakeai_dash.config import Settings
-from fakeai_dash.data import DataSource, build_source
+from fakeai_dash.data import build_source
 from fakeai_dash.dataset import validate_jsonl
 
 C = ids.CreateJob
@@ -40,6 +40,28 @@ def text_of(component) -> str:
     if isinstance(component, (list, tuple)):
         return "".join(text_of(c) for c in component)
     return text_of(getattr(component, "children", None))
+
+
+def dash_globals() -> tuple:
+    """What constructing a Dash app changes for everyone: dash.get_app() and the path config
+    dash.get_relative_path and dash.page_registry read."""
+    return _get_app.APP, _get_paths.CONFIG, _pages.CONFIG
+
+
+@pytest.fixture(autouse=True)
+def dash_globals_left_as_found():
+    """No test here leaves another app as Dash's current one (later tests would use its prefix)."""
+    before = dash_globals()
+    yield
+    assert all(a is b for a, b in zip(dash_globals(), before, strict=True)), \
+        "a test left its Dash app installed as the global one"
+
+
+@pytest.fixture
+def restore_dash_globals(monkeypatch):
+    """For a test that builds a Dash app: puts Dash's global app and path config back afterwards."""
+    for module, name in ((_get_app, "APP"), (_get_paths, "CONFIG"), (_pages, "CONFIG")):
+        monkeypatch.setattr(module, name, getattr(module, name))  # undone at teardown: the old value
 
 
 @pytest.fixture
@@ -202,7 +224,7 @@ def test_outputs_for_an_api_error_name_the_field_and_show_the_message():
     assert out[-3:] == [no_update] * 3
 
 
-def test_outputs_for_success_close_refresh_and_select():
+def test_outputs_for_success_close_refresh_and_select(restore_dash_globals):
     Dash(__name__, url_base_pathname="/dash/")  # the URL is relative to the app's path prefix
     out = dialog.submit_outputs({"job_id": "ftjob-1"})
     assert out[-3] is False and isinstance(out[-2], float) and out[-1] == "/dash/jobs/ftjob-1"
@@ -288,7 +310,7 @@ def submit_request(app, values: dict, token: str) -> dict:
             "inputs": [{"id": C.SUBMIT, "property": "n_clicks", "value": 1}], "state": state}
 
 
-def test_two_racing_submit_requests_with_one_token_create_one_job(fakeai, make_app):
+def test_two_racing_submit_requests_with_one_token_create_one_job(fakeai, make_app, restore_dash_globals):
     # What a double click becomes if both clicks leave the browser: two requests, one token.
     app = make_app(fakeai.url)
     app.server.test_client().get("/")  # the first request installs the callbacks

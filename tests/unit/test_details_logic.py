@@ -25,9 +25,26 @@ from fakeai_dash.metrics import MetricPoint, cost_summary, ema_smooth
 T0 = 1_790_000_000
 
 
-def triggered(prop_id: str) -> None:
-    """Dash's documented trick for calling a callback as a function with a given trigger."""
-    context_value.set(AttributeDict(triggered_inputs=[{"prop_id": prop_id, "value": 1}]))
+@pytest.fixture(autouse=True)
+def no_callback_context_left_behind():
+    """Every test here must leave Dash's callback context as it found it."""
+    before = context_value.get(None)
+    yield
+    assert context_value.get(None) is before, "a test left its callback context set for later tests"
+
+
+@pytest.fixture
+def triggered():
+    """Dash's documented trick for calling a callback as a function with a given trigger; the
+    context is reset when the test ends, so no later test runs under this one's trigger."""
+    tokens = []
+
+    def set_trigger(prop_id: str) -> None:
+        tokens.append(context_value.set(AttributeDict(triggered_inputs=[{"prop_id": prop_id, "value": 1}])))
+
+    yield set_trigger
+    for token in reversed(tokens):
+        context_value.reset(token)
 
 
 def job(status="running", **extra):
@@ -65,14 +82,14 @@ def test_signature_ticks_for_active_jobs_only():
     assert job_details.payload_signature(done, 0) == job_details.payload_signature(done, 99 * bucket)
 
 
-def test_fetch_skips_all_io_for_a_finished_job_already_shown():
+def test_fetch_skips_all_io_for_a_finished_job_already_shown(triggered):
     # No Flask app here: reaching current_source() would raise, so passing proves no I/O happened.
     triggered(f"{ids.Page.INTERVAL}.n_intervals")
     signature = {"job_id": "ftjob-1", "signature": "abc", "final": True}
     assert job_details.fetch_job_detail(5, "ftjob-1", None, None, signature) == (no_update, no_update)
 
 
-def test_fetch_clears_the_store_when_nothing_is_selected():
+def test_fetch_clears_the_store_when_nothing_is_selected(triggered):
     triggered(f"{ids.JobDetails.SELECTED}.data")
     assert job_details.fetch_job_detail(1, None, None, None, {"job_id": "x"}) == (None, None)
     assert job_details.fetch_job_detail(1, None, None, None, None) == (no_update, no_update)

@@ -59,18 +59,36 @@ def app_ctx(httpserver, make_app):
         yield httpserver
 
 
-def _trigger(prop_id: str):
-    context_value.set(AttributeDict(triggered_inputs=[{"prop_id": prop_id, "value": 1}]))
+@pytest.fixture(autouse=True)
+def no_callback_context_left_behind():
+    """Every test here must leave Dash's callback context as it found it."""
+    before = context_value.get(None)
+    yield
+    assert context_value.get(None) is before, "a test left its callback context set for later tests"
+
+
+@pytest.fixture
+def trigger():
+    """Dash's documented trick for calling a callback as a function with a given trigger; the
+    context is reset when the test ends, so no later test runs under this one's trigger."""
+    tokens = []
+
+    def set_trigger(prop_id: str) -> None:
+        tokens.append(context_value.set(AttributeDict(triggered_inputs=[{"prop_id": prop_id, "value": 1}])))
+
+    yield set_trigger
+    for token in reversed(tokens):
+        context_value.reset(token)
 
 
 def _job(job_id, status="running"):
     return {"id": job_id, "object": "fine_tuning.job", "model": "m", "status": status, "created_at": 1}
 
 
-def test_list005_fetch_returns_no_update_when_snapshot_unchanged(app_ctx):
+def test_list005_fetch_returns_no_update_when_snapshot_unchanged(app_ctx, trigger):
     app_ctx.expect_request("/v1/fine_tuning/jobs").respond_with_json(
         {"object": "list", "data": [_job("a"), _job("b", "succeeded")], "has_more": False})
-    _trigger(f"{ids.Page.INTERVAL}.n_intervals")
+    trigger(f"{ids.Page.INTERVAL}.n_intervals")
     rows, signature, stats, status = jobs_list.fetch_jobs(1, None, None, None, None)
     assert [r["id"] for r in rows] == ["a", "b"] and status["ok"]
     assert stats == {"total": 2, "active": 1, "succeeded": 1, "failed": 0}
@@ -78,11 +96,11 @@ def test_list005_fetch_returns_no_update_when_snapshot_unchanged(app_ctx):
     assert again == (no_update, no_update, no_update, no_update)
 
 
-def test_list006_fetch_keeps_rows_and_reports_error(app_ctx):
+def test_list006_fetch_keeps_rows_and_reports_error(app_ctx, trigger):
     app_ctx.expect_request("/v1/fine_tuning/jobs").respond_with_json(
         {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error",
                    "param": None, "code": "invalid_api_key"}}, status=401)
-    _trigger(f"{ids.Page.INTERVAL}.n_intervals")
+    trigger(f"{ids.Page.INTERVAL}.n_intervals")
     rows, signature, stats, status = jobs_list.fetch_jobs(1, None, None, "sig", {"ok": True})
     assert rows is no_update and signature is no_update and stats is no_update
     assert status["ok"] is False and "Incorrect API key provided" in status["message"]
@@ -97,10 +115,10 @@ def test_list007_header_stats_render_the_snapshot_counts():
         "stat-total": 9, "stat-active": 2, "stat-succeeded": 5, "stat-failed": 2}
 
 
-def test_list008_recovery_clears_the_banner_even_when_the_jobs_did_not_change(app_ctx):
+def test_list008_recovery_clears_the_banner_even_when_the_jobs_did_not_change(app_ctx, trigger):
     app_ctx.expect_request("/v1/fine_tuning/jobs").respond_with_json(
         {"object": "list", "data": [_job("a")], "has_more": False})
-    _trigger(f"{ids.Page.INTERVAL}.n_intervals")
+    trigger(f"{ids.Page.INTERVAL}.n_intervals")
     _rows, signature, _stats, healthy = jobs_list.fetch_jobs(1, None, None, None, None)
     # The browser still shows the banner from an outage; the snapshot is the same as before it.
     down = {"ok": False, "message": "Cannot reach the API", "last_good": 1.0}

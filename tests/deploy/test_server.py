@@ -1,0 +1,159 @@
+"""The CLI serves with gunicorn, from the Procfile's settings module; the Procfile's gunicorn reads .env too."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from fakeai_dash import gunicorn_conf
+from fakeai_dash.__main__ import DashboardServer
+from fakeai_dash.config import Settings
+from fakeai_dash.embedded import free_port
+
+VENV_BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parents[2]
+DEV_SERVER_WARNING = "development server"
+
+
+def wait_until(predicate, timeout: float, what: str):
+    """Poll ``predicate`` until it returns a truthy value (a bounded wait, not a sleep)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=1).status_code < 500
+    except requests.RequestException:
+        return False
+
+
+def clean_env(home: Path, **extra: str) -> dict[str, str]:
+    """The environment minus our settings; HOME and XDG_RUNTIME_DIR inside the test's directory."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("FAKEAI_DASH_", "WEB_CONCURRENCY", "XDG_RUNTIME_DIR"))}
+    return {**env, "PYTHONUNBUFFERED": "1", "HOME": str(home), **extra}
+
+
+class Running:
+    def __init__(self, process: subprocess.Popen, log_path: Path, base: str):
+        self.process, self.log_path, self.base = process, log_path, base
+
+    @property
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@contextlib.contextmanager
+def running(command: list[str], workdir: Path, env: dict[str, str], port: int, timeout: float = 90):
+    """Start a server process, wait for /healthz, yield it, and stop it with SIGTERM."""
+    log_path = workdir / "server.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=workdir)
+    server = Running(process, log_path, f"http://127.0.0.1:{port}")
+    try:
+        wait_until(lambda: answers(f"{server.base}/healthz") or process.poll() is not None, timeout, "the server")
+        assert process.poll() is None, server.log
+        yield server
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(10)
+
+
+def running_cli(workdir: Path, *flags: str, **env: str):
+    port = free_port()
+    command = [str(VENV_BIN / "fakeai-dash"), "--port", str(port), *flags]
+    return running(command, workdir, clean_env(workdir, **env), port)
+
+
+def test_server001_cli_serves_with_gunicorn_and_its_flags_reach_the_workers(tmp_path, fakeai):
+    with running_cli(tmp_path, "--api-base", fakeai.url, "--refresh-interval", "7", WEB_CONCURRENCY="2") as cli:
+        wait_until(lambda: cli.log.count("Booting worker") >= 2, 30, "two workers")
+        page = requests.get(f"{cli.base}/", timeout=10)
+        assert page.ok and page.headers["Server"] == "gunicorn"
+        port = cli.base.rsplit(":", 1)[1]
+        assert f"Listening at: http://127.0.0.1:{port}" in cli.log  # loopback unless --host says otherwise
+        assert f"Dashboard on http://127.0.0.1:{port}" in cli.log
+        # A flag parsed by the CLI reaches the app each worker builds after the fork.
+        for _ in range(6):  # both workers answer some of these
+            layout = requests.get(f"{cli.base}/_dash-layout", timeout=10).text
+            assert '"interval":7000' in layout.replace(" ", "")
+        assert "Embedded FakeAI" not in cli.log  # --api-base given: no embedded backend
+    assert DEV_SERVER_WARNING not in cli.log.lower()
+    assert "Traceback" not in cli.log
+    # gunicorn's control socket (one fixed path per user) is off: two dashboards never share one.
+    assert not (tmp_path / ".gunicorn").exists()
+    assert cli.process.returncode == 0
+
+
+def test_server002_cli_uses_the_procfile_settings_module(tmp_path):
+    settings = Settings(_env_file=None, host="::1", port=9123)
+    cfg = DashboardServer(settings).cfg
+    assert cfg.bind == ["[::1]:9123"]
+    for name in ("workers", "threads", "timeout", "accesslog", "control_socket_disable"):
+        assert cfg.settings[name].get() == getattr(gunicorn_conf, name), name
+    for hook in ("on_starting", "when_ready", "on_exit"):
+        assert cfg.settings[hook].get() is getattr(gunicorn_conf, hook), hook
+
+
+def _gunicorn(workdir: Path, env: dict[str, str], port: int):
+    command = [str(VENV_BIN / "gunicorn"), "-c", "python:fakeai_dash.gunicorn_conf", "fakeai_dash.wsgi:server"]
+    env = {**env, "PORT": str(port), "HOST": "127.0.0.1", "WEB_CONCURRENCY": "1", "PYTHONPATH": str(ROOT)}
+    return command, env
+
+
+def test_server003_procfile_takes_the_api_from_dotenv_and_starts_no_fakeai(tmp_path, fakeai):
+    (tmp_path / ".env").write_text(f"FAKEAI_DASH_API_BASE={fakeai.url}\n")
+    port = free_port()
+    command, env = _gunicorn(tmp_path, clean_env(tmp_path), port)
+    with running(command, tmp_path, env, port) as server:
+        assert requests.get(f"{server.base}/_dash-layout", timeout=10).ok
+    assert "Embedded FakeAI" not in server.log
+
+
+def test_server004_procfile_with_a_bad_setting_exits_2_before_any_worker(tmp_path):
+    command, env = _gunicorn(tmp_path, clean_env(tmp_path, FAKEAI_DASH_REFRESH_INTERVAL="0"), free_port())
+    result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "FAKEAI_DASH_REFRESH_INTERVAL" in result.stderr
+    assert "Booting worker" not in result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_server005_debug_runs_dash_dev_server_and_help_says_so(tmp_path, fakeai):
+    shown = subprocess.run([str(VENV_BIN / "fakeai-dash"), "--help"], capture_output=True, text=True,
+                           env=clean_env(tmp_path), cwd=tmp_path, timeout=60)
+    assert shown.returncode == 0
+    assert "gunicorn" in shown.stdout and "--debug runs Dash's development server" in shown.stdout
+    with running_cli(tmp_path, "--api-base", fakeai.url, "--debug") as cli:
+        assert requests.get(f"{cli.base}/", timeout=10).headers["Server"].startswith("Werkzeug")
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "ctrl-c"])
+def test_server006_workers_share_one_data_dir_removed_on_exit(tmp_path, fakeai, stop):
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    with running_cli(tmp_path, "--api-base", fakeai.url, WEB_CONCURRENCY="2", TMPDIR=str(tmp)) as cli:
+        wait_until(lambda: cli.log.count("Booting worker") >= 2, 30, "two workers")
+        assert len(list(tmp.glob("fakeai-dash-*"))) == 1  # the master's, for every worker
+        cli.process.send_signal(stop)
+        assert cli.process.wait(30) == 0
+    assert not list(tmp.glob("fakeai-dash-*"))
