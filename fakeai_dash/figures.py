@@ -185,7 +185,7 @@ def line_budget(n_lines: int, budget: int = MAX_POINTS) -> int:
     return max(MIN_POINTS, min(budget, FIGURE_POINTS // max(n_lines, 1)))
 
 
-def _line_count(found: Mapping[str, Curve], names: Iterable[str], smoothing: float) -> int:
+def _line_count(names: Iterable[str], smoothing: float) -> int:
     lines = [n for n in names if not LINE_STYLES.get(n, {}).get("markers")]
     return len(lines) * (2 if smoothing > 0 else 1)
 
@@ -432,7 +432,7 @@ def loss_figure(
         return empty_figure(note or "No loss metrics yet")
     origin = curves_origin(found) if origin is None else origin
     figure = _base_figure("Loss", loss_uirevision(uirevision, x, log_y))
-    budget = line_budget(_line_count(found, names, smoothing), budget)
+    budget = line_budget(_line_count(names, smoothing), budget)
     for name in names:
         figure.add_traces(_metric_traces(name, found[name], smoothing, x, origin, None, x_range, budget))
     marker_trace = _checkpoint_trace(checkpoints or (), found, x, origin)
@@ -473,7 +473,7 @@ def accuracy_figure(
         return empty_figure(note or "No accuracy metrics yet")
     origin = curves_origin(found) if origin is None else origin
     figure = _base_figure("Accuracy", accuracy_uirevision(uirevision, x))
-    budget = line_budget(_line_count(found, names, smoothing), budget)
+    budget = line_budget(_line_count(names, smoothing), budget)
     for name in names:
         figure.add_traces(_metric_traces(name, found[name], smoothing, x, origin, "tozeroy", x_range, budget))
     values = np.concatenate([found[n].values for n in names])

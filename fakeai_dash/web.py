@@ -4,8 +4,8 @@
   JSON, which is what Dash callbacks answer).
 - A fingerprinted file is cached for a year and never revalidated: its URL changes whenever
   its content does. Dash fingerprints its component bundles (``name.v<version>m<mtime>.js``)
-  and adds ``?m=<mtime>`` to the files of our assets folder; the vendored Bootstrap, linked
-  by hand, gets the same ``?m=`` here.
+  and adds ``?m=<mtime>`` to the files of our assets folder (``?v=<version>`` to its own
+  favicon); the vendored Bootstrap, linked by hand, gets the same ``?m=`` here.
 - Other static files (Dash's on-demand chunks, such as AG Grid's or plotly.js) are revalidated
   with their ETag each time; pages and data are never stored.
 """
@@ -26,7 +26,7 @@ REVALIDATE = "no-cache"
 NEVER_STORE = "no-store"
 
 COMPRESSED_TYPES = ["text/html", "text/css", "text/plain", "text/javascript", "application/javascript",
-                    "application/json", "image/svg+xml"]
+                    "application/json", "image/svg+xml", "image/x-icon"]
 # Level 5 is brotli's knee for our bundles: plotly.js 4.8 MB -> 1.29 MB in ~0.3 s, and a small
 # JSON answer costs well under a millisecond. Static bodies are compressed once per worker.
 BROTLI_LEVEL = 5
@@ -73,20 +73,23 @@ class CompressedStatic:
                 self.size -= len(evicted)
 
 
-class _Paths:
+class StaticPaths:
     """Where Dash serves our assets and its component bundles, under the app's prefix."""
 
     def __init__(self, app: Dash):
         prefix = app.config.routes_pathname_prefix
         self.assets = f"{prefix}{app.config.assets_url_path.strip('/')}/"
         self.suites = f"{prefix}_dash-component-suites/"
+        self.favicon = f"{prefix}_favicon.ico"
 
     def kind(self, path: str) -> str | None:
-        """'asset', 'suite' or None (not a static file)."""
+        """'asset', 'suite', 'favicon' or None (not a static file)."""
         if path.startswith(self.assets):
             return "asset"
         if path.startswith(self.suites):
             return "suite"
+        if path == self.favicon:
+            return "favicon"
         return None
 
     def fingerprinted(self, req: Request) -> bool:
@@ -95,16 +98,34 @@ class _Paths:
             return bool(req.args.get("m"))
         if kind == "suite":
             return check_fingerprint(req.path)[1]
+        if kind == "favicon":  # Dash's own icon, ?v=<Dash version> (ours would be an asset with ?m=)
+            return bool(req.args.get("v"))
         return False
 
 
-def cache_control(paths: _Paths, req: Request, response: Response) -> str:
+def cache_control(paths: StaticPaths, req: Request, response: Response) -> str:
     """The Cache-Control a response gets (see the module docstring)."""
     if response.mimetype == "text/html" or paths.kind(req.path) is None:
         return NEVER_STORE
     if paths.fingerprinted(req) and response.status_code in (200, 304):
         return IMMUTABLE
     return REVALIDATE
+
+
+def compressed_cache_key(paths: StaticPaths, req: Request) -> str:
+    """Which stored compressed body a response may reuse; ``_NOT_CACHED`` for one that may change."""
+    if req.method != "GET":
+        return _NOT_CACHED
+    kind = paths.kind(req.path)
+    if kind == "suite":
+        # A component bundle comes from an installed package, fixed while the process runs,
+        # and Dash ignores the query: made-up queries must not each cost a fresh compression.
+        return req.path
+    if kind == "asset" and req.args.get("m"):
+        return f"{req.path}?m={req.args['m']}"  # the asset's version, as the page names it
+    if kind == "favicon":
+        return req.path
+    return _NOT_CACHED
 
 
 def _fingerprint_local_links(app: Dash) -> None:
@@ -133,16 +154,8 @@ def _fingerprint_local_links(app: Dash) -> None:
 def configure_web(app: Dash) -> None:
     """Compression and cache headers for ``app``'s server. Call once the app's links are set."""
     server: Flask = app.server
-    paths = _Paths(app)
+    paths = StaticPaths(app)
     _fingerprint_local_links(app)
-
-    def static_key(req: Request) -> str:
-        # A component bundle comes from an installed package (fixed while the process runs);
-        # an asset with ?m= names its version. Anything else may change: never stored.
-        kind = paths.kind(req.path)
-        if req.method == "GET" and (kind == "suite" or (kind == "asset" and req.args.get("m"))):
-            return req.full_path
-        return _NOT_CACHED
 
     server.config.update(
         COMPRESS_ALGORITHM=["br", "gzip"],
@@ -151,7 +164,7 @@ def configure_web(app: Dash) -> None:
         COMPRESS_BR_LEVEL=BROTLI_LEVEL,
         COMPRESS_LEVEL=6,
         COMPRESS_CACHE_BACKEND=CompressedStatic,
-        COMPRESS_CACHE_KEY=static_key,
+        COMPRESS_CACHE_KEY=lambda req: compressed_cache_key(paths, req),
     )
     Compress(server)
 

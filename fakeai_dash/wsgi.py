@@ -21,7 +21,12 @@ def build_app(settings: Settings | None = None) -> Dash:
     if settings.embedded and os.environ.get(API_BASE_ENV):
         # The master already runs the one embedded FakeAI every worker shares (gunicorn_conf).
         settings = settings.model_copy(update={"api_base": os.environ[API_BASE_ENV]})
-    return create_app(settings)
+    app = create_app(settings)
+    # Dash finishes its set-up (the bundles it may serve, the callbacks) on its first request,
+    # and a threaded worker's other first requests do not wait for it: they answered 500
+    # ("not a registered library"). One request here, before the worker serves anyone.
+    app.server.test_client().get("/healthz")
+    return app
 
 
 def __getattr__(name: str):

@@ -55,8 +55,48 @@ class FakeAIBackend:
         return self.http.get(f"{self.url}/v1/fine_tuning/jobs/{job_id}", timeout=10).json()
 
 
-def _running_fakeai():
-    server = EmbeddedFakeAI().start()
+# EmbeddedFakeAI picks a free port before FakeAI binds it: another process can take the port
+# in between. That bind failure, and only it, is retried on a new port.
+FAKEAI_BIND_ATTEMPTS = 3
+
+
+class FakeAIBindError(RuntimeError):
+    """FakeAI could not bind the port it was given (someone else took it first)."""
+
+
+def _owns_port(server: EmbeddedFakeAI) -> bool:
+    """Whether FakeAI's own process listens on its port (not a stranger answering /health)."""
+    import psutil
+
+    try:
+        processes = [psutil.Process(server.process.pid)]
+        processes += processes[0].children(recursive=True)
+        return any(conn.status == psutil.CONN_LISTEN and conn.laddr.port == server.port
+                   for process in processes for conn in process.net_connections(kind="inet"))
+    except psutil.Error:
+        return False
+
+
+def start_fakeai(log_dir) -> EmbeddedFakeAI:
+    for attempt in range(1, FAKEAI_BIND_ATTEMPTS + 1):
+        log = log_dir / f"fakeai-{attempt}.log"
+        server = EmbeddedFakeAI(log_path=str(log))
+        try:
+            server.start()
+            if not _owns_port(server):
+                raise FakeAIBindError(f"another process answers on port {server.port}")
+            return server
+        except RuntimeError as error:
+            server.stop()
+            lost_port = isinstance(error, FakeAIBindError) or "address already in use" in log.read_text(
+                encoding="utf-8", errors="replace")
+            if not lost_port or attempt == FAKEAI_BIND_ATTEMPTS:
+                raise RuntimeError(f"{error} (FakeAI's log: {log})") from error
+    raise AssertionError("unreachable")
+
+
+def _running_fakeai(log_dir):
+    server = start_fakeai(log_dir)
     try:
         yield FakeAIBackend(server)
     finally:
@@ -64,15 +104,16 @@ def _running_fakeai():
 
 
 @pytest.fixture(scope="session")
-def fakeai():
+def fakeai(tmp_path_factory):
     """One FakeAI server for the whole session; tests create their own jobs on it."""
-    yield from _running_fakeai()
+    yield from _running_fakeai(tmp_path_factory.mktemp("fakeai"))
 
 
 @pytest.fixture
-def private_fakeai():
-    """A FakeAI server of the test's own, for tests that stop and restart it."""
-    yield from _running_fakeai()
+def private_fakeai(tmp_path):
+    """A FakeAI server of the test's own (an empty one). To simulate an outage, put a
+    tests.outage_proxy.OutageProxy in front of it rather than stopping and restarting it."""
+    yield from _running_fakeai(tmp_path)
 
 
 @pytest.fixture

@@ -208,6 +208,7 @@ class ScaleSimulator:
         self._pos: dict[str, int] = {}
         self._by_key: dict[int, SimJob] = {}
         self._uploads: dict[str, dict[str, Any]] = {}
+        self._csv_cache: collections.OrderedDict[tuple, bytes] = collections.OrderedDict()
         self._stats_lock = threading.Lock()
         self._reset_stats_locked()
         self._bucket = (rate_limit or 0.0, time.monotonic())
@@ -749,9 +750,19 @@ class ScaleSimulator:
         job = self._result_job(file_id)
         return Response(self._result_csv(job.key, job.total, job.b64), content_type="application/octet-stream")
 
-    @functools.lru_cache(maxsize=8)  # noqa: B019 - a finished job's file never changes; the sim lives briefly
     def _result_csv(self, key: int, total: int, b64: bool) -> bytes:
-        job = self._by_key[key]
+        # A finished job's file never changes: the last few are kept (a 100,000-row file is 2.5 MB).
+        with self._lock:
+            cached = self._csv_cache.get((key, total, b64))
+        if cached is None:
+            cached = self._build_csv(self._by_key[key], total, b64)
+            with self._lock:
+                self._csv_cache[(key, total, b64)] = cached
+                while len(self._csv_cache) > 4:
+                    self._csv_cache.popitem(last=False)
+        return cached
+
+    def _build_csv(self, job: SimJob, total: int, b64: bool) -> bytes:
         steps = np.arange(1, total + 1, dtype=np.int64)
         cols = metric_columns(job, steps, self.valid_every)
         lines = ["step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy"]

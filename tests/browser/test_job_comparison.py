@@ -1,7 +1,11 @@
-"""Browser test of the JobComparison card against a real FakeAI server: URL picks, chart, table, picker."""
+"""Browser tests of the JobComparison card: URL picks, chart, table and picker against a real
+FakeAI server; a compared job the API fails on, and an API outage, against an OpenAI-shaped one."""
 
 from __future__ import annotations
 
+import json
+import re
+import time
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -10,15 +14,21 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
+from werkzeug import Response
+
+from tests.browser_support import LOAD_TICKS, ticks
+from tests.outage_proxy import OutageProxy
 
 pytestmark = pytest.mark.browser
+
+TICK = 1.0  # the app's refresh interval (seconds) in these tests; every wait is a number of ticks
 
 GRAPH = "compare-loss-graph"
 JOB_COLUMNS = "#compare-table-grid thead th.compare-job"
 ROW = "#jobs-grid .ag-center-cols-container .ag-row[row-id='{}'] .job-cell"
 
 
-def wait_until(dash_duo, condition, timeout=20, message=""):
+def wait_until(dash_duo, condition, timeout=ticks(20, TICK), message=""):
     return WebDriverWait(dash_duo.driver, timeout, poll_frequency=0.25).until(lambda _: condition(), message)
 
 
@@ -62,7 +72,7 @@ def toggle_pick(dash_duo, text):
     dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
     button.click()
     xpath = f"//label[contains(@class, 'dash-dropdown-option')][contains(., '{text}')]"
-    option = WebDriverWait(dash_duo.driver, 10).until(lambda d: d.find_element(By.XPATH, xpath))
+    option = WebDriverWait(dash_duo.driver, ticks(10, TICK)).until(lambda d: d.find_element(By.XPATH, xpath))
     try:
         option.click()
     except ElementClickInterceptedException:
@@ -70,7 +80,7 @@ def toggle_pick(dash_duo, text):
     # Close the menu (Escape, as a keyboard user would) so the next step starts from a closed
     # picker; clicking elsewhere can land on the open menu itself.
     ActionChains(dash_duo.driver).send_keys(Keys.ESCAPE).perform()
-    WebDriverWait(dash_duo.driver, 10).until(
+    WebDriverWait(dash_duo.driver, ticks(10, TICK)).until(
         lambda d: not d.find_elements(By.CSS_SELECTOR, "label.dash-dropdown-option"))
 
 
@@ -78,9 +88,10 @@ def test_compare001_url_picks_chart_table_picker_and_reload(fakeai, start_dash):
     this = fakeai.create_job(suffix="cmp-this", hyperparameters={"n_epochs": 2})
     other = fakeai.create_job(suffix="cmp-other", hyperparameters={"n_epochs": 5})
     third = fakeai.create_job(model="Qwen/Qwen2.5-7B-Instruct", suffix="cmp-third")
-    dash_duo = start_dash(fakeai.url, path=f"/jobs/{this['id']}?smoothing=0.9&compare={other['id']}")
+    dash_duo = start_dash(fakeai.url, path=f"/jobs/{this['id']}?smoothing=0.9&compare={other['id']}",
+                          refresh_interval=TICK)
     dash_duo.driver.set_window_size(1440, 2600)
-    dash_duo.wait_for_text_to_equal("#detail-job-id", this["id"], timeout=20)
+    dash_duo.wait_for_text_to_equal("#detail-job-id", this["id"], timeout=ticks(LOAD_TICKS, TICK))
 
     # The link alone opens the comparison: both jobs in the chart (train solid, valid dashed, selected in green).
     wait_until(dash_duo, lambda: jobs_in_chart(dash_duo)[0] == {this["id"], other["id"]},
@@ -90,7 +101,7 @@ def test_compare001_url_picks_chart_table_picker_and_reload(fakeai, start_dash):
     assert mine[0]["line"]["color"] == "#76b900" and "(this job)" in mine[0]["name"]
     assert all(t["line"]["color"] != "#76b900" for t in traces if t["legendgroup"] == other["id"])
     wait_until(dash_duo, lambda: {t["line"]["dash"] for t in jobs_in_chart(dash_duo)[1]} == {"solid", "dash"},
-               timeout=30, message="no validation loss was ever drawn")
+               timeout=ticks(30, TICK), message="no validation loss was ever drawn")
 
     # The table: one column per job, the selected first; epochs differ and are marked so.
     wait_until(dash_duo, lambda: table_jobs(dash_duo) == [this["id"], other["id"]])
@@ -117,7 +128,7 @@ def test_compare001_url_picks_chart_table_picker_and_reload(fakeai, start_dash):
 
     # A reload (or a shared link) brings the same comparison back.
     dash_duo.driver.refresh()
-    dash_duo.wait_for_text_to_equal("#detail-job-id", this["id"], timeout=20)
+    dash_duo.wait_for_text_to_equal("#detail-job-id", this["id"], timeout=ticks(LOAD_TICKS, TICK))
     wait_until(dash_duo, lambda: table_jobs(dash_duo) == [this["id"], third["id"]])
     wait_until(dash_duo, lambda: jobs_in_chart(dash_duo)[0] == {this["id"], third["id"]})
     assert third["id"][-6:] in dash_duo.find_element("#compare-picker").text
@@ -125,7 +136,7 @@ def test_compare001_url_picks_chart_table_picker_and_reload(fakeai, start_dash):
 
     # Opening the compared job itself leaves nothing to compare: the pick is cleared, the view kept.
     dash_duo.find_element(ROW.format(third["id"])).click()
-    dash_duo.wait_for_text_to_equal("#detail-job-id", third["id"], timeout=20)
+    dash_duo.wait_for_text_to_equal("#detail-job-id", third["id"], timeout=ticks(LOAD_TICKS, TICK))
     wait_until(dash_duo, lambda: compared_in_url(dash_duo) == [])
     wait_until(dash_duo, lambda: dash_duo.find_element("#compare-empty").is_displayed())
     assert not dash_duo.find_element("#compare-results").is_displayed()
@@ -135,9 +146,129 @@ def test_compare001_url_picks_chart_table_picker_and_reload(fakeai, start_dash):
 
 def test_compare002_a_job_that_does_not_exist_reads_not_found(fakeai, start_dash):
     this = fakeai.create_job(suffix="cmp-lonely")
-    dash_duo = start_dash(fakeai.url, path=f"/jobs/{this['id']}?compare=ftjob-doesnotexist000")
-    dash_duo.wait_for_text_to_equal("#detail-job-id", this["id"], timeout=20)
+    dash_duo = start_dash(fakeai.url, path=f"/jobs/{this['id']}?compare=ftjob-doesnotexist000",
+                          refresh_interval=TICK)
+    dash_duo.wait_for_text_to_equal("#detail-job-id", this["id"], timeout=ticks(LOAD_TICKS, TICK))
     wait_until(dash_duo, lambda: table_jobs(dash_duo) == [this["id"], "ftjob-doesnotexist000"])
     assert cell_text(dash_duo, "status", "ftjob-doesnotexist000") == "not found"
     assert jobs_in_chart(dash_duo)[0] == {this["id"]}
+    assert dash_duo.get_logs() == []
+
+
+# -- errors other than "not found", against an OpenAI-shaped API ------------------------------
+
+MODEL = "gpt-4o-mini-2024-07-18"
+SERVER_ERROR = "The server had an error while processing your request."
+
+
+def api_job(job_id, status, now, epochs=3):
+    return {"object": "fine_tuning.job", "id": job_id, "model": MODEL, "created_at": int(now) - 3600,
+            "finished_at": int(now) - 60 if status == "succeeded" else None, "status": status,
+            "fine_tuned_model": f"ft:{MODEL}:org:{job_id}:x" if status == "succeeded" else None,
+            "organization_id": "org-test", "result_files": [], "training_file": "file-train",
+            "validation_file": None, "trained_tokens": 30_000 if status == "succeeded" else None,
+            "error": None, "seed": 7, "estimated_finish": None, "metadata": None,
+            "method": {"type": "supervised", "supervised": {"hyperparameters": {
+                "n_epochs": epochs, "batch_size": 4, "learning_rate_multiplier": 2}}}}
+
+
+def loss_events(now, losses):
+    """Metrics events, newest first as OpenAI sends them, one per 10 steps."""
+    events = [{"object": "fine_tuning.job.event", "id": f"ftevent-{i}", "created_at": int(now) - 3000 + 60 * i,
+               "level": "info", "message": f"Step {10 * (i + 1)}: training loss={loss}", "type": "metrics",
+               "data": {"step": 10 * (i + 1), "train_loss": loss, "total_steps": 10 * len(losses)}}
+              for i, loss in enumerate(losses)]
+    return list(reversed(events))
+
+
+@pytest.fixture
+def compare_api(httpserver):
+    """Four jobs: two finished, one running, and one whose every read answers HTTP 500."""
+    now = time.time()
+    jobs = {"ftjob-this": api_job("ftjob-this", "succeeded", now),
+            "ftjob-peer": api_job("ftjob-peer", "succeeded", now, epochs=5),
+            "ftjob-live": api_job("ftjob-live", "running", now),
+            "ftjob-broken": api_job("ftjob-broken", "running", now)}
+    events = {"ftjob-this": loss_events(now, [2.0, 1.5, 1.1, 0.9]),
+              "ftjob-peer": loss_events(now, [2.2, 1.8, 1.4, 1.2]),
+              "ftjob-live": loss_events(now, [2.1, 1.6])}
+
+    def listing(items):
+        return {"object": "list", "data": items, "has_more": False}
+
+    def handle(request):
+        path = request.path.removeprefix("/v1")
+        if path == "/fine_tuning/jobs":
+            body = listing(list(jobs.values()))
+        elif match := re.fullmatch(r"/fine_tuning/jobs/([^/]+)(?:/(\w+))?", path):
+            job_id, part = match.groups()
+            if job_id == "ftjob-broken":
+                error = {"message": SERVER_ERROR, "type": "server_error", "param": None, "code": None}
+                return Response(json.dumps({"error": error}), status=500, content_type="application/json")
+            if job_id not in jobs:
+                return Response(json.dumps({"error": {"message": "No such job"}}), status=404,
+                                content_type="application/json")
+            body = jobs[job_id] if part is None else listing(events.get(job_id, []) if part == "events" else [])
+        elif path == "/files":
+            body = listing([])
+        else:
+            return Response("{}", status=404, content_type="application/json")
+        return Response(json.dumps(body), content_type="application/json")
+
+    httpserver.expect_request(re.compile(r"/v1/.*")).respond_with_handler(handle)
+    return httpserver.url_for("/").rstrip("/")
+
+
+def compare_message(dash_duo):
+    return dash_duo.find_element("#compare-message").text
+
+
+def test_compare003_a_compared_job_the_api_fails_on_is_named_and_the_rest_is_compared(compare_api, start_dash):
+    dash_duo = start_dash(compare_api, path="/jobs/ftjob-this?compare=ftjob-peer,ftjob-broken",
+                          refresh_interval=TICK)
+    dash_duo.driver.set_window_size(1440, 2600)
+    dash_duo.wait_for_text_to_equal("#detail-job-id", "ftjob-this", timeout=ticks(LOAD_TICKS, TICK))
+    # A clear message that names the job and what the API said…
+    dash_duo.wait_for_contains_text("#compare-message", "could not be loaded", timeout=ticks(10, TICK))
+    message = compare_message(dash_duo)
+    assert f"ftjob-broken: HTTP 500: {SERVER_ERROR}" in message
+    assert "ftjob-peer" not in message
+    # …and the jobs that did load are compared as usual: table columns and chart lines.
+    wait_until(dash_duo, lambda: table_jobs(dash_duo) == ["ftjob-this", "ftjob-peer"], ticks(10, TICK),
+               "the table never compared the jobs that loaded")
+    wait_until(dash_duo, lambda: jobs_in_chart(dash_duo)[0] == {"ftjob-this", "ftjob-peer"}, ticks(10, TICK),
+               "the chart never drew the jobs that loaded")
+    assert cell_text(dash_duo, "n_epochs", "ftjob-peer") == "5"
+    # The rest of the page is untouched: details shown, no API banner (the API itself answers).
+    assert dash_duo.find_element("#detail-status").text == "Succeeded"
+    assert not dash_duo.driver.find_elements(By.CSS_SELECTOR, "#api-banner")
+    assert "Traceback" not in dash_duo.driver.page_source
+    assert dash_duo.get_logs() == []
+
+
+def test_compare004_api_outage_names_the_compared_job_and_the_comparison_returns(compare_api, start_dash):
+    with OutageProxy(compare_api) as proxy:
+        dash_duo = start_dash(proxy.url, path="/jobs/ftjob-this?compare=ftjob-live", refresh_interval=TICK)
+        dash_duo.driver.set_window_size(1440, 2600)
+        dash_duo.wait_for_text_to_equal("#detail-job-id", "ftjob-this", timeout=ticks(LOAD_TICKS, TICK))
+        wait_until(dash_duo, lambda: table_jobs(dash_duo) == ["ftjob-this", "ftjob-live"], ticks(10, TICK),
+                   "the table never compared the running job")
+        assert compare_message(dash_duo) == ""
+
+        proxy.down()
+        dash_duo.wait_for_contains_text("#api-banner", "Cannot reach the API", timeout=ticks(10, TICK))
+        # The running job is refetched every tick: the card says which job failed, and why.
+        dash_duo.wait_for_contains_text("#compare-message", "could not be loaded", timeout=ticks(10, TICK))
+        assert f"ftjob-live: Cannot reach the API at {proxy.url}" in compare_message(dash_duo)
+        assert "Traceback" not in dash_duo.driver.page_source
+        # The details of the selected job stay on screen.
+        assert dash_duo.find_element("#detail-job-id").is_displayed()
+        assert dash_duo.find_element("#detail-status").text == "Succeeded"
+
+        proxy.up()
+        dash_duo.wait_for_no_elements("#api-banner", timeout=ticks(10, TICK))
+        wait_until(dash_duo, lambda: compare_message(dash_duo) == "", ticks(10, TICK), "the message never went")
+        wait_until(dash_duo, lambda: table_jobs(dash_duo) == ["ftjob-this", "ftjob-live"], ticks(10, TICK),
+                   "the comparison never came back")
+        assert jobs_in_chart(dash_duo)[0] == {"ftjob-this", "ftjob-live"}
     assert dash_duo.get_logs() == []

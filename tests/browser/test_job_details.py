@@ -11,7 +11,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.browser_support import LOAD_TICKS, row_selector, ticks
+from tests.browser_support import LOAD_TICKS, pending_callbacks, row_selector, ticks
 
 pytestmark = pytest.mark.browser
 
@@ -173,6 +173,9 @@ def test_details002_cancel_running_job_through_confirmation(fakeai, start_dash):
     dash_duo.wait_for_contains_text("#detail-action-result", "does not support pause", timeout=ticks(10, TICK))
     wait_until(dash_duo, lambda: not dash_duo.find_element("#detail-pause-button").is_enabled(), ticks(5, TICK))
     assert "no pause endpoint" in dash_duo.find_element("#detail-action-help").text
+    # The reads the pause answer set off are finished: none can store pre-cancel data in the
+    # cache after the cancel has invalidated it (cached() does not guard against that).
+    wait_until(dash_duo, lambda: pending_callbacks(dash_duo) == 0, ticks(5, TICK))
 
     click(dash_duo, "#detail-cancel-button")
     dash_duo.wait_for_element("#detail-cancel-confirm-yes", timeout=ticks(5, TICK))

@@ -7,16 +7,25 @@ import io
 import json
 import os
 import re
+import time
 
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 from werkzeug import Response
 
+from fakeai_dash import ids
+from tests.browser_support import LOAD_TICKS, prop, row_selector, ticks, wait_until
+from tests.outage_proxy import OutageProxy
+
 pytestmark = pytest.mark.browser
 
 T0 = 1_790_000_000
 MODEL = "gpt-4o-mini-2024-07-18"
+TICK = 1.0  # the app's refresh interval (seconds) in these tests; every wait is a number of ticks
+# A cache lifetime far longer than any wait below: state that changes within a wait after a
+# write was refetched because the write invalidated the cache, not because the entry expired.
+LONG_TTL = 120 * TICK
 
 
 def openai_job(job_id, status, **extra):
@@ -81,16 +90,37 @@ PAUSED_EVENTS = [message(1, T0, "Validating training file: file-train"),
                  message(4, T0 + 180, "Fine-tuning job paused")]
 
 
+def live_job_and_events(now):
+    """A job running right now, ten minutes in, with three metrics events so far."""
+    started = int(now) - 600
+    job = openai_job("ftjob-live", "running", created_at=started - 60, estimated_finish=started + 1800)
+    events = [message(1, started - 60, "Validating training file: file-train"),
+              message(2, started, "Fine-tuning job started"),
+              metrics(3, started + 100, 10, 1.8, 0.40, 1.9),
+              metrics(4, started + 200, 20, 1.4, 0.50),
+              metrics(5, started + 300, 30, 1.1, 0.60, 1.3)]
+    return job, events
+
+
 def page(items):
     return {"object": "list", "data": items, "has_more": False}
 
 
 @pytest.fixture
 def openai_api(httpserver):
-    """An OpenAI-shaped fine-tuning API with a failed, a succeeded and a paused job; resume works."""
-    jobs = {job["id"]: dict(job) for job in (FAILED, SUCCEEDED, PAUSED)}
-    events = {"ftjob-failed": FAILED_EVENTS, "ftjob-ok": OK_EVENTS, "ftjob-paused": PAUSED_EVENTS}
+    """An OpenAI-shaped fine-tuning API with a failed, a succeeded, a paused and a running job.
+
+    Pause and resume work as on OpenAI, each logging an event; the state is the test's own.
+    """
+    live, live_events = live_job_and_events(time.time())
+    jobs = {job["id"]: dict(job) for job in (FAILED, SUCCEEDED, PAUSED, live)}
+    events = {"ftjob-failed": list(FAILED_EVENTS), "ftjob-ok": list(OK_EVENTS),
+              "ftjob-paused": list(PAUSED_EVENTS), "ftjob-live": live_events}
     checkpoints = {"ftjob-ok": OK_CHECKPOINTS}
+
+    def log_event(job_id, text):
+        job_events = events.setdefault(job_id, [])
+        job_events.append(message(len(job_events) + 1, int(time.time()), text))
 
     def handle(request):
         path = request.path.removeprefix("/v1")
@@ -111,6 +141,11 @@ def openai_api(httpserver):
                 body = page(list(reversed(checkpoints.get(job_id, []))))
             elif part == "resume" and request.method == "POST":
                 jobs[job_id] = {**jobs[job_id], "status": "running"}
+                log_event(job_id, "Fine-tuning job resumed")
+                body = jobs[job_id]
+            elif part == "pause" and request.method == "POST":
+                jobs[job_id] = {**jobs[job_id], "status": "paused"}
+                log_event(job_id, "Fine-tuning job paused")
                 body = jobs[job_id]
             else:
                 return _error(404, "Unknown route")
@@ -127,10 +162,36 @@ def _error(status, text):
     return Response(json.dumps(body), status=status, content_type="application/json")
 
 
+def start(start_dash, api_base, path, **overrides):
+    return start_dash(api_base, path, refresh_interval=TICK, **overrides)
+
+
+def grid_status(dash_duo, job_id):
+    """The status the jobs list shows for ``job_id`` (its badge's title), read in one script."""
+    return dash_duo.driver.execute_script(
+        "const b = document.querySelector(arguments[0]); return b ? b.getAttribute('title') : null;",
+        row_selector(job_id) + " .status-badge")
+
+
+def click(dash_duo, selector):
+    element = dash_duo.find_element(selector)
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+    element.click()
+
+
+def train_loss_points(dash_duo):
+    """[[x], [y]] of the loss chart's train_loss trace, read in one script (None before it is drawn)."""
+    return dash_duo.driver.execute_script("""
+        const el = document.getElementById('loss-graph').querySelector('.js-plotly-plot');
+        const t = el && el.data ? el.data.find(d => d.name === 'train_loss') : null;
+        return t ? [Array.from(t.x), Array.from(t.y)] : null;
+    """)
+
+
 def test_details_openai001_failed_job_shows_error_banner(openai_api, start_dash):
-    dash_duo = start_dash(openai_api, path="/jobs/ftjob-failed")
-    dash_duo.wait_for_text_to_equal("#detail-status", "Failed", timeout=20)
-    banner = dash_duo.wait_for_element("#detail-error-banner .job-error-banner")
+    dash_duo = start(start_dash, openai_api, "/jobs/ftjob-failed")
+    dash_duo.wait_for_text_to_equal("#detail-status", "Failed", timeout=ticks(LOAD_TICKS, TICK))
+    banner = dash_duo.wait_for_element("#detail-error-banner .job-error-banner", timeout=ticks(5, TICK))
     assert "The training file has 3 lines with an invalid 'messages' field." in banner.text
     codes = [c.text for c in banner.find_elements(By.CSS_SELECTOR, "code")]
     assert codes == ["invalid_training_file", "training_file"]
@@ -139,53 +200,55 @@ def test_details_openai001_failed_job_shows_error_banner(openai_api, start_dash)
     assert [(s.get_attribute("data-stage"), s.get_attribute("data-state")) for s in stages] == [
         ("validating_files", "done"), ("queued", "skipped"), ("running", "skipped"), ("failed", "done")]
     assert not dash_duo.find_element("#detail-cancel-button").is_displayed()
-    dash_duo.wait_for_contains_text("#events-log-list", "Training file validation failed")
+    dash_duo.wait_for_contains_text("#events-log-list", "Training file validation failed", timeout=ticks(5, TICK))
     assert dash_duo.find_element("#events-log-list .event-row.level-error")
     # It never trained: one line instead of two empty charts.
-    dash_duo.wait_for_contains_text("#training-no-metrics", "No training metrics reported")
+    dash_duo.wait_for_contains_text("#training-no-metrics", "No training metrics reported", timeout=ticks(5, TICK))
     assert not dash_duo.find_element("#loss-graph").is_displayed()
 
     # A healthy job whose error is all-null shows no banner (and no stale banner from the failed job).
     dash_duo.driver.get(dash_duo.server_url + "/jobs/ftjob-ok")
-    dash_duo.wait_for_text_to_equal("#detail-status", "Succeeded", timeout=20)
-    dash_duo.wait_for_text_to_equal("#detail-job-id", "ftjob-ok")
+    dash_duo.wait_for_text_to_equal("#detail-status", "Succeeded", timeout=ticks(LOAD_TICKS, TICK))
+    dash_duo.wait_for_text_to_equal("#detail-job-id", "ftjob-ok", timeout=ticks(5, TICK))
     assert dash_duo.find_element("#detail-error-banner").text == ""
     assert dash_duo.get_logs() == []
 
 
 def test_details_openai002_paused_job_shows_resume(openai_api, start_dash):
-    dash_duo = start_dash(openai_api, path="/jobs/ftjob-paused")
-    dash_duo.wait_for_text_to_equal("#detail-status", "Paused", timeout=20)
+    dash_duo = start(start_dash, openai_api, "/jobs/ftjob-paused")
+    dash_duo.wait_for_text_to_equal("#detail-status", "Paused", timeout=ticks(LOAD_TICKS, TICK))
     resume = dash_duo.find_element("#detail-resume-button")
     assert resume.is_displayed() and resume.is_enabled()
     assert not dash_duo.find_element("#detail-pause-button").is_displayed()
     assert dash_duo.find_element("#detail-cancel-button").is_displayed()  # a paused job can be cancelled
     # Found afresh each time: the timeline re-renders as the clock moves.
-    dash_duo.wait_for_element("#status-timeline .stage[data-stage='paused'][data-state='current']")
+    dash_duo.wait_for_element("#status-timeline .stage[data-stage='paused'][data-state='current']",
+                              timeout=ticks(5, TICK))
     # Hyperparameters from OpenAI's method.supervised block, "auto" shown as auto.
     for text in ("Supervised", "auto", "1.8", "42"):
-        dash_duo.wait_for_contains_text("#hyperparameters", text)
+        dash_duo.wait_for_contains_text("#hyperparameters", text, timeout=ticks(5, TICK))
 
     dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", resume)
     resume.click()
-    dash_duo.wait_for_contains_text("#detail-action-result", "Resume requested", timeout=10)
-    dash_duo.wait_for_text_to_equal("#detail-status", "Running", timeout=10)
+    dash_duo.wait_for_contains_text("#detail-action-result", "Resume requested", timeout=ticks(10, TICK))
+    dash_duo.wait_for_text_to_equal("#detail-status", "Running", timeout=ticks(10, TICK))
     assert not dash_duo.find_element("#detail-resume-button").is_displayed()
     assert dash_duo.find_element("#detail-pause-button").is_displayed()
     assert dash_duo.get_logs() == []
 
 
 def test_details_openai003_csv_download_matches_events(openai_api, start_dash):
-    dash_duo = start_dash(openai_api, path="/jobs/ftjob-ok")
-    dash_duo.wait_for_text_to_equal("#detail-status", "Succeeded", timeout=20)
-    dash_duo.wait_for_text_to_equal("#checkpoints-count", "(3)")
+    dash_duo = start(start_dash, openai_api, "/jobs/ftjob-ok")
+    dash_duo.wait_for_text_to_equal("#detail-status", "Succeeded", timeout=ticks(LOAD_TICKS, TICK))
+    dash_duo.wait_for_text_to_equal("#checkpoints-count", "(3)", timeout=ticks(5, TICK))
     # OpenAI's warn level is the warning level, coloured as such.
-    dash_duo.wait_for_element("#events-log-list .event-row.level-warning")
+    dash_duo.wait_for_element("#events-log-list .event-row.level-warning", timeout=ticks(5, TICK))
     button = dash_duo.find_element("#metrics-export-button")
     dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
     button.click()
     target = os.path.join(dash_duo.download_path, "ftjob-ok-metrics.csv")
-    WebDriverWait(dash_duo.driver, 10).until(lambda _: os.path.exists(target) and os.path.getsize(target) > 0)
+    WebDriverWait(dash_duo.driver, ticks(10, TICK)).until(
+        lambda _: os.path.exists(target) and os.path.getsize(target) > 0)
     with open(target, encoding="utf-8") as handle:
         rows = list(csv.DictReader(io.StringIO(handle.read())))
 
@@ -197,4 +260,90 @@ def test_details_openai003_csv_download_matches_events(openai_api, start_dash):
         assert (float(row["valid_loss"]) if row["valid_loss"] else None) == data.get("valid_loss")
     assert float(rows[-1]["elapsed_s"]) == 500  # from the first metrics event (T0+200) to the last (T0+700)
     assert list(rows[0]) == ["step", "elapsed_s", "train_loss", "valid_loss", "train_accuracy"]
+    assert dash_duo.get_logs() == []
+
+
+def test_details_openai004_pause_and_resume_show_at_once_in_details_and_list(openai_api, start_dash):
+    """Pause and resume, as seen in the browser. The app keeps every API answer LONG_TTL, so
+    the new status in the header, the list and the events log can only appear within the
+    waits below because the write invalidated the cache."""
+    dash_duo = start(start_dash, openai_api, "/jobs/ftjob-live", cache_ttl=LONG_TTL)
+    dash_duo.wait_for_text_to_equal("#detail-status", "Running", timeout=ticks(LOAD_TICKS, TICK))
+    wait_until(dash_duo, lambda: grid_status(dash_duo, "ftjob-live") == "running", ticks(5, TICK),
+               "the list never showed the job running")
+    assert "paused" not in dash_duo.find_element("#events-log-list").text.lower()
+
+    click(dash_duo, "#detail-pause-button")
+    dash_duo.wait_for_contains_text("#detail-action-result", "Pause requested", timeout=ticks(10, TICK))
+    dash_duo.wait_for_text_to_equal("#detail-status", "Paused", timeout=ticks(10, TICK))
+    dash_duo.wait_for_contains_text("#events-log-list", "Fine-tuning job paused", timeout=ticks(10, TICK))
+    wait_until(dash_duo, lambda: grid_status(dash_duo, "ftjob-live") == "paused", ticks(10, TICK),
+               "the list never showed the pause")
+    wait_until(dash_duo, lambda: dash_duo.find_element("#detail-resume-button").is_displayed(), ticks(5, TICK),
+               "Resume never offered for the paused job")
+
+    click(dash_duo, "#detail-resume-button")
+    dash_duo.wait_for_contains_text("#detail-action-result", "Resume requested", timeout=ticks(10, TICK))
+    dash_duo.wait_for_text_to_equal("#detail-status", "Running", timeout=ticks(10, TICK))
+    dash_duo.wait_for_contains_text("#events-log-list", "Fine-tuning job resumed", timeout=ticks(10, TICK))
+    wait_until(dash_duo, lambda: grid_status(dash_duo, "ftjob-live") == "running", ticks(10, TICK),
+               "the list never showed the resume")
+    assert dash_duo.get_logs() == []
+
+
+def test_details_openai005_details_keep_the_last_good_data_while_the_api_is_down(openai_api, start_dash):
+    with OutageProxy(openai_api) as proxy:
+        dash_duo = start(start_dash, proxy.url, "/jobs/ftjob-live")
+        dash_duo.wait_for_text_to_equal("#detail-status", "Running", timeout=ticks(LOAD_TICKS, TICK))
+        points = wait_until(dash_duo, lambda: (p := train_loss_points(dash_duo)) and len(p[0]) == 3 and p,
+                            ticks(10, TICK), "the loss chart never drew the three steps")
+        dash_duo.wait_for_contains_text("#events-log-list", "Fine-tuning job started", timeout=ticks(5, TICK))
+        assert not dash_duo.driver.find_elements(By.CSS_SELECTOR, "#api-banner")
+
+        proxy.down()
+        dash_duo.wait_for_contains_text("#api-banner", "Cannot reach the API", timeout=ticks(10, TICK))
+        # Let the details panel itself try (and fail) on a few more refreshes before looking.
+        down_at = prop(dash_duo, ids.Page.INTERVAL, "n_intervals")
+        wait_until(dash_duo, lambda: prop(dash_duo, ids.Page.INTERVAL, "n_intervals") >= down_at + 3,
+                   ticks(10, TICK), "the page stopped refreshing")
+        assert "Showing the data from" in dash_duo.find_element("#api-banner").text
+        # The job's last good data stays on screen: header, chart and events, not a placeholder.
+        assert dash_duo.find_element("#detail-job-id").is_displayed()
+        assert dash_duo.find_element("#detail-job-id").text == "ftjob-live"
+        assert dash_duo.find_element("#detail-status").text == "Running"
+        assert MODEL in dash_duo.find_element("#detail-model").text
+        assert not dash_duo.find_element("#job-details-placeholder-card").is_displayed()
+        assert train_loss_points(dash_duo) == points
+        assert "Fine-tuning job started" in dash_duo.find_element("#events-log-list").text
+        assert "Traceback" not in dash_duo.driver.page_source
+
+        proxy.up()
+        dash_duo.wait_for_no_elements("#api-banner", timeout=ticks(10, TICK))
+        assert dash_duo.find_element("#detail-job-id").text == "ftjob-live"
+        assert train_loss_points(dash_duo) == points
+    assert dash_duo.get_logs() == []
+
+
+# Training prices by model prefix, as an operator configures them (FAKEAI_DASH_PRICE_PER_1K_TOKENS).
+PRICES = {"default": 0.5, "gpt-4o": 0.9, "gpt-4o-mini": 0.3}
+
+
+def test_details_openai006_cost_panel_prices_trained_tokens_from_the_configured_table(openai_api, start_dash):
+    dash_duo = start(start_dash, openai_api, "/jobs/ftjob-ok", price_per_1k_tokens=PRICES)
+    dash_duo.wait_for_text_to_equal("#detail-status", "Succeeded", timeout=ticks(LOAD_TICKS, TICK))
+    # The longest key the model's name starts with prices it: gpt-4o-mini, not gpt-4o, not default.
+    assert SUCCEEDED["model"].startswith("gpt-4o-mini")
+    price = PRICES["gpt-4o-mini"]
+    cost = SUCCEEDED["trained_tokens"] / 1000 * price
+    assert cost >= 1  # shown as $1,234.56 (smaller sums get four decimals)
+    dash_duo.wait_for_contains_text(f"#{ids.CostTracker.BODY}", f"${cost:,.2f}", timeout=ticks(5, TICK))
+    rows = dict(dash_duo.driver.execute_script(
+        "const dl = document.querySelector(arguments[0] + ' dl');"
+        "return [...dl.querySelectorAll('dt')].map(dt => [dt.textContent, dt.nextElementSibling.textContent]);",
+        f"#{ids.CostTracker.BODY}"))
+    # A finished job: what it trained and what that cost, no projection.
+    assert list(rows) == ["Trained tokens", "Cost", "Price"]
+    assert rows["Trained tokens"] == f"{SUCCEEDED['trained_tokens'] // 1000}K"
+    assert rows["Cost"] == f"${cost:,.2f}"
+    assert rows["Price"] == f"${price:g} / 1K tokens"
     assert dash_duo.get_logs() == []

@@ -10,10 +10,14 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from tests.browser.test_jobs_list import wait_rows
+from tests.browser_support import LOAD_TICKS, ticks, wait_rows
 from tests.jobs_factory import MODELS, openai_job, serve_job_pages
 
 pytestmark = pytest.mark.browser
+
+TICK = 1.0  # the app's refresh interval (seconds) in these tests; every wait is a number of ticks
+# Filters apply in the browser: a change shows within a few ticks however busy the machine.
+FILTER_WAIT = ticks(10, TICK)
 
 GPT, LLAMA, QWEN = MODELS
 OPTIONS = ".job-filters .dash-dropdown-option"
@@ -40,12 +44,12 @@ def option_texts(dash_duo) -> list[str]:
 def open_model_menu(dash_duo) -> None:
     if dash_duo.find_element("#model-filter").get_attribute("aria-expanded") != "true":
         dash_duo.find_element("#model-filter").click()
-    WebDriverWait(dash_duo.driver, 5).until(lambda _d: option_texts(dash_duo), "model options shown")
+    WebDriverWait(dash_duo.driver, FILTER_WAIT).until(lambda _d: option_texts(dash_duo), "model options shown")
 
 
 def close_model_menu(dash_duo) -> None:
     dash_duo.driver.switch_to.active_element.send_keys(Keys.ESCAPE)
-    WebDriverWait(dash_duo.driver, 5).until(
+    WebDriverWait(dash_duo.driver, FILTER_WAIT).until(
         lambda _d: dash_duo.find_element("#model-filter").get_attribute("aria-expanded") != "true")
 
 
@@ -63,16 +67,16 @@ def query(dash_duo) -> dict[str, list[str]]:
 
 
 def wait_count(dash_duo, text: str) -> None:
-    dash_duo.wait_for_text_to_equal("#jobs-count", text, timeout=10)
+    dash_duo.wait_for_text_to_equal("#jobs-count", text, timeout=FILTER_WAIT)
 
 
 def test_filters001_model_period_status_search_clear_and_link(httpserver, start_dash):
     jobs = recent_and_old_jobs()
     serve_job_pages(httpserver, jobs)
     all_ids = ids_where(jobs, lambda _j: True)
-    dash_duo = start_dash(httpserver.url_for("").rstrip("/"), path="/?smoothing=0.8")
+    dash_duo = start_dash(httpserver.url_for("").rstrip("/"), path="/?smoothing=0.8", refresh_interval=TICK)
     dash_duo.driver.set_window_size(1440, 900)
-    wait_rows(dash_duo, lambda shown: shown == all_ids, timeout=15, message="all jobs listed")
+    wait_rows(dash_duo, lambda shown: shown == all_ids, ticks(LOAD_TICKS, TICK), "all jobs listed")
     wait_count(dash_duo, "(12)")
 
     # Options: every base model in the list, sorted, with its job count.
@@ -83,18 +87,18 @@ def test_filters001_model_period_status_search_clear_and_link(httpserver, start_
     # Two models: only their rows; the stats still count every job.
     pick_models(dash_duo, GPT, QWEN)
     two_models = ids_where(jobs, lambda j: j["model"] in (GPT, QWEN))
-    wait_rows(dash_duo, lambda shown: shown == two_models, message="two models")
+    wait_rows(dash_duo, lambda shown: shown == two_models, FILTER_WAIT, "two models")
     wait_count(dash_duo, f"({len(two_models)} of 12)")
-    dash_duo.wait_for_text_to_equal("#stat-total .stat-value", "12")
-    WebDriverWait(dash_duo.driver, 5).until(lambda _d: query(dash_duo).get("model") == [f"{GPT},{QWEN}"])
+    dash_duo.wait_for_text_to_equal("#stat-total .stat-value", "12", timeout=FILTER_WAIT)
+    WebDriverWait(dash_duo.driver, FILTER_WAIT).until(lambda _d: query(dash_duo).get("model") == [f"{GPT},{QWEN}"])
 
     # Last hour, fixed at the moment of the pick: only the recent rows of those models.
     Select(dash_duo.find_element("#period-filter")).select_by_value("1h")
     recent = ids_where(jobs, lambda j: j["model"] in (GPT, QWEN) and j["created_at"] > time.time() - 3000)
     assert recent and recent < two_models
-    wait_rows(dash_duo, lambda shown: shown == recent, message="last hour")
-    dash_duo.wait_for_contains_text("#period-caption", "created since ", timeout=5)
-    WebDriverWait(dash_duo.driver, 5).until(lambda _d: "since" in query(dash_duo))
+    wait_rows(dash_duo, lambda shown: shown == recent, FILTER_WAIT, "last hour")
+    dash_duo.wait_for_contains_text("#period-caption", "created since ", timeout=FILTER_WAIT)
+    WebDriverWait(dash_duo.driver, FILTER_WAIT).until(lambda _d: "since" in query(dash_duo))
     since = int(query(dash_duo)["since"][0])
     assert time.time() - 3600 - 120 < since <= time.time() - 3600
 
@@ -102,31 +106,31 @@ def test_filters001_model_period_status_search_clear_and_link(httpserver, start_
     Select(dash_duo.find_element("#status-filter")).select_by_value("succeeded")
     succeeded = {i for i in recent if next(j for j in jobs if j["id"] == i)["status"] == "succeeded"}
     assert succeeded and succeeded < recent
-    wait_rows(dash_duo, lambda shown: shown == succeeded, message="status too")
+    wait_rows(dash_duo, lambda shown: shown == succeeded, FILTER_WAIT, "status too")
     # …and with the search box.
     one = max(succeeded)
     dash_duo.find_element("#job-search").send_keys(one[-6:])
-    wait_rows(dash_duo, lambda shown: shown == {one}, message="search too")
+    wait_rows(dash_duo, lambda shown: shown == {one}, FILTER_WAIT, "search too")
     wait_count(dash_duo, "(1 of 12)")
-    WebDriverWait(dash_duo.driver, 5).until(lambda _d: query(dash_duo).get("q") == [one[-6:]])
+    WebDriverWait(dash_duo.driver, FILTER_WAIT).until(lambda _d: query(dash_duo).get("q") == [one[-6:]])
     link = dash_duo.driver.current_url
     # The charts' own key rode along untouched through every rewrite.
     assert query(dash_duo)["smoothing"] == ["0.8"] and query(dash_duo)["status"] == ["succeeded"]
 
     # Clear filters: every row, every control back to its default, the other key kept.
     dash_duo.find_element("#clear-filters").click()
-    wait_rows(dash_duo, lambda shown: shown == all_ids, message="cleared")
+    wait_rows(dash_duo, lambda shown: shown == all_ids, FILTER_WAIT, "cleared")
     wait_count(dash_duo, "(12)")
-    WebDriverWait(dash_duo.driver, 5).until(lambda _d: query(dash_duo) == {"smoothing": ["0.8"]})
+    WebDriverWait(dash_duo.driver, FILTER_WAIT).until(lambda _d: query(dash_duo) == {"smoothing": ["0.8"]})
     assert dash_duo.find_element("#job-search").get_attribute("value") == ""
     assert Select(dash_duo.find_element("#status-filter")).first_selected_option.get_attribute("value") == "all"
     assert Select(dash_duo.find_element("#period-filter")).first_selected_option.get_attribute("value") == "any"
-    dash_duo.wait_for_text_to_equal("#model-filter .dash-dropdown-value", "All models", timeout=5)
-    dash_duo.wait_for_no_elements("#clear-filters:not(.d-none)", timeout=5)
+    dash_duo.wait_for_text_to_equal("#model-filter .dash-dropdown-value", "All models", timeout=FILTER_WAIT)
+    dash_duo.wait_for_no_elements("#clear-filters:not(.d-none)", timeout=FILTER_WAIT)
 
     # The link reproduces the filtered list, with its absolute start, after a fresh load.
     dash_duo.driver.get(link)
-    wait_rows(dash_duo, lambda shown: shown == {one}, timeout=15, message="filters restored from the link")
+    wait_rows(dash_duo, lambda shown: shown == {one}, ticks(LOAD_TICKS, TICK), "filters restored from the link")
     wait_count(dash_duo, "(1 of 12)")
     assert Select(dash_duo.find_element("#status-filter")).first_selected_option.get_attribute("value") == "succeeded"
     assert Select(dash_duo.find_element("#period-filter")).first_selected_option.get_attribute("value") == "custom"
@@ -134,7 +138,7 @@ def test_filters001_model_period_status_search_clear_and_link(httpserver, start_
     # textContent: the trigger clips all but the first pick behind an ellipsis.
     picked = dash_duo.driver.execute_script("return document.querySelector('#model-filter .dash-dropdown-value').textContent")
     assert GPT in picked and QWEN in picked and LLAMA not in picked
-    dash_duo.wait_for_contains_text("#period-caption", "created since ", timeout=5)
+    dash_duo.wait_for_contains_text("#period-caption", "created since ", timeout=FILTER_WAIT)
     assert dash_duo.find_element("#clear-filters").is_displayed()
     assert parse_qs(urlparse(dash_duo.driver.current_url).query) == parse_qs(urlparse(link).query)
     assert dash_duo.get_logs() == []

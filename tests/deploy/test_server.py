@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -157,3 +158,27 @@ def test_server006_workers_share_one_data_dir_removed_on_exit(tmp_path, fakeai, 
         cli.process.send_signal(stop)
         assert cli.process.wait(30) == 0
     assert not list(tmp.glob("fakeai-dash-*"))
+
+
+def test_server007_a_fresh_worker_answers_its_first_concurrent_requests(fakeai):
+    # gunicorn's threads take a fresh worker's first requests together; none may hit Dash
+    # before its first-request set-up is done (it used to answer some of them 500).
+    from fakeai_dash.wsgi import build_app
+
+    app = build_app(Settings(_env_file=None, api_base=fakeai.url))
+    paths = ["/_dash-component-suites/dash/dcc/async-graph.js", "/_dash-component-suites/dash_ag_grid/async-community.js",
+             "/_dash-dependencies"]
+    barrier = threading.Barrier(16)
+    codes: list[int] = []
+
+    def first_request(index: int):
+        client = app.server.test_client()
+        barrier.wait(10)
+        codes.append(client.get(paths[index % len(paths)]).status_code)
+
+    threads = [threading.Thread(target=first_request, args=(i,)) for i in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert codes == [200] * 16

@@ -123,3 +123,14 @@ def test_downsample012_unsorted_x_falls_back_to_positions():
 def test_downsample013_mismatched_lengths_are_refused():
     with pytest.raises(ValueError):
         ds.downsample_indices(np.arange(3), np.arange(4))
+
+
+def test_downsample014_a_long_pause_on_the_elapsed_axis_does_not_starve_the_curve():
+    # A job paused for days halfway: measured in seconds, MinMaxLTTB's equal-width bins would put
+    # each half in a handful of bins; thinning by step keeps the whole budget spread over both.
+    steps, loss = noisy_loss()
+    elapsed = steps.copy()
+    elapsed[N // 2:] += 10_000_000
+    picked = ds.select(elapsed, loss, None, 2000, by=steps)
+    assert picked.size >= 1900
+    assert 900 <= int((picked < N // 2).sum()) <= 1100

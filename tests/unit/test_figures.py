@@ -500,3 +500,43 @@ def test_progress_comes_from_the_history_when_the_store_has_no_events():
     history = MetricHistory(steps, T0 + steps, {"train_loss": 1 / steps}, total_steps=40_000)
     outputs = progress_outputs(store_for(), {"smoothing": 0.0, "log": False, "x": "step"}, None, history)
     assert outputs[:3] == (50.0, "50%", "Step 20000 / 40000 · 50%")
+
+
+# ------------------------------------------------ render_progress, called as the callback
+
+
+@pytest.fixture
+def callback_app(httpserver, make_app):
+    """An app reading the test's httpserver, and a way to call render_progress with a trigger."""
+    import re
+
+    from dash._callback_context import context_value
+    from dash._utils import AttributeDict
+
+    from fakeai_dash.components import training_progress
+
+    def call(prop_id, *args):
+        app = make_app(httpserver.url_for("").rstrip("/"))
+        token = context_value.set(AttributeDict(triggered_inputs=[{"prop_id": prop_id, "value": 1}]))
+        try:
+            with app.server.test_request_context():
+                return training_progress.render_progress(*args)
+        finally:
+            context_value.reset(token)
+
+    httpserver.expect_request(re.compile(r"/v1/.*")).respond_with_json(
+        {"error": {"message": "No such job", "type": "invalid_request_error", "param": None, "code": None}},
+        status=404)
+    return call
+
+
+def test_render_progress_keeps_what_is_drawn_when_the_api_fails(callback_app, httpserver):
+    outputs = callback_app("job-detail-store.data", store_for(), 0.6, False, "step", None, None, None)
+    assert outputs == (no_update_value(),) * 8
+    assert len(httpserver.log) > 0  # it did ask, and the failure did not escape as a server error
+
+
+def test_render_progress_ignores_a_resize_without_reading_anything(callback_app, httpserver):
+    outputs = callback_app("loss-graph.relayoutData", store_for(), 0.6, False, "step", {"autosize": True}, None, None)
+    assert outputs == (no_update_value(),) * 8
+    assert len(httpserver.log) == 0

@@ -1,0 +1,51 @@
+"""A light first visit, in headless Chromium: the list comes with the first callbacks, plotly.js only with a chart."""
+
+from __future__ import annotations
+
+import pytest
+
+from fakeai_dash import ids
+from tests.browser_support import LOAD_TICKS, prop, row_selector, ticks, wait_rows, wait_until
+
+pytestmark = pytest.mark.browser
+
+TICK = 1.0
+# What fetching plotly.js leaves in the page: dcc.Graph's loader adds a <script> for it (and
+# for its own chunk) when a Graph mounts, before either has arrived.
+PLOTLY_REQUESTED = """
+    const fetched = performance.getEntriesByType("resource").map(e => e.name);
+    const added = [...document.scripts].map(s => s.src);
+    return [...fetched, ...added].filter(url => /plotly[^/]*\\.js|async-graph/.test(url));
+"""
+
+
+def test_first_visit010_jobs_list_arrives_without_an_interval_tick(fakeai, start_dash):
+    job = fakeai.create_job()
+    # An hour between ticks: the rows can only come from the page's first callbacks.
+    interval = 3600.0
+    dash_duo = start_dash(fakeai.url, refresh_interval=interval)
+    dash_duo.wait_for_element(row_selector(job["id"]), timeout=interval / 100)
+    assert dash_duo.get_logs() == []
+
+
+# Known to fail until the charts mount on demand: the hidden details panel holds dcc.Graph
+# components from the first paint (training_progress, job_comparison), and a mounted Graph
+# fetches plotly.js. strict: the day it passes, this marker must go.
+@pytest.mark.xfail(strict=True, reason="issue #7 section 8: the details' dcc.Graph components mount with the "
+                   "list page and load plotly.js; they must mount when a job is shown")
+def test_first_visit011_plotly_loads_only_once_a_job_with_charts_is_shown(fakeai, start_dash):
+    job = fakeai.create_job()
+    dash_duo = start_dash(fakeai.url, refresh_interval=TICK)
+    wait_rows(dash_duo, lambda seen: job["id"] in seen, ticks(LOAD_TICKS, TICK), "the job never showed")
+    # Three refresh ticks on the list page: nothing there may pull plotly.js in.
+    wait_until(dash_duo, lambda: (prop(dash_duo, ids.Page.INTERVAL, "n_intervals") or 0) >= 3, ticks(6, TICK),
+               "three refresh ticks")
+    assert dash_duo.driver.execute_script(PLOTLY_REQUESTED) == []
+    assert dash_duo.driver.execute_script("return typeof window.Plotly") == "undefined"
+
+    dash_duo.find_element(f"{row_selector(job['id'])} .ag-cell").click()
+    wait_until(dash_duo, lambda: dash_duo.driver.execute_script("return typeof window.Plotly") == "object",
+               ticks(LOAD_TICKS, TICK), "plotly.js never loaded for the job's charts")
+    dash_duo.wait_for_element(f"#{ids.TrainingProgress.LOSS} .main-svg", timeout=ticks(LOAD_TICKS, TICK))
+    assert dash_duo.driver.execute_script(PLOTLY_REQUESTED)
+    assert dash_duo.get_logs() == []

@@ -1,0 +1,1 @@
+"""Load tests: replay real browser ticks against the dashboard as many viewers (HTTP only)."""
