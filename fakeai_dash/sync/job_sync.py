@@ -52,6 +52,15 @@ def append_newer(window: list[dict], newer_oldest_first: list[dict], cap: int = 
     return merged[-cap:]
 
 
+def prepend_older(window: list[dict], older_newest_first: list[dict], cap: int = LOG_WINDOW) -> list[dict]:
+    """The log window with backfilled older events in front, while it has room (the newest stay)."""
+    if len(window) >= cap:
+        return window
+    known = {event["id"] for event in window}
+    older = [event for event in reversed(older_newest_first) if event["id"] not in known]
+    return (older + window)[-cap:]
+
+
 def lifecycle_merge(lifecycle: list[dict], events: list[dict]) -> list[dict]:
     """Message events, once each, ordered by time (few per job; capped)."""
     by_id = {event["id"]: event for event in lifecycle}
@@ -109,8 +118,10 @@ class JobSync:
         history = self._history(job_id)
         finished = job.get("status") in FINISHED_STATUSES
 
-        newer, reached_known, streamed = self._newer_events(job_id, state.get("newest_id"))
+        newer, reached_known, streamed, saw_first = self._newer_events(job_id, state.get("newest_id"))
         state["streamed"] = streamed
+        if saw_first:
+            state["log_complete"] = True
         if newer:
             state["newest_id"] = newer[-1]["id"]
             if state.get("backfill_after") is None and not state.get("streamed"):
@@ -128,7 +139,7 @@ class JobSync:
         if result_file and not state.get("result_read"):
             history = self._merge_result_file(job_id, result_file, history, state)
         if not state.get("result_read") and not state.get("backfill_done") and not state.get("streamed"):
-            history, lifecycle = self._backfill(job_id, state, history, lifecycle)
+            history, lifecycle, window = self._backfill(job_id, state, history, lifecycle, window)
 
         if "training_file_bytes" not in state and not finished and job.get("trained_tokens") is None:
             state["training_file_bytes"] = self._file_bytes(job.get("training_file"))
@@ -159,9 +170,9 @@ class JobSync:
         raw = self.store.get(self.key("series", job_id))
         return MetricHistory.from_dict(raw) if raw else MetricHistory()
 
-    def _newer_events(self, job_id: str, newest_known: str | None) -> tuple[list[dict], bool, bool]:
+    def _newer_events(self, job_id: str, newest_known: str | None) -> tuple[list[dict], bool, bool, bool]:
         """(events newer than ``newest_known`` oldest first, whether the known one was reached,
-        whether the server streams its newest events as SSE)."""
+        whether the server streams its newest events as SSE, whether a first look saw them all)."""
         collected: list[dict] = []
         after = None
         # A first look reads the newest page only: older history is the backfill's, in the background.
@@ -170,35 +181,39 @@ class JobSync:
             events = [_event(e) for e in page.events]
             if page.streamed:
                 # FakeAI: the newest events in one body; merged by id (the window drops repeats).
-                return list(reversed(events)), True, True
+                return list(reversed(events)), True, True, False
             for event in events:
                 if event["id"] == newest_known:
-                    return list(reversed(collected)), True, False
+                    return list(reversed(collected)), True, False, False
                 collected.append(event)
             if not page.has_more or not events:
-                return list(reversed(collected)), True, False
+                # A first look that reached the end saw every event there is.
+                return list(reversed(collected)), True, False, newest_known is None
             after = events[-1]["id"]
-        return list(reversed(collected)), newest_known is None, False
+        return list(reversed(collected)), newest_known is None, False, False
 
-    def _backfill(self, job_id, state, history, lifecycle):
+    def _backfill(self, job_id, state, history, lifecycle, window):
         """Older pages, a bounded number per round, from the oldest event known towards the first."""
         after = state.get("backfill_after")
         if after is None:
             state["backfill_done"] = True
-            return history, lifecycle
+            return history, lifecycle, window
         for _ in range(BACKFILL_PAGES_PER_ROUND):
             page = self.client.events_page(job_id, after=after)
             older = [_event(e) for e in page.events]
             rows, total = rows_from_events(older)
             history = history.merge_rows(rows).with_total(total)
             lifecycle = lifecycle_merge(lifecycle, older)
+            window = prepend_older(window, older)
             if older:
                 after = older[-1]["id"]
             if not page.has_more or not older:
                 state["backfill_done"] = True
+                # The log reaches the first event only if it had room for all of them.
+                state["log_complete"] = len(window) < LOG_WINDOW
                 break
         state["backfill_after"] = after
-        return history, lifecycle
+        return history, lifecycle, window
 
     def _merge_result_file(self, job_id, file_id, history, state):
         try:

@@ -17,7 +17,6 @@ from fakeai_dash.api.client import ApiError, FineTuningClient
 from fakeai_dash.api.models import Job
 from fakeai_dash.series import MetricHistory
 from fakeai_dash.sync.engine import LIST, SyncEngine
-from fakeai_dash.sync.job_sync import LOG_WINDOW
 from fakeai_dash.sync.rows import job_row
 from fakeai_dash.sync.store import wait_for
 
@@ -126,23 +125,25 @@ class DataSource:
     def events_page(self, job_id: str, before: str | None = None, limit: int = 100) -> dict[str, Any]:
         """``{"events": [...newest first], "has_older": bool}``: ``limit`` events older than the
         event ``before`` (the newest without it). Past the kept window: one API request."""
-        limit = max(1, min(limit, 100))
+        limit = max(1, min(limit, 1000))  # bounded: a forged request cannot ask for the whole window
         newest_first = list(reversed(self.store.get(self.key("log", job_id)) or []))
-        streamed = bool((self.store.get(self.key("jobstate", job_id)) or {}).get("streamed"))
+        state = self.store.get(self.key("jobstate", job_id)) or {}
+        # Older events exist beyond the kept window unless the window holds the job's first event.
+        complete = bool(state.get("streamed") or state.get("log_complete"))
         start = 0
         if before is not None:
             index = next((i for i, event in enumerate(newest_first) if event.get("id") == before), None)
             if index is None or index + 1 >= len(newest_first):
-                return self._older_from_api(job_id, before, limit, streamed)
+                return self._older_from_api(job_id, before, limit, complete)
             start = index + 1
         page = newest_first[start:start + limit]
         more_kept = start + limit < len(newest_first)
-        return {"events": page, "has_older": more_kept or (len(newest_first) >= LOG_WINDOW and not streamed)}
+        return {"events": page, "has_older": more_kept or not complete}
 
-    def _older_from_api(self, job_id: str, before: str, limit: int, streamed: bool) -> dict[str, Any]:
-        if streamed:
-            return {"events": [], "has_older": False}  # SSE servers keep no older events to page to
-        page = self.client.events_page(job_id, after=before, limit=limit)
+    def _older_from_api(self, job_id: str, before: str, limit: int, complete: bool) -> dict[str, Any]:
+        if complete:
+            return {"events": [], "has_older": False}  # nothing older (or an SSE server: no cursor)
+        page = self.client.events_page(job_id, after=before, limit=min(limit, 100))
         return {"events": [e.model_dump() for e in page.events], "has_older": page.has_more}
 
     # -- forced refreshes ---------------------------------------------------------------------

@@ -255,3 +255,17 @@ def test_sync012_the_list_knows_the_steps_of_an_opened_job(source_for):
         wait_until(lambda: source.progress().get(job_id) == [250, 1000], 10, "the list to learn the steps")
         sim.advance(job_id, 100)
         wait_until(lambda: source.progress().get(job_id) == [350, 1000], 10, "the list to follow")
+
+
+def test_sync013_the_events_log_pages_past_the_kept_window_with_one_request(source_for):
+    with ScaleSimulator(jobs=3, big=["20000:finished"]) as sim:
+        job_id = sim.big_job_ids[0]
+        source = source_for(sim.url)
+        detail_when(source, job_id, lambda d: d["final"])  # its curve came from the result file
+        newest = source.events_page(job_id, limit=100)
+        assert len(newest["events"]) == 100 and newest["has_older"]
+        before = sim.stats()["by_job"][job_id]["events"]
+        older = source.events_page(job_id, before=newest["events"][-1]["id"], limit=100)
+        ids = [e["id"] for e in newest["events"] + older["events"]]
+        assert len(ids) == len(set(ids)) == 200 and older["has_older"]
+        assert sim.stats()["by_job"][job_id]["events"] == before + 1  # one page, one request
