@@ -19,6 +19,7 @@ from fakeai_dash.series import MetricHistory
 from fakeai_dash.sync.engine import LIST, SyncEngine
 from fakeai_dash.sync.rows import job_row
 from fakeai_dash.sync.store import wait_for
+from fakeai_dash.validation import checked_id, is_valid_id
 
 EXTENSION_KEY = "fakeai_dash"
 # A first visit waits this long on the picture (not on the API) for the leader's first answer.
@@ -89,6 +90,7 @@ class DataSource:
 
     def job_detail(self, job_id: str) -> dict[str, Any]:
         """``{"job", "events" (a bounded summary, oldest first), "checkpoints", "history", "at"}``."""
+        checked_id(job_id)  # a browser's id: never watched, stored or sent unless it is an id
         self.engine.watch(job_id)
         entry = self._read(self.key("job", job_id))
         if entry is None:
@@ -125,7 +127,10 @@ class DataSource:
     def events_page(self, job_id: str, before: str | None = None, limit: int = 100) -> dict[str, Any]:
         """``{"events": [...newest first], "has_older": bool}``: ``limit`` events older than the
         event ``before`` (the newest without it). Past the kept window: one API request."""
-        limit = max(1, min(limit, 1000))  # bounded: a forged request cannot ask for the whole window
+        checked_id(job_id)
+        if before is not None:
+            checked_id(before, "event")
+        limit = max(1, min(int(limit), 1000))  # bounded: a forged request cannot ask for the whole window
         newest_first = list(reversed(self.store.get(self.key("log", job_id)) or []))
         state = self.store.get(self.key("jobstate", job_id)) or {}
         # Older events exist beyond the kept window unless the window holds the job's first event.
@@ -156,7 +161,9 @@ class DataSource:
             elif key in ("files", "models"):
                 self.store.delete(self.key("cached", key))
             else:
-                self.engine.nudge(key.split(":")[1] if ":" in key else key)
+                job_id = key.split(":")[1] if ":" in key else key
+                if is_valid_id(job_id):
+                    self.engine.nudge(job_id)
 
     # -- direct reads for the create dialog (cached briefly, shared by workers) ----------------
 
@@ -197,7 +204,7 @@ class DataSource:
         return self._job_action(job_id, self.client.resume_job)
 
     def _job_action(self, job_id: str, action: Callable[[str], Job]) -> dict[str, Any]:
-        job = action(job_id)
+        job = action(checked_id(job_id))
         self._apply(job)
         return job.model_dump()
 
