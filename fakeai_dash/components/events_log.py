@@ -15,7 +15,7 @@ from typing import Any
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import Input, Output, Patch, State, callback, ctx, dcc, html, no_update
+from dash import Input, Output, Patch, State, callback, dcc, html, no_update
 
 from fakeai_dash import format as fmt
 from fakeai_dash import ids
@@ -41,7 +41,7 @@ class Ids:
     BOX = "events-log-grid-box"
     LOAD_OLDER = "events-log-load-older"
     HELD = "events-log-held"
-    # {"job_id", "newest", "oldest", "held", "has_older", "counts": {"level|type": n}}
+    # {"job_id", "newest", "oldest", "held", "has_older", "counts": {"level|type": n}, "clicks": n}
     STATE = "events-log-state"
 
 
@@ -308,18 +308,21 @@ def events_update(source, job_id: str, state: dict[str, Any] | None, load_older:
     Input(Ids.LOAD_OLDER, "n_clicks"),
     State(Ids.STATE, "data"),
 )
-def render_events(signature, levels, types, _older, state):
+def render_events(signature, levels, types, older_clicks, state):
     # The tiny signature store, not the job store, triggers: a tick with news costs one page read.
+    # Every call reads the newest page and honours any "Load older" click not yet taken (counted
+    # in the state): Dash drops a call's answer when a newer call overtakes it, so no call may
+    # count on what triggered it.
     job_id = (signature or {}).get("job_id")
     if not job_id or not (signature or {}).get("signature"):
         return (no_update,) * 9
-    rows_out, new_state = no_update, state
-    if ctx.triggered_id not in (ids.EventsLog.LEVELS, ids.EventsLog.TYPES) or (state or {}).get("job_id") != job_id:
-        try:
-            rows_out, new_state = events_update(current_source(), job_id, state,
-                                                ctx.triggered_id == Ids.LOAD_OLDER)
-        except ApiError:
-            return (no_update,) * 9  # the last rows stay; the API banner explains
+    clicks = older_clicks or 0
+    load_older = (state or {}).get("job_id") == job_id and clicks > (state or {}).get("clicks", 0)
+    try:
+        rows_out, new_state = events_update(current_source(), job_id, state, load_older)
+    except ApiError:
+        return (no_update,) * 9  # the last rows stay; the API banner explains
+    new_state = {**new_state, "clicks": clicks}
     view = view_outputs(new_state, levels, types)
     return (rows_out, view["filter"], view["grid_style"], view["count"], view["message"],
             view["older_disabled"], view["older_style"], view["held"],

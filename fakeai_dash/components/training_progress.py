@@ -3,9 +3,9 @@
 Its URL sync also keeps the JobComparison picks (``compare=``): Dash allows one writer of the query.
 
 The charts draw the job's complete history, held on the server (``metric_history``): smoothed
-at full resolution, then thinned to a few thousand points of the visible range. A zoom (the
-graph's relayoutData) re-reads the zoomed range at full resolution and sends only the traces'
-points; a live job's new points are appended with a Patch; the whole figure travels only when
+at full resolution, then thinned to a few thousand points of the visible range. A zoom (an
+x-axis change in the graph's relayoutData) re-reads the zoomed range at full resolution and
+sends only the traces' points; a live job's new points are appended with a Patch; the whole figure travels only when
 the job, the axis or the set of traces changed.
 """
 
@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlencode
 import numpy as np
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, Patch, State, callback, ctx, dcc, html, no_update
+from dash import Input, Output, Patch, State, callback, clientside_callback, ctx, dcc, html, no_update
 
 from fakeai_dash import format as fmt
 from fakeai_dash import ids
@@ -166,18 +166,38 @@ def _has_training_metrics(history: MetricHistory | None) -> bool:
 
 
 GRAPHS = ("loss", "accuracy")
+# The graphs' x-axis changes, as zoom_from_relayout keeps them: {graph: {"relayout": {...}, "seq": n}}.
+# Not an id of ids.py yet (it belongs in ids.TrainingProgress).
+ZOOM = "training-progress-zoom-store"
+
+
+def pending_zooms(zoom: dict[str, Any] | None, drawn: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """The zooms the drawn charts have not taken yet: ``{graph: {"action", "range", "seq"}}``.
+
+    Judged by sequence number, not by what triggered the call: Dash drops the answer of a call
+    that a newer call of the same callback overtakes, so every call applies whatever zoom the
+    graphs hold that the drawn state does not record yet.
+    """
+    ranges = (drawn or {}).get("ranges") or {}
+    pending = {}
+    for graph in GRAPHS:
+        entry = (zoom or {}).get(graph) or {}
+        if entry.get("seq") is None or entry.get("seq") == (ranges.get(graph) or {}).get("seq"):
+            continue
+        action, x_range = relayout_x_range(entry.get("relayout"))
+        pending[graph] = {"action": action, "range": x_range, "seq": entry["seq"]}
+    return pending
 
 
 def chart_updates(store: dict[str, Any], view: dict[str, Any], drawn: dict[str, Any] | None,
                   history: MetricHistory | None, loaded: float = 1.0,
-                  zooms: dict[str, tuple[str, list[float] | None]] | None = None,
-                  graphs: tuple[str, ...] = GRAPHS) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The figure updates for ``graphs`` and the new drawn-state store.
+                  zoom: dict[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The two graphs' figure updates and the new drawn-state store.
 
     ``drawn`` remembers, per graph, what the browser holds (trace shapes) and the x range the
-    user zoomed to (with the uirevision it belongs to: another job, axis or scale unzooms).
-    ``zooms`` are the relayout actions just received. Returns ``({graph: figure | Patch |
-    no_update}, new drawn)``.
+    user zoomed to (with the uirevision it belongs to: another job, axis or scale unzooms, as
+    Plotly does). ``zoom`` is the zoom store. Returns ``({graph: figure | Patch | no_update},
+    new drawn)``: a graph whose points did not change gets no_update.
     """
     job_id = store["job"]["id"]
     checkpoints = sorted(store.get("checkpoints") or [], key=lambda c: c.get("step_number") or 0)
@@ -186,6 +206,7 @@ def chart_updates(store: dict[str, Any], view: dict[str, Any], drawn: dict[str, 
     revisions = {"loss": loss_uirevision(job_id, view["x"], view["log"]),
                  "accuracy": accuracy_uirevision(job_id, view["x"])}
     old_ranges = (drawn or {}).get("ranges") or {}
+    zooms = pending_zooms(zoom, drawn)
     new_drawn = {"key": key, "ranges": {}}
     outputs = {}
     note = loading_note(loaded)
@@ -193,14 +214,12 @@ def chart_updates(store: dict[str, Any], view: dict[str, Any], drawn: dict[str, 
     for graph in GRAPHS:
         kept = old_ranges.get(graph) or {}
         x_range = kept.get("range") if kept.get("uirevision") == revisions[graph] else None
-        action, zoomed = (zooms or {}).get(graph, ("none", None))
-        if action != "none":
-            x_range = zoomed
-        new_drawn["ranges"][graph] = {"uirevision": revisions[graph], "range": x_range}
-        if graph not in graphs and same:
-            new_drawn[graph] = drawn.get(graph)
-            outputs[graph] = no_update
-            continue
+        seq = kept.get("seq")
+        if graph in zooms:
+            seq = zooms[graph]["seq"]
+            if zooms[graph]["action"] != "none":
+                x_range = zooms[graph]["range"]
+        new_drawn["ranges"][graph] = {"uirevision": revisions[graph], "range": x_range, "seq": seq}
         if graph == "loss":
             figure = loss_figure(series, view["smoothing"], view["log"], view["x"], checkpoints,
                                  uirevision=job_id, x_range=x_range, note=note)
@@ -256,6 +275,7 @@ def layout() -> dbc.Card:
                 dcc.Graph(id=ids.TrainingProgress.ACCURACY, config=GRAPH_CONFIG, style=graph_style, responsive=True),
             ], id=ids.TrainingProgress.CHARTS),
             dcc.Download(id=ids.TrainingProgress.DOWNLOAD),
+            dcc.Store(id=ZOOM),
         ]),
     ], className="detail-card mb-3")
 
@@ -304,23 +324,51 @@ def sync_view_with_url(search, smoothing, log_y, x, picks, selected):
 
 def progress_outputs(store: dict[str, Any] | None, view: dict[str, Any], drawn: dict[str, Any] | None,
                      history: MetricHistory | None, loaded: float = 1.0,
-                     zooms: dict[str, tuple[str, list[float] | None]] | None = None,
-                     zoom_only: bool = False) -> tuple[Any, ...]:
-    """render_progress's eight outputs, as a function of what it read (tested without a server)."""
+                     zoom: dict[str, Any] | None = None) -> tuple[Any, ...]:
+    """render_progress's eight outputs, as a function of what it read (tested without a server).
+
+    Every call answers for everything, whatever triggered it: a call's answer is dropped when
+    a newer call overtakes it, so none may count on an earlier one having landed.
+    """
     job = (store or {}).get("job")
     if not job:
         return (no_update,) * 8
-    graphs = tuple(graph for graph in GRAPHS if graph in (zooms or {})) if zoom_only else GRAPHS
-    figures, new_drawn = chart_updates(store, view, drawn, history, loaded, zooms, graphs)
-    drawn_out = new_drawn if new_drawn != drawn else no_update
-    if zoom_only:
-        return (no_update,) * 3 + (figures["loss"], figures["accuracy"], drawn_out) + (no_update,) * 2
+    figures, new_drawn = chart_updates(store, view, drawn, history, loaded, zoom)
     percent, label, caption = progress_view(job, [*(store.get("events") or []), *history_event(history)])
     # A job that never trained (failed validation, cancelled in the queue) gets one line, not
     # two empty charts; while older history still loads, the charts say so instead.
     charts_shown = _has_training_metrics(history) or loading_note(loaded) is not None
-    return (percent, label, caption, figures["loss"], figures["accuracy"], drawn_out,
+    return (percent, label, caption, figures["loss"], figures["accuracy"],
+            new_drawn if new_drawn != drawn else no_update,
             {} if charts_shown else _HIDDEN, _HIDDEN if charts_shown else {})
+
+
+# A zoom, a pan or a double-click reaches the server; a resize or the first draw (relayoutData
+# with no x-axis change) does not. Each graph's latest x-axis change gets a sequence number, so
+# the server applies it exactly once (see pending_zooms).
+clientside_callback(
+    """function (lossRelayout, accuracyRelayout, zoom) {
+        const graphs = {"%s.relayoutData": "loss", "%s.relayoutData": "accuracy"};
+        const next = Object.assign({}, zoom || {});
+        let changed = false;
+        for (const trigger of window.dash_clientside.callback_context.triggered || []) {
+            const graph = graphs[trigger.prop_id];
+            const relayout = {};
+            for (const [key, value] of Object.entries(trigger.value || {})) {
+                if (key.startsWith("xaxis.range") || key === "xaxis.autorange") { relayout[key] = value; }
+            }
+            if (!graph || Object.keys(relayout).length === 0) { continue; }
+            next[graph] = {relayout: relayout, seq: ((next[graph] || {}).seq || 0) + 1};
+            changed = true;
+        }
+        return changed ? next : window.dash_clientside.no_update;
+    }""" % (ids.TrainingProgress.LOSS, ids.TrainingProgress.ACCURACY),
+    Output(ZOOM, "data"),
+    Input(ids.TrainingProgress.LOSS, "relayoutData"),
+    Input(ids.TrainingProgress.ACCURACY, "relayoutData"),
+    State(ZOOM, "data"),
+    prevent_initial_call=True,
+)
 
 
 @callback(
@@ -336,30 +384,21 @@ def progress_outputs(store: dict[str, Any] | None, view: dict[str, Any], drawn: 
     Input(ids.TrainingProgress.SMOOTHING, "value"),
     Input(ids.TrainingProgress.LOG_Y, "value"),
     Input(ids.TrainingProgress.X_AXIS, "value"),
-    Input(ids.TrainingProgress.LOSS, "relayoutData"),
-    Input(ids.TrainingProgress.ACCURACY, "relayoutData"),
+    Input(ZOOM, "data"),
     State(ids.TrainingProgress.DRAWN, "data"),
 )
-def render_progress(store, smoothing, log_y, x, loss_relayout, accuracy_relayout, drawn):
-    # One callback for ticks, controls and zooms: Dash runs it one call at a time, so the
-    # drawn-state store always describes what the graphs hold (two writers could interleave).
+def render_progress(store, smoothing, log_y, x, zoom, drawn):
+    # One callback for ticks, controls and zooms, so one call at a time writes the graphs and
+    # the drawn-state store, which therefore always describes what the graphs hold.
     job = (store or {}).get("job")
     if not job:
         return (no_update,) * 8
-    triggered = {item["prop_id"] for item in ctx.triggered or ()} - {"."}
-    relayouts = {"loss": (f"{ids.TrainingProgress.LOSS}.relayoutData", loss_relayout),
-                 "accuracy": (f"{ids.TrainingProgress.ACCURACY}.relayoutData", accuracy_relayout)}
-    zooms = {graph: relayout_x_range(data) for graph, (prop, data) in relayouts.items() if prop in triggered}
-    zooms = {graph: zoom for graph, zoom in zooms.items() if zoom[0] != "none"}
-    zoom_only = bool(triggered) and triggered <= {prop for prop, _ in relayouts.values()}
-    if zoom_only and not zooms:
-        return (no_update,) * 8  # a resize, a y-only zoom, the first draw: nothing to re-read
     view = {"smoothing": float(smoothing or 0), "log": bool(log_y), "x": x if x in ("step", "elapsed") else "step"}
     # The server's picture, kept by the sync loop: a chart tick never waits on the API.
     source = current_source()
     history = source.metric_history(job["id"])
     loaded = source.history_loaded(job["id"])
-    return progress_outputs(store, view, drawn, history, loaded, zooms, zoom_only)
+    return progress_outputs(store, view, drawn, history, loaded, zoom)
 
 
 @callback(

@@ -179,6 +179,24 @@ def click(dash_duo, selector):
     element.click()
 
 
+def event_rows(dash_duo, filtered=False):
+    """The events log's rows as its grid holds them (or those its filters let through), read
+    from the grid's own API: the grid is virtualised, so the DOM has only the rows on screen.
+    None while the grid is not ready."""
+    return dash_duo.driver.execute_script("""
+        let grid = null;
+        try { grid = window.dash_ag_grid.getApi('events-log-grid'); } catch (notReady) { return null; }
+        if (!grid) { return null; }
+        const rows = [];
+        grid[arguments[0] ? 'forEachNodeAfterFilter' : 'forEachNode'](n => { if (n.data) { rows.push(n.data); } });
+        return rows;
+    """, filtered)
+
+
+def has_event(dash_duo, text):
+    return any(text in row["message"] for row in event_rows(dash_duo) or [])
+
+
 def train_loss_points(dash_duo):
     """[[x], [y]] of the loss chart's train_loss trace, read in one script (None before it is drawn)."""
     return dash_duo.driver.execute_script("""
@@ -200,8 +218,12 @@ def test_details_openai001_failed_job_shows_error_banner(openai_api, start_dash)
     assert [(s.get_attribute("data-stage"), s.get_attribute("data-state")) for s in stages] == [
         ("validating_files", "done"), ("queued", "skipped"), ("running", "skipped"), ("failed", "done")]
     assert not dash_duo.find_element("#detail-cancel-button").is_displayed()
-    dash_duo.wait_for_contains_text("#events-log-list", "Training file validation failed", timeout=ticks(5, TICK))
-    assert dash_duo.find_element("#events-log-list .event-row.level-error")
+    wait_until(dash_duo, lambda: has_event(dash_duo, "Training file validation failed"), ticks(5, TICK),
+               "the failure's event never showed")
+    # The error event's row is coloured as an error.
+    failed_row = next(row for row in event_rows(dash_duo) if row["message"] == "Training file validation failed")
+    dash_duo.wait_for_element(f"#events-log-grid .events-grid-row.level-error[row-id='{failed_row['id']}']",
+                              timeout=ticks(5, TICK))
     # It never trained: one line instead of two empty charts.
     dash_duo.wait_for_contains_text("#training-no-metrics", "No training metrics reported", timeout=ticks(5, TICK))
     assert not dash_duo.find_element("#loss-graph").is_displayed()
@@ -242,7 +264,8 @@ def test_details_openai003_csv_download_matches_events(openai_api, start_dash):
     dash_duo.wait_for_text_to_equal("#detail-status", "Succeeded", timeout=ticks(LOAD_TICKS, TICK))
     dash_duo.wait_for_text_to_equal("#checkpoints-count", "(3)", timeout=ticks(5, TICK))
     # OpenAI's warn level is the warning level, coloured as such.
-    dash_duo.wait_for_element("#events-log-list .event-row.level-warning", timeout=ticks(5, TICK))
+    dash_duo.wait_for_element("#events-log-grid .events-grid-row.level-warning[row-id='ftevent-6']",
+                              timeout=ticks(5, TICK))
     button = dash_duo.find_element("#metrics-export-button")
     dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
     button.click()
@@ -271,12 +294,15 @@ def test_details_openai004_pause_and_resume_show_at_once_in_details_and_list(ope
     dash_duo.wait_for_text_to_equal("#detail-status", "Running", timeout=ticks(LOAD_TICKS, TICK))
     wait_until(dash_duo, lambda: grid_status(dash_duo, "ftjob-live") == "running", ticks(5, TICK),
                "the list never showed the job running")
-    assert "paused" not in dash_duo.find_element("#events-log-list").text.lower()
+    wait_until(dash_duo, lambda: has_event(dash_duo, "Fine-tuning job started"), ticks(5, TICK),
+               "the job's events never showed")
+    assert not has_event(dash_duo, "paused")
 
     click(dash_duo, "#detail-pause-button")
     dash_duo.wait_for_contains_text("#detail-action-result", "Pause requested", timeout=ticks(10, TICK))
     dash_duo.wait_for_text_to_equal("#detail-status", "Paused", timeout=ticks(10, TICK))
-    dash_duo.wait_for_contains_text("#events-log-list", "Fine-tuning job paused", timeout=ticks(10, TICK))
+    wait_until(dash_duo, lambda: has_event(dash_duo, "Fine-tuning job paused"), ticks(10, TICK),
+               "the pause's event never showed")
     wait_until(dash_duo, lambda: grid_status(dash_duo, "ftjob-live") == "paused", ticks(10, TICK),
                "the list never showed the pause")
     wait_until(dash_duo, lambda: dash_duo.find_element("#detail-resume-button").is_displayed(), ticks(5, TICK),
@@ -285,7 +311,8 @@ def test_details_openai004_pause_and_resume_show_at_once_in_details_and_list(ope
     click(dash_duo, "#detail-resume-button")
     dash_duo.wait_for_contains_text("#detail-action-result", "Resume requested", timeout=ticks(10, TICK))
     dash_duo.wait_for_text_to_equal("#detail-status", "Running", timeout=ticks(10, TICK))
-    dash_duo.wait_for_contains_text("#events-log-list", "Fine-tuning job resumed", timeout=ticks(10, TICK))
+    wait_until(dash_duo, lambda: has_event(dash_duo, "Fine-tuning job resumed"), ticks(10, TICK),
+               "the resume's event never showed")
     wait_until(dash_duo, lambda: grid_status(dash_duo, "ftjob-live") == "running", ticks(10, TICK),
                "the list never showed the resume")
     assert dash_duo.get_logs() == []
@@ -297,7 +324,8 @@ def test_details_openai005_details_keep_the_last_good_data_while_the_api_is_down
         dash_duo.wait_for_text_to_equal("#detail-status", "Running", timeout=ticks(LOAD_TICKS, TICK))
         points = wait_until(dash_duo, lambda: (p := train_loss_points(dash_duo)) and len(p[0]) == 3 and p,
                             ticks(10, TICK), "the loss chart never drew the three steps")
-        dash_duo.wait_for_contains_text("#events-log-list", "Fine-tuning job started", timeout=ticks(5, TICK))
+        events = wait_until(dash_duo, lambda: (rows := event_rows(dash_duo)) and len(rows) == 5 and rows,
+                            ticks(5, TICK), "the job's five events never showed")
         assert not dash_duo.driver.find_elements(By.CSS_SELECTOR, "#api-banner")
 
         proxy.down()
@@ -314,7 +342,7 @@ def test_details_openai005_details_keep_the_last_good_data_while_the_api_is_down
         assert MODEL in dash_duo.find_element("#detail-model").text
         assert not dash_duo.find_element("#job-details-placeholder-card").is_displayed()
         assert train_loss_points(dash_duo) == points
-        assert "Fine-tuning job started" in dash_duo.find_element("#events-log-list").text
+        assert event_rows(dash_duo) == events
         assert "Traceback" not in dash_duo.driver.page_source
 
         proxy.up()

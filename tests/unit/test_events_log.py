@@ -215,3 +215,21 @@ def test_events009_a_live_job_prepends_new_events_or_starts_afresh_after_a_gap(s
     fresh, state = wait_for_update(source, state)
     assert isinstance(fresh, list) and fresh[0]["id"] == f"ftevent-{253 + ev.PAGE_SIZE + 5:05d}"
     assert state["held"] == ev.PAGE_SIZE and state["has_older"]
+
+
+def test_events010_the_callback_honours_a_click_whose_own_call_was_overtaken(source_for):
+    source_for(OpenAIEvents(450))  # pushes a request context of the app reading this API
+    signature = {"job_id": "ftjob-ev", "signature": "abc", "final": True}
+    levels, types = list(ev.LEVELS), list(ev.TYPES)
+    first = ev.render_events(signature, levels, types, None, None)
+    rows, state = first[0], first[8]
+    assert len(rows) == 200 and state["clicks"] == 0 and first[3] == "(200 of 200 shown)"
+    # A tick's call that carries a click the state has not taken (the click's own call was dropped).
+    after_click = ev.render_events(signature, levels, types, 1, state)
+    assert isinstance(after_click[0], Patch) and after_click[8]["held"] == 400 and after_click[8]["clicks"] == 1
+    assert after_click[3] == "(400 of 400 shown)"
+    # Taken once: the same count again loads nothing more.
+    again = ev.render_events(signature, levels, types, 1, after_click[8])
+    assert again[0] is no_update and again[8] is no_update
+    # Another job: its newest page, whatever the button's count.
+    assert ev.render_events({"job_id": "ftjob-none", "signature": None}, levels, types, 1, state) == (no_update,) * 9

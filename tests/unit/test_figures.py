@@ -393,14 +393,21 @@ def test_answer001_updates_of_a_100k_step_job_stay_under_300_kb(big_history, x):
     assert answer_bytes(tick) < answer_bytes(first)
 
     # A zoom re-reads the range at full resolution and sends only the zoomed graph's points.
-    zoom = progress_outputs(store_for(), view, tick[5], bigger, zooms={"loss": ("range", [100, 900])},
-                            zoom_only=True)
-    assert isinstance(zoom[3], Patch) and zoom[4] is no_update_value() and zoom[0] is no_update_value()
+    zoom = progress_outputs(store_for(), view, tick[5], bigger, zoom=zoom_store(loss=(100, 900)))
+    assert isinstance(zoom[3], Patch) and zoom[4] is no_update_value()
+    # The other outputs are answered too: if this call overtook a tick's, the tick's answer is lost.
+    assert zoom[:3] == tick[:3] and zoom[6:] == tick[6:] and zoom[0] is not no_update_value()
     assert answer_bytes(zoom) <= ANSWER_LIMIT
     operations = zoom[3].to_plotly_json()["operations"]
     x_values = next(op["params"]["value"] for op in operations if op["location"] == ["data", 0, "x"])
     assert len(x_values) >= 800  # every step of [100, 900] (and its elapsed seconds)
     assert zoom[5]["ranges"]["loss"]["range"] == [100, 900]
+
+
+def zoom_store(seq=1, **ranges):
+    """The zoom store after zooming ``graph=(low, high)`` (what the clientside filter keeps)."""
+    return {graph: {"relayout": {"xaxis.range[0]": low, "xaxis.range[1]": high}, "seq": seq}
+            for graph, (low, high) in ranges.items()}
 
 
 def no_update_value():
@@ -450,19 +457,20 @@ def test_zoom_is_kept_across_ticks_and_dropped_with_the_axis_or_a_reset(big_hist
 
     view = {"smoothing": 0.6, "log": False, "x": "step"}
     _, drawn = chart_updates(store_for(), view, None, big_history)
-    _, drawn = chart_updates(store_for(), view, drawn, big_history, zooms={"loss": ("range", [10, 20])})
-    figures, drawn = chart_updates(store_for(), view, drawn, grown(big_history, 3))  # a tick
+    zoom = zoom_store(loss=(10, 20))
+    _, drawn = chart_updates(store_for(), view, drawn, big_history, zoom=zoom)
+    figures, drawn = chart_updates(store_for(), view, drawn, grown(big_history, 3), zoom=zoom)  # a tick
     assert drawn["ranges"]["loss"]["range"] == [10, 20] and drawn["loss"]["lengths"][0] == 13
     assert figures["loss"] is no_update_value()  # the zoomed range did not change
     # The log switch is another uirevision: Plotly unzooms, so do we.
-    _, log_drawn = chart_updates(store_for(), {**view, "log": True}, drawn, big_history)
+    _, log_drawn = chart_updates(store_for(), {**view, "log": True}, drawn, big_history, zoom=zoom)
     assert log_drawn["ranges"]["loss"]["range"] is None and log_drawn["loss"]["lengths"][0] > 1000
     # Smoothing keeps the zoom (same uirevision) and swaps only the points.
-    smoother, drawn = chart_updates(store_for(), {**view, "smoothing": 0.9}, drawn, big_history)
+    smoother, drawn = chart_updates(store_for(), {**view, "smoothing": 0.9}, drawn, big_history, zoom=zoom)
     assert drawn["ranges"]["loss"]["range"] == [10, 20] and type(smoother["loss"]).__name__ == "Patch"
     # Double-click: the whole run again.
-    reset, drawn = chart_updates(store_for(), {**view, "smoothing": 0.9}, drawn, big_history,
-                                 zooms={"loss": ("auto", None)})
+    zoom["loss"] = {"relayout": {"xaxis.autorange": True}, "seq": 2}
+    reset, drawn = chart_updates(store_for(), {**view, "smoothing": 0.9}, drawn, big_history, zoom=zoom)
     assert drawn["ranges"]["loss"]["range"] is None and drawn["loss"]["ends"][0] == [1, BIG]
 
 
@@ -532,12 +540,27 @@ def callback_app(httpserver, make_app):
 
 def test_render_progress_draws_from_the_picture_and_never_asks_the_api(callback_app, httpserver):
     # The API answers only errors: a chart render that asked it would show it. Nothing asks.
-    outputs = callback_app("job-detail-store.data", store_for(), 0.6, False, "step", None, None, None)
+    outputs = callback_app("job-detail-store.data", store_for(), 0.6, False, "step", None, None)
     assert len(outputs) == 8 and outputs != (no_update_value(),) * 8
     assert len(httpserver.log) == 0
 
 
-def test_render_progress_ignores_a_resize_without_reading_anything(callback_app, httpserver):
-    outputs = callback_app("loss-graph.relayoutData", store_for(), 0.6, False, "step", {"autosize": True}, None, None)
-    assert outputs == (no_update_value(),) * 8
-    assert len(httpserver.log) == 0
+def test_a_zoom_is_applied_once_and_again_if_its_answer_was_dropped(big_history):
+    from fakeai_dash.components.training_progress import chart_updates, pending_zooms
+
+    view = {"smoothing": 0.6, "log": False, "x": "step"}
+    _, drawn = chart_updates(store_for(), view, None, big_history)
+    zoom = zoom_store(loss=(100, 200))
+    assert pending_zooms(zoom, drawn) == {"loss": {"action": "range", "range": [100.0, 200.0], "seq": 1}}
+    figures, zoomed = chart_updates(store_for(), view, drawn, big_history, zoom=zoom)
+    assert type(figures["loss"]).__name__ == "Patch" and zoomed["ranges"]["loss"]["seq"] == 1
+    assert pending_zooms(zoom, zoomed) == {}  # taken: a later tick does not take it again
+    # A tick that overtook the zoom's call (whose answer Dash then dropped) still applies it.
+    figures, overtaken = chart_updates(store_for(), view, drawn, grown(big_history, 1), zoom=zoom)
+    assert overtaken["ranges"]["loss"]["range"] == [100.0, 200.0]
+    assert overtaken["loss"]["ends"][0] == [99, 201]
+    # A zoom recorded for another job is not carried over to the next one.
+    other, other_drawn = chart_updates({**store_for("ftjob-other")}, view, zoomed, big_history, zoom=zoom)
+    assert f.trace_shape(other["loss"])["ends"][0] == [1, BIG]
+    _, other_drawn = chart_updates({**store_for("ftjob-other")}, view, other_drawn, big_history, zoom=zoom)
+    assert other_drawn["ranges"]["loss"]["range"] is None and other_drawn["loss"]["ends"][0] == [1, BIG]
