@@ -15,12 +15,13 @@ function statusBadge(status) {
 
 dagcomponentfuncs.StatusCell = function (props) {
   var status = props.value == null ? "unknown" : String(props.value);
-  var pct = window.dashAgGridFunctions.estimatedProgress(props.data);
+  var progress = window.dashAgGridFunctions.jobProgress(props.data);
   var children = [statusBadge(status)];
-  if (pct != null) {
-    children.push(h("div", { key: "p", className: "progress-cell", title: "Estimated from the API's expected finish time" }, [
-      h("div", { key: "b", className: "bar" }, h("span", { style: { width: pct + "%" } })),
-      h("span", { key: "t", className: "pct" }, "~" + pct + "%"),
+  if (progress != null) {
+    var label = progress.estimated ? "~" + progress.pct + "% est." : progress.pct + "%";
+    children.push(h("div", { key: "p", className: "progress-cell", title: progress.title }, [
+      h("div", { key: "b", className: "bar" }, h("span", { style: { width: progress.pct + "%" } })),
+      h("span", { key: "t", className: "pct" }, label),
     ]));
   }
   return h("div", { className: "status-cell" }, children);

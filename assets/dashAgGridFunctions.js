@@ -23,13 +23,21 @@ dagfuncs.compactNumber = function (n) {
   return String(n);
 };
 
-/* Running jobs with an expected finish time: elapsed share of the expected duration. */
-dagfuncs.estimatedProgress = function (d) {
-  if (!d || d.status !== "running" || !d.estimated_finish || !d.created_at) return null;
+/* One progress rule with the details panel: by steps where the steps are known (the row carries
+   step and total_steps once the server has the job's events); otherwise, for a running job with
+   an expected finish time, the elapsed share of the expected duration, marked as an estimate. */
+dagfuncs.jobProgress = function (d) {
+  if (!d) return null;
+  if (d.step != null && d.total_steps) {
+    var exact = Math.max(0, Math.min(100, Math.round((100 * d.step) / d.total_steps)));
+    return {pct: exact, estimated: false, title: "Step " + d.step + " of " + d.total_steps};
+  }
+  if (d.status !== "running" || !d.estimated_finish || !d.created_at) return null;
   var total = d.estimated_finish - d.created_at;
   if (total <= 0) return null;
   var pct = Math.round((100 * (Date.now() / 1000 - d.created_at)) / total);
-  return Math.max(0, Math.min(99, pct));
+  return {pct: Math.max(0, Math.min(99, pct)), estimated: true,
+          title: "Estimated from the API's expected finish time"};
 };
 
 dagfuncs.searchText = function (d) {

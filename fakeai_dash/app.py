@@ -11,12 +11,11 @@ from pathlib import Path
 import dash
 from dash import Dash
 from dash import _callback as dash_callbacks
-from flask_caching import Cache
 
 from fakeai_dash import __version__, components
 from fakeai_dash.api.client import client_from_settings
 from fakeai_dash.config import Settings, load_settings
-from fakeai_dash.data import EXTENSION_KEY, DataSource, cache_config
+from fakeai_dash.data import EXTENSION_KEY, build_source
 from fakeai_dash.embedded import EmbeddedFakeAI
 from fakeai_dash.layout import build_layout
 from fakeai_dash.web import configure_web
@@ -83,9 +82,11 @@ def create_app(settings: Settings | None = None, *, backend: EmbeddedFakeAI | No
     app.layout = build_layout(settings.refresh_interval)
 
     server = app.server
-    cache = Cache(server, config=cache_config(settings))
-    server.extensions[EXTENSION_KEY] = DataSource(client_from_settings(settings, api_base), cache,
-                                                  settings.cache_ttl)
+    source = build_source(settings, client_from_settings(settings, api_base))
+    server.extensions[EXTENSION_KEY] = source
+    # The sync loop starts with the app: every worker runs one, the leader alone calls the API.
+    source.engine.start()
+    atexit.register(source.close)
     server.config["FAKEAI_DASH_SETTINGS"] = settings
 
     @server.route("/healthz")

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     port: int = Field(8050, ge=1, le=65535, description="Port the dashboard listens on")
     cache_url: str | None = Field(None, description="redis:// URL for a cache shared by workers")
     cache_ttl: float | None = Field(None, gt=0, le=3600, description="Seconds an API answer is reused")
+    data_dir: str | None = Field(None, description="Directory for the sync loop's picture when no Redis "
+                                                   "is set (shared by the workers of one host)")
     price_per_1k_tokens: dict[str, float] = Field(
         default_factory=lambda: {"default": DEFAULT_PRICE_PER_1K},
         description="Training price per 1K tokens by model prefix (JSON object)",

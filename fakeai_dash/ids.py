@@ -37,6 +37,8 @@ class JobsList:
     COUNT = "jobs-count"
     # Written by any callback that changed a job (create, cancel): refetch the list at once.
     REFRESH_SIGNAL = "jobs-refresh-signal"
+    # {job id: [step, total steps]} of active jobs whose steps are known: patched into the rows.
+    PROGRESS = "jobs-progress-store"
 
 
 class JobDetails:

@@ -130,13 +130,24 @@ def settings_for():
 
 @pytest.fixture
 def make_app(settings_for):
-    """A fresh Dash app per call (create_app hands each app its own copy of the callbacks)."""
+    """A fresh Dash app per call (create_app hands each app its own copy of the callbacks).
+
+    Each app runs a sync loop thread; it is stopped when the test ends, so no test leaves
+    threads polling a server that is gone.
+    """
     from fakeai_dash.app import create_app
+    from fakeai_dash.data import EXTENSION_KEY
+
+    apps = []
 
     def make(api_base: str, **overrides):
-        return create_app(settings_for(api_base, **overrides))
+        app = create_app(settings_for(api_base, **overrides))
+        apps.append(app)
+        return app
 
-    return make
+    yield make
+    for app in apps:
+        app.server.extensions[EXTENSION_KEY].close()
 
 
 class AppServer:

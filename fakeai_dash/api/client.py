@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from typing import Any, NamedTuple, TypeVar
+from urllib.parse import quote
 
 import requests
 from pydantic import BaseModel, ValidationError
@@ -144,6 +145,12 @@ def _error_from_detail(detail: Any, status: int) -> ApiError:
 
 def _text_or_none(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+def _segment(value: str) -> str:
+    """One URL path segment: a slash or ``..`` in an id can never reach another endpoint."""
+    text = quote(str(value), safe="")
+    return text.replace(".", "%2E") if set(text) <= {"."} else text
 
 
 def parse_sse(text: str) -> list[dict[str, Any]]:
@@ -336,7 +343,7 @@ class FineTuningClient:
         params: dict[str, Any] = {"limit": min(limit, PAGE_LIMIT)}
         if after:
             params["after"] = after
-        response = self._request("GET", f"/fine_tuning/jobs/{job_id}/events", params=params)
+        response = self._request("GET", f"/fine_tuning/jobs/{_segment(job_id)}/events", params=params)
         if "text/event-stream" in response.headers.get("content-type", ""):
             events = self._parse_items(Event, parse_sse(response.text))
             return EventsPage(list(reversed(events)), False, True)
@@ -349,28 +356,28 @@ class FineTuningClient:
         return EventsPage(events, bool(page.has_more) and bool(events) and not repeated, False)
 
     def file_content(self, file_id: str) -> bytes:
-        return self._request("GET", f"/files/{file_id}/content").content
+        return self._request("GET", f"/files/{_segment(file_id)}/content").content
 
     def retrieve_job(self, job_id: str) -> Job:
-        return self._parse(Job, self._json("GET", f"/fine_tuning/jobs/{job_id}"))
+        return self._parse(Job, self._json("GET", f"/fine_tuning/jobs/{_segment(job_id)}"))
 
     def create_job(self, payload: dict[str, Any]) -> Job:
         return self._parse(Job, self._json("POST", "/fine_tuning/jobs", json=payload))
 
     def cancel_job(self, job_id: str) -> Job:
-        return self._parse(Job, self._json("POST", f"/fine_tuning/jobs/{job_id}/cancel"))
+        return self._parse(Job, self._json("POST", f"/fine_tuning/jobs/{_segment(job_id)}/cancel"))
 
     def pause_job(self, job_id: str) -> Job:
-        return self._parse(Job, self._json("POST", f"/fine_tuning/jobs/{job_id}/pause"))
+        return self._parse(Job, self._json("POST", f"/fine_tuning/jobs/{_segment(job_id)}/pause"))
 
     def resume_job(self, job_id: str) -> Job:
-        return self._parse(Job, self._json("POST", f"/fine_tuning/jobs/{job_id}/resume"))
+        return self._parse(Job, self._json("POST", f"/fine_tuning/jobs/{_segment(job_id)}/resume"))
 
     # -- events and checkpoints --------------------------------------------------------------
 
     def list_events(self, job_id: str, max_events: int = 10_000) -> list[Event]:
         """All events of a job, oldest first, whichever way the backend sends them."""
-        path = f"/fine_tuning/jobs/{job_id}/events"
+        path = f"/fine_tuning/jobs/{_segment(job_id)}/events"
         response = self._request("GET", path, params={"limit": PAGE_LIMIT})
         if "text/event-stream" in response.headers.get("content-type", ""):
             # FakeAI: one SSE body, already oldest first, the newest `limit` events.
@@ -394,7 +401,7 @@ class FineTuningClient:
 
     def list_checkpoints(self, job_id: str) -> list[Checkpoint]:
         checkpoints: list[Checkpoint] = []
-        for items in self._pages(f"/fine_tuning/jobs/{job_id}/checkpoints", {}, 1000):
+        for items in self._pages(f"/fine_tuning/jobs/{_segment(job_id)}/checkpoints", {}, 1000):
             checkpoints.extend(self._parse_items(Checkpoint, items))
         return checkpoints
 

@@ -280,22 +280,22 @@ def create_once(source: DataSource, token: str, payload: Mapping[str, Any]) -> s
     """Create the job for ``token`` once; a repeat returns the first job's id without a request.
 
     Within a process a second submit waits for the first and gets its answer. Across gunicorn
-    workers the shared cache's atomic ``add`` claims the token (Redis SET NX), so a worker that
+    workers the shared store's atomic ``add`` claims the token (Redis SET NX; diskcache's add on one host), so a worker that
     loses the race refuses instead of creating. A failed create releases the token: fixing the
     form and submitting again must work.
     """
     key = f"create-job-token:{token}"
     lock = _token_lock(token)
     with lock:
-        seen = source.cache.get(key)
+        seen = source.claimed(key)
         if seen and seen.get("job_id"):
             return seen["job_id"]
-        if seen or not source.cache.add(key, {"pending": True}, timeout=TOKEN_TTL):
+        if seen or not source.claim(key, {"pending": True}, TOKEN_TTL):
             raise DuplicateSubmit("This job is already being created; it will appear in the list shortly.")
         try:
             job = source.create_job(dict(payload))
         except BaseException:
-            source.cache.delete(key)
+            source.release_claim(key)
             raise
-        source.cache.set(key, {"job_id": job["id"]}, timeout=TOKEN_TTL)
+        source.set_claim(key, {"job_id": job["id"]}, TOKEN_TTL)
         return job["id"]

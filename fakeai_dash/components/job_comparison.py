@@ -33,7 +33,7 @@ from fakeai_dash.comparison import (
 )
 from fakeai_dash.components.cost_tracker import price_table
 from fakeai_dash.components.training_progress import GRAPH_CONFIG
-from fakeai_dash.data import current_source, snapshot_signature
+from fakeai_dash.data import NotReady, current_source, snapshot_signature
 from fakeai_dash.figures import comparison_color, comparison_figure
 
 EMPTY_TEXT = f"Pick up to {MAX_PICKS} jobs to compare with this one."
@@ -109,6 +109,9 @@ def fetch_comparison(picks, _ticks, signature):
     for job_id in picks:
         try:
             detail = source.job_detail(job_id)
+        except NotReady:
+            errors.append(f"{job_id}: loading…")  # not final: the next tick looks again
+            continue
         except ApiError as error:
             if error.status == 404:
                 jobs[job_id] = {"id": job_id, "missing": True}

@@ -27,7 +27,7 @@ from fakeai_dash.components import (
     status_timeline,
     training_progress,
 )
-from fakeai_dash.data import current_source, snapshot_signature
+from fakeai_dash.data import NotReady, current_source, snapshot_signature
 from fakeai_dash.metrics import estimate_total_tokens
 from fakeai_dash.theme import status_class, status_label
 
@@ -60,6 +60,8 @@ def detail_payload(detail: dict[str, Any], training_file_bytes: int | None = Non
         "job": job,
         "events": [{key: event.get(key) for key in EVENT_FIELDS} for event in detail.get("events") or []],
         "checkpoints": [{key: c.get(key) for key in CHECKPOINT_FIELDS} for c in detail.get("checkpoints") or []],
+        # How much of the history the server holds: the chart says "loading history 40%".
+        "history": detail.get("history"),
     }
 
 
@@ -176,17 +178,6 @@ def layout() -> html.Div:
 
 # -- fetch -------------------------------------------------------------------------------------
 
-def _training_file_bytes(source, job: dict[str, Any]) -> int | None:
-    # Only an unfinished job without trained_tokens needs the file size (to estimate tokens).
-    if job.get("trained_tokens") is not None or job.get("status") in FINISHED_STATUSES:
-        return None
-    try:
-        files = source.files()
-    except ApiError:
-        return None
-    return next((f.get("bytes") for f in files if f.get("id") == job.get("training_file")), None)
-
-
 @callback(
     Output(ids.JobDetails.STORE, "data"),
     Output(ids.JobDetails.SIGNATURE, "data"),
@@ -206,14 +197,16 @@ def fetch_job_detail(_ticks, job_id, _action, _refresh, signature):
         return no_update, no_update  # a finished job's final state is on screen: no I/O at all
     source = current_source()
     if forced:
-        source.invalidate(f"job:{job_id}", f"events:{job_id}:live", f"checkpoints:{job_id}:live")
+        source.invalidate(f"job:{job_id}")  # a nudge: the sync loop refetches now
     try:
         detail = source.job_detail(job_id)
+    except NotReady:
+        return no_update, no_update  # "Loading job…" stays; the next tick looks again
     except ApiError as error:
         if same_job and signature.get("signature"):
             return no_update, no_update  # keep the last good data; the API banner explains
         return {"job_id": job_id, "error": str(error)}, {"job_id": job_id, "signature": None, "final": False}
-    payload = detail_payload(detail, _training_file_bytes(source, detail["job"]))
+    payload = detail_payload(detail, detail.get("training_file_bytes"))
     digest = payload_signature(payload, time.time())
     new_signature = {"job_id": job_id, "signature": digest,
                      "final": payload["job"].get("status") in FINISHED_STATUSES}

@@ -18,7 +18,7 @@ from dash import Input, Output, Patch, State, callback, clientside_callback, ctx
 from fakeai_dash import ids
 from fakeai_dash.api.client import ApiError
 from fakeai_dash.api.models import ACTIVE_STATUSES
-from fakeai_dash.data import current_source
+from fakeai_dash.data import NotReady, current_source
 from fakeai_dash.theme import STATUS_GROUPS
 
 # Functions that only exist in the browser (assets/dashAgGridFunctions.js).
@@ -81,6 +81,7 @@ def layout() -> dbc.Card:
                      id=ids.JobsList.EMPTY, className="empty-state", style={"display": "none"})
     return dbc.Card([
         dcc.Store(id=ids.JobsList.STATS),
+        dcc.Store(id=ids.JobsList.PROGRESS),
         dbc.CardHeader(["Jobs ", html.Span(id=ids.JobsList.COUNT, className="text-secondary fw-normal")]),
         dbc.CardBody([loading, empty, html.Div(grid, id=ids.JobsList.GRID_WRAPPER, style={"display": "none"})]),
     ], className="jobs-panel")
@@ -104,19 +105,26 @@ def api_status_after_error(error: ApiError, last_good: float | None) -> dict[str
     State(ids.Page.API_STATUS, "data"),
 )
 def fetch_jobs(_ticks, _clicks, _signal, signature, api_status):
+    # Reads the sync loop's picture, never the API: a tick costs the API nothing.
     source = current_source()
     if ctx.triggered_id in (ids.Header.REFRESH, ids.JobsList.REFRESH_SIGNAL):
-        source.invalidate("jobs")  # the user (or a write) asked for fresh data, not the cache
-    elif signature and (api_status or {}).get("ok") and source.signature("jobs") == signature:
+        source.invalidate("jobs")  # a nudge: the sync loop refetches now (never twice within 2 s)
+    problem = source.problem()
+    if not problem and signature and (api_status or {}).get("ok") and source.signature() == signature:
         return no_update, no_update, no_update, no_update  # a quiet tick: nothing read, nothing sent
     try:
         snapshot = source.jobs_snapshot()
+    except NotReady:
+        return no_update, no_update, no_update, no_update  # the spinner stays; the next tick looks again
     except ApiError as error:
-        status = api_status_after_error(error, source.last_success("jobs"))
-        # Keep the last good rows on screen: only the banner changes.
+        status = api_status_after_error(error, source.last_success())
         return no_update, no_update, no_update, (status if status != api_status else no_update)
-    status = {"ok": True, "last_good": time.time()}
-    status_out = status if not (api_status or {}).get("ok") else no_update
+    if problem:
+        # Keep the rows on screen (the picture's last good ones): the banner says how old they are.
+        status = api_status_after_error(problem, snapshot.get("at"))
+        status_out = status if status != api_status else no_update
+    else:
+        status_out = {"ok": True, "last_good": snapshot.get("at")} if not (api_status or {}).get("ok") else no_update
     if snapshot["signature"] == signature:
         return no_update, no_update, no_update, status_out
     rows = snapshot["rows"]
@@ -128,18 +136,39 @@ def fetch_jobs(_ticks, _clicks, _signal, signature, api_status):
 # The rows are already in the browser (the store): hand them to the grid there. A server
 # callback would upload and download the whole list (megabytes at 10,000 jobs) per change.
 clientside_callback(
-    """function (rows) {
-        const hide = {display: "none"}, show = {};
-        if (rows == null) { return [window.dash_clientside.no_update, show, hide, hide]; }
-        if (rows.length === 0) { return [[], hide, show, hide]; }
-        return [rows, hide, hide, show];
-    }""",
+    """function (rows, progress) {
+        const nu = window.dash_clientside.no_update, hide = {display: "none"}, show = {};
+        const withSteps = (row) => progress && progress[row.id]
+            ? Object.assign({}, row, {step: progress[row.id][0], total_steps: progress[row.id][1]}) : row;
+        const triggered = (window.dash_clientside.callback_context.triggered[0] || {}).prop_id || "";
+        if (rows == null) { return [nu, nu, show, hide, hide]; }
+        if (triggered.startsWith("%(progress)s")) {
+            // Only steps moved: update those rows in place, not 10,000 rows.
+            const update = rows.filter((row) => progress && progress[row.id]).map(withSteps);
+            return [nu, update.length ? {update: update} : nu, nu, nu, nu];
+        }
+        if (rows.length === 0) { return [[], nu, hide, show, hide]; }
+        return [rows.map(withSteps), nu, hide, hide, show];
+    }""" % {"progress": ids.JobsList.PROGRESS},
     Output(ids.JobsList.GRID, "rowData"),
+    Output(ids.JobsList.GRID, "rowTransaction"),
     Output(ids.JobsList.LOADING, "style"),
     Output(ids.JobsList.EMPTY, "style"),
     Output(ids.JobsList.GRID_WRAPPER, "style"),
     Input(ids.JobsList.STORE, "data"),
+    Input(ids.JobsList.PROGRESS, "data"),
 )
+
+
+@callback(
+    Output(ids.JobsList.PROGRESS, "data"),
+    Input(ids.Page.INTERVAL, "n_intervals"),
+    State(ids.JobsList.PROGRESS, "data"),
+)
+def fetch_progress(_ticks, shown):
+    """Steps of active jobs, from the picture: the list and the details tell one progress."""
+    progress = current_source().progress()
+    return progress if progress != (shown or {}) else no_update
 
 
 def job_stats(rows: list[dict] | None) -> dict[str, int]:

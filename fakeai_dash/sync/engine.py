@@ -50,6 +50,7 @@ class SyncEngine:
         self.ns = namespace(client.api_base)
         self.list_sync = ListSync(client, store, self.key, max_jobs)
         self.job_sync = JobSync(client, store, self.key)
+        self.job_sync.in_use = lambda: set(self.store.members_since(self.key("watch"), time.time() - self.interest_ttl))
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._pool: ThreadPoolExecutor | None = None
@@ -125,7 +126,7 @@ class SyncEngine:
             last = self._last_round.get(member, 0.0)
             due = now - last >= self.refresh_s
             forced = member in nudged and nudged[member] > last and now - last >= MIN_REFRESH_GAP_S
-            if due or forced:
+            if (due or forced) and not self._stop.is_set():
                 self._last_round[member] = now
                 self._running[member] = self._pool.submit(self._round, member)
         for member in [m for m in self._running if m not in watched and self._running[m].done()]:

@@ -17,6 +17,7 @@ from typing import Any
 
 from fakeai_dash.api.client import ApiError, FineTuningClient
 from fakeai_dash.api.models import FINISHED_STATUSES
+from fakeai_dash.metrics import progress
 from fakeai_dash.series import MetricHistory, rows_from_events, rows_from_result_csv
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,11 @@ SUMMARY_METRIC_EVENTS = 100  # the newest metric events the panels see (progress
 LIFECYCLE_CAP = 500        # message events (created, validated, started, …) kept for the timeline
 NEW_PAGES_PER_ROUND = 20   # newest-first pages read to catch up in one round
 BACKFILL_PAGES_PER_ROUND = 20  # older pages read per round: history loads without hogging the API
+# Jobs whose picture (curves, log, state) is kept. A 100,000-step curve is ~4 MB packed, so the
+# store holds at most ~100 × (4 MB + 0.4 MB of log) ≈ 0.5 GB; the least recently synced go
+# first, and a job evicted is fetched again (result file: one request) when someone opens it.
+KEPT_JOBS = 100
+KEPT_KINDS = ("job", "series", "log", "jobstate")
 EVENT_FIELDS = ("id", "created_at", "level", "message", "type", "data")
 CHECKPOINT_FIELDS = ("id", "created_at", "step_number", "metrics", "fine_tuned_model_checkpoint")
 
@@ -44,6 +50,15 @@ def append_newer(window: list[dict], newer_oldest_first: list[dict], cap: int = 
     known = {event["id"] for event in window}
     merged = window + [event for event in newer_oldest_first if event["id"] not in known]
     return merged[-cap:]
+
+
+def prepend_older(window: list[dict], older_newest_first: list[dict], cap: int = LOG_WINDOW) -> list[dict]:
+    """The log window with backfilled older events in front, while it has room (the newest stay)."""
+    if len(window) >= cap:
+        return window
+    known = {event["id"] for event in window}
+    older = [event for event in reversed(older_newest_first) if event["id"] not in known]
+    return (older + window)[-cap:]
 
 
 def lifecycle_merge(lifecycle: list[dict], events: list[dict]) -> list[dict]:
@@ -84,10 +99,12 @@ class JobSync:
         self.client = client
         self.store = store
         self.key = key  # key(kind, job_id) -> store key
+        self.in_use = lambda: set()  # job ids someone watches now (set by the engine): never evicted
 
     def run(self, job_id: str) -> None:
         state = self.store.get(self.key("jobstate", job_id)) or {}
         if state.get("final"):
+            self.store.touch(self.key("kept"), job_id, time.time())  # still in use: keep it
             return  # a finished job whose whole history is kept: no request at all
         try:
             job = self.client.retrieve_job(job_id).model_dump()
@@ -101,8 +118,10 @@ class JobSync:
         history = self._history(job_id)
         finished = job.get("status") in FINISHED_STATUSES
 
-        newer, reached_known, streamed = self._newer_events(job_id, state.get("newest_id"))
+        newer, reached_known, streamed, saw_first = self._newer_events(job_id, state.get("newest_id"))
         state["streamed"] = streamed
+        if saw_first:
+            state["log_complete"] = True
         if newer:
             state["newest_id"] = newer[-1]["id"]
             if state.get("backfill_after") is None and not state.get("streamed"):
@@ -120,8 +139,10 @@ class JobSync:
         if result_file and not state.get("result_read"):
             history = self._merge_result_file(job_id, result_file, history, state)
         if not state.get("result_read") and not state.get("backfill_done") and not state.get("streamed"):
-            history, lifecycle = self._backfill(job_id, state, history, lifecycle)
+            history, lifecycle, window = self._backfill(job_id, state, history, lifecycle, window)
 
+        if "training_file_bytes" not in state and not finished and job.get("trained_tokens") is None:
+            state["training_file_bytes"] = self._file_bytes(job.get("training_file"))
         checkpoints = [{k: c.model_dump().get(k) for k in CHECKPOINT_FIELDS}
                        for c in self.client.list_checkpoints(job_id)]
         loaded = self._loaded(state, history)
@@ -132,10 +153,15 @@ class JobSync:
                      final=finished and loaded >= 1.0)
         self.store.set(self.key("log", job_id), window)
         self.store.set(self.key("jobstate", job_id), state)
+        self._keep(job_id)
+        summary = summary_events(lifecycle, window)
+        steps = progress(job, summary)
         self.store.set(self.key("job", job_id), {
-            "job": job, "events": summary_events(lifecycle, window), "checkpoints": checkpoints,
+            "job": job, "events": summary, "checkpoints": checkpoints,
+            "progress": {"step": steps["step"], "total_steps": steps["total_steps"]},
             "history": {"loaded": loaded, "version": version, "points": len(history)},
             "at": time.time(), "final": state["final"],
+            "training_file_bytes": state.get("training_file_bytes"),
         })
 
     # -- pieces ------------------------------------------------------------------------------
@@ -144,45 +170,50 @@ class JobSync:
         raw = self.store.get(self.key("series", job_id))
         return MetricHistory.from_dict(raw) if raw else MetricHistory()
 
-    def _newer_events(self, job_id: str, newest_known: str | None) -> tuple[list[dict], bool, bool]:
+    def _newer_events(self, job_id: str, newest_known: str | None) -> tuple[list[dict], bool, bool, bool]:
         """(events newer than ``newest_known`` oldest first, whether the known one was reached,
-        whether the server streams its newest events as SSE)."""
+        whether the server streams its newest events as SSE, whether a first look saw them all)."""
         collected: list[dict] = []
         after = None
-        for _ in range(NEW_PAGES_PER_ROUND):
+        # A first look reads the newest page only: older history is the backfill's, in the background.
+        for _ in range(NEW_PAGES_PER_ROUND if newest_known else 1):
             page = self.client.events_page(job_id, after=after)
             events = [_event(e) for e in page.events]
             if page.streamed:
                 # FakeAI: the newest events in one body; merged by id (the window drops repeats).
-                return list(reversed(events)), True, True
+                return list(reversed(events)), True, True, False
             for event in events:
                 if event["id"] == newest_known:
-                    return list(reversed(collected)), True, False
+                    return list(reversed(collected)), True, False, False
                 collected.append(event)
             if not page.has_more or not events:
-                return list(reversed(collected)), True, False
+                # A first look that reached the end saw every event there is.
+                return list(reversed(collected)), True, False, newest_known is None
             after = events[-1]["id"]
-        return list(reversed(collected)), newest_known is None, False
+        return list(reversed(collected)), newest_known is None, False, False
 
-    def _backfill(self, job_id, state, history, lifecycle):
+    def _backfill(self, job_id, state, history, lifecycle, window):
         """Older pages, a bounded number per round, from the oldest event known towards the first."""
         after = state.get("backfill_after")
         if after is None:
             state["backfill_done"] = True
-            return history, lifecycle
+            return history, lifecycle, window
         for _ in range(BACKFILL_PAGES_PER_ROUND):
             page = self.client.events_page(job_id, after=after)
             older = [_event(e) for e in page.events]
             rows, total = rows_from_events(older)
             history = history.merge_rows(rows).with_total(total)
             lifecycle = lifecycle_merge(lifecycle, older)
+            window = prepend_older(window, older)
             if older:
                 after = older[-1]["id"]
             if not page.has_more or not older:
                 state["backfill_done"] = True
+                # The log reaches the first event only if it had room for all of them.
+                state["log_complete"] = len(window) < LOG_WINDOW
                 break
         state["backfill_after"] = after
-        return history, lifecycle
+        return history, lifecycle, window
 
     def _merge_result_file(self, job_id, file_id, history, state):
         try:
@@ -198,6 +229,16 @@ class JobSync:
             state["backfill_done"] = True
         return history
 
+    def _file_bytes(self, file_id: str | None) -> int | None:
+        """The training file's size, read once per job: an unfinished job's token estimate needs it."""
+        if not file_id:
+            return None
+        try:
+            files = self.client.list_files()
+        except ApiError:
+            return None
+        return next((f.bytes for f in files if f.id == file_id), None)
+
     @staticmethod
     def _loaded(state: dict[str, Any], history: MetricHistory) -> float:
         if state.get("result_read") or state.get("backfill_done") or state.get("streamed"):
@@ -205,6 +246,21 @@ class JobSync:
         if history.total_steps and len(history):
             return min(0.99, len(history) / history.total_steps)
         return 0.0
+
+    def _keep(self, job_id: str) -> None:
+        """Mark ``job_id`` as just synced and evict the least recently synced past KEPT_JOBS."""
+        group = self.key("kept")
+        self.store.touch(group, job_id, time.time())
+        kept = self.store.members_since(group, 0)
+        if len(kept) <= KEPT_JOBS:
+            return
+        in_use = self.in_use()
+        evictable = sorted((m for m in kept if m not in in_use), key=kept.get)
+        evicted = evictable[: len(kept) - KEPT_JOBS]
+        for old in evicted:
+            for kind in KEPT_KINDS:
+                self.store.delete(self.key(kind, old))
+        self.store.forget(group, evicted)
 
     def _publish_error(self, job_id: str, error: ApiError) -> None:
         self.store.set(self.key("job", job_id), {"error": {"message": error.message, "status": error.status},

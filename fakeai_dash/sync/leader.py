@@ -46,6 +46,7 @@ class RedisLeader:
         self._lock = redis_client.lock(name, timeout=ttl, blocking=False, thread_local=False)
         self._mutex = threading.Lock()
         self._leading = False
+        self._warned = False
 
     def try_lead(self) -> bool:
         """Acquire, or renew if already leading; False when another process leads."""
@@ -57,6 +58,7 @@ class RedisLeader:
                     self._lock.reacquire()  # resets the expiry; fails if the lock was lost
                     return True
                 self._leading = bool(self._lock.acquire(blocking=False))
+                self._warned = False
                 if self._leading:
                     log.info("This process (pid %s) leads the sync loop (Redis lock)", os.getpid())
                 return self._leading
@@ -65,7 +67,9 @@ class RedisLeader:
                 self._leading = False
                 return False
             except redis.exceptions.RedisError as error:
-                log.warning("Redis unavailable for the sync lock: %s", error)
+                if not self._warned:  # once per outage, not once a second
+                    log.warning("Redis unavailable for the sync lock: %s", error)
+                    self._warned = True
                 self._leading = False
                 return False
 

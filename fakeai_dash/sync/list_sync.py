@@ -91,3 +91,15 @@ class ListSync:
         now = time.time()
         self.store.set(self.key("jobs"), {"rows": rows, "signature": signature, "at": now, "complete": complete})
         self.store.set(self.key("jobs#signature"), {"signature": signature, "at": now})
+        self.store.set(self.key("progress"), self.progress_of(active_ids(rows)))
+
+    def progress_of(self, job_ids: list[str]) -> dict[str, list]:
+        """Steps of the active jobs whose picture knows them (someone opened them): the list
+        then shows the same progress as the details, not the API's time-based estimate."""
+        entries = self.store.get_many([self.key("job", job_id) for job_id in job_ids])
+        known = {}
+        for job_id, entry in zip(job_ids, entries, strict=True):
+            steps = (entry or {}).get("progress") or {}
+            if steps.get("total_steps"):
+                known[job_id] = [steps.get("step") or 0, steps["total_steps"]]
+        return known

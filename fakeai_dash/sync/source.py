@@ -17,9 +17,9 @@ from fakeai_dash.api.client import ApiError, FineTuningClient
 from fakeai_dash.api.models import Job
 from fakeai_dash.series import MetricHistory
 from fakeai_dash.sync.engine import LIST, SyncEngine
-from fakeai_dash.sync.job_sync import LOG_WINDOW
 from fakeai_dash.sync.rows import job_row
 from fakeai_dash.sync.store import wait_for
+from fakeai_dash.validation import checked_id, is_valid_id
 
 EXTENSION_KEY = "fakeai_dash"
 # A first visit waits this long on the picture (not on the API) for the leader's first answer.
@@ -42,6 +42,11 @@ class DataSource:
 
     def key(self, kind: str, member: str | None = None) -> str:
         return self.engine.key(kind, member)
+
+    def close(self) -> None:
+        """Stop this worker's sync loop (giving up leadership) and close the store."""
+        self.engine.stop()
+        self.store.close()
 
     # -- API health ---------------------------------------------------------------------------
 
@@ -79,8 +84,13 @@ class DataSource:
         self.engine.watch(LIST)
         return (self.store.get(self.key("jobs#signature")) or {}).get("signature")
 
+    def progress(self) -> dict[str, list]:
+        """{job id: [step, total steps]} for active jobs whose steps are known."""
+        return self.store.get(self.key("progress")) or {}
+
     def job_detail(self, job_id: str) -> dict[str, Any]:
         """``{"job", "events" (a bounded summary, oldest first), "checkpoints", "history", "at"}``."""
+        checked_id(job_id)  # a browser's id: never watched, stored or sent unless it is an id
         self.engine.watch(job_id)
         entry = self._read(self.key("job", job_id))
         if entry is None:
@@ -117,23 +127,28 @@ class DataSource:
     def events_page(self, job_id: str, before: str | None = None, limit: int = 100) -> dict[str, Any]:
         """``{"events": [...newest first], "has_older": bool}``: ``limit`` events older than the
         event ``before`` (the newest without it). Past the kept window: one API request."""
-        limit = max(1, min(limit, 100))
+        checked_id(job_id)
+        if before is not None:
+            checked_id(before, "event")
+        limit = max(1, min(int(limit), 1000))  # bounded: a forged request cannot ask for the whole window
         newest_first = list(reversed(self.store.get(self.key("log", job_id)) or []))
-        streamed = bool((self.store.get(self.key("jobstate", job_id)) or {}).get("streamed"))
+        state = self.store.get(self.key("jobstate", job_id)) or {}
+        # Older events exist beyond the kept window unless the window holds the job's first event.
+        complete = bool(state.get("streamed") or state.get("log_complete"))
         start = 0
         if before is not None:
             index = next((i for i, event in enumerate(newest_first) if event.get("id") == before), None)
             if index is None or index + 1 >= len(newest_first):
-                return self._older_from_api(job_id, before, limit, streamed)
+                return self._older_from_api(job_id, before, limit, complete)
             start = index + 1
         page = newest_first[start:start + limit]
         more_kept = start + limit < len(newest_first)
-        return {"events": page, "has_older": more_kept or (len(newest_first) >= LOG_WINDOW and not streamed)}
+        return {"events": page, "has_older": more_kept or not complete}
 
-    def _older_from_api(self, job_id: str, before: str, limit: int, streamed: bool) -> dict[str, Any]:
-        if streamed:
-            return {"events": [], "has_older": False}  # SSE servers keep no older events to page to
-        page = self.client.events_page(job_id, after=before, limit=limit)
+    def _older_from_api(self, job_id: str, before: str, limit: int, complete: bool) -> dict[str, Any]:
+        if complete:
+            return {"events": [], "has_older": False}  # nothing older (or an SSE server: no cursor)
+        page = self.client.events_page(job_id, after=before, limit=min(limit, 100))
         return {"events": [e.model_dump() for e in page.events], "has_older": page.has_more}
 
     # -- forced refreshes ---------------------------------------------------------------------
@@ -146,7 +161,9 @@ class DataSource:
             elif key in ("files", "models"):
                 self.store.delete(self.key("cached", key))
             else:
-                self.engine.nudge(key.split(":")[1] if ":" in key else key)
+                job_id = key.split(":")[1] if ":" in key else key
+                if is_valid_id(job_id):
+                    self.engine.nudge(job_id)
 
     # -- direct reads for the create dialog (cached briefly, shared by workers) ----------------
 
@@ -187,7 +204,7 @@ class DataSource:
         return self._job_action(job_id, self.client.resume_job)
 
     def _job_action(self, job_id: str, action: Callable[[str], Job]) -> dict[str, Any]:
-        job = action(job_id)
+        job = action(checked_id(job_id))
         self._apply(job)
         return job.model_dump()
 

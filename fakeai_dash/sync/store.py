@@ -30,6 +30,7 @@ class PictureStore(Protocol):
     def delete(self, key: str) -> None: ...
     def touch(self, group: str, member: str, stamp: float) -> None: ...
     def members_since(self, group: str, since: float) -> dict[str, float]: ...
+    def forget(self, group: str, members: list[str]) -> None: ...
     def close(self) -> None: ...
 
 
@@ -62,12 +63,20 @@ class LocalStore:
         with self.cache.transact():  # one SQLite transaction: workers never lose each other's touches
             members = unpack(self.cache.get(group)) or {}
             members[member] = max(stamp, members.get(member, 0))
-            members = {m: t for m, t in members.items() if t >= stamp - 3600}  # bounded
+            if len(members) > 1000:  # bounded: members not touched for an hour fall away
+                members = {m: t for m, t in members.items() if t >= stamp - 3600}
             self.cache.set(group, pack(members))
 
     def members_since(self, group: str, since: float) -> dict[str, float]:
         members = unpack(self.cache.get(group)) or {}
         return {m: t for m, t in members.items() if t >= since}
+
+    def forget(self, group: str, members: list[str]) -> None:
+        with self.cache.transact():
+            kept = unpack(self.cache.get(group)) or {}
+            for member in members:
+                kept.pop(member, None)
+            self.cache.set(group, pack(kept))
 
     def close(self) -> None:
         self.cache.close()
@@ -106,9 +115,14 @@ class RedisStore:
 
     def members_since(self, group: str, since: float) -> dict[str, float]:
         key = self._k(group)
-        self.redis.zremrangebyscore(key, "-inf", since - 3600)  # bounded: old members fall away
+        if since > 0:
+            self.redis.zremrangebyscore(key, "-inf", since - 3600)  # bounded: old members fall away
         return {(m.decode() if isinstance(m, bytes) else m): t
                 for m, t in self.redis.zrangebyscore(key, since, "+inf", withscores=True)}
+
+    def forget(self, group: str, members: list[str]) -> None:
+        if members:
+            self.redis.zrem(self._k(group), *members)
 
     def close(self) -> None:
         self.redis.close()

@@ -40,20 +40,6 @@ def test_bench002_rows_and_signature_for_10k_jobs(benchmark, raw_jobs):
     assert len(rows) == N_JOBS and len(signature) == 24
 
 
-def test_bench003_quiet_tick_is_a_cache_hit(benchmark, httpserver, raw_jobs, make_app):
-    serve_job_pages(httpserver, raw_jobs[:500])
-    app = make_app(httpserver.url_for("").rstrip("/"), refresh_interval=60.0)
-    from fakeai_dash.data import current_source
-
-    with app.server.test_request_context():
-        source = current_source()
-        source.jobs_snapshot()
-        served = len(httpserver.log)
-        snapshot = benchmark(source.jobs_snapshot)
-        assert len(snapshot["rows"]) == 500
-        assert len(httpserver.log) == served  # every benchmarked call was answered by the cache
-
-
 def _long_job_events(steps: int) -> list[dict]:
     events = []
     for step in range(1, steps + 1):
@@ -73,27 +59,76 @@ def test_bench004_series_and_smoothed_loss_figure_for_5000_steps(benchmark):
         return figures.loss_figure(series, smoothing=0.9, log_y=True)
 
     figure = benchmark(render)
-    assert len(figure.data[0].x) == 5000
+    drawn = figure.data[0].x
+    assert drawn[0] == 1 and drawn[-1] == 5000 and len(drawn) <= 2000  # the whole run, thinned
 
 
-@pytest.fixture
-def warm_10k_source(httpserver, raw_jobs, make_app):
-    """A DataSource whose cache already holds a 10,000-job snapshot, and that snapshot's signature."""
-    serve_job_pages(httpserver, raw_jobs)
-    app = make_app(httpserver.url_for("").rstrip("/"), refresh_interval=600.0, read_timeout=30.0)
-    from fakeai_dash.data import current_source
+@pytest.fixture(scope="module")
+def warm_10k_source(tmp_path_factory):
+    """A DataSource whose picture holds the 10,000-job list, and that list's signature."""
+    from fakeai_dash.api.client import client_from_settings
+    from fakeai_dash.config import Settings
+    from fakeai_dash.data import NotReady, build_source
+    from tests.scale_sim import ScaleSimulator
+    from tests.waiting import wait_until
 
-    with app.server.test_request_context():
-        source = current_source()
-        yield source, source.jobs_snapshot()["signature"]
+    with ScaleSimulator(jobs=N_JOBS) as sim:
+        settings = Settings(_env_file=None, api_base=sim.url, refresh_interval=600.0, data_dir=str(tmp_path_factory.mktemp("picture")))
+        source = build_source(settings, client_from_settings(settings))
+        source.engine.start()
+
+        def complete():
+            try:
+                return source.jobs_snapshot()["complete"]
+            except NotReady:
+                return False
+
+        wait_until(complete, 300, "the 10,000-job list")
+        try:
+            yield source, source.jobs_snapshot()["signature"]
+        finally:
+            source.close()
 
 
-def test_bench005_full_snapshot_cache_hit_with_10k_jobs(benchmark, warm_10k_source):
+def test_bench005_full_list_read_from_the_picture_with_10k_jobs(benchmark, warm_10k_source):
     source, signature = warm_10k_source
-    full_hit = benchmark.pedantic(source.jobs_snapshot, rounds=20, iterations=1)  # the old quiet tick
-    assert full_hit["signature"] == signature
+    full = benchmark.pedantic(source.jobs_snapshot, rounds=20, iterations=1)  # a tick whose list changed
+    assert full["signature"] == signature and len(full["rows"]) == N_JOBS
 
 
 def test_bench006_quiet_tick_reads_only_the_signature(benchmark, warm_10k_source):
     source, signature = warm_10k_source
-    assert benchmark(source.signature, "jobs") == signature
+    assert benchmark(source.signature) == signature  # a tick whose list did not change
+
+
+def test_bench007_steady_list_round_with_10k_jobs(benchmark, warm_10k_source):
+    """The leader's round in steady state: the newest page and the active jobs, not 100 pages."""
+    source, _ = warm_10k_source
+    benchmark.pedantic(source.engine.list_sync.run, rounds=5, iterations=1)
+    assert len(source.jobs_snapshot()["rows"]) == N_JOBS
+
+
+def test_bench008_chart_update_for_a_100k_step_history(benchmark):
+    """A live 100,000-step job's chart tick on the server: smoothing at full resolution, then
+    downsampling, then the JSON the browser gets (the figure; a Patch is smaller)."""
+    import json
+
+    import numpy as np
+    import plotly
+
+    from fakeai_dash.series import MetricHistory
+
+    steps = np.arange(1, 100_001, dtype=np.float64)
+    rng = np.random.default_rng(7)
+    loss = 2.5 * np.exp(-steps / 30_000) + 0.1 + rng.normal(0, 0.05, steps.size)
+    valid = np.where(steps % 10 == 0, loss + 0.05, np.nan)
+    history = MetricHistory(steps, 1_700_000_000 + steps, {"train_loss": loss, "valid_loss": valid,
+                                                           "train_mean_token_accuracy": 1 - loss / 3})
+
+    def tick():
+        loss_chart = figures.loss_figure(history, smoothing=0.9, log_y=True)
+        accuracy_chart = figures.accuracy_figure(history, smoothing=0.9)
+        return len(json.dumps([loss_chart, accuracy_chart], cls=plotly.utils.PlotlyJSONEncoder))
+
+    size = benchmark.pedantic(tick, rounds=5, iterations=1)
+    assert size <= 300_000

@@ -1,113 +1,69 @@
-"""With a redis:// cache URL, gunicorn workers (here: two apps) share one cache for real."""
+"""With a Redis URL, gunicorn workers (here: two apps) share one picture and one leader for real."""
 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from pathlib import Path
 
+import msgpack
 import pytest
 import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 from werkzeug import Response
 
 from fakeai_dash.components.create_job_dialog import TOKEN_TTL, submit_form
-from fakeai_dash.data import current_source
-from fakeai_dash.embedded import free_port
-from tests.jobs_factory import openai_job, serve_job_pages
+from fakeai_dash.data import EXTENSION_KEY, NotReady, current_source
+from tests.jobs_factory import openai_job
+from tests.redis_server import running_redis
+from tests.scale_sim import ScaleSimulator
+from tests.waiting import observe, wait_until
 
 JOBS = "/v1/fine_tuning/jobs"
 REPO = Path(__file__).resolve().parents[2]
-START_ATTEMPTS = 5
-READY_TIMEOUT = 15.0
-
-
-def _stop(proc: subprocess.Popen, timeout: float = 10.0) -> None:
-    """Terminate, and kill what does not end in time: a teardown never hangs."""
-    if proc.poll() is None:
-        proc.terminate()
-    try:
-        proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout)
-
-
-def _ready(proc: subprocess.Popen, port: int) -> bool | None:
-    """True once *our* redis answers PING on ``port``; None if it exited (say the port was taken)."""
-    deadline = time.monotonic() + READY_TIMEOUT
-    # No client-side retries: each probe is one bounded try, and the loop is the only retry.
-    client = redis.Redis(port=port, socket_connect_timeout=1, socket_timeout=1,
-                         retry=Retry(NoBackoff(), 0))
-    try:
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                return None
-            try:
-                # Another redis may hold the port: only an answer from our process counts.
-                if client.ping() and client.info("server")["process_id"] == proc.pid:
-                    return True
-            except redis.RedisError:
-                pass
-            threading.Event().wait(0.05)  # the poll interval of a bounded readiness wait
-        return False
-    finally:
-        client.close()
 
 
 @pytest.fixture
-def redis_url(tmp_path):
-    """A private redis-server; its URL is handed out only after it answered PING."""
-    server = shutil.which("redis-server")
-    assert server, "redis-server is installed by `make test` (Debian package redis-server)"
-    # redis-server cannot pick its own port (`--port 0` turns TCP off), so a port chosen here
-    # may be taken before redis binds it: then redis exits and we try another one.
-    for attempt in range(START_ATTEMPTS):
-        port = free_port()
-        log_path = tmp_path / f"redis-{attempt}.log"
-        with open(log_path, "wb") as log:
-            proc = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                     "--appendonly", "no"], stdout=log, stderr=subprocess.STDOUT)
-        try:
-            ready = _ready(proc, port)
-            if ready:
-                yield f"redis://127.0.0.1:{port}/0"
-                return
-            if ready is False:
-                pytest.fail(f"redis-server did not answer PING on port {port} within {READY_TIMEOUT:g} s:\n"
-                            + log_path.read_text(errors="replace"))
-        finally:
-            _stop(proc)
-    pytest.fail(f"redis-server exited {START_ATTEMPTS} times before answering (ports taken?):\n"
-                + log_path.read_text(errors="replace"))
+def redis_url():
+    """A private redis-server on a unix socket (no port to race for), handed out after PING."""
+    with running_redis() as url:
+        yield url
 
 
-def test_redis001_two_workers_share_one_fetch_and_invalidation(httpserver, make_app, redis_url):
-    serve_job_pages(httpserver, [openai_job(i) for i in range(3)])
-    base = httpserver.url_for("").rstrip("/")
-    worker_a = make_app(base, cache_url=redis_url, refresh_interval=60.0)
-    worker_b = make_app(base, cache_url=redis_url, refresh_interval=60.0)
+def _ready(read):
+    try:
+        return read()
+    except NotReady:
+        return None
 
-    with worker_a.server.test_request_context():
-        rows_a = current_source().jobs_snapshot()["rows"]
-    with worker_b.server.test_request_context():
-        source_b = current_source()
-        rows_b = source_b.jobs_snapshot()["rows"]
-        assert source_b.last_success("jobs") is not None  # "data from HH:MM:SS" is shared too
-    assert rows_a == rows_b and len(rows_a) == 3
-    assert len(httpserver.log) == 1  # the second worker was answered by Redis
 
-    with worker_b.server.test_request_context():
-        current_source().invalidate("jobs")  # what a create or cancel does
-    with worker_a.server.test_request_context():
-        current_source().jobs_snapshot()
-    assert len(httpserver.log) == 2  # worker A saw B's invalidation
+def test_redis001_two_workers_share_one_picture_one_leader_and_each_others_writes(make_app, redis_url):
+    with ScaleSimulator(jobs=3, big=["200:running:done=20"]) as sim:
+        worker_a = make_app(sim.url, cache_url=redis_url, refresh_interval=1.0)
+        worker_b = make_app(sim.url, cache_url=redis_url, refresh_interval=1.0)
+        source_a, source_b = (w.server.extensions[EXTENSION_KEY] for w in (worker_a, worker_b))
+        rows_a = wait_until(lambda: _ready(source_a.jobs_snapshot), 10, "worker A's list")["rows"]
+        rows_b = wait_until(lambda: _ready(source_b.jobs_snapshot), 10, "worker B's list")["rows"]
+        assert rows_a == rows_b and [r["id"] for r in rows_a] == sim.job_ids()
+        assert source_b.last_success() is not None  # "data from HH:MM:SS" is shared too
+        wait_until(lambda: source_a.engine.leading or source_b.engine.leading, 10, "a leader")
+        assert not (source_a.engine.leading and source_b.engine.leading)
+        # Both watch the list; the API sees one round per interval, not one per worker.
+        sim.reset_stats()
+        observe(3.0)
+        assert sim.stats()["by_kind"]["jobs_list"] <= 3 + 1
+        # A write through worker B shows in worker A at once (no round needed).
+        job_id = sim.big_job_ids[0]
+        source_b.cancel_job(job_id)
+        assert {r["id"]: r["status"] for r in source_a.jobs_snapshot()["rows"]}[job_id] == "cancelled"
+        # What Redis holds is data, never pickles.
+        store = redis.Redis.from_url(redis_url)
+        raw = store.get(next(k for k in store.keys("*:jobs") if not k.endswith(b"#signature")))
+        store.close()
+        assert not raw.startswith(b"\x80")  # pickle protocol 2+ starts with 0x80
+        assert msgpack.unpackb(raw)["rows"][0]["id"] == sim.job_ids()[0]
 
 
 # A second gunicorn worker is a second process: its own in-process token locks, the same Redis.

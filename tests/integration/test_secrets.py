@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from tests.waiting import wait_until
+
 SECRET = "sk-test-DO-NOT-LEAK-4242"
 
 
@@ -42,10 +44,16 @@ def test_secret001_key_never_sent_to_the_browser(httpserver, make_app, api_type)
 
     bodies = [client.get(path).get_data(as_text=True)
               for path in ("/", "/jobs/ftjob-1", "/_dash-layout", "/_dash-dependencies", "/healthz")]
-    response = client.post("/_dash-update-component",
-                           json=_callback_body(app, "jobs-store.data", {"refresh-interval": 1}))
-    assert response.status_code in (200, 204)
-    bodies.append(response.get_data(as_text=True))
+    tick = _callback_body(app, "jobs-store.data", {"refresh-interval": 1})
+
+    def answered() -> str | None:
+        # Ticks read the sync loop's picture: poll until its first round (or error) shows.
+        response = client.post("/_dash-update-component", json=tick)
+        assert response.status_code in (200, 204)
+        text = response.get_data(as_text=True)
+        return text if response.status_code == 200 and json.loads(text).get("response") else None
+
+    bodies.append(wait_until(answered, 15, "the first jobs tick with data or a banner"))
 
     assert all(SECRET not in body for body in bodies)
     # The key did go to the API, on the server side: the test would be empty otherwise.

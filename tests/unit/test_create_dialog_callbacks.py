@@ -9,14 +9,13 @@ import uuid
 
 import pytest
 from dash import Dash, _get_app, _get_paths, _pages, no_update
-from flask import Flask
-from flask_caching import Cache
 
 from fakeai_dash import ids
 from fakeai_dash.api.client import FineTuningClient
 from fakeai_dash.components import create_job_dialog as dialog
 from fakeai_dash.components import create_job_form as form
-from fakeai_dash.data import DataSource
+from fakeai_dash.config import Settings
+from fakeai_dash.data import build_source
 from fakeai_dash.dataset import validate_jsonl
 
 C = ids.CreateJob
@@ -66,11 +65,10 @@ def restore_dash_globals(monkeypatch):
 
 
 @pytest.fixture
-def source(fakeai):
-    """A real DataSource on the session FakeAI, with its own in-process cache."""
-    app = Flask(__name__)
-    cache = Cache(app, config={"CACHE_TYPE": "SimpleCache"})
-    return DataSource(FineTuningClient(fakeai.url), cache, ttl=1)
+def source(fakeai, tmp_path):
+    """A real DataSource on the session FakeAI, with a picture store of its own."""
+    settings = Settings(_env_file=None, api_base=fakeai.url, cache_ttl=1, data_dir=str(tmp_path))
+    return build_source(settings, FineTuningClient(fakeai.url))
 
 
 # -- upload ------------------------------------------------------------------------------------
@@ -288,7 +286,7 @@ def test_a_failed_create_releases_the_token(fakeai, source):
 def test_a_token_claimed_elsewhere_is_refused(fakeai, source):
     # Another worker holding the claim in the shared cache: this one must not create.
     token = uuid.uuid4().hex
-    source.cache.set(f"create-job-token:{token}", {"pending": True})
+    source.set_claim(f"create-job-token:{token}", {"pending": True}, 60)
     jobs_before = len(fakeai.jobs())
     with pytest.raises(dialog.DuplicateSubmit):
         dialog.create_once(source, token, {"model": "m", "training_file": fakeai.files()[0]["id"]})

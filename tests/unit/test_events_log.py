@@ -126,9 +126,19 @@ def source_for(httpserver, make_app):
         context = app.server.test_request_context()
         context.push()
         contexts.append(context)
-        from fakeai_dash.data import current_source
+        from fakeai_dash.data import NotReady, current_source
+        from tests.waiting import wait_until
 
-        return current_source()
+        source = current_source()
+
+        def synced():  # the details panel's read makes the sync loop fetch the job (as it would open)
+            try:
+                return source.job_detail("ftjob-ev")["history"]["loaded"] >= 1.0
+            except NotReady:
+                return False
+
+        wait_until(synced, 30, "the sync loop to fetch the job")
+        return source
 
     yield make
     for context in reversed(contexts):
