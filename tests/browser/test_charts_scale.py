@@ -184,7 +184,7 @@ def click(dash_duo, selector):
 
 def screenshot(dash_duo, name, element_id):
     """A picture of the page scrolled to ``element_id``, for a person to look at (not compared)."""
-    dash_duo.driver.execute_script("document.getElementById(arguments[0]).scrollIntoView({block: 'start'})",
+    dash_duo.driver.execute_script("document.getElementById(arguments[0]).scrollIntoView({block: 'center'})",
                                    element_id)
     os.makedirs(SCREENSHOTS, exist_ok=True)
     path = os.path.join(SCREENSHOTS, f"{name}.png")
