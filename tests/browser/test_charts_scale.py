@@ -184,8 +184,9 @@ def click(dash_duo, selector):
 
 def screenshot(dash_duo, name, element_id):
     """A picture of the page scrolled to ``element_id``, for a person to look at (not compared)."""
-    dash_duo.driver.execute_script("document.getElementById(arguments[0]).scrollIntoView({block: 'center'})",
-                                   element_id)
+    # Instant: Bootstrap makes scrolling smooth, and a picture taken mid-scroll shows the wrong panel.
+    dash_duo.driver.execute_script(
+        "document.getElementById(arguments[0]).scrollIntoView({block: 'center', behavior: 'instant'})", element_id)
     os.makedirs(SCREENSHOTS, exist_ok=True)
     path = os.path.join(SCREENSHOTS, f"{name}.png")
     dash_duo.driver.save_screenshot(path)
