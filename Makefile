@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: run test bench install install-test system-deps clean
+.PHONY: run test bench bench-app bench-baseline install install-test system-deps clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -39,8 +39,25 @@ run: install
 test: install-test system-deps
 	$(PY) -m pytest --headless --benchmark-disable $(PYTEST_ARGS)
 
-bench: install-test
+# Every figure in docs/performance.md: micro-benchmarks, then the browser and load measurements
+# (minutes). `make bench-baseline BASE=<commit>` measures an older commit the same way.
+bench: install-test system-deps
 	$(PY) -m pytest tests/bench --benchmark-only $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory bench-app APP_DIR=
+	$(PY) -m tests.bench.memory
+
+bench-app:
+	$(PY) -m tests.bench.first_visit $(if $(APP_DIR),--app-dir $(APP_DIR))
+	$(PY) -m tests.bench.open_job $(if $(APP_DIR),--app-dir $(APP_DIR))
+	$(PY) -m tests.bench.forged_refresh $(if $(APP_DIR),--app-dir $(APP_DIR))
+	$(PY) -m tests.load.viewers --viewers 1,20,50 --seconds 30 --sim-jobs 3000 --latency 0.15 $(if $(APP_DIR),--app-dir $(APP_DIR))
+	$(PY) -m tests.load.viewers --viewers 10 --seconds 30 --sim-jobs 3000 --latency 0.15 --stall 30 $(if $(APP_DIR),--app-dir $(APP_DIR))
+
+BASE ?= d8c0a01
+bench-baseline: install-test system-deps
+	rm -rf .bench-baseline && git worktree add --force --detach .bench-baseline $(BASE)
+	$(MAKE) --no-print-directory bench-app APP_DIR=$(CURDIR)/.bench-baseline
+	git worktree remove --force .bench-baseline
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

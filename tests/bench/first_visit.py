@@ -166,11 +166,14 @@ def table(results: dict[str, list[Visit]]) -> str:
     return "\n".join(lines)
 
 
-def _start_dashboard(workdir: str) -> tuple[subprocess.Popen, str]:
+def _start_dashboard(workdir: str, app_dir: str | None = None) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("FAKEAI_DASH_")}
-    cli = Path(sys.executable).with_name("fakeai-dash")
-    process = subprocess.Popen([str(cli), "--port", str(port)], env=env, cwd=workdir,
+    command = [str(Path(sys.executable).with_name("fakeai-dash"))]
+    if app_dir:  # another checkout (a baseline commit): its own code, started the same way
+        env["PYTHONPATH"] = str(Path(app_dir).resolve())
+        command = [sys.executable, "-m", "fakeai_dash"]
+    process = subprocess.Popen([*command, "--port", str(port)], env=env, cwd=workdir,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/"
 
@@ -190,13 +193,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.bench.first_visit", description=__doc__.split("\n")[0])
     parser.add_argument("--url", help="measure a running dashboard instead of starting one")
     parser.add_argument("--runs", type=int, default=3, help="visits of each kind; the median is reported")
+    parser.add_argument("--app-dir", help="start the dashboard from this checkout (a baseline commit)")
     args = parser.parse_args(argv)
     process = None
     with tempfile.TemporaryDirectory() as workdir:  # no stray .env is read
         try:
             url = args.url
             if url is None:
-                process, url = _start_dashboard(workdir)
+                process, url = _start_dashboard(workdir, args.app_dir)
             results = measure(url, args.runs)
         finally:
             if process is not None:
