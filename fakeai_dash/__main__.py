@@ -3,6 +3,7 @@
 The same server as the Procfile: the settings module fakeai_dash.gunicorn_conf (workers,
 threads, the one embedded FakeAI started by the master) and the app wsgi.build_app builds,
 bound to --host/--port (loopback by default). --debug runs Dash's development server instead.
+``fakeai-dash users add NAME --role viewer|operator --password-stdin`` manages Basic sign-in users.
 """
 
 from __future__ import annotations
@@ -67,8 +68,41 @@ def _run_debug(settings: Settings) -> int:
     return 0
 
 
+def users_command(argv: list[str]) -> int:
+    """``users add NAME --role viewer|operator --password-stdin [--file PATH]``: one line out, exit 0/2."""
+    import argparse
+    import os
+
+    from fakeai_dash.auth.users import UsersFileError, add_user
+
+    parser = argparse.ArgumentParser(prog="fakeai-dash users", description="Basic sign-in users")
+    commands = parser.add_subparsers(dest="command", required=True)
+    add = commands.add_parser("add", help="add a user, or set an existing user's role and password")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=("viewer", "operator"))
+    # The password never goes on the command line (ps and shell history would keep it).
+    add.add_argument("--password-stdin", action="store_true", required=True,
+                     help="read the password from the first line of standard input")
+    add.add_argument("--file", default=os.environ.get("FAKEAI_DASH_USERS_FILE"),
+                     help="users file (default: $FAKEAI_DASH_USERS_FILE)")
+    args = parser.parse_args(argv)
+    if not args.file:
+        print("fakeai-dash users: name the users file with --file or FAKEAI_DASH_USERS_FILE", file=sys.stderr)
+        return 2
+    password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        new = add_user(args.file, args.name, args.role, password)
+    except (ValueError, UsersFileError, OSError) as error:
+        print(f"fakeai-dash users: {error}", file=sys.stderr)
+        return 2
+    print(f"{'Added' if new else 'Updated'} {args.name} ({args.role}) in {args.file}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["users"]:
+        return users_command(argv[1:])
     try:
         settings = load_settings(argv)
     except SettingsError as error:
@@ -80,6 +114,9 @@ def main(argv: list[str] | None = None) -> int:
         raise
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     if settings.debug:
+        from fakeai_dash.auth.startup import check_start
+
+        check_start(settings, [bind_address(settings.host, settings.port)])  # gunicorn's hook checks the rest
         return _run_debug(settings)
     try:
         DashboardServer(settings).run()  # returns only through SystemExit (gunicorn's halt)

@@ -14,6 +14,7 @@ from dash import _callback as dash_callbacks
 
 from fakeai_dash import __version__, components
 from fakeai_dash.api.client import client_from_settings
+from fakeai_dash.auth import configure_auth
 from fakeai_dash.config import Settings, load_settings
 from fakeai_dash.data import EXTENSION_KEY, build_source
 from fakeai_dash.embedded import EmbeddedFakeAI
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None, *, backend: EmbeddedFakeAI | No
     app.index_string = INDEX_STRING
     app.config.external_stylesheets = [app.get_asset_url("vendor/bootstrap.min.css")]
     configure_web(app)
+    configure_auth(app, settings)  # sign-in, roles, audit trail, rate limits
     app.layout = build_layout(settings.refresh_interval)
 
     server = app.server

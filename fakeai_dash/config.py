@@ -42,6 +42,26 @@ class Settings(BaseSettings):
     )
     upload_limit_mb: float = Field(50.0, gt=0, le=1024, description="Largest JSONL accepted in the browser")
     debug: bool = Field(False, description="Dash debug mode (never in production)")
+    # -- sign-in, roles, rate limits (fakeai_dash/auth) --------------------------------------
+    auth: Literal["basic", "oidc", "none"] | None = Field(
+        None, description="Sign-in: basic (users file), oidc (SSO) or none; unset is none on loopback "
+                          "and refused on a public bind")
+    users_file: str | None = Field(None, description="Basic sign-in users (fakeai-dash users add NAME ...)")
+    oidc_issuer: str | None = Field(None, description="OIDC issuer URL (its /.well-known/openid-configuration)")
+    oidc_client_id: str | None = Field(None, description="OIDC client id")
+    oidc_client_secret: SecretStr | None = Field(None, description="OIDC client secret")
+    oidc_scopes: str = Field("openid email profile", description="OIDC scopes asked for")
+    oidc_redirect_uri: str | None = Field(None, description="The callback URL registered at the provider "
+                                                            "(default: <this server>/oidc/sso/callback)")
+    oidc_groups_claim: str = Field("groups", description="ID-token claim listing the user's groups or roles")
+    oidc_operators: list[str] = Field(default_factory=list, description="Groups, e-mails or @domains that operate")
+    oidc_viewers: list[str] = Field(default_factory=list, description="Groups, e-mails or @domains that may view "
+                                                                      "(empty: everyone the provider signs in)")
+    session_secret: SecretStr | None = Field(None, description="Signs sign-in cookies; the same on every "
+                                                               "instance (default: one per host, in the data dir)")
+    rate_limit_writes: str = Field("20/minute", description="Writes (upload, create, cancel, pause, resume) per user")
+    rate_limit_refresh: str = Field("30/minute", description="Forced refreshes per user")
+    rate_limit_signin: str = Field("10/minute", description="Failed Basic sign-ins per client address")
 
     @field_validator("api_base")
     @classmethod
@@ -77,6 +97,30 @@ class Settings(BaseSettings):
         # and no browser sees data older than one tick.
         if self.cache_ttl is None:
             self.cache_ttl = max(0.5, self.refresh_interval / 2)
+        return self
+
+    @field_validator("rate_limit_writes", "rate_limit_refresh", "rate_limit_signin")
+    @classmethod
+    def _rate_limit_parses(cls, value: str) -> str:
+        from limits import parse_many
+
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError("must be a rate such as '20/minute' or '5 per second'") from None
+        return value
+
+    @model_validator(mode="after")
+    def _auth_complete(self) -> Settings:
+        # One line naming what is missing, before anything starts.
+        if self.auth == "basic" and not self.users_file:
+            raise ValueError("FAKEAI_DASH_AUTH=basic needs FAKEAI_DASH_USERS_FILE "
+                             "(create it with: fakeai-dash users add NAME --role operator --password-stdin)")
+        if self.auth == "oidc":
+            missing = [f"FAKEAI_DASH_{name.upper()}" for name in ("oidc_issuer", "oidc_client_id", "oidc_client_secret")
+                       if not getattr(self, name)]
+            if missing:
+                raise ValueError(f"FAKEAI_DASH_AUTH=oidc needs {', '.join(missing)}")
         return self
 
     @property

@@ -51,6 +51,9 @@ def on_starting(server):
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s",
                         datefmt="%Y-%m-%d %H:%M:%S %z")
     settings = _settings(server)
+    from fakeai_dash.auth.startup import check_start
+
+    check_start(settings, server.cfg.bind)  # a public bind without sign-in: one line, exit 2
     if DATA_DIR_ENV not in os.environ:
         _data_dir = tempfile.mkdtemp(prefix="fakeai-dash-")
         os.environ[DATA_DIR_ENV] = _data_dir

@@ -20,6 +20,7 @@ from flask import current_app
 
 from fakeai_dash import ids
 from fakeai_dash.api.client import ApiError
+from fakeai_dash.auth import WriteRefused, authorize_write
 from fakeai_dash.components import create_job_form as form
 from fakeai_dash.data import DataSource, current_source
 from fakeai_dash.dataset import validate_jsonl
@@ -129,9 +130,17 @@ def upload_dataset(contents, filename, method, model, n_epochs):
     if not contents:
         return no_update, no_update, no_update, no_update
     settings = _settings()
-    view, dataset, file_id = check_and_upload(
-        current_source(), contents, filename or "dataset.jsonl", method, model, n_epochs,
-        limit_bytes=int(settings.upload_limit_mb * 1024 * 1024), price_table=settings.price_per_1k_tokens)
+    try:
+        # Role, rate limit and audit trail first: a viewer's upload is not even decoded.
+        with authorize_write("upload", filename=str(filename or "dataset.jsonl")[:200]) as attempt:
+            view, dataset, file_id = check_and_upload(
+                current_source(), contents, filename or "dataset.jsonl", method, model, n_epochs,
+                limit_bytes=int(settings.upload_limit_mb * 1024 * 1024), price_table=settings.price_per_1k_tokens)
+            attempt.target = file_id
+            if not file_id:
+                attempt.failed("not uploaded: the dataset check or the API refused it")
+    except WriteRefused as refused:
+        return form.refused_view(filename or "dataset.jsonl", str(refused)), None, no_update, None
     # Clearing contents drops the file from the browser's state and lets the same file be chosen again.
     return view, dataset, (file_id or no_update), None
 
@@ -193,7 +202,15 @@ _FIELD_OUTPUTS = ([Output(C.FIELDS[f], "invalid") for f in form.TEXT_FIELDS]
 def submit(_clicks, *states):
     *field_values, method, metadata_keys, metadata_values, token = states
     raw = raw_form(dict(zip(form.TEXT_FIELDS, field_values)), method, metadata_keys, metadata_values)
-    outcome = submit_form(current_source(), raw, token)
+    try:
+        with authorize_write("create", model=str(raw.get("model"))[:200],
+                             training_file=str(raw.get("training_file"))[:200]) as attempt:
+            outcome = submit_form(current_source(), raw, token)
+            attempt.target = outcome.get("job_id")
+            if not attempt.target:
+                attempt.failed(outcome.get("api_error") or "nothing sent: the form has errors")
+    except WriteRefused as refused:
+        outcome = {"api_error": str(refused), "field": None, "refused": True}
     return submit_outputs(outcome)
 
 
@@ -232,7 +249,9 @@ def submit_outputs(outcome: Mapping[str, Any]) -> list[Any]:
     if outcome.get("job_id"):
         path = dash.get_relative_path(f"/jobs/{outcome['job_id']}")
         return [*invalid, *feedback, None, None, None, False, False, time.time(), path]
-    if api_error:
+    if outcome.get("refused"):
+        alert = [html.Strong("Nothing was sent. "), html.Span(api_error, className="api-error-message")]
+    elif api_error:
         alert = [html.Strong("The API refused the job. "), html.Span(api_error, className="api-error-message")]
     else:
         # Some messages sit below the fold of a long form: say at the top that nothing was sent.

@@ -1,12 +1,19 @@
-"""Header: title, auto-refresh switch, refresh and create buttons, search and filters, stats."""
+"""Header: title, auto-refresh switch, refresh and create buttons, who is signed in, search and filters, stats."""
 
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, html
+from dash import Input, Output, callback, dcc, html
 
-from fakeai_dash import ids
+from fakeai_dash import auth, ids
 from fakeai_dash.components import job_filters
+
+# Ids of the sign-in parts (kept here: this module owns them). SESSION holds what the browser may
+# know of the signed-in user; other components read it to hide the writes a viewer cannot make.
+USER_BOX = "header-user"
+SESSION = "auth-session-store"
+REFRESH_NOTE = "header-refresh-note"
+CREATE_ALLOWED_TITLE = "Upload a dataset and start a fine-tuning job"
 
 
 def layout() -> html.Header:
@@ -18,8 +25,12 @@ def layout() -> html.Header:
         dbc.Switch(id=ids.Header.AUTO_REFRESH, label="Auto-refresh", value=True, className="mb-0 me-2"),
         dbc.Button("↻ Refresh", id=ids.Header.REFRESH, color="secondary", outline=True, size="sm",
                    className="me-2", title="Fetch the latest jobs now"),
-        dbc.Button("+ Create fine-tuning job", id=ids.Header.CREATE, color="primary", size="sm"),
+        dbc.Button("+ Create fine-tuning job", id=ids.Header.CREATE, color="primary", size="sm",
+                   title=CREATE_ALLOWED_TITLE),
+        html.Div(id=USER_BOX, className="d-none"),
+        dcc.Store(id=SESSION),
     ], className="d-flex align-items-center flex-wrap gap-1")
+    note = html.Div(id=REFRESH_NOTE, className="small text-warning", role="status")
     filters = html.Div([
         html.Label("Search jobs", htmlFor=ids.Header.SEARCH, className="visually-hidden"),
         dbc.Input(id=ids.Header.SEARCH, type="search", debounce=0.3, size="sm",
@@ -31,6 +42,7 @@ def layout() -> html.Header:
     # growing taller (the grid's height is the viewport minus the header).
     return html.Header([
         html.Div([title, stats, controls], className="d-flex justify-content-between align-items-center flex-wrap gap-2"),
+        note,
         filters,
     ], className="app-header")
 
@@ -56,3 +68,43 @@ _STAT_LABELS = (("total", "Total"), ("active", "Active"), ("succeeded", "Succeed
 def toggle_polling(auto_refresh: bool) -> bool:
     # Disabling the Interval stops the ticks themselves: no request leaves the browser.
     return not auto_refresh
+
+
+# -- who is signed in ------------------------------------------------------------------------
+
+def user_box(user: auth.User | None) -> tuple[list, str]:
+    """The header's "signed in as" part and its class ("d-none" when nobody signs in)."""
+    if user is None or user.mode == "none":
+        return [], "d-none"
+    state = auth.state()
+    sign_out = state.authenticator.sign_out_path if state and state.authenticator else None
+    operator = user.can_write
+    badge = dbc.Badge("operator" if operator else "viewer · read-only",
+                      color="success" if operator else "secondary", className="ms-1",
+                      title=("May upload, create, cancel, pause and resume jobs" if operator
+                             else auth.read_only_reason(user)))
+    children = [html.Span("Signed in as ", className="text-secondary small"),
+                html.Span(user.name, className="fw-semibold small", id=f"{USER_BOX}-name"), badge]
+    if sign_out:
+        children.append(html.A("Sign out", href=sign_out, className="btn btn-outline-secondary btn-sm ms-2",
+                               id=f"{USER_BOX}-sign-out"))
+    return children, "d-flex align-items-center ms-2 header-user"
+
+
+@callback(Output(SESSION, "data"), Output(USER_BOX, "children"), Output(USER_BOX, "className"),
+          Output(ids.Header.CREATE, "disabled"), Output(ids.Header.CREATE, "title"),
+          Input(USER_BOX, "id"))
+def show_user(_page):
+    # Runs once per page load. Hiding the writes is a courtesy: the gate refuses them anyway.
+    user = auth.current_user()
+    children, class_name = user_box(user)
+    reason = auth.read_only_reason(user)
+    session = {**(user.public() if user else {"can_write": False}), "reason": reason}
+    return session, children, class_name, reason is not None, reason or CREATE_ALLOWED_TITLE
+
+
+@callback(Output(REFRESH_NOTE, "children"), Input(ids.Header.REFRESH, "n_clicks"), prevent_initial_call=True)
+def refresh_note(_clicks):
+    """Says so when forced refreshes are over the user's limit (the list still updates by itself)."""
+    blocked = auth.refresh_blocked("jobs")
+    return f"{blocked} The list still updates by itself." if blocked else None

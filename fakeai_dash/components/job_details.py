@@ -17,11 +17,14 @@ from fakeai_dash import format as fmt
 from fakeai_dash import ids
 from fakeai_dash.api.client import ApiError
 from fakeai_dash.api.models import ACTIVE_STATUSES, FINISHED_STATUSES
+from fakeai_dash.auth import allow_refresh, authorize_write
 from fakeai_dash.components import (
     checkpoints,
     cost_tracker,
     events_log,
+    header,
     hyperparameters,
+    job_audit,
     job_comparison,
     model_comparison,
     status_timeline,
@@ -153,6 +156,7 @@ def _header_card() -> dbc.Card:
         html.Div([fine_tuned, html.Div(id=ids.JobDetails.META, className="detail-meta")],
                  className="detail-header-grid mt-2"),
         html.Div(id=ids.JobDetails.ACTION_HELP, className="detail-action-help"),
+        job_audit.layout(),
         dbc.Alert(id=ids.JobDetails.ACTION_RESULT, is_open=False, dismissable=True, className="mt-2 mb-0 py-2"),
         _confirm_modal(),
     ]), className="detail-card mb-3", id=ids.JobDetails.HEADER)
@@ -196,7 +200,7 @@ def fetch_job_detail(_ticks, job_id, _action, _refresh, signature):
     if same_job and signature.get("final") and not forced:
         return no_update, no_update  # a finished job's final state is on screen: no I/O at all
     source = current_source()
-    if forced:
+    if forced and allow_refresh("job"):  # per-user limit: a forced refresh is still a nudge
         source.invalidate(f"job:{job_id}")  # a nudge: the sync loop refetches now
     try:
         detail = source.job_detail(job_id)
@@ -326,11 +330,15 @@ def _meta(label: str, value: str, title: str | None = None) -> html.Div:
     Output(ids.JobDetails.ACTION_HELP, "children"),
     Input(ids.JobDetails.STORE, "data"),
     Input(ids.JobDetails.ACTION_SUPPORT, "data"),
+    Input(header.SESSION, "data"),
 )
-def render_actions(store, support):
+def render_actions(store, support, session=None):
     job = (store or {}).get("job")
     if not job:
         return ({"display": "none"},) * 2 + (False, None, {"display": "none"}, False, None, None)
+    if session and not session.get("can_write"):
+        # A viewer sees why there are no buttons; the gate refuses a forged request anyway.
+        return ({"display": "none"},) * 2 + (True, None, {"display": "none"}, True, None, session.get("reason"))
     actions = available_actions(job.get("status"), support)
 
     def style(name):
@@ -399,7 +407,8 @@ def confirm_cancel(clicks, job_id):
     if not clicks or not job_id:
         return (no_update,) * 6
     try:
-        job = current_source().cancel_job(job_id)
+        with authorize_write("cancel", job_id):  # role, rate limit and audit trail, before any API call
+            job = current_source().cancel_job(job_id)
     except ApiError as error:
         children, color, _ = action_result("cancel", error=error)
     else:
@@ -431,7 +440,8 @@ def pause_or_resume(_pause, _resume, job_id, support):
     source = current_source()
     call = source.pause_job if action == "pause" else source.resume_job
     try:
-        job = call(job_id)
+        with authorize_write(action, job_id):
+            job = call(job_id)
     except ApiError as error:
         children, color, unsupported = action_result(action, error=error)
     else:

@@ -18,6 +18,7 @@ from dash import Input, Output, Patch, State, callback, clientside_callback, ctx
 from fakeai_dash import ids
 from fakeai_dash.api.client import ApiError
 from fakeai_dash.api.models import ACTIVE_STATUSES
+from fakeai_dash.auth import allow_refresh
 from fakeai_dash.data import NotReady, current_source
 from fakeai_dash.theme import STATUS_GROUPS
 
@@ -107,7 +108,7 @@ def api_status_after_error(error: ApiError, last_good: float | None) -> dict[str
 def fetch_jobs(_ticks, _clicks, _signal, signature, api_status):
     # Reads the sync loop's picture, never the API: a tick costs the API nothing.
     source = current_source()
-    if ctx.triggered_id in (ids.Header.REFRESH, ids.JobsList.REFRESH_SIGNAL):
+    if ctx.triggered_id in (ids.Header.REFRESH, ids.JobsList.REFRESH_SIGNAL) and allow_refresh("jobs"):
         source.invalidate("jobs")  # a nudge: the sync loop refetches now (never twice within 2 s)
     problem = source.problem()
     if not problem and signature and (api_status or {}).get("ok") and source.signature() == signature:

@@ -1,0 +1,185 @@
+"""The audit trail: every write attempt, allowed, refused or failed, recorded durably.
+
+Each record goes to the ``fakeai_dash.audit`` logger as one JSON line (a log drain keeps it),
+and to a store the job details read a job's history from:
+
+- Redis, when configured: the stream ``fakeai-dash:audit`` (XADD, bounded with MAXLEN) and a short
+  stream per job or file, so every worker and instance sees the same history;
+- otherwise an SQLite file in the data directory (``audit.sqlite3``), shared by the workers of
+  one host, indexed by job, append-only (triggers refuse UPDATE and DELETE).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+import sys
+import threading
+import time
+from datetime import datetime, timezone
+from typing import Any, Protocol
+
+AUDIT_LOGGER = "fakeai_dash.audit"
+STREAM_MAXLEN = 100_000  # the whole trail in Redis (approximate trim); logs keep everything
+TARGET_MAXLEN = 200  # the newest attempts per job kept for its history
+TARGET_TTL_S = 180 * 24 * 3600
+OUTCOMES = ("allowed", "refused", "failed")
+MESSAGE_MAX = 500
+
+log = logging.getLogger(__name__)
+
+
+def _audit_logger() -> logging.Logger:
+    """JSON lines on stderr, whatever the app's own log format (gunicorn's prefixes every line)."""
+    logger = logging.getLogger(AUDIT_LOGGER)
+    if not any(getattr(h, "_fakeai_audit", False) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        handler._fakeai_audit = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+    return logger
+
+
+def make_record(*, user: str, role: str, mode: str, action: str, target: str | None, outcome: str,
+                message: str | None = None, detail: dict | None = None, addr: str | None = None,
+                ts: float | None = None) -> dict[str, Any]:
+    ts = time.time() if ts is None else ts
+    return {
+        "event": "audit",
+        "ts": round(ts, 3),
+        "time": datetime.fromtimestamp(ts, tz=timezone.utc).isoformat(timespec="seconds"),
+        "user": user, "role": role, "auth": mode, "addr": addr,
+        "action": action, "target": target, "outcome": outcome,
+        "message": (message or None) and str(message)[:MESSAGE_MAX],
+        "detail": detail or {},
+    }
+
+
+class AuditBackend(Protocol):
+    def append(self, record: dict[str, Any]) -> None: ...
+    def history(self, target: str, limit: int) -> list[dict[str, Any]]: ...
+    def recent(self, limit: int) -> list[dict[str, Any]]: ...
+    def close(self) -> None: ...
+
+
+class SqliteAudit:
+    """An append-only SQLite table in the data directory; one connection per process."""
+
+    SCHEMA = """
+    CREATE TABLE IF NOT EXISTS audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL NOT NULL, user TEXT NOT NULL,
+        action TEXT NOT NULL, target TEXT, outcome TEXT NOT NULL, record TEXT NOT NULL);
+    CREATE INDEX IF NOT EXISTS audit_target ON audit (target, id);
+    CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+    CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+    """
+
+    def __init__(self, path: str):
+        self.path = path
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, timeout=10, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")  # a recorded attempt survives a power cut
+        with self._lock:
+            self._db.executescript(self.SCHEMA)
+
+    def append(self, record: dict[str, Any]) -> None:
+        with self._lock:
+            self._db.execute("INSERT INTO audit (ts, user, action, target, outcome, record) VALUES (?,?,?,?,?,?)",
+                             (record["ts"], record["user"], record["action"], record["target"],
+                              record["outcome"], json.dumps(record, sort_keys=True)))
+
+    def history(self, target: str, limit: int = 20) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._db.execute("SELECT record FROM audit WHERE target = ? ORDER BY id DESC LIMIT ?",
+                                    (target, int(limit))).fetchall()
+        return [json.loads(row[0]) for row in rows]
+
+    def recent(self, limit: int = 100) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._db.execute("SELECT record FROM audit ORDER BY id DESC LIMIT ?", (int(limit),)).fetchall()
+        return [json.loads(row[0]) for row in rows]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+class RedisAudit:
+    """A Redis stream of every attempt plus a short stream per target (job or file id)."""
+
+    def __init__(self, url: str, prefix: str = "fakeai-dash:"):
+        import redis
+
+        self.redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=3,
+                                          health_check_interval=30)
+        self.stream = f"{prefix}audit"
+        self.target_prefix = f"{prefix}audit:target:"
+
+    def append(self, record: dict[str, Any]) -> None:
+        fields = {"record": json.dumps(record, sort_keys=True)}
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.xadd(self.stream, fields, maxlen=STREAM_MAXLEN, approximate=True)
+        if record.get("target"):
+            key = self.target_prefix + record["target"]
+            pipe.xadd(key, fields, maxlen=TARGET_MAXLEN, approximate=False)
+            pipe.expire(key, TARGET_TTL_S)
+        pipe.execute()
+
+    @staticmethod
+    def _records(entries) -> list[dict[str, Any]]:
+        return [json.loads(fields[b"record"]) for _id, fields in entries]
+
+    def history(self, target: str, limit: int = 20) -> list[dict[str, Any]]:
+        return self._records(self.redis.xrevrange(self.target_prefix + target, count=int(limit)))
+
+    def recent(self, limit: int = 100) -> list[dict[str, Any]]:
+        return self._records(self.redis.xrevrange(self.stream, count=int(limit)))
+
+    def close(self) -> None:
+        self.redis.close()
+
+
+class AuditTrail:
+    """Records attempts to the log and the backend; a backend failure never loses the log line."""
+
+    def __init__(self, backend: AuditBackend):
+        self.backend = backend
+        self.logger = _audit_logger()
+
+    def record(self, **fields: Any) -> dict[str, Any]:
+        record = make_record(**fields)
+        if record["outcome"] not in OUTCOMES:
+            raise ValueError(f"unknown outcome {record['outcome']!r}")
+        self.logger.info(json.dumps(record, sort_keys=True))
+        try:
+            self.backend.append(record)
+        except Exception as error:  # noqa: BLE001 - the log line above already holds the record
+            log.error("audit store failed (%s: %s); the record is in the log only", type(error).__name__, error)
+        return record
+
+    def history(self, target: str, limit: int = 20) -> list[dict[str, Any]]:
+        try:
+            return self.backend.history(target, limit)
+        except Exception as error:  # noqa: BLE001 - a history is a read: show none rather than fail
+            log.warning("audit history unavailable (%s: %s)", type(error).__name__, error)
+            return []
+
+    def recent(self, limit: int = 100) -> list[dict[str, Any]]:
+        return self.backend.recent(limit)
+
+    def close(self) -> None:
+        self.backend.close()
+
+
+def build_trail(cache_url: str | None, data_dir: str) -> AuditTrail:
+    if cache_url:
+        return AuditTrail(RedisAudit(cache_url))
+    return AuditTrail(SqliteAudit(os.path.join(data_dir, "audit.sqlite3")))

@@ -1,0 +1,285 @@
+"""The gate every request and every write passes: who is asking, may they, how often, on record.
+
+- ``protect`` (a before_request hook) lets only /healthz, the stylesheets and favicon the sign-in
+  pages use, and the sign-in routes through without an identity; everything else, every Dash
+  callback included, answers 401 (or a redirect to the provider) until the user signs in.
+- ``authorize_write(action, target)`` wraps every write callback: it refuses a user whose role
+  may not do ``action`` and a user over the write rate limit, before any API call, and records
+  the attempt in the audit trail, allowed, refused or failed (with the API's message).
+- ``allow_refresh(scope)`` rate-limits forced refreshes per user.
+
+Rate limits are flask-limiter's: Redis storage when FAKEAI_DASH_CACHE_URL is set (the limits hold
+across workers and instances), memory per worker otherwise.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, Response, current_app, g, has_request_context, request
+from flask_limiter import Limiter
+from limits import RateLimitItem, parse_many
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+
+from fakeai_dash.api.client import ApiError
+from fakeai_dash.auth.audit import AuditTrail
+from fakeai_dash.auth.pages import page
+from fakeai_dash.auth.roles import ANONYMOUS, READ_ONLY_REASON, ROLES, WRITE_ACTIONS, User
+from fakeai_dash.validation import is_valid_id
+
+log = logging.getLogger(__name__)
+
+EXTENSION = "fakeai_dash_auth"
+_G_USER = "fakeai_dash_user"
+ACTION_WORDS = {"upload": "uploading files", "create": "creating jobs", "cancel": "cancelling jobs",
+                "pause": "pausing jobs", "resume": "resuming jobs"}
+
+
+class WriteRefused(ApiError):
+    """The gate said no (role or rate limit); nothing was sent to the API. ``reason`` is
+    "role" or "rate". An ApiError, so a callback that shows API trouble shows this too."""
+
+    def __init__(self, message: str, reason: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+def limiter_storage_uri(cache_url: str | None) -> str:
+    if not cache_url:
+        return "memory://"
+    if cache_url.startswith("unix://"):
+        return "redis+unix://" + cache_url[len("unix://"):]
+    return cache_url  # redis:// or rediss:// (TLS), password and all
+
+
+def _per(item: RateLimitItem) -> str:
+    unit = item.GRANULARITY.name
+    return f"{item.amount} per {unit}" if item.multiples == 1 else f"{item.amount} per {item.multiples} {unit}s"
+
+
+@dataclass
+class Limits:
+    """Per-user rate limits on flask-limiter's storage, with a per-worker fallback if Redis fails."""
+
+    limiter: Limiter
+    rules: dict[str, list[RateLimitItem]]
+    fallback: MovingWindowRateLimiter = field(default_factory=lambda: MovingWindowRateLimiter(MemoryStorage()))
+
+    def _strategy(self):
+        return self.limiter.limiter
+
+    def hit(self, kind: str, *keys: str) -> str | None:
+        """Spend one unit of ``kind`` for ``keys``; None when allowed, else the refusal message."""
+        for item in self.rules[kind]:
+            try:
+                allowed = self._strategy().hit(item, "fakeai-dash", kind, *keys)
+            except Exception as error:  # noqa: BLE001 - Redis down: limits still hold per worker
+                log.warning("rate-limit storage failed (%s); limiting in this worker", error)
+                allowed = self.fallback.hit(item, "fakeai-dash", kind, *keys)
+            if not allowed:
+                return self._message(kind, item, keys)
+        return None
+
+    def blocked(self, kind: str, *keys: str) -> str | None:
+        """The refusal message if the next hit of ``kind`` would be refused (spends nothing)."""
+        for item in self.rules[kind]:
+            try:
+                free = self._strategy().test(item, "fakeai-dash", kind, *keys)
+            except Exception:  # noqa: BLE001
+                free = self.fallback.test(item, "fakeai-dash", kind, *keys)
+            if not free:
+                return self._message(kind, item, keys)
+        return None
+
+    def _message(self, kind: str, item: RateLimitItem, keys: tuple[str, ...]) -> str:
+        try:
+            reset = self._strategy().get_window_stats(item, "fakeai-dash", kind, *keys).reset_time
+            wait = max(1, math.ceil(reset - time.time()))
+        except Exception:  # noqa: BLE001
+            wait = item.get_expiry()
+        what = {"write": "changes (uploads, creates, cancels, pauses, resumes)", "refresh": "forced refreshes",
+                "signin": "failed sign-ins"}.get(kind, kind)
+        return f"Too many {what}: the limit is {_per(item)}. Try again in {wait} s."
+
+
+@dataclass
+class AuthState:
+    mode: str
+    authenticator: Any  # BasicSignIn, DashboardOIDC, or None for mode none
+    trail: AuditTrail
+    limits: Limits
+    public: set[str]
+    css: list[str]
+
+
+def state(app: Flask | None = None) -> AuthState | None:
+    return (app or current_app).extensions.get(EXTENSION)
+
+
+# -- identity ----------------------------------------------------------------------------------
+
+def user_key(user: User) -> str:
+    if user.mode == "none":  # everyone is "anonymous": limit per address instead
+        return f"none:{request.remote_addr if has_request_context() else '-'}"
+    return f"{user.mode}:{user.name}"
+
+
+def current_user() -> User | None:
+    """The signed-in user of this request (ANONYMOUS with FAKEAI_DASH_AUTH=none); None if unknown."""
+    if not has_request_context():
+        return None
+    user = g.get(_G_USER)
+    if user is not None:
+        return user
+    auth = state()
+    return ANONYMOUS if auth is not None and auth.mode == "none" else None
+
+
+def _is_public(auth: AuthState, path: str) -> bool:
+    if path in auth.public:
+        return True
+    # The stylesheets the sign-in pages use: CSS only, and never a path that climbs.
+    return path.startswith("/assets/") and path.endswith(".css") and ".." not in path
+
+
+def protect(app: Flask, auth: AuthState) -> None:
+    @app.before_request
+    def _gate() -> Response | None:
+        if auth.mode == "none":
+            g.setdefault(_G_USER, ANONYMOUS)
+            return None
+        if _is_public(auth, request.path):
+            return None
+        authenticator = auth.authenticator
+        credentials = authenticator.credentials()
+        if auth.mode == "basic" and credentials is not None:
+            address = request.remote_addr or "-"
+            too_many = auth.limits.blocked("signin", address)
+            if too_many:
+                return page("Too many sign-in attempts", [too_many], status=429, css=auth.css)
+            user = authenticator.identify(credentials)
+            if user is None:
+                auth.limits.hit("signin", address)
+                log.warning("Basic sign-in refused for %r from %s", credentials[0][:64], address)
+        else:
+            user = authenticator.identify(credentials)
+        if user is None:
+            return authenticator.challenge()
+        if user.role not in ROLES:
+            return page("No access", [f"You are signed in as {user.name}, but this account has no access to "
+                                      "the Fine-Tuning Dashboard. Ask an administrator to add you."],
+                        links=[("Sign out", authenticator.sign_out_path)], status=403, css=auth.css)
+        g.setdefault(_G_USER, user)
+        return None
+
+
+# -- writes ------------------------------------------------------------------------------------
+
+@dataclass
+class Attempt:
+    """What a write callback reports back to the gate inside ``authorize_write``."""
+
+    target: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+    failure: str | None = None
+
+    def failed(self, message: str) -> None:
+        """The write did not happen though nothing raised (e.g. a form with errors)."""
+        self.failure = message
+
+
+def refusal_for(user: User | None, action: str) -> str | None:
+    if user is None:
+        return "Not allowed: sign in first."
+    if action not in WRITE_ACTIONS:
+        return f"Not allowed: {action!r} is not an action this dashboard performs."
+    if not user.may(action):
+        return (f"Not allowed: {ACTION_WORDS[action]} needs the operator role, and {user.name} "
+                f"is a {user.role or 'user without a role'}.")
+    return None
+
+
+@contextlib.contextmanager
+def authorize_write(action: str, target: str | None = None, **detail: Any):
+    """Check the role and the rate limit, then run the block; record the attempt either way.
+
+    Raises WriteRefused before the block runs (nothing reaches the API). Inside, an ApiError
+    (or any exception) is recorded as failed with its message and re-raised.
+    """
+    user = current_user()
+    auth = state() if has_request_context() else None
+    if target is not None and not is_valid_id(target):
+        # Never a key or a history under a hostile name; what was sent is kept, shortened.
+        detail, target = {**detail, "given_id": repr(target)[:80]}, None
+    attempt = Attempt(target, dict(detail))
+    base = {"user": user.name if user else "unknown", "role": user.role if user else "",
+            "mode": user.mode if user else (auth.mode if auth else "?"), "action": action,
+            "addr": request.remote_addr if has_request_context() else None}
+
+    def record(outcome: str, message: str | None = None) -> None:
+        if auth is not None:
+            auth.trail.record(**base, target=attempt.target, outcome=outcome, message=message,
+                              detail=attempt.detail)
+
+    refusal = refusal_for(user, action) if auth is not None else "Not allowed: sign-in is not set up."
+    if refusal is None:
+        refusal = auth.limits.hit("write", user_key(user))
+        reason = "rate"
+    else:
+        reason = "role"
+    if refusal is not None:
+        record("refused", refusal)
+        raise WriteRefused(refusal, reason)
+    try:
+        yield attempt
+    except ApiError as error:
+        record("failed", str(error))
+        raise
+    except Exception as error:
+        record("failed", f"{type(error).__name__}: {error}")
+        raise
+    record("failed" if attempt.failure else "allowed", attempt.failure)
+
+
+# -- forced refreshes ----------------------------------------------------------------------------
+
+def allow_refresh(scope: str) -> bool:
+    """Spend one forced refresh of ``scope`` ("jobs", "job") for this user; False past the limit."""
+    user, auth = current_user(), state() if has_request_context() else None
+    if user is None or auth is None:
+        return False
+    refused = auth.limits.hit("refresh", scope, user_key(user))
+    if refused:
+        log.info("forced refresh of %s refused for %s: %s", scope, user.name, refused)
+    return refused is None
+
+
+def refresh_blocked(scope: str = "jobs") -> str | None:
+    """Why the next forced refresh of ``scope`` would be refused, or None."""
+    user, auth = current_user(), state() if has_request_context() else None
+    if user is None or auth is None:
+        return None
+    return auth.limits.blocked("refresh", scope, user_key(user))
+
+
+def read_only_reason(user: User | None) -> str | None:
+    if user is None:
+        return "Sign in to make changes."
+    return None if user.can_write else READ_ONLY_REASON
+
+
+def build_limits(app: Flask, settings: Any) -> Limits:
+    limiter = Limiter(key_func=lambda: user_key(current_user() or ANONYMOUS), app=app,
+                      storage_uri=limiter_storage_uri(settings.cache_url),
+                      storage_options={"socket_timeout": 5, "socket_connect_timeout": 3} if settings.cache_url else {},
+                      strategy="moving-window", default_limits=[], headers_enabled=False,
+                      key_prefix="fakeai-dash-limits")
+    rules = {"write": parse_many(settings.rate_limit_writes), "refresh": parse_many(settings.rate_limit_refresh),
+             "signin": parse_many(settings.rate_limit_signin)}
+    return Limits(limiter, rules)

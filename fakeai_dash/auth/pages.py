@@ -1,0 +1,29 @@
+"""The few pages sign-in answers with itself: signed out, no access, sign-in needed.
+
+Plain HTML with the dashboard's stylesheets (public, so these pages look right before
+sign-in), no inline script or style: they pass a strict Content-Security-Policy.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from flask import Response
+
+
+def page(title: str, lines: list[str], links: list[tuple[str, str]] = (), status: int = 200,
+         css: list[str] = (), headers: dict[str, str] | None = None) -> Response:
+    styles = "".join(f'<link rel="stylesheet" href="{escape(href)}">' for href in css)
+    body = "".join(f"<p class=\"text-secondary\">{escape(line)}</p>" for line in lines)
+    buttons = "".join(f'<a class="btn btn-primary btn-sm me-2" href="{escape(href)}">{escape(label)}</a>'
+                      for label, href in links)
+    html = (f'<!DOCTYPE html><html lang="en" data-bs-theme="dark"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{escape(title)} · Fine-Tuning Dashboard</title>{styles}</head>"
+            f'<body><main class="container py-5"><h1 class="h4 mb-3">{escape(title)}</h1>{body}'
+            f"<div class=\"mt-3\">{buttons}</div></main></body></html>")
+    response = Response(html, status=status, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response

@@ -1,0 +1,72 @@
+"""Who may do what: a viewer reads; an operator also uploads, creates, cancels, pauses and resumes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+VIEWER = "viewer"
+OPERATOR = "operator"
+ROLES = (VIEWER, OPERATOR)
+_RANK = {VIEWER: 0, OPERATOR: 1}  # an operator may do whatever a viewer may
+
+# Every write the dashboard can make, and the role it needs. A write not listed is refused.
+WRITE_ACTIONS = {
+    "upload": OPERATOR,
+    "create": OPERATOR,
+    "cancel": OPERATOR,
+    "pause": OPERATOR,
+    "resume": OPERATOR,
+}
+READ_ONLY_REASON = ("Read-only: your role is viewer. Uploading, creating, cancelling, pausing and "
+                    "resuming jobs need the operator role.")
+
+
+@dataclass(frozen=True)
+class User:
+    """The person behind a request. ``mode`` is how they signed in (basic, oidc, none)."""
+
+    name: str
+    role: str
+    mode: str = "none"
+    email: str | None = None
+
+    @property
+    def can_write(self) -> bool:
+        return self.role == OPERATOR
+
+    def may(self, action: str) -> bool:
+        needed = WRITE_ACTIONS.get(action)
+        return needed is not None and _RANK.get(self.role, -1) >= _RANK[needed]
+
+    def public(self) -> dict:
+        """What the browser may know about the signed-in user (its header shows it)."""
+        return {"name": self.name, "role": self.role, "mode": self.mode, "can_write": self.can_write}
+
+
+# With FAKEAI_DASH_AUTH=none (or on loopback with nothing configured) everyone is this user.
+ANONYMOUS = User("anonymous", OPERATOR, "none")
+
+
+def role_from_memberships(claims: dict, groups_claim: str, operators: list[str], viewers: list[str]) -> str | None:
+    """The role an OIDC user gets from the ID token: operator, viewer, or None (no access).
+
+    Entries of ``operators``/``viewers`` are group (or role) names from ``groups_claim``, e-mail
+    addresses, or ``@domain`` for every verified address of a domain.
+    """
+    groups = claims.get(groups_claim) or []
+    if isinstance(groups, str):
+        groups = [part for part in groups.replace(";", ",").split(",") if part]
+    memberships = {str(group).strip() for group in groups if isinstance(group, (str, int))}
+    email = claims.get("email") if claims.get("email_verified", True) is not False else None
+    if isinstance(email, str) and email:
+        email = email.strip().lower()
+        memberships |= {email, "@" + email.rsplit("@", 1)[-1]}
+
+    def member_of(entries: list[str]) -> bool:
+        return any(entry.strip() in memberships or entry.strip().lower() in memberships for entry in entries)
+
+    if member_of(operators):
+        return OPERATOR
+    if not viewers or member_of(viewers):
+        return VIEWER
+    return None

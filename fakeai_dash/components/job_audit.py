@@ -1,0 +1,67 @@
+"""JobAudit: the selected job's history from the audit trail ("Cancelled by alice at 14:02 UTC").
+
+Every write attempt on the job, newest first: who, what, when, and whether it was allowed,
+refused (role or rate limit) or failed (with the API's message).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import Input, Output, callback, html
+
+from fakeai_dash import format as fmt
+from fakeai_dash import ids
+from fakeai_dash.auth import state
+from fakeai_dash.validation import is_valid_id
+
+BODY = "detail-audit"  # this module's one id
+SHOWN = 8
+PAST = {"create": "Created", "cancel": "Cancelled", "pause": "Paused", "resume": "Resumed", "upload": "Uploaded"}
+VERB = {"create": "create", "cancel": "cancel", "pause": "pause", "resume": "resume", "upload": "upload"}
+
+
+def layout() -> html.Div:
+    return html.Div(id=BODY, className="detail-audit small mt-2")
+
+
+def describe(record: dict[str, Any]) -> str:
+    """One attempt in words: "Cancelled by alice", "Cancel refused for bob (viewer)"."""
+    action, user, outcome = record.get("action", "?"), record.get("user", "?"), record.get("outcome")
+    if outcome == "allowed":
+        return f"{PAST.get(action, action.capitalize())} by {user}"
+    verb = VERB.get(action, action).capitalize()
+    if outcome == "refused":
+        return f"{verb} refused for {user} ({record.get('role') or 'no role'})"
+    return f"{verb} by {user} failed"
+
+
+def history_view(records: list[dict[str, Any]]) -> list:
+    if not records:
+        return []
+    items = []
+    for record in records[:SHOWN]:
+        outcome = record.get("outcome")
+        colour = {"allowed": "text-success", "refused": "text-warning", "failed": "text-danger"}.get(outcome, "")
+        items.append(html.Li([
+            html.Span(describe(record), className=colour),
+            " at ", html.Span(fmt.clock(record.get("ts")) + " UTC", title=fmt.absolute_time(record.get("ts"))),
+            *([html.Span(f" — {record['message']}", className="text-secondary")]
+              if record.get("message") and outcome != "allowed" else []),
+        ], className="audit-entry"))
+    return [html.Div("History", className="detail-label"),
+            html.Ul(items, className="list-unstyled mb-0"),
+            *([html.Div("and earlier attempts (see the audit trail)", className="text-secondary")]
+              if len(records) > SHOWN else [])]
+
+
+@callback(Output(BODY, "children"),
+          Input(ids.JobDetails.SELECTED, "data"),
+          Input(ids.JobDetails.ACTION_SIGNAL, "data"),
+          # Another user's cancel shows here when the job's status changes on this screen.
+          Input(ids.JobDetails.SIGNATURE, "data"))
+def show_history(job_id, _action, _signature):
+    auth = state()
+    if not is_valid_id(job_id) or auth is None:
+        return []
+    return history_view(auth.trail.history(job_id, SHOWN + 1))
