@@ -124,8 +124,9 @@ def _metric_rank(name: str) -> tuple[int, int, str]:
 
 
 def ordered_metric_names(names: Iterable[str]) -> list[str]:
-    """Losses first, then accuracies, then others; train before valid before full_valid."""
-    return sorted(set(names), key=_metric_rank)
+    """Losses first, then accuracies, then others; train before valid before full_valid.
+    ``step`` and ``total_steps`` (OpenAI puts step in checkpoint metrics) are not metrics."""
+    return sorted(set(names) - NON_METRIC_KEYS, key=_metric_rank)
 
 
 def series_origin(series: Mapping[str, Sequence[Sequence[Any]]]) -> float | None:
@@ -567,7 +568,8 @@ def compare_checkpoints(checkpoints: Iterable[Checkpoint]) -> dict[str, Any] | N
     shared = [
         name
         for name in first_metrics
-        if _finite(first_metrics[name]) is not None and _finite(last_metrics.get(name)) is not None
+        if name not in NON_METRIC_KEYS
+        and _finite(first_metrics[name]) is not None and _finite(last_metrics.get(name)) is not None
     ]
     rows = [
         _compare_row(name, float(first_metrics[name]), float(last_metrics[name]))

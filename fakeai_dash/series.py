@@ -18,9 +18,11 @@ from typing import Any
 
 import numpy as np
 
-# Result files name accuracy "train_accuracy" while events say "train_mean_token_accuracy":
-# one name per curve, the events' one, so both sources land in the same column.
-RESULT_COLUMN_NAMES = {"train_accuracy": "train_mean_token_accuracy"}
+from fakeai_dash.api.models import METRIC_ALIASES
+
+# One name per curve whichever source it came from: result files say "valid_mean_token_accuracy"
+# where the wire models (api.models) already call it "valid_accuracy".
+RESULT_COLUMN_NAMES = METRIC_ALIASES
 NON_METRIC_KEYS = frozenset({"step", "total_steps"})
 
 

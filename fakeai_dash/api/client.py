@@ -118,13 +118,17 @@ _TAG = re.compile(r"<[^>]+>")
 
 
 def _text_message(response: requests.Response) -> str:
-    """A non-JSON error body in words: an HTML page's title, never its markup."""
+    """A non-JSON error body in words: an HTML page's title, never its markup; the first line of
+    plain text, never a server's traceback (it would reach the browser's banner)."""
     text = (response.text or "").strip()
     if text.startswith("<") or "html" in response.headers.get("content-type", ""):
         title = _TITLE.search(text)
         words = " ".join(_TAG.sub(" ", title.group(1) if title else "").split())
         text = words or ""
-    return text[:300] or response.reason or "request failed"
+    first_line = text.splitlines()[0].strip() if text else ""
+    if first_line.startswith("Traceback") or "File \"" in text:
+        first_line = ""
+    return first_line[:300] or response.reason or "request failed"
 
 
 def _error_from_detail(detail: Any, status: int) -> ApiError:

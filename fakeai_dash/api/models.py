@@ -16,7 +16,7 @@ ACTIVE_STATUSES = frozenset({"validating_files", "queued", "running", "paused", 
 FINISHED_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
 
 # OpenAI reports token accuracy as *_mean_token_accuracy, FakeAI as *_accuracy: one name.
-_METRIC_ALIASES = {
+METRIC_ALIASES = {
     "train_mean_token_accuracy": "train_accuracy",
     "valid_mean_token_accuracy": "valid_accuracy",
     "full_valid_mean_token_accuracy": "full_valid_accuracy",
@@ -26,7 +26,7 @@ _METRIC_ALIASES = {
 def normalise_metrics(data: dict[str, Any] | None) -> dict[str, Any] | None:
     if not isinstance(data, dict):
         return None
-    return {_METRIC_ALIASES.get(key, key): value for key, value in data.items()}
+    return {METRIC_ALIASES.get(key, key): value for key, value in data.items()}
 
 
 class _Lenient(BaseModel):

@@ -213,7 +213,9 @@ def fetch_job_detail(_ticks, job_id, _action, _refresh, signature):
     payload = detail_payload(detail, detail.get("training_file_bytes"))
     digest = payload_signature(payload, time.time())
     new_signature = {"job_id": job_id, "signature": digest,
-                     "final": payload["job"].get("status") in FINISHED_STATUSES}
+                     # Settled, per the sync loop: finished AND its whole history loaded (a status
+                     # flips before the last events and the older history have arrived).
+                     "final": bool(detail.get("final"))}
     if same_job and digest == signature.get("signature"):
         return no_update, (new_signature if new_signature != signature else no_update)
     return payload, new_signature

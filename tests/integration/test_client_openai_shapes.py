@@ -571,3 +571,15 @@ def test_shapes028_events_neither_json_nor_sse_is_api_error(client, httpserver):
     request = the_only_request(httpserver)
     assert (request.method, request.path, request.args.to_dict(), request.get_data()) == \
         ("GET", f"{JOBS}/j/events", {"limit": "100"}, b"")
+
+
+def test_shapes040_a_plain_text_traceback_never_becomes_the_message(httpserver):
+    body = ('Traceback (most recent call last):\n  File "/srv/app.py", line 12, in handler\n'
+            '    raise RuntimeError("db password=hunter2")\nRuntimeError: db password=hunter2\n')
+    httpserver.expect_request("/v1/fine_tuning/jobs").respond_with_data(body, status=500, content_type="text/plain")
+    client = FineTuningClient(httpserver.url_for("").rstrip("/"))
+    with pytest.raises(ApiError) as raised:
+        client.list_jobs()
+    assert raised.value.status == 500
+    assert raised.value.message == "INTERNAL SERVER ERROR"  # the reason, not the server's internals
+    assert "Traceback" not in str(raised.value) and "hunter2" not in str(raised.value)

@@ -593,3 +593,12 @@ def test_filter_events_warn_is_warning_and_newest_first():
 def test_filter_events_openai_shape():
     newest = m.filter_events(openai_events(), ["warning"], ["message"])
     assert [e["message"] for e in newest] == ["Usage policy evaluation slow"]
+
+
+def test_checkpoint_step_in_metrics_is_not_a_metric():
+    # OpenAI's checkpoint metrics carry "step": it is the position, not something to compare.
+    checkpoints = [{"id": "a", "step_number": 10, "metrics": {"step": 10, "train_loss": 1.0}},
+                   {"id": "b", "step_number": 40, "metrics": {"step": 40, "train_loss": 0.5}}]
+    compared = m.compare_checkpoints(checkpoints)
+    assert [row["metric"] for row in compared["metrics"]] == ["train_loss"]
+    assert m.ordered_metric_names(["step", "valid_loss", "total_steps", "train_loss"]) == ["train_loss", "valid_loss"]
