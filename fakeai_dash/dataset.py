@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import re
+from json.scanner import make_scanner
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -18,6 +20,19 @@ DEFAULT_MAX_EXAMPLE_TOKENS = 65536
 DEFAULT_EPOCHS = 3
 # The report keeps only this many errors so a broken 100k-line file stays a small JSON blob.
 MAX_ERRORS_KEPT = 20
+# Bounds that keep a hostile upload cheap (the check runs in a web worker): a 50 MB file
+# costs at most a few tens of MB and a few seconds, whatever its shape (tests/bench/hostile_upload.py).
+# Stop listing a line's problems after this many, and stop reading the file after this many in all.
+MAX_PROBLEMS_PER_LINE = 5
+MAX_PROBLEMS_PER_FILE = 1_000
+# A line longer than this is reported, never parsed. OpenAI's longest trainable example is
+# 65,536 tokens (about 256 KiB of text); 4 MiB leaves room for tool schemas and inline images.
+MAX_LINE_CHARS = 4 * 1024 * 1024
+# json.loads turns each "{}" of a line into a 64-byte dict: a line with more objects and arrays
+# than this ("{" and "[" counted before parsing) is reported, never parsed.
+MAX_CONTAINERS_PER_LINE = 50_000
+# One error text at most this long: a 4 MB role value must not travel into the report.
+MAX_MESSAGE_CHARS = 300
 
 # Token estimate constants, after the OpenAI cookbook's tiktoken counting
 # (3 tokens per message + the role token, 3 tokens priming each reply).
@@ -26,8 +41,14 @@ TOKENS_PER_MESSAGE = 4
 TOKENS_PER_EXAMPLE = 3
 
 ROLES = ("system", "user", "assistant", "tool")
+_ROLE_SET = frozenset(ROLES)
 METHODS = ("supervised", "dpo")
 _MB = 1024 * 1024
+_BOM = b"\xef\xbb\xbf"
+# A line from its first non-whitespace character to its end; blank lines never match.
+_NON_BLANK_BYTES = re.compile(rb"\S[^\n]*")
+_NON_BLANK_TEXT = re.compile(r"\S[^\n]*")
+_SCAN_JSON = make_scanner(json.JSONDecoder())
 
 
 @dataclass
@@ -71,7 +92,8 @@ class DatasetReport:
 
 
 class _Errors:
-    """Collects errors, counting all but keeping only the first few."""
+    """Collects errors, counting all but keeping only the first few line errors (and every
+    whole-file one: there are at most three, and "checking stopped" must never be hidden)."""
 
     def __init__(self) -> None:
         self.kept: list[LineError] = []
@@ -79,7 +101,9 @@ class _Errors:
 
     def add(self, line: int | None, message: str) -> None:
         self.count += 1
-        if len(self.kept) < MAX_ERRORS_KEPT:
+        if line is None or len(self.kept) < MAX_ERRORS_KEPT:
+            if len(message) > MAX_MESSAGE_CHARS:
+                message = message[: MAX_MESSAGE_CHARS - 1] + "…"
             self.kept.append(LineError(line, message))
 
 
@@ -108,7 +132,9 @@ def validate_jsonl(
     tokens. ``estimated_cost`` prices ``estimated_tokens * epochs`` via
     :func:`fakeai_dash.pricing.training_cost`, with 3 epochs assumed when ``n_epochs``
     is None or ``"auto"`` (``epochs_assumed`` says so). A file larger than ``max_bytes``
-    is refused without being parsed. Never raises on bad input.
+    is refused without being parsed. Never raises on bad input, and stays bounded on
+    hostile input: see MAX_PROBLEMS_PER_LINE, MAX_PROBLEMS_PER_FILE, MAX_LINE_CHARS and
+    MAX_CONTAINERS_PER_LINE.
     """
     method = method if method in METHODS else "supervised"
     size = len(content) if isinstance(content, bytes) else len(content.encode("utf-8", "surrogatepass"))
@@ -117,17 +143,14 @@ def validate_jsonl(
         valid=False, method=method, size_bytes=size, token_limit=max_example_tokens,
         epochs=epochs, epochs_assumed=epochs_assumed,
     )
-    errors = _Errors()
+    errors, tokens = _Errors(), _TokenStats()
     if max_bytes is not None and size > max_bytes:
         errors.add(None, f"File is {size / _MB:.1f} MB; the limit for browser upload is {max_bytes / _MB:g} MB")
-        return _finish(report, errors, [], model, price_table)
-    text = _decode(content, errors)
-    if text is None:
-        return _finish(report, errors, [], model, price_table)
-    example_tokens = _check_lines(text, method, max_example_tokens, report, errors)
-    if report.n_examples < MIN_EXAMPLES:
+        return _finish(report, errors, tokens, model, price_table)
+    finished = _check_lines(content, method, max_example_tokens, report, errors, tokens)
+    if finished and report.n_examples < MIN_EXAMPLES:
         errors.add(None, f"File has {report.n_examples} example(s); at least {MIN_EXAMPLES} are required")
-    return _finish(report, errors, example_tokens, model, price_table)
+    return _finish(report, errors, tokens, model, price_table)
 
 
 def _resolve_epochs(n_epochs: int | float | str | None) -> tuple[int, bool]:
@@ -141,47 +164,110 @@ def _resolve_epochs(n_epochs: int | float | str | None) -> tuple[int, bool]:
     return DEFAULT_EPOCHS, True
 
 
-def _decode(content: bytes | str, errors: _Errors) -> str | None:
-    """UTF-8 text with any BOM removed, or None after recording why it is not UTF-8."""
-    if isinstance(content, str):
-        return content.removeprefix("\ufeff")
-    try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = content[: exc.start].count(b"\n") + 1
-        errors.add(line, f"File is not UTF-8 text (bad byte at offset {exc.start}); save it as UTF-8")
-        return None
+class _LineNumbers:
+    """The 1-based line number of an offset, counted forward only when asked (errors need it)."""
+
+    def __init__(self, content: bytes | str) -> None:
+        self.content = content
+        self.newline = b"\n" if isinstance(content, bytes) else "\n"
+        self.number, self.counted_to = 1, 0
+
+    def at(self, offset: int) -> int:
+        self.number += self.content.count(self.newline, self.counted_to, offset)
+        self.counted_to = offset
+        return self.number
 
 
-def _check_lines(
-    text: str, method: str, max_tokens: int, report: DatasetReport, errors: _Errors
-) -> list[int]:
-    """Validate every non-blank line, filling counts on ``report``; returns tokens per valid example."""
-    tokens: list[int] = []
-    # Split on "\n" only: str.splitlines would also split on U+2028 etc., which JSON allows inside strings.
-    for number, raw_line in enumerate(text.split("\n"), start=1):
-        line = raw_line.strip()
-        if not line:
-            continue
+def _line_text(content: bytes | str, start: int, end: int) -> str:
+    """One line as text without BOM or surrounding whitespace; raises UnicodeDecodeError."""
+    raw = content[start:end]
+    if isinstance(raw, str):
+        return (raw.removeprefix("\ufeff") if start == 0 else raw).strip()
+    if start == 0 and raw.startswith(_BOM):
+        raw = raw[len(_BOM):]
+    return raw.decode("utf-8").strip()
+
+
+class _TokenStats:
+    """Running count, sum, min and max of the examples' token estimates (memory stays flat)."""
+
+    def __init__(self) -> None:
+        self.count = self.total = 0
+        self.low: int | None = None
+        self.high: int | None = None
+
+    def add(self, tokens: int) -> None:
+        self.count += 1
+        self.total += tokens
+        if self.low is None or tokens < self.low:
+            self.low = tokens
+        if self.high is None or tokens > self.high:
+            self.high = tokens
+
+
+def _check_lines(content: bytes | str, method: str, max_tokens: int, report: DatasetReport,
+                 errors: _Errors, tokens: _TokenStats) -> bool:
+    """Validate every non-blank line, filling counts on ``report`` and ``tokens``.
+
+    Returns False when checking stopped early: a line that is not UTF-8, or more than
+    MAX_PROBLEMS_PER_FILE problems (the rest of the file is not looked at). The regex skips
+    blank lines in C (fifty million newlines cost no Python loop) and a line over
+    MAX_LINE_CHARS is measured, never copied. Lines split on "\n" only: str.splitlines would
+    also split on U+2028, which JSON allows inside strings.
+    """
+    numbers = _LineNumbers(content)
+    pattern = _NON_BLANK_BYTES if isinstance(content, bytes) else _NON_BLANK_TEXT
+    for match in pattern.finditer(content):
+        start, end = match.span()
+        if errors.count >= MAX_PROBLEMS_PER_FILE:
+            errors.add(None, f"Checking stopped at line {numbers.at(start)} after {MAX_PROBLEMS_PER_FILE:,} "
+                             "problems; fix these and choose the file again")
+            return False
         report.n_examples += 1
+        if end - start > MAX_LINE_CHARS:
+            errors.add(numbers.at(start), f"Line is {(end - start) / _MB:.1f} MB; lines longer than "
+                                          f"{MAX_LINE_CHARS / _MB:g} MB are not checked (an example that long "
+                                          "cannot be trained on)")
+            continue
+        try:
+            line = _line_text(content, start, end)
+        except UnicodeDecodeError as exc:
+            report.n_examples -= 1
+            bom = len(_BOM) if start == 0 and content.startswith(_BOM) else 0
+            errors.add(numbers.at(start), f"File is not UTF-8 text (bad byte at offset {start + bom + exc.start}); "
+                                          "save it as UTF-8")
+            return False
+        if not line:  # only Unicode whitespace (a no-break space, say)
+            report.n_examples -= 1
+            continue
         example, problems = _parse_example(line, method)
-        for problem in problems:
-            errors.add(number, problem)
+        if problems:
+            number = numbers.at(start)
+            for problem in problems[:MAX_PROBLEMS_PER_LINE]:
+                errors.add(number, problem)
+            if len(problems) > MAX_PROBLEMS_PER_LINE:
+                errors.add(number, f"More than {MAX_PROBLEMS_PER_LINE} problems on this line; the rest are not listed")
         if example is None:
             continue
         report.n_valid_examples += 1
         count = _example_tokens(example, method)
-        tokens.append(count)
+        tokens.add(count)
         if count > max_tokens:
             report.n_over_limit += 1
-            errors.add(number, f"Example is about {count} tokens; the limit is {max_tokens} and longer examples are truncated")
-    return tokens
+            errors.add(numbers.at(start), f"Example is about {count} tokens; the limit is {max_tokens} and "
+                                          "longer examples are truncated")
+    return True
 
 
 def _parse_example(line: str, method: str) -> tuple[dict[str, Any] | None, list[str]]:
     """One JSONL line as a well-formed example, or None and the problems found."""
+    # Each object or array takes at least two characters: only a long line can hold too many.
+    containers = line.count("{") + line.count("[") if len(line) > 2 * MAX_CONTAINERS_PER_LINE else 0
+    if containers > MAX_CONTAINERS_PER_LINE:
+        return None, [f"Line holds {containers:,} JSON objects and arrays; more than {MAX_CONTAINERS_PER_LINE:,} "
+                      "are not checked (an example that large cannot be trained on)"]
     try:
-        example = json.loads(line)
+        example = _parse_json(line)
     except (ValueError, RecursionError) as exc:  # ValueError covers JSONDecodeError and huge ints
         return None, [f"Invalid JSON: {exc}"]
     if not isinstance(example, dict):
@@ -190,14 +276,31 @@ def _parse_example(line: str, method: str) -> tuple[dict[str, Any] | None, list[
     return (None if problems else example), problems
 
 
+def _parse_json(line: str) -> Any:
+    """json.loads for one stripped line, a third of its cost: the C scanner called directly
+    (a 50 MB file of tiny examples is a million calls). json.loads words any error."""
+    try:
+        value, end = _SCAN_JSON(line, 0)
+    except StopIteration:
+        end = -1
+    return value if end == len(line) else json.loads(line)
+
+
 def _check_chat(example: dict[str, Any]) -> list[str]:
     messages = example.get("messages")
     if not isinstance(messages, list) or not messages:
         return ['"messages" must be a non-empty list of messages']
     problems = _check_messages(messages, "messages")
-    if not any(isinstance(m, dict) and m.get("role") == "assistant" for m in messages):
+    if not _has_assistant(messages):
         problems.append('"messages" has no assistant message to learn from')
     return problems
+
+
+def _has_assistant(messages: list[Any]) -> bool:
+    for message in messages:  # a plain loop: any() over a generator costs twice as much per example
+        if isinstance(message, dict) and message.get("role") == "assistant":
+            return True
+    return False
 
 
 def _check_dpo(example: dict[str, Any]) -> list[str]:
@@ -226,6 +329,8 @@ def _check_messages(messages: list[Any], where: str) -> list[str]:
         problem = _check_message(message)
         if problem:
             problems.append(f"{where}[{index}]: {problem}")
+            if len(problems) > MAX_PROBLEMS_PER_LINE:
+                break  # enough to say the line has more than the report lists
     return problems
 
 
@@ -234,8 +339,8 @@ def _check_message(message: Any) -> str | None:
     if not isinstance(message, dict):
         return f"message must be an object, not {_json_type(message)}"
     role = message.get("role")
-    if role not in ROLES:
-        return f"role must be one of {', '.join(ROLES)} (got {json.dumps(role)})"
+    if not (isinstance(role, str) and role in _ROLE_SET):
+        return f"role must be one of {', '.join(ROLES)} (got {_short(role)})"
     if "weight" in message and message["weight"] not in (0, 1):
         return "weight must be 0 or 1"
     content = message.get("content")
@@ -277,6 +382,8 @@ def _example_tokens(example: dict[str, Any], method: str) -> int:
 
 def _message_text(message: dict[str, Any]) -> str:
     content = message.get("content")
+    if isinstance(content, str) and "name" not in message and "tool_calls" not in message:
+        return content  # the common case, first: a big file is mostly this
     if isinstance(content, list):
         content = "".join(p.get("text") or "" for p in content if isinstance(p.get("text"), str))
     text = content if isinstance(content, str) else ""
@@ -294,6 +401,13 @@ def _dump(value: Any) -> str:
         return ""
 
 
+def _short(value: Any) -> str:
+    """A value for an error text: a string quoted and cut short, anything else by its JSON type."""
+    if isinstance(value, str):
+        return json.dumps(value if len(value) <= 40 else value[:40] + "…")
+    return "null" if value is None else _json_type(value)
+
+
 def _json_type(value: Any) -> str:
     names = {list: "an array", str: "a string", bool: "a boolean", int: "a number", float: "a number", dict: "an object"}
     return names.get(type(value), "null")
@@ -302,18 +416,18 @@ def _json_type(value: Any) -> str:
 def _finish(
     report: DatasetReport,
     errors: _Errors,
-    example_tokens: list[int],
+    tokens: _TokenStats,
     model: str | None,
     price_table: Mapping[str, float] | None,
 ) -> DatasetReport:
     report.errors = errors.kept
     report.error_count = errors.count
     report.valid = errors.count == 0
-    report.estimated_tokens = sum(example_tokens)
-    if example_tokens:
-        report.example_tokens_min = min(example_tokens)
-        report.example_tokens_mean = round(report.estimated_tokens / len(example_tokens), 1)
-        report.example_tokens_max = max(example_tokens)
+    report.estimated_tokens = tokens.total
+    if tokens.count:
+        report.example_tokens_min = tokens.low
+        report.example_tokens_mean = round(tokens.total / tokens.count, 1)
+        report.example_tokens_max = tokens.high
     report.estimated_billed_tokens = report.estimated_tokens * report.epochs
     report.estimated_cost = round(training_cost(report.estimated_billed_tokens, model, price_table), 6)
     return report
