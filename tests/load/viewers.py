@@ -285,7 +285,7 @@ def measure(argv: list[str] | None = None) -> tuple[list[RunResult], str]:
         setup = (f"Setup: {args.sim_jobs} jobs ({', '.join(big)}), API latency {args.latency * 1000:g} ms"
                  f"{f', API stalled {args.stall:g} s' if args.stall else ''}, gunicorn (Procfile) with "
                  f"WEB_CONCURRENCY={args.workers}{', Redis cache' if args.redis else ''}; page {path}; "
-                 f"{f'; app from {args.app_dir}' if args.app_dir else ''}; refresh tick every {period:.2f} s; {per_tick} callback requests in the ticks captured "
+                 f"{f'app from {args.app_dir}; ' if args.app_dir else ''}refresh tick every {period:.2f} s; {per_tick} callback requests in the ticks captured "
                  f"from Chromium; {args.seconds:g} s measured per row.")
         return results, markdown(results, setup)
     finally:
