@@ -114,6 +114,8 @@ class OIDCProvider:
         self.client_secret = secrets.token_urlsafe(24)
         self.client = _Client(self.client_id, self.client_secret, list(redirect_uris or []))
         self.key = RSAKey.generate_key(2048, parameters={"kid": "test-key", "use": "sig", "alg": "RS256"})
+        # What ID tokens are signed with: the published key, unless a test swaps in a forger's.
+        self.signing_key = self.key
         self.codes: dict[str, _Code] = {}
         self.logins: list[str] = []  # user names, in the order they signed in
         self.tokens_issued = 0
@@ -156,7 +158,7 @@ class OIDCProvider:
                 return any(code.nonce == nonce for code in provider.codes.values())
 
             def resolve_client_private_key(self, client):
-                return provider.key
+                return provider.signing_key
 
             def get_client_algorithm(self, client):
                 return "RS256"

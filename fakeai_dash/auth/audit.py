@@ -31,13 +31,24 @@ MESSAGE_MAX = 500
 log = logging.getLogger(__name__)
 
 
+class _StderrLines(logging.StreamHandler):
+    """A handler that writes to whatever sys.stderr is at the time (never a stream since closed)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value):
+        pass
+
+
 def _audit_logger() -> logging.Logger:
     """JSON lines on stderr, whatever the app's own log format (gunicorn's prefixes every line)."""
     logger = logging.getLogger(AUDIT_LOGGER)
-    if not any(getattr(h, "_fakeai_audit", False) for h in logger.handlers):
-        handler = logging.StreamHandler(sys.stderr)
+    if not any(isinstance(h, _StderrLines) for h in logger.handlers):
+        handler = _StderrLines()
         handler.setFormatter(logging.Formatter("%(message)s"))
-        handler._fakeai_audit = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
         logger.propagate = False

@@ -1,0 +1,133 @@
+"""The audit trail and the rate limits across workers: a Redis stream (bounded) and Redis-held
+limits shared by two apps, the append-only SQLite trail of one host, and the JSON log lines."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+import redis
+
+from fakeai_dash.auth.audit import TARGET_MAXLEN, AuditTrail, RedisAudit, SqliteAudit
+from tests.integration.test_auth_gate import (
+    OPERATOR,
+    basic,
+    callback_body,
+    cancel_body,
+    dependencies,
+    text_of,
+    trail,
+    write_users,
+    writes,
+)
+from tests.redis_server import running_redis
+from tests.scale_sim import ScaleSimulator
+
+from fakeai_dash import ids
+
+
+@pytest.fixture
+def sim():
+    with ScaleSimulator(jobs=8, running_jobs=6) as server:
+        yield server
+
+
+@pytest.fixture
+def redis_url():
+    with running_redis() as url:
+        yield url
+
+
+def _running(sim) -> list[str]:
+    return [job_id for job_id in sim.job_ids() if sim._job(job_id).status == "running"]
+
+
+def workers(make_app, sim, count: int, **settings) -> list:
+    """``count`` apps as gunicorn workers would build them: each serves a first request at once
+    (Dash hands the registered callbacks to the first app that serves)."""
+    apps = []
+    for _ in range(count):
+        apps.append(make_app(sim.url, auth="basic", **settings))
+        apps[-1].server.test_client().get("/healthz")
+    return apps
+
+
+# redis_url comes first: Redis stops after the apps (and their sync loops) have.
+def test_audit001_two_workers_on_redis_share_the_trail_and_the_stream_holds_every_attempt(
+        redis_url, make_app, sim, tmp_path):
+    users = write_users(tmp_path / "users.json")
+    worker_a, worker_b = workers(make_app, sim, 2, users_file=users, cache_url=redis_url)
+    client_a, client_b = worker_a.server.test_client(), worker_b.server.test_client()
+    deps = dependencies(lambda p: client_a.get(p, headers=basic(OPERATOR)))
+    job_id = _running(sim)[0]
+    answer = client_a.post("/_dash-update-component", json=cancel_body(deps, job_id), headers=basic(OPERATOR))
+    assert "Cancel requested." in text_of(answer.get_json())
+    # Worker B shows the cancel worker A made, in the job's history.
+    history = client_b.post("/_dash-update-component", headers=basic(OPERATOR), json=callback_body(
+        deps, ids.JobDetails.SELECTED, {ids.JobDetails.SELECTED: job_id}, "data", "detail-audit"))
+    assert "Cancelled by alice" in text_of(history.get_json())
+    stream = redis.Redis.from_url(redis_url)
+    entries = stream.xrange("fakeai-dash:audit")
+    assert len(entries) == 1
+    record = json.loads(entries[0][1][b"record"])
+    assert (record["user"], record["action"], record["target"], record["outcome"]) == ("alice", "cancel", job_id,
+                                                                                       "allowed")
+    assert stream.ttl(f"fakeai-dash:audit:target:{job_id}") > 0  # a job's own stream expires
+
+
+def test_audit002_write_limits_hold_across_workers_with_redis(redis_url, make_app, sim, tmp_path):
+    users = write_users(tmp_path / "users.json")
+    apps = workers(make_app, sim, 2, users_file=users, cache_url=redis_url, rate_limit_writes="2/minute")
+    clients = [app.server.test_client() for app in apps]
+    deps = dependencies(lambda p: clients[0].get(p, headers=basic(OPERATOR)))
+    jobs = _running(sim)[:3]
+    texts = [text_of(clients[i].post("/_dash-update-component", json=cancel_body(deps, job_id),
+                                     headers=basic(OPERATOR)).get_json())
+             for i, job_id in zip((0, 1, 1), jobs)]
+    assert "Cancel requested." in texts[0] and "Cancel requested." in texts[1]
+    assert "Too many changes" in texts[2]  # worker B counted worker A's cancel
+    assert writes(sim) == 2
+
+
+def test_audit003_redis_streams_are_bounded(redis_url):
+    audit = AuditTrail(RedisAudit(redis_url))
+    for n in range(TARGET_MAXLEN + 30):
+        audit.record(user="alice", role="operator", mode="basic", action="pause", target="ftjob-1", outcome="allowed",
+                     detail={"n": n})
+    client = redis.Redis.from_url(redis_url)
+    assert client.xlen("fakeai-dash:audit:target:ftjob-1") == TARGET_MAXLEN
+    history = audit.history("ftjob-1", 5)
+    assert [r["detail"]["n"] for r in history] == list(range(TARGET_MAXLEN + 29, TARGET_MAXLEN + 24, -1))
+    audit.close()
+
+
+def test_audit004_the_local_trail_is_append_only_shared_and_durable(tmp_path):
+    path = str(tmp_path / "audit.sqlite3")
+    one, two = AuditTrail(SqliteAudit(path)), AuditTrail(SqliteAudit(path))  # two workers of one host
+    one.record(user="alice", role="operator", mode="basic", action="cancel", target="ftjob-1", outcome="allowed")
+    two.record(user="bob", role="viewer", mode="basic", action="cancel", target="ftjob-1", outcome="refused",
+               message="Not allowed")
+    assert [r["user"] for r in one.history("ftjob-1")] == ["bob", "alice"]
+    one.close()
+    two.close()
+    db = sqlite3.connect(path)
+    for statement in ("UPDATE audit SET user = 'mallory'", "DELETE FROM audit"):
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            db.execute(statement)
+    db.close()
+    assert [r["outcome"] for r in AuditTrail(SqliteAudit(path)).history("ftjob-1")] == ["refused", "allowed"]
+
+
+def test_audit005_every_attempt_is_a_json_log_line(make_app, sim, tmp_path, capfd):
+    users = write_users(tmp_path / "users.json")
+    app = make_app(sim.url, auth="basic", users_file=users, data_dir=str(tmp_path / "data"))
+    client = app.server.test_client()
+    deps = dependencies(lambda p: client.get(p, headers=basic(OPERATOR)))
+    job_id = _running(sim)[0]
+    capfd.readouterr()
+    client.post("/_dash-update-component", json=cancel_body(deps, job_id), headers=basic(OPERATOR))
+    lines = [json.loads(line) for line in capfd.readouterr().err.splitlines() if line.startswith('{"action"')]
+    assert len(lines) == 1
+    assert lines[0] == trail(app)[0]
+    assert {"user", "time", "action", "target", "outcome", "addr", "role"} <= set(lines[0])
