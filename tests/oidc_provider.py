@@ -221,6 +221,10 @@ class OIDCProvider:
                     f"<input id='password' name='password' type='password'>"
                     f"<button id='sign-in' type='submit'>Sign in</button></form></body></html>")
 
+        @app.get("/favicon.ico")
+        def favicon():
+            return "", 204  # a browser asks for it; a 404 would be an error in the console
+
         @app.post("/token")
         def token():
             return server.create_token_response()

@@ -19,6 +19,8 @@ def page(title: str, lines: list[str], links: list[tuple[str, str]] = (), status
                       for label, href in links)
     html = (f'<!DOCTYPE html><html lang="en" data-bs-theme="dark"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            # Dash's favicon is public: without a link the browser asks for /favicon.ico, gated.
+            f'<link rel="icon" href="/_favicon.ico">'
             f"<title>{escape(title)} · Fine-Tuning Dashboard</title>{styles}</head>"
             f'<body><main class="container py-5"><h1 class="h4 mb-3">{escape(title)}</h1>{body}'
             f"<div class=\"mt-3\">{buttons}</div></main></body></html>")

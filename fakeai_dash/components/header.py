@@ -83,8 +83,9 @@ def user_box(user: auth.User | None) -> tuple[list, str]:
                       color="success" if operator else "secondary", className="ms-1",
                       title=("May upload, create, cancel, pause and resume jobs" if operator
                              else auth.read_only_reason(user)))
-    children = [html.Span("Signed in as ", className="text-secondary small"),
-                html.Span(user.name, className="fw-semibold small", id=f"{USER_BOX}-name"), badge]
+    # One flex item: a space at the edge of a flex item would collapse ("Signed in asbob").
+    children = [html.Span(["Signed in as ", html.Strong(user.name, className="text-light", id=f"{USER_BOX}-name")],
+                          className="text-secondary small text-nowrap"), badge]
     if sign_out:
         children.append(html.A("Sign out", href=sign_out, className="btn btn-outline-secondary btn-sm ms-2",
                                id=f"{USER_BOX}-sign-out"))
