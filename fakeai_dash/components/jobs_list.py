@@ -99,37 +99,47 @@ def api_status_after_error(error: ApiError, last_good: float | None) -> dict[str
     Output(ids.JobsList.SIGNATURE, "data"),
     Output(ids.JobsList.STATS, "data"),
     Output(ids.Page.API_STATUS, "data"),
+    Output(ids.JobsList.PROGRESS, "data"),
     Input(ids.Page.INTERVAL, "n_intervals"),
     Input(ids.Header.REFRESH, "n_clicks"),
     Input(ids.JobsList.REFRESH_SIGNAL, "data"),
     State(ids.JobsList.SIGNATURE, "data"),
     State(ids.Page.API_STATUS, "data"),
+    State(ids.JobsList.PROGRESS, "data"),
 )
-def fetch_jobs(_ticks, _clicks, _signal, signature, api_status):
+def fetch_jobs(_ticks, _clicks, _signal, signature, api_status, shown_live):
     # Reads the sync loop's picture, never the API: a tick costs the API nothing.
     source = current_source()
-    if ctx.triggered_id in (ids.Header.REFRESH, ids.JobsList.REFRESH_SIGNAL) and allow_refresh("jobs"):
+    if ctx.triggered_id in (ids.Header.REFRESH, ids.JobsList.REFRESH_SIGNAL):
         source.invalidate("jobs")  # a nudge: the sync loop refetches now (never twice within 2 s)
     problem = source.problem()
     if not problem and signature and (api_status or {}).get("ok") and source.signature() == signature:
-        return no_update, no_update, no_update, no_update  # a quiet tick: nothing read, nothing sent
+        # A quiet tick: no rows read or sent; only active jobs' moving fields, if they moved.
+        return no_update, no_update, no_update, no_update, _live_update(source, shown_live)
     try:
         snapshot = source.jobs_snapshot()
     except NotReady:
-        return no_update, no_update, no_update, no_update  # the spinner stays; the next tick looks again
+        return no_update, no_update, no_update, no_update, no_update  # the spinner stays
     except ApiError as error:
         status = api_status_after_error(error, source.last_success())
-        return no_update, no_update, no_update, (status if status != api_status else no_update)
+        return no_update, no_update, no_update, (status if status != api_status else no_update), no_update
     if problem:
         # Keep the rows on screen (the picture's last good ones): the banner says how old they are.
         status = api_status_after_error(problem, snapshot.get("at"))
         status_out = status if status != api_status else no_update
     else:
         status_out = {"ok": True, "last_good": snapshot.get("at")} if not (api_status or {}).get("ok") else no_update
+    live_out = _live_update(source, shown_live)
     if snapshot["signature"] == signature:
-        return no_update, no_update, no_update, status_out
+        return no_update, no_update, no_update, status_out, live_out
     rows = snapshot["rows"]
-    return rows, snapshot["signature"], job_stats(rows), status_out
+    return rows, snapshot["signature"], job_stats(rows), status_out, live_out
+
+
+def _live_update(source, shown: dict | None):
+    """Active jobs' moving fields (expected finish, steps): a few bytes, never the whole list."""
+    live = source.progress()
+    return live if live != (shown or {}) else no_update
 
 
 # -- render -----------------------------------------------------------------------------------
@@ -139,12 +149,11 @@ def fetch_jobs(_ticks, _clicks, _signal, signature, api_status):
 clientside_callback(
     """function (rows, progress) {
         const nu = window.dash_clientside.no_update, hide = {display: "none"}, show = {};
-        const withSteps = (row) => progress && progress[row.id]
-            ? Object.assign({}, row, {step: progress[row.id][0], total_steps: progress[row.id][1]}) : row;
+        const withSteps = (row) => progress && progress[row.id] ? Object.assign({}, row, progress[row.id]) : row;
         const triggered = (window.dash_clientside.callback_context.triggered[0] || {}).prop_id || "";
         if (rows == null) { return [nu, nu, show, hide, hide]; }
         if (triggered.startsWith("%(progress)s")) {
-            // Only steps moved: update those rows in place, not 10,000 rows.
+            // Only active jobs' live fields moved: update those rows in place, not 10,000 rows.
             const update = rows.filter((row) => progress && progress[row.id]).map(withSteps);
             return [nu, update.length ? {update: update} : nu, nu, nu, nu];
         }
@@ -159,17 +168,6 @@ clientside_callback(
     Input(ids.JobsList.STORE, "data"),
     Input(ids.JobsList.PROGRESS, "data"),
 )
-
-
-@callback(
-    Output(ids.JobsList.PROGRESS, "data"),
-    Input(ids.Page.INTERVAL, "n_intervals"),
-    State(ids.JobsList.PROGRESS, "data"),
-)
-def fetch_progress(_ticks, shown):
-    """Steps of active jobs, from the picture: the list and the details tell one progress."""
-    progress = current_source().progress()
-    return progress if progress != (shown or {}) else no_update
 
 
 def job_stats(rows: list[dict] | None) -> dict[str, int]:

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from fakeai_dash.api.client import ApiError, FineTuningClient
-from fakeai_dash.sync.rows import job_row, snapshot_signature
+from fakeai_dash.sync.rows import job_row, live_fields, rows_signature
 from fakeai_dash.sync.listing import active_ids, merge_rows, order_rows, unique_by_id
 
 RECONCILE_S = 300        # a full walk this often catches jobs deleted on the server
@@ -86,20 +86,25 @@ class ListSync:
         return [row for row, _ in results if row], [gone for _, gone in results if gone]
 
     def publish(self, rows: list[dict], complete: bool) -> None:
-        rows = order_rows(rows)
-        signature = snapshot_signature(rows)
-        now = time.time()
-        self.store.set(self.key("jobs"), {"rows": rows, "signature": signature, "at": now, "complete": complete})
-        self.store.set(self.key("jobs#signature"), {"signature": signature, "at": now})
-        self.store.set(self.key("progress"), self.progress_of(active_ids(rows)))
+        publish_list(self.store, self.key, rows, complete, time.time())
 
-    def progress_of(self, job_ids: list[str]) -> dict[str, list]:
-        """Steps of the active jobs whose picture knows them (someone opened them): the list
-        then shows the same progress as the details, not the API's time-based estimate."""
-        entries = self.store.get_many([self.key("job", job_id) for job_id in job_ids])
-        known = {}
-        for job_id, entry in zip(job_ids, entries, strict=True):
-            steps = (entry or {}).get("progress") or {}
-            if steps.get("total_steps"):
-                known[job_id] = [steps.get("step") or 0, steps["total_steps"]]
-        return known
+
+def publish_list(store, key, rows: list[dict], complete: bool, at: float | None) -> None:
+    """The list, its signature (a tiny entry quiet ticks read) and the live fields of active jobs."""
+    rows = order_rows(rows)
+    signature = rows_signature(rows)
+    store.set(key("jobs"), {"rows": rows, "signature": signature, "at": at, "complete": complete})
+    store.set(key("jobs#signature"), {"signature": signature, "at": at})
+    store.set(key("progress"), live_updates(store, key, rows))
+
+
+def live_updates(store, key, rows: list[dict]) -> dict[str, dict]:
+    """{job id: live fields} of active jobs, with the steps of those whose picture knows them
+    (someone opened them): the list then shows the details' progress, not the API's estimate."""
+    live = live_fields(rows)
+    job_ids = list(live)
+    for job_id, entry in zip(job_ids, store.get_many([key("job", j) for j in job_ids]), strict=True):
+        steps = (entry or {}).get("progress") or {}
+        if steps.get("total_steps"):
+            live[job_id].update(step=steps.get("step") or 0, total_steps=steps["total_steps"])
+    return live

@@ -19,6 +19,28 @@ def job_row(job: Job) -> dict[str, Any]:
     return row
 
 
+# Fields an active job's row changes on every poll (the API's estimate moves with each step).
+# They reach the browser as small live updates, not as a reason to resend 10,000 rows.
+VOLATILE_FIELDS = ("estimated_finish", "trained_tokens")
+
+
+def rows_signature(rows: list[dict[str, Any]]) -> str:
+    """The list's signature: new jobs, statuses, names — not the moving fields of active jobs."""
+    from fakeai_dash.api.models import FINISHED_STATUSES
+
+    steady = [row if row.get("status") in FINISHED_STATUSES
+              else {k: v for k, v in row.items() if k not in VOLATILE_FIELDS} for row in rows]
+    return snapshot_signature(steady)
+
+
+def live_fields(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """{job id: the volatile fields} of active rows: sent beside the rows, patched into the grid."""
+    from fakeai_dash.api.models import FINISHED_STATUSES
+
+    return {row["id"]: {k: row.get(k) for k in VOLATILE_FIELDS}
+            for row in rows if row.get("status") not in FINISHED_STATUSES}
+
+
 def snapshot_signature(rows: Any) -> str:
     """A short digest of a snapshot: equal digests mean nothing to re-render."""
     encoded = json.dumps(rows, sort_keys=True, separators=(",", ":"), default=str)

@@ -17,6 +17,8 @@ from fakeai_dash.api.client import ApiError, FineTuningClient
 from fakeai_dash.api.models import Job
 from fakeai_dash.series import MetricHistory
 from fakeai_dash.sync.engine import LIST, SyncEngine
+from fakeai_dash.sync.list_sync import publish_list
+from fakeai_dash.sync.listing import merge_rows
 from fakeai_dash.sync.rows import job_row
 from fakeai_dash.sync.store import wait_for
 from fakeai_dash.validation import checked_id, is_valid_id
@@ -84,8 +86,9 @@ class DataSource:
         self.engine.watch(LIST)
         return (self.store.get(self.key("jobs#signature")) or {}).get("signature")
 
-    def progress(self) -> dict[str, list]:
-        """{job id: [step, total steps]} for active jobs whose steps are known."""
+    def progress(self) -> dict[str, dict]:
+        """{job id: live fields (estimated_finish, trained_tokens; step and total_steps where
+        known)} of the active jobs."""
         return self.store.get(self.key("progress")) or {}
 
     def job_detail(self, job_id: str) -> dict[str, Any]:
@@ -214,13 +217,8 @@ class DataSource:
         jobs_key = self.key("jobs")
         snapshot = self.store.get(jobs_key)
         if snapshot is not None:
-            from fakeai_dash.sync.listing import merge_rows
-            from fakeai_dash.sync.rows import snapshot_signature
-
-            rows = merge_rows(snapshot["rows"], [row])
-            signature = snapshot_signature(rows)
-            self.store.set(jobs_key, {**snapshot, "rows": rows, "signature": signature})
-            self.store.set(self.key("jobs#signature"), {"signature": signature, "at": snapshot.get("at")})
+            publish_list(self.store, self.key, merge_rows(snapshot["rows"], [row]), snapshot.get("complete", True),
+                         snapshot.get("at"))
         detail_key = self.key("job", job.id)
         detail = self.store.get(detail_key)
         if detail is not None and not detail.get("error"):

@@ -249,12 +249,17 @@ def test_sync012_the_list_knows_the_steps_of_an_opened_job(source_for):
         job_id = sim.big_job_ids[0]
         source = source_for(sim.url)
         snapshot_when(source, lambda s: s["complete"])
-        assert job_id not in source.progress()  # nobody opened it: the list can only estimate
+        assert "step" not in source.progress()[job_id]  # nobody opened it: the list can only estimate
+
+        def steps():
+            live = source.progress().get(job_id, {})
+            return live.get("step"), live.get("total_steps")
+
         detail = detail_when(source, job_id, lambda d: d["progress"]["step"] == 250)
         assert detail["progress"] == {"step": 250, "total_steps": 1000}
-        wait_until(lambda: source.progress().get(job_id) == [250, 1000], 10, "the list to learn the steps")
+        wait_until(lambda: steps() == (250, 1000), 10, "the list to learn the steps")
         sim.advance(job_id, 100)
-        wait_until(lambda: source.progress().get(job_id) == [350, 1000], 10, "the list to follow")
+        wait_until(lambda: steps() == (350, 1000), 10, "the list to follow")
 
 
 def test_sync013_the_events_log_pages_past_the_kept_window_with_one_request(source_for):
@@ -269,3 +274,16 @@ def test_sync013_the_events_log_pages_past_the_kept_window_with_one_request(sour
         ids = [e["id"] for e in newest["events"] + older["events"]]
         assert len(ids) == len(set(ids)) == 200 and older["has_older"]
         assert sim.stats()["by_job"][job_id]["events"] == before + 1  # one page, one request
+
+
+def test_sync014_a_live_jobs_moving_estimate_does_not_resend_the_list(source_for):
+    with ScaleSimulator(jobs=200, big=["1000:live:done=100"]) as sim:
+        job_id = sim.big_job_ids[0]
+        source = source_for(sim.url)
+        before = snapshot_when(source, lambda s: s["complete"])
+        estimate = source.progress()[job_id]["estimated_finish"]
+        sim.advance(job_id, 200)  # the API's expected finish moves with every step
+        wait_until(lambda: source.progress()[job_id]["estimated_finish"] != estimate, 10, "the live update")
+        assert source.signature() == before["signature"]  # quiet ticks stay quiet: no 200-row resend
+        sim.add_job(steps=10)  # a real change still changes the signature
+        snapshot_when(source, lambda s: s["signature"] != before["signature"])

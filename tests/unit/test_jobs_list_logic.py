@@ -89,11 +89,12 @@ def test_list005_fetch_returns_no_update_when_snapshot_unchanged(app_ctx, trigge
     app_ctx.expect_request("/v1/fine_tuning/jobs").respond_with_json(
         {"object": "list", "data": [_job("a"), _job("b", "succeeded")], "has_more": False})
     trigger(f"{ids.Page.INTERVAL}.n_intervals")
-    rows, signature, stats, status = jobs_list.fetch_jobs(1, None, None, None, None)
+    rows, signature, stats, status, live = jobs_list.fetch_jobs(1, None, None, None, None, None)
     assert [r["id"] for r in rows] == ["a", "b"] and status["ok"]
     assert stats == {"total": 2, "active": 1, "succeeded": 1, "failed": 0}
-    again = jobs_list.fetch_jobs(2, None, None, signature, status)
-    assert again == (no_update, no_update, no_update, no_update)
+    assert set(live) == {"a"}  # the active job's moving fields travel beside the rows
+    again = jobs_list.fetch_jobs(2, None, None, signature, status, live)
+    assert again == (no_update,) * 5
 
 
 def test_list006_fetch_keeps_rows_and_reports_error(app_ctx, trigger):
@@ -101,7 +102,7 @@ def test_list006_fetch_keeps_rows_and_reports_error(app_ctx, trigger):
         {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error",
                    "param": None, "code": "invalid_api_key"}}, status=401)
     trigger(f"{ids.Page.INTERVAL}.n_intervals")
-    rows, signature, stats, status = jobs_list.fetch_jobs(1, None, None, "sig", {"ok": True})
+    rows, signature, stats, status, _live = jobs_list.fetch_jobs(1, None, None, "sig", {"ok": True}, None)
     assert rows is no_update and signature is no_update and stats is no_update
     assert status["ok"] is False and "Incorrect API key provided" in status["message"]
     assert "401" in status["message"]
@@ -119,11 +120,11 @@ def test_list008_recovery_clears_the_banner_even_when_the_jobs_did_not_change(ap
     app_ctx.expect_request("/v1/fine_tuning/jobs").respond_with_json(
         {"object": "list", "data": [_job("a")], "has_more": False})
     trigger(f"{ids.Page.INTERVAL}.n_intervals")
-    _rows, signature, _stats, healthy = jobs_list.fetch_jobs(1, None, None, None, None)
+    _rows, signature, _stats, healthy, live = jobs_list.fetch_jobs(1, None, None, None, None, None)
     # The browser still shows the banner from an outage; the snapshot is the same as before it.
     down = {"ok": False, "message": "Cannot reach the API", "last_good": 1.0}
-    rows, sig, stats, status = jobs_list.fetch_jobs(2, None, None, signature, down)
+    rows, sig, stats, status, _live = jobs_list.fetch_jobs(2, None, None, signature, down, live)
     assert rows is no_update and sig is no_update and stats is no_update
     assert status["ok"] is True
     # Once healthy, a quiet tick reads only the signature and sends nothing at all.
-    assert jobs_list.fetch_jobs(3, None, None, signature, healthy) == (no_update,) * 4
+    assert jobs_list.fetch_jobs(3, None, None, signature, healthy, live) == (no_update,) * 5
