@@ -110,7 +110,7 @@ def api_status_after_error(error: ApiError, last_good: float | None) -> dict[str
 def fetch_jobs(_ticks, _clicks, _signal, signature, api_status, shown_live):
     # Reads the sync loop's picture, never the API: a tick costs the API nothing.
     source = current_source()
-    if ctx.triggered_id in (ids.Header.REFRESH, ids.JobsList.REFRESH_SIGNAL):
+    if ctx.triggered_id in (ids.Header.REFRESH, ids.JobsList.REFRESH_SIGNAL) and allow_refresh("jobs"):
         source.invalidate("jobs")  # a nudge: the sync loop refetches now (never twice within 2 s)
     problem = source.problem()
     if not problem and signature and (api_status or {}).get("ok") and source.signature() == signature:
