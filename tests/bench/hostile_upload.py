@@ -45,7 +45,7 @@ def empty_messages_under_line_cap(size: int) -> bytes:
     # Lines just under the line cap: only the count of objects stops them.
     from fakeai_dash.dataset import MAX_LINE_CHARS
 
-    return _fill(_one_line(b'{"messages":[', b"{},", b"{}]}", MAX_LINE_CHARS - 1024), size)
+    return _fill(_one_line(b'{"messages":[', b"{},", b"{}]}", min(size, MAX_LINE_CHARS - 1024)), size)
 
 
 def bad_messages_under_object_cap(size: int) -> bytes:
@@ -55,14 +55,14 @@ def bad_messages_under_object_cap(size: int) -> bytes:
 
     unit = b'{"role":"x"},'
     return _fill(_one_line(b'{"messages":[', unit, b'{"role":"x"}]}',
-                           (MAX_CONTAINERS_PER_LINE - 10) * len(unit)), size)
+                           min(size, (MAX_CONTAINERS_PER_LINE - 10) * len(unit))), size)
 
 
 def short_strings_at_line_cap(size: int) -> bytes:
     # The most Python objects per byte that pass both caps: a 52-byte str for every 5 bytes.
     from fakeai_dash.dataset import MAX_LINE_CHARS
 
-    return _fill(_one_line(b'{"messages":[', b'"ab",', b'"ab"]}', MAX_LINE_CHARS - 1024), size)
+    return _fill(_one_line(b'{"messages":[', b'"ab",', b'"ab"]}', min(size, MAX_LINE_CHARS - 1024)), size)
 
 
 def one_number_per_line(size: int) -> bytes:
