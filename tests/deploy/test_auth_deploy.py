@@ -173,6 +173,7 @@ def test_deploy005_oidc_sign_in_works_across_two_workers(tmp_path, sim):
             base = server.base
             for attempt in range(4):  # each sign-in's requests land on either worker
                 browser = requests.Session()
+                browser.headers["Connection"] = "close"  # a new connection, so any worker, per request
                 form = browser.get(f"{base}/jobs/ftjob-x", headers={"Accept": "text/html"}, timeout=10)
                 assert form.url.startswith(idp.issuer), form.url
                 action = re.search(r"action='([^']+)'", form.text).group(1).replace("&amp;", "&")
