@@ -119,6 +119,7 @@ class JobComparison:
     # {"picks", "signature", "final"}: finished, loaded comparisons skip the fetch entirely.
     SIGNATURE = "compare-signature-store"
     GRAPH = "compare-loss-graph"
+    GRAPH_BOX = "compare-graph-box"  # where the graph is mounted once a job is shown
     TABLE = "compare-table"
     RESULTS = "compare-results"
     EMPTY = "compare-empty"

@@ -22,6 +22,7 @@ from dash import (
 )
 
 from fakeai_dash import ids
+from fakeai_dash.components.lazy_graphs import mount_when_a_job_is_shown
 from fakeai_dash.api.client import ApiError
 from fakeai_dash.comparison import (
     MAX_PICKS,
@@ -43,6 +44,10 @@ OPTION_LIMIT = 100
 _HIDDEN = {"display": "none"}
 
 
+mount_when_a_job_is_shown(ids.JobComparison.GRAPH_BOX, [dcc.Graph(id=ids.JobComparison.GRAPH, config=GRAPH_CONFIG,
+                                                style={"height": "360px"}, responsive=True)])
+
+
 def layout() -> dbc.Card:
     picker = dcc.Dropdown(id=ids.JobComparison.PICKER, multi=True, value=[], options=[], maxHeight=320,
                           placeholder="Pick jobs to compare…", className="compare-dropdown",
@@ -54,7 +59,7 @@ def layout() -> dbc.Card:
             html.Div(id=ids.JobComparison.MESSAGE, className="compare-message"),
             html.Div(EMPTY_TEXT, id=ids.JobComparison.EMPTY, className="panel-empty px-0 pb-0"),
             html.Div([
-                dcc.Graph(id=ids.JobComparison.GRAPH, config=GRAPH_CONFIG, style={"height": "360px"}, responsive=True),
+                html.Div([], id=ids.JobComparison.GRAPH_BOX),  # the graph: mounted when a job is shown (plotly.js waits)
                 html.Div(id=ids.JobComparison.TABLE),
             ], id=ids.JobComparison.RESULTS, style=_HIDDEN),
         ]),
@@ -169,6 +174,7 @@ def _cell_title(cell: dict) -> str | None:
     Input(ids.JobDetails.STORE, "data"),
     Input(ids.TrainingProgress.SMOOTHING, "value"),
     Input(ids.JobComparison.PICKER, "value"),
+    prevent_initial_call=True,  # its graph exists only once a job is shown
 )
 def render_comparison(store, detail, smoothing, picks):
     selected = (detail or {}).get("job")

@@ -22,6 +22,7 @@ from dash import Input, Output, Patch, State, callback, clientside_callback, ctx
 
 from fakeai_dash import format as fmt
 from fakeai_dash import ids
+from fakeai_dash.components.lazy_graphs import mount_when_a_job_is_shown
 from fakeai_dash.comparison import clean_picks, picks_from_query, query_with_picks
 from fakeai_dash.data import current_source
 from fakeai_dash.figures import (
@@ -253,7 +254,6 @@ def _controls() -> html.Div:
 
 
 def layout() -> dbc.Card:
-    graph_style = {"height": "300px"}
     return dbc.Card([
         dbc.CardHeader(html.Div([
             html.Span("Training progress"),
@@ -270,14 +270,20 @@ def layout() -> dbc.Card:
             # and a plot first drawn while hidden would otherwise keep a wrong width.
             html.Div(NO_METRICS_TEXT, id=ids.TrainingProgress.NO_METRICS, className="panel-empty",
                      style={"display": "none"}),
-            html.Div([
-                dcc.Graph(id=ids.TrainingProgress.LOSS, config=GRAPH_CONFIG, style=graph_style, responsive=True),
-                dcc.Graph(id=ids.TrainingProgress.ACCURACY, config=GRAPH_CONFIG, style=graph_style, responsive=True),
-            ], id=ids.TrainingProgress.CHARTS),
+            html.Div([], id=ids.TrainingProgress.CHARTS),  # the graphs: mounted when a job is shown
             dcc.Download(id=ids.TrainingProgress.DOWNLOAD),
             dcc.Store(id=ZOOM),
         ]),
     ], className="detail-card mb-3")
+
+
+def _graphs() -> list[dcc.Graph]:
+    graph_style = {"height": "300px"}
+    return [dcc.Graph(id=ids.TrainingProgress.LOSS, config=GRAPH_CONFIG, style=graph_style, responsive=True),
+            dcc.Graph(id=ids.TrainingProgress.ACCURACY, config=GRAPH_CONFIG, style=graph_style, responsive=True)]
+
+
+mount_when_a_job_is_shown(ids.TrainingProgress.CHARTS, _graphs())
 
 
 # -- callbacks ---------------------------------------------------------------------------------
@@ -305,11 +311,15 @@ def sync_view_with_url(search, smoothing, log_y, x, picks, selected):
         view = {"smoothing": smoothing or 0.0, "log": bool(log_y), "x": x or "step"}
         query = query_from_view(view, search)
         return (query if query != (search or "") else nu), nu, nu, nu, nu, nu
-    if ctx.triggered_id in (ids.JobComparison.PICKER, ids.JobDetails.SELECTED):
+    if ctx.triggered_id == ids.JobComparison.PICKER or (ctx.triggered_id == ids.JobDetails.SELECTED and picks):
         # A pick equal to the selected job (just clicked in the list) leaves the comparison.
         kept = clean_picks(picks, selected)
         query = query_with_picks(search, kept)
         return (query if query != (search or "") else nu), nu, nu, nu, (kept if kept != (picks or []) else nu), nu
+    if not selected:
+        # The URL's view and picks wait for a job: the graphs mount when one is shown
+        # (lazy_graphs), and a control set before that would send a figure to no graph.
+        return (nu,) * 6
     view = view_from_query(search)
     wanted = clean_picks(picks_from_query(search), selected)
     query = query_with_picks(search, wanted) if wanted != picks_from_query(search) else nu
@@ -386,6 +396,7 @@ clientside_callback(
     Input(ids.TrainingProgress.X_AXIS, "value"),
     Input(ZOOM, "data"),
     State(ids.TrainingProgress.DRAWN, "data"),
+    prevent_initial_call=True,  # its graphs exist only once a job is shown
 )
 def render_progress(store, smoothing, log_y, x, zoom, drawn):
     # One callback for ticks, controls and zooms, so one call at a time writes the graphs and

@@ -173,7 +173,7 @@ class SyncEngine:
         if error is None:
             self.store.delete(errors_key)
         else:
-            self.store.set(errors_key, {"message": str(error), "status": error.status, "at": now}, ttl=3600)
+            self.store.set(errors_key, {"message": error.message, "status": error.status, "at": now}, ttl=3600)
 
     def busy_since(self, member: str) -> float | None:
         return self.store.get(self.key("busy", member))

@@ -29,6 +29,9 @@ FIRST_LOAD_WAIT_S = 1.5
 HISTORY_CACHE_SIZE = 8  # decoded histories kept per worker (a 100,000-step one is ~5 MB)
 
 
+_FAILED = {"failed": True}  # what a first read found when the leader's first answer was an error
+
+
 class NotReady(Exception):
     """Nothing is known yet of what was asked; the sync loop is fetching it."""
 
@@ -69,14 +72,19 @@ class DataSource:
 
     # -- reads: the picture -------------------------------------------------------------------
 
-    def _read(self, key: str) -> Any:
+    def _read(self, key: str, member: str) -> Any:
+        """The picture's entry; a first read waits (on the picture) for the leader's first answer,
+        and stops waiting as soon as that answer is an error."""
         entry = self.store.get(key)
-        return entry if entry is not None else wait_for(lambda: self.store.get(key), FIRST_LOAD_WAIT_S)
+        if entry is not None:
+            return entry
+        found = wait_for(lambda: self.store.get(key) or (self.engine.error_of(member) and _FAILED), FIRST_LOAD_WAIT_S)
+        return None if found is _FAILED else found
 
     def jobs_snapshot(self) -> dict[str, Any]:
         """``{"rows", "signature", "at", "complete"}`` for the jobs list, newest first."""
         self.engine.watch(LIST)
-        entry = self._read(self.key("jobs"))
+        entry = self._read(self.key("jobs"), LIST)
         if entry is None:
             raise self.problem(LIST) or NotReady()
         return entry
@@ -95,7 +103,7 @@ class DataSource:
         """``{"job", "events" (a bounded summary, oldest first), "checkpoints", "history", "at"}``."""
         checked_id(job_id)  # a browser's id: never watched, stored or sent unless it is an id
         self.engine.watch(job_id)
-        entry = self._read(self.key("job", job_id))
+        entry = self._read(self.key("job", job_id), job_id)
         if entry is None:
             raise self.problem(job_id) or NotReady()
         if entry.get("error"):

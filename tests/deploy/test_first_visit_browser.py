@@ -28,11 +28,8 @@ def test_first_visit010_jobs_list_arrives_without_an_interval_tick(fakeai, start
     assert dash_duo.get_logs() == []
 
 
-# Known to fail until the charts mount on demand: the hidden details panel holds dcc.Graph
-# components from the first paint (training_progress, job_comparison), and a mounted Graph
-# fetches plotly.js. strict: the day it passes, this marker must go.
-@pytest.mark.xfail(strict=True, reason="issue #7 section 8: the details' dcc.Graph components mount with the "
-                   "list page and load plotly.js; they must mount when a job is shown")
+# A mounted dcc.Graph fetches plotly.js even while hidden: the details' graphs mount only when
+# a job is shown (components/lazy_graphs.py).
 def test_first_visit011_plotly_loads_only_once_a_job_with_charts_is_shown(fakeai, start_dash):
     job = fakeai.create_job()
     dash_duo = start_dash(fakeai.url, refresh_interval=TICK)
