@@ -233,6 +233,16 @@ def progress(job: Job, events: Iterable[Event]) -> dict[str, Any]:
     return {"step": step, "total_steps": total, "fraction": fraction}
 
 
+def estimated_fraction(job: Job, now: float) -> float | None:
+    """A running job's share of its expected duration (created → the API's estimated_finish),
+    capped at 99%: the list's and the details' rule when no step count is known. Labelled an
+    estimate wherever it shows (assets/dashAgGridFunctions.js jobProgress mirrors it)."""
+    created, finish = _finite(job.get("created_at")), _finite(job.get("estimated_finish"))
+    if normalize_status(job.get("status")) != "running" or not created or not finish or finish <= created:
+        return None
+    return min(max((now - created) / (finish - created), 0.0), 0.99)
+
+
 # ------------------------------------------------------------------ stage timeline
 
 _STAGE_PATTERNS = {

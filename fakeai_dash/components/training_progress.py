@@ -12,6 +12,7 @@ the job, the axis or the set of traces changed.
 from __future__ import annotations
 
 import math
+import time
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -35,7 +36,7 @@ from fakeai_dash.figures import (
     replace_plan,
     trace_shape,
 )
-from fakeai_dash.metrics import EMA_MAX_WEIGHT, normalize_status, ordered_metric_names, progress
+from fakeai_dash.metrics import EMA_MAX_WEIGHT, estimated_fraction, normalize_status, ordered_metric_names, progress
 from fakeai_dash.series import MetricHistory, history_csv
 
 # TensorBoard's default smoothing: enough to read a noisy loss, the raw curve stays visible.
@@ -92,10 +93,15 @@ def history_event(history: MetricHistory | None) -> list[dict[str, Any]]:
     return [{"type": "metrics", "data": data}]
 
 
-def progress_view(job: dict[str, Any], events: list[dict[str, Any]]) -> tuple[float, str, str]:
-    """(bar percent, bar label, caption) for the job's progress."""
+def progress_view(job: dict[str, Any], events: list[dict[str, Any]], now: float | None = None) -> tuple[float, str, str]:
+    """(bar percent, bar label, caption) for the job's progress: by steps where they are known,
+    else the API's expected finish as a labelled estimate (the jobs list's rule too)."""
     info = progress(job, events)
     status = normalize_status(job.get("status"))
+    estimate = estimated_fraction(job, time.time() if now is None else now) if info["fraction"] is None else None
+    if estimate is not None:
+        label = f"~{round(estimate * 100)}% est."
+        return estimate * 100, label, f"{label} (from the API's expected finish time; steps not reported yet)"
     if info["fraction"] is None:
         caption = f"Step {info['step']}" if info["step"] else (
             "Waiting for training to start" if status in ("validating_files", "queued", "pending") else "Progress unknown")

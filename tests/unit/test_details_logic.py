@@ -297,3 +297,17 @@ def test_a_lone_point_is_a_dot_and_its_second_point_rebuilds_the_figure():
     two = f.loss_figure(_series([2.5, 2.1]), 0.0, uirevision="j")
     assert one.data[0].mode == "lines+markers" and two.data[0].mode == "lines"
     assert f.append_plan(f.trace_shape(one), two) is None
+
+
+def test_progress_without_steps_is_a_labelled_estimate_like_the_list():
+    from fakeai_dash.components.training_progress import progress_view
+
+    job = {"id": "j", "status": "running", "created_at": 1000, "estimated_finish": 2000}
+    percent, label, caption = progress_view(job, [], now=1470)
+    assert (percent, label) == (47.0, "~47% est.") and "expected finish" in caption
+    # Steps known: the steps decide, exactly, and nothing is called an estimate.
+    events = [{"id": "e", "type": "metrics", "created_at": 1400, "data": {"step": 30, "total_steps": 120}}]
+    assert progress_view(job, events, now=1470)[:2] == (25.0, "25%")
+    # Never 100% by the clock alone, and no estimate for a job that is not running.
+    assert progress_view(job, [], now=9999)[1] == "~99% est."
+    assert progress_view({**job, "status": "queued"}, [], now=1470)[1] == ""
