@@ -261,7 +261,8 @@ def test_auth005_operator_writes_go_through_and_each_is_on_the_trail(basic_app, 
         ("create", "allowed", new_job, "alice")]
     assert records[2]["detail"]["training_file"] == file_id and records[1]["detail"]["filename"] == "chat.jsonl"
     # The job's details show its history, read back through the history callback.
-    history = post(callback_body(deps, ids.JobDetails.SELECTED, {ids.JobDetails.SELECTED: job_id}, "data"))
+    history = post(callback_body(deps, ids.JobDetails.SELECTED, {ids.JobDetails.SELECTED: job_id}, "data",
+                                 "detail-audit"))
     assert re.search(r"Cancelled by alice at \d\d:\d\d:\d\d UTC", text_of(history))
 
 
