@@ -131,3 +131,87 @@ def test_audit005_every_attempt_is_a_json_log_line(make_app, sim, tmp_path, capf
     assert len(lines) == 1
     assert lines[0] == trail(app)[0]
     assert {"user", "time", "action", "target", "outcome", "addr", "role"} <= set(lines[0])
+
+
+# -- Redis with TLS and a password (as the README's "Deploying safely" advises) -------------------
+
+def _tls_files(directory) -> dict[str, str]:
+    """A CA and a server certificate for 127.0.0.1, written as PEM files."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test CA")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+          .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True).sign(ca_key, hashes.SHA256()))
+    cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+            .issuer_name(ca_name).public_key(key.public_key()).serial_number(2).not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False).sign(ca_key, hashes.SHA256()))
+    files = {"ca": directory / "ca.pem", "cert": directory / "server.pem", "key": directory / "server.key"}
+    files["ca"].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    files["cert"].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    files["key"].write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                               serialization.NoEncryption()))
+    return {name: str(path) for name, path in files.items()}
+
+
+@pytest.fixture
+def tls_redis(tmp_path):
+    """redis-server speaking only TLS, with a password: (URL for the app, the CA file, the port)."""
+    import shutil
+    import subprocess
+
+    from fakeai_dash.embedded import free_port
+    from tests.waiting import wait_until
+
+    files = _tls_files(tmp_path)
+    port = free_port()
+    proc = subprocess.Popen([shutil.which("redis-server"), "--port", "0", "--tls-port", str(port),
+                             "--tls-cert-file", files["cert"], "--tls-key-file", files["key"],
+                             "--tls-ca-cert-file", files["ca"], "--tls-auth-clients", "no",
+                             "--requirepass", "s3cret-redis-pw", "--save", "", "--appendonly", "no",
+                             "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    url = f"rediss://:s3cret-redis-pw@127.0.0.1:{port}/0?ssl_ca_certs={files['ca']}"
+
+    def answers() -> bool:
+        assert proc.poll() is None, "redis-server (TLS) exited at start"
+        try:
+            return bool(redis.Redis.from_url(url).ping())
+        except redis.ConnectionError:
+            return False
+
+    try:
+        wait_until(answers, 10, "redis-server (TLS) to answer PING")
+        yield url, files["ca"], port
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_audit006_redis_with_tls_and_a_password_carries_trail_and_limits(tls_redis, make_app, sim, tmp_path):
+    url, ca, port = tls_redis
+    users = write_users(tmp_path / "users.json")
+    apps = workers(make_app, sim, 2, users_file=users, cache_url=url, rate_limit_writes="1/minute")
+    clients = [app.server.test_client() for app in apps]
+    deps = dependencies(lambda p: clients[0].get(p, headers=basic(OPERATOR)))
+    jobs = _running(sim)[:2]
+    first = clients[0].post("/_dash-update-component", json=cancel_body(deps, jobs[0]), headers=basic(OPERATOR))
+    second = clients[1].post("/_dash-update-component", json=cancel_body(deps, jobs[1]), headers=basic(OPERATOR))
+    assert "Cancel requested." in text_of(first.get_json()) and "Too many changes" in text_of(second.get_json())
+    assert writes(sim) == 1
+    entries = redis.Redis.from_url(url).xrange("fakeai-dash:audit")
+    assert [json.loads(e[1][b"record"])["outcome"] for e in entries] == ["allowed", "refused"]
+    # The server really demands both: no password, or no TLS, gets nothing.
+    with pytest.raises(redis.AuthenticationError):
+        redis.Redis.from_url(f"rediss://127.0.0.1:{port}/0?ssl_ca_certs={ca}").xrange("fakeai-dash:audit")
+    with pytest.raises(redis.ConnectionError):
+        redis.Redis.from_url(f"redis://:s3cret-redis-pw@127.0.0.1:{port}/0", socket_timeout=2).ping()
