@@ -128,7 +128,11 @@ class SyncEngine:
             forced = member in nudged and nudged[member] > last and now - last >= MIN_REFRESH_GAP_S
             if (due or forced) and not self._stop.is_set():
                 self._last_round[member] = now
-                self._running[member] = self._pool.submit(self._round, member)
+                try:
+                    self._running[member] = self._pool.submit(self._round, member)
+                except RuntimeError:  # the interpreter is exiting (its executors shut down first)
+                    self._stop.set()
+                    return
         for member in [m for m in self._running if m not in watched and self._running[m].done()]:
             del self._running[member]
             self._last_round.pop(member, None)
