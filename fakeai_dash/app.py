@@ -19,6 +19,7 @@ from fakeai_dash.config import Settings, load_settings
 from fakeai_dash.data import EXTENSION_KEY, build_source
 from fakeai_dash.embedded import EmbeddedFakeAI
 from fakeai_dash.layout import build_layout
+from fakeai_dash.security import configure_security
 from fakeai_dash.web import configure_web
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, *, backend: EmbeddedFakeAI | No
     app.index_string = INDEX_STRING
     app.config.external_stylesheets = [app.get_asset_url("vendor/bootstrap.min.css")]
     configure_web(app)
+    configure_security(app, settings)  # headers, same-origin writes, cookies, request size
     configure_auth(app, settings)  # sign-in, roles, audit trail, rate limits
     app.layout = build_layout(settings.refresh_interval)
 

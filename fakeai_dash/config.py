@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import re
 from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pydantic_settings import SettingsError as SourceError
 
@@ -24,6 +26,11 @@ class Settings(BaseSettings):
     # None means: start an embedded FakeAI server and use that.
     api_base: str | None = Field(None, description="Base URL of the API, e.g. https://api.openai.com")
     api_key: SecretStr | None = Field(None, description="API key, kept on the server")
+    api_key_file: str | None = Field(None, description="File holding the API key (a Docker or Kubernetes secret)")
+    allow_insecure_http: bool = Field(False, description="Allow a plain http:// API base on another machine "
+                                                         "(the key would travel unencrypted)")
+    trusted_proxies: int = Field(0, ge=0, le=10, description="Proxies in front whose X-Forwarded-For/-Proto/-Host "
+                                                             "headers are believed (0: none)")
     api_type: Literal["openai", "azure"] = Field("openai", description="Auth and URL style")
     azure_api_version: str = Field("2024-10-21", description="api-version query for Azure OpenAI")
     refresh_interval: float = Field(3.0, ge=0.5, le=3600, description="Seconds between refreshes")
@@ -123,14 +130,75 @@ class Settings(BaseSettings):
                 raise ValueError(f"FAKEAI_DASH_AUTH=oidc needs {', '.join(missing)}")
         return self
 
+    @model_validator(mode="after")
+    def _secrets_and_transport(self) -> Settings:
+        # The key is read once, here: a missing secret stops the start with one line, not a
+        # worker failing later. A key is never a command-line flag (ps, shell history).
+        if self.api_key_file:
+            if self.api_key is not None:
+                raise _setting_error("FAKEAI_DASH_API_KEY_FILE: set it or FAKEAI_DASH_API_KEY, not both")
+            self.api_key = SecretStr(read_key_file(self.api_key_file))
+        if self.api_base and not self.allow_insecure_http:
+            scheme, _, rest = self.api_base.partition("://")
+            if scheme == "http" and not is_loopback_host(_url_host(rest)):
+                raise _setting_error(
+                    f"FAKEAI_DASH_API_BASE (--api-base): {self.api_base} is plain http:// to another machine, so the "
+                    "API key would travel unencrypted; use https://, or set FAKEAI_DASH_ALLOW_INSECURE_HTTP=true "
+                    "if the network in between is yours")
+        if self.debug and not is_loopback_host(self.host):
+            raise _setting_error(
+                f"FAKEAI_DASH_DEBUG (--debug): debug mode shows code and tracebacks to whoever opens the page; "
+                f"it runs only on a loopback host (127.0.0.1, ::1, localhost), not {self.host}")
+        return self
+
     @property
     def embedded(self) -> bool:
         return self.api_base is None
 
 
+def _setting_error(message: str) -> PydanticCustomError:
+    # A custom error keeps the message as written (a ValueError gets "Value error, " in front).
+    return PydanticCustomError("setting", message)
+
+
+def read_key_file(path: str) -> str:
+    """The API key in ``path`` without its trailing newline (how secrets are usually written)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            key = handle.read().rstrip("\r\n")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else "not readable text"
+        raise _setting_error(f"FAKEAI_DASH_API_KEY_FILE: cannot read {path}: {reason}") from None
+    if not key.strip():
+        raise _setting_error(f"FAKEAI_DASH_API_KEY_FILE: {path} is empty")
+    return key
+
+
+def _url_host(rest: str) -> str:
+    """The host of a URL without its scheme: 'user@[::1]:80/x' -> '::1'."""
+    netloc = rest.split("/", 1)[0].rpartition("@")[2]
+    if netloc.startswith("["):
+        return netloc[1:].partition("]")[0]
+    return netloc.rpartition(":")[0] if ":" in netloc else netloc
+
+
+def is_loopback_host(host: str) -> bool:
+    """127.0.0.0/8, ::1 or localhost: a name is not trusted to resolve anywhere in particular."""
+    host = host.strip().strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+API_KEY_FLAG_MESSAGE = ("fakeai-dash: --api-key is not accepted: a key on the command line shows in ps and shell "
+                        "history. Put it in FAKEAI_DASH_API_KEY (environment or .env), or in a file named by "
+                        "FAKEAI_DASH_API_KEY_FILE.")
+
 _FLAGS: dict[str, tuple[str, type]] = {
     "api_base": ("--api-base", str),
-    "api_key": ("--api-key", str),
     "api_type": ("--api-type", str),
     "refresh_interval": ("--refresh-interval", float),
     "max_jobs": ("--max-jobs", int),
@@ -156,7 +224,7 @@ def describe_errors(error: ValidationError) -> str:
     for item in error.errors():
         loc = [str(part) for part in item["loc"]]
         if not loc:
-            lines.append(f"settings: {item['msg']}")
+            lines.append(item["msg"] if item["msg"].startswith("FAKEAI_DASH_") else f"settings: {item['msg']}")
             continue
         where = f" at {'.'.join(loc[1:])}" if len(loc) > 1 else ""
         lines.append(f"{_setting_name(loc[0])}{where}: {item['msg']}")
@@ -177,8 +245,11 @@ def load_settings(argv: Sequence[str] | None = None, **overrides) -> Settings:
     for name, (flag, _type) in _FLAGS.items():
         parser.add_argument(flag, dest=name, default=None, help=Settings.model_fields[name].description)
     parser.add_argument("--debug", action="store_true", default=None, help="Dash debug mode")
+    parser.add_argument("--api-key", dest="api_key_flag", nargs="?", const="", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(list(argv) if argv is not None else [])
-    values = {k: v for k, v in vars(args).items() if v is not None}
+    if args.api_key_flag is not None:
+        raise SettingsError(API_KEY_FLAG_MESSAGE)
+    values = {k: v for k, v in vars(args).items() if v is not None and k != "api_key_flag"}
     values.update(overrides)
     try:
         return Settings(**values)

@@ -27,6 +27,8 @@ from fakeai_dash.dataset import validate_jsonl
 from fakeai_dash.job_request import METADATA_MAX_PAIRS, api_param_to_field, validate_form
 
 C = ids.CreateJob
+# Longer names are cut: the name is shown in the report and sent to the API.
+MAX_FILENAME_CHARS = 255
 # How long a used token is remembered: far longer than anyone keeps one dialog open.
 TOKEN_TTL = 6 * 3600
 
@@ -151,7 +153,14 @@ def check_and_upload(source: DataSource, contents: str, filename: str, method: s
     """Validate an uploaded data URL and send it to the API only when valid.
 
     Returns the report view, the DATASET store value and the new file id (None when refused).
+    The request is untrusted: contents and filename may be anything a forged body holds.
     """
+    filename = filename.strip()[:MAX_FILENAME_CHARS] if isinstance(filename, str) and filename.strip() \
+        else "dataset.jsonl"
+    model = model if isinstance(model, str) else None  # it prices the estimate
+    if not isinstance(contents, str):
+        return form.refused_view(filename, "the browser sent the file in a form we cannot read; choose it again."), \
+            None, None
     try:
         content = form.decode_upload(contents, limit_bytes)
     except form.UploadRefused as refused:

@@ -80,12 +80,12 @@ def test_config005_cli_flags_override_env_and_dotenv(tmp_path, monkeypatch):
     monkeypatch.setenv("FAKEAI_DASH_PORT", "7001")
     monkeypatch.setenv("FAKEAI_DASH_REFRESH_INTERVAL", "9")
 
-    settings = load_settings(["--port", "7002", "--refresh-interval", "2", "--host", "0.0.0.0",
+    settings = load_settings(["--port", "7002", "--refresh-interval", "2", "--host", "::1",
                               "--api-base", "http://localhost:8000/v1", "--debug"])
 
     assert settings.port == 7002
     assert settings.refresh_interval == 2.0
-    assert settings.host == "0.0.0.0"
+    assert settings.host == "::1"
     assert settings.api_base == "http://localhost:8000"
     assert settings.debug is True
     assert settings.max_jobs == 5  # not given on the command line: .env still counts
