@@ -348,6 +348,10 @@ def test_auth011_users_added_while_serving_can_sign_in(basic_app, tmp_path):
     assert client.get("/_dash-layout", headers=basic(carol)).status_code == 401
     add_user(str(tmp_path / "users.json"), "carol", "viewer", carol[1])
     assert client.get("/_dash-layout", headers=basic(carol)).status_code == 200
+    # A file caught half-edited keeps the users read before (no server error, nobody locked out).
+    (tmp_path / "users.json").write_text('{"users": {"carol": ')
+    assert client.get("/_dash-layout", headers=basic(carol)).status_code == 200
+    assert client.get("/_dash-layout", headers=basic(("mallory", "whatever-password"))).status_code == 401
 
 
 def test_auth012_loopback_without_settings_changes_nothing(make_app, sim):
@@ -361,3 +365,18 @@ def test_auth012_loopback_without_settings_changes_nothing(make_app, sim):
     record = trail(app)[0]
     assert (record["user"], record["auth"], record["outcome"], record["target"]) == ("anonymous", "none", "allowed",
                                                                                      job_id)
+
+
+@pytest.mark.parametrize(("bind", "loopback"), [
+    ("127.0.0.1:8050", True), ("127.1.2.3:80", True), ("localhost:8050", True), ("[::1]:8050", True),
+    ("0.0.0.0:8050", False), ("[::]:8050", False), ("10.0.0.5:8050", False), ("dash.example.com:80", False),
+    ("unix:/run/dash.sock", False), ("fd://3", False)])
+def test_auth013_which_binds_count_as_loopback(bind, loopback):
+    from fakeai_dash.auth.startup import is_loopback, start_problem
+    from fakeai_dash.config import Settings
+
+    assert is_loopback(bind) is loopback
+    error, warning = start_problem(Settings(_env_file=None), [bind])
+    assert (error is None) is loopback and warning is None
+    error, warning = start_problem(Settings(_env_file=None, auth="none"), [bind])
+    assert error is None and (warning is None) is loopback
