@@ -16,6 +16,8 @@ import argparse
 import statistics
 import time
 
+from selenium.common.exceptions import TimeoutException
+
 from tests.load.capture import _driver
 from tests.load.stack import Gunicorn, Simulator
 
@@ -40,7 +42,10 @@ def open_once(url: str, timeout: float = 120.0) -> dict:
         driver.get(url)
         deadline = started + timeout
         while time.monotonic() < deadline:
-            drawn = driver.execute_script(READ_LOSS)
+            try:
+                drawn = driver.execute_script(READ_LOSS)
+            except TimeoutException:  # the page's main thread is busy (rendering): look again
+                continue
             if drawn:
                 elapsed = time.monotonic() - started
                 xs, ys = drawn["rawx"], drawn["rawy"]
