@@ -1,13 +1,22 @@
-"""The backend-trouble banner: what went wrong and how old the data on screen is."""
+"""The backend-trouble banner: what went wrong, how old the data on screen is, and, when the API
+refused the key (401/403), which setting to fix: the API is answering, so "not answering" would
+send a first-time OpenAI or Azure user looking in the wrong place."""
 
 from __future__ import annotations
 
+import re
 import time
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, html
+from flask import current_app
 
 from fakeai_dash import ids
+
+# How an ApiError reads (fakeai_dash.api.client.ApiError.__str__): "HTTP 401: <the API's words>".
+_STATUS = re.compile(r"HTTP (\d{3}):")
+KEY_REFUSED = (401, 403)
+KEY_SETTINGS = "FAKEAI_DASH_API_KEY (or the file named by FAKEAI_DASH_API_KEY_FILE)"
 
 
 def layout() -> dbc.Alert:
@@ -15,7 +24,26 @@ def layout() -> dbc.Alert:
     return dbc.Alert(id=ids.Page.API_BANNER, color="danger", is_open=False, fade=False, className="api-banner")
 
 
-def banner_text(status: dict | None, now: float | None = None) -> list | None:
+def http_status(status: dict) -> int | None:
+    if isinstance(status.get("status"), int):
+        return status["status"]
+    match = _STATUS.match(str(status.get("message") or ""))
+    return int(match.group(1)) if match else None
+
+
+def key_fix(code: int, api_type: str) -> str:
+    """What to change, in the settings' own names, after the API refused the key."""
+    if api_type == "azure":
+        what = (f"Set the Azure OpenAI resource's api-key in {KEY_SETTINGS} on the dashboard's server: "
+                "Azure portal, your resource, Keys and Endpoint.")
+    else:
+        what = f"Set a valid API key in {KEY_SETTINGS} on the dashboard's server."
+    if code == 403:
+        what += " The key was recognised but may not use fine-tuning here (project, organisation or region)."
+    return what + " Then restart the dashboard."
+
+
+def banner_text(status: dict | None, now: float | None = None, api_type: str = "openai") -> list | None:
     """Children for the banner, or None when the API is healthy."""
     if not status or status.get("ok", True):
         return None
@@ -26,13 +54,20 @@ def banner_text(status: dict | None, now: float | None = None) -> list | None:
         kept = f"Showing the data from {stamp} ({age} s ago); retrying every refresh."
     else:
         kept = "No data could be loaded yet; retrying every refresh."
-    return [html.Strong("The fine-tuning API is not answering. "),
-            html.Span(status.get("message") or "Unknown error", id="api-banner-message"),
+    message = html.Span(status.get("message") or "Unknown error", id="api-banner-message")
+    code = http_status(status)
+    if code in KEY_REFUSED:
+        headline = "The fine-tuning API refused the dashboard's API key. "
+        return [html.Strong(headline), message, html.Br(),
+                html.Span(key_fix(code, api_type), id="api-banner-fix"), html.Br(),
+                html.Small(kept, className="api-banner-age")]
+    return [html.Strong("The fine-tuning API is not answering. "), message,
             html.Br(), html.Small(kept, className="api-banner-age")]
 
 
 @callback(Output(ids.Page.API_BANNER, "children"), Output(ids.Page.API_BANNER, "is_open"),
           Input(ids.Page.API_STATUS, "data"))
 def render_banner(status):
-    children = banner_text(status)
+    settings = current_app.config.get("FAKEAI_DASH_SETTINGS")
+    children = banner_text(status, api_type=getattr(settings, "api_type", "openai"))
     return children, children is not None
