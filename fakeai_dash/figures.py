@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from fakeai_dash.downsample import MAX_POINTS, MIN_POINTS, select
+from fakeai_dash.format import plotly_template_text, plotly_text
 from fakeai_dash.metrics import ema_smooth, ordered_metric_names
 from fakeai_dash.series import MetricHistory, ema_smooth_array
 # One palette for CSS and figures: theme.py is its single source.
@@ -272,6 +273,8 @@ def _metric_traces(
     ``budget`` points of the visible ``x_range`` (chosen on the raw values, so spikes stay).
     """
     style = LINE_STYLES.get(name, {"color": None, "dash": "solid", "markers": False})
+    # Metric names are the API's keys: shown as text, never as Plotly markup or template fields.
+    name, label = plotly_text(name), plotly_template_text(name)
     xs_full = _x_values(curve, x, origin)
     picked = select(xs_full, curve.values, x_range, budget, by=curve.steps)
     drawn_x = xs_full[picked]
@@ -295,7 +298,7 @@ def _metric_traces(
                     "line": {"color": GREEN, "width": 1},
                 },
                 customdata=steps,
-                hovertemplate=_hovertemplate(name, x),
+                hovertemplate=_hovertemplate(label, x),
             )
         ]
     line = {"color": style["color"], "dash": style["dash"], "width": 2}
@@ -313,7 +316,7 @@ def _metric_traces(
                 line={**line, "width": 1},
                 opacity=RAW_OPACITY,
                 showlegend=False,
-                hovertemplate=_hovertemplate(f"{name} raw", "step"),
+                hovertemplate=_hovertemplate(f"{label} raw", "step"),
             )
         )
     else:
@@ -328,7 +331,7 @@ def _metric_traces(
             fill=fill,
             fillcolor=_fill_color(style["color"]) if fill else None,
             customdata=steps,
-            hovertemplate=_hovertemplate(f"{name} smoothed" if smoothing > 0 else name, x),
+            hovertemplate=_hovertemplate(f"{label} smoothed" if smoothing > 0 else label, x),
         )
     )
     return traces
@@ -374,7 +377,9 @@ def _checkpoint_trace(
         created = checkpoint.get("created_at")
         xs.append(step if x == "step" else (None if created is None or origin is None else created - origin))
         ys.append(y)
-        custom.append([step, y, checkpoint.get("fine_tuned_model_checkpoint") or checkpoint.get("id") or ""])
+        # The checkpoint's model name comes from the API: hover text shows it, never renders it.
+        model = checkpoint.get("fine_tuned_model_checkpoint") or checkpoint.get("id") or ""
+        custom.append([step, y, plotly_text(model)])
     if not xs:
         return None
     return go.Scatter(
@@ -618,13 +623,15 @@ def comparison_figure(
                 continue
             raw = [float(p[1]) for p in points]
             ys = ema_smooth(raw, smoothing) if smoothing > 0 else raw
-            name = f"{run['name']} · {label}"
+            # A run's name is built from the API's suffix, model and id: text, not markup.
+            name = f"{plotly_text(run['name'])} · {label}"
+            hover_name = f"{plotly_template_text(run['name'])} · {label}"
             figure.add_trace(go.Scatter(
                 name=name, x=[p[0] for p in points], y=ys, legendgroup=run["id"], meta=run["id"],
                 mode="lines" if len(points) > 1 else "lines+markers",
                 line={"color": color, "dash": dash, "width": 2.5 if index == 0 else 1.8},
                 customdata=[[p[0], r] for p, r in zip(points, raw)],
-                hovertemplate=f"%{{y:.4f}} (raw %{{customdata[1]:.4f}})<extra>{name}</extra>",
+                hovertemplate=f"%{{y:.4f}} (raw %{{customdata[1]:.4f}})<extra>{hover_name}</extra>",
             ))
     if not figure.data:
         return empty_figure("No loss metrics yet for these jobs")

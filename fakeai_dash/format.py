@@ -162,3 +162,16 @@ def percent(x: float | None, digits: int = 1, signed: bool = False) -> str:
         return MISSING
     spec = f"+.{digits}f" if signed else f".{digits}f"
     return f"{x * 100:{spec}}%"
+
+
+def plotly_text(value: object) -> str:
+    """``value`` shown as literal text where Plotly reads pseudo-HTML: legend names, hover text
+    and titles render <a href>, <span style>, <b> and entities, so text from the API has its
+    &, < and > escaped (Plotly decodes the entities back when it draws)."""
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def plotly_template_text(value: object) -> str:
+    """:func:`plotly_text` for text placed inside a hovertemplate, where "%{...}" would be filled
+    in with the trace's data: the % is written as an entity too."""
+    return plotly_text(value).replace("%", "&#37;")
