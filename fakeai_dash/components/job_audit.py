@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import Input, Output, callback, html
+from dash import Input, Output, callback, html, no_update
 
 from fakeai_dash import format as fmt
 from fakeai_dash import ids
@@ -62,6 +62,8 @@ def history_view(records: list[dict[str, Any]]) -> list:
           Input(ids.JobDetails.SIGNATURE, "data"))
 def show_history(job_id, _action, _signature):
     auth = state()
+    if not job_id:
+        return no_update  # nothing selected: nothing to clear (and no render for others to wait on)
     if not is_valid_id(job_id) or auth is None:
         return []
     return history_view(auth.trail.history(job_id, SHOWN + 1))

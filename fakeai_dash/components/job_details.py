@@ -272,7 +272,6 @@ PANEL_OUTPUTS = (
     (ids.CostTracker.BODY, "children"), (ids.TrainingProgress.LOSS, "figure"),
     (ids.TrainingProgress.ACCURACY, "figure"), (ids.Checkpoints.BODY, "children"),
     (ids.ModelComparison.BODY, "children"), (ids.EventsLog.LIST, "children"),
-    (job_audit.BODY, "children"),  # the history under the header is the selected job's too
 )
 
 clientside_callback(
