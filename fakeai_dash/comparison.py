@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from fakeai_dash import format as fmt
+from fakeai_dash.downsample import downsample_indices
 from fakeai_dash.metrics import (
     best_checkpoint,
     metric_direction,
@@ -17,6 +18,7 @@ from fakeai_dash.metrics import (
     normalize_status,
 )
 from fakeai_dash.pricing import training_cost
+from fakeai_dash.series import MetricHistory
 
 QUERY_KEY = "compare"
 MAX_PICKS = 4
@@ -74,19 +76,49 @@ def best_valid_loss(checkpoints: Iterable[Mapping[str, Any]]) -> float | None:
     return None
 
 
+# Points per compared curve: up to five jobs share one chart, and the store carries them.
+COMPARE_POINTS = 1000
+
+
+def history_loss_series(history: MetricHistory) -> dict[str, list[list[float]]]:
+    """The loss curves of a complete history, downsampled (extremes kept) to COMPARE_POINTS each."""
+    curves = {}
+    for name in LOSS_SERIES:
+        steps, _, values = history.series(name)
+        keep = downsample_indices(steps, values, COMPARE_POINTS)
+        curves[name] = [[_plain(steps[i]), float(values[i])] for i in keep]
+    return curves
+
+
+def _plain(step: float) -> int | float:
+    return int(step) if float(step).is_integer() else float(step)
+
+
 def job_summary(job: Mapping[str, Any], events: Iterable[Mapping[str, Any]],
-                checkpoints: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """One compared job as the card draws it: table fields, loss series, last metric values, best checkpoint."""
+                checkpoints: Iterable[Mapping[str, Any]], history: MetricHistory | None = None) -> dict[str, Any]:
+    """One compared job as the card draws it: table fields, loss series, last metric values, best
+    checkpoint. With the job's complete ``history`` its curves are whole (downsampled) and its
+    last values are the history's; ``events`` alone give what they hold."""
     events = list(events or ())
     hp = job.get("hyperparameters") or {}
-    series = metric_series(events)
+    if history is not None and len(history):
+        curves = history_loss_series(history)
+        final = {}
+        for name in FINAL_METRICS:
+            values = history.series(name)[2]
+            if values.size:
+                final[name] = float(values[-1])
+    else:
+        series = metric_series(events)
+        curves = loss_series(events)
+        final = {name: series[name][-1].value for name in FINAL_METRICS if series.get(name)}
     return {
         "id": job.get("id"),
         **{key: job.get(key) for key in ("status", "model", "suffix", "method_type", "trained_tokens",
                                          "created_at", "finished_at")},
         **{key: hp.get(key) for key in ("n_epochs", "batch_size", "learning_rate_multiplier")},
-        "series": loss_series(events),
-        "final": {name: series[name][-1].value for name in FINAL_METRICS if series.get(name)},
+        "series": curves,
+        "final": final,
         "best_valid_loss": best_valid_loss(checkpoints),
     }
 

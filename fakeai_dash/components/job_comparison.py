@@ -123,7 +123,8 @@ def fetch_comparison(picks, _ticks, signature):
             else:
                 errors.append(f"{job_id}: {error}")
             continue
-        jobs[job_id] = job_summary(detail["job"], detail.get("events"), detail.get("checkpoints"))
+        jobs[job_id] = job_summary(detail["job"], detail.get("events"), detail.get("checkpoints"),
+                                   source.metric_history(job_id))
     payload = {"picks": picks, "jobs": jobs, "errors": errors}
     digest = snapshot_signature(payload)
     final = not errors and all(is_settled(job) for job in jobs.values())
@@ -191,7 +192,8 @@ def render_comparison(store, detail, smoothing, picks):
     if not others:
         waiting = None if errors else html.Div("Loading the compared jobs…", className="text-dim small")
         return no_update, None, _HIDDEN, _HIDDEN, message or waiting
-    this = job_summary(selected, detail.get("events"), detail.get("checkpoints"))
+    this = job_summary(selected, detail.get("events"), detail.get("checkpoints"),
+                       current_source().metric_history(selected["id"]))
     jobs = [this, *others]
     # Colours follow the table's columns, so a missing job leaves its colour unused rather than shifting the rest.
     runs = [{"id": job["id"], "name": short_name(job) + (" (this job)" if i == 0 else ""),

@@ -23,7 +23,8 @@ from fakeai_dash.series import MetricHistory, rows_from_events, rows_from_result
 log = logging.getLogger(__name__)
 
 LOG_WINDOW = 2000          # newest events kept for the log; older ones live on in the curves
-SUMMARY_METRIC_EVENTS = 100  # the newest metric events the panels see (progress, rate, ETA)
+SUMMARY_METRIC_EVENTS = 20  # the newest metric events the panels see (progress, rate, ETA): every
+# panel callback receives the store on every tick of a live job, so it stays small
 LIFECYCLE_CAP = 500        # message events (created, validated, started, …) kept for the timeline
 NEW_PAGES_PER_ROUND = 20   # newest-first pages read to catch up in one round
 BACKFILL_PAGES_PER_ROUND = 20  # older pages read per round: history loads without hogging the API

@@ -169,3 +169,20 @@ def test_comparison_figure_one_colour_per_job_train_solid_valid_dashed():
 def test_comparison_figure_without_losses_is_the_empty_figure():
     figure = f.comparison_figure([{"id": "x", "name": "x", "series": {"train_loss": [], "valid_loss": []}}])
     assert not figure.data and "No loss metrics" in figure.layout.annotations[0].text
+
+
+def test_comparison_curves_come_from_the_whole_history_downsampled_with_extremes():
+    import numpy as np
+
+    from fakeai_dash.comparison import COMPARE_POINTS, job_summary
+    from fakeai_dash.series import MetricHistory
+
+    steps = np.arange(1, 20_001, dtype=np.float64)
+    loss = 2.0 - steps / 20_000
+    loss[9_999] = 25.0  # a one-step spike at step 10,000
+    history = MetricHistory(steps, steps, {"train_loss": loss, "valid_loss": np.full(steps.size, np.nan)})
+    summary = job_summary({"id": "ftjob-x", "status": "succeeded"}, [], [], history)
+    curve = summary["series"]["train_loss"]
+    assert len(curve) <= COMPARE_POINTS and curve[0][0] == 1 and curve[-1][0] == 20_000
+    assert [10_000, 25.0] in curve  # the spike survives downsampling
+    assert summary["final"]["train_loss"] == loss[-1]
