@@ -157,6 +157,7 @@ class JobSync:
         self._keep(job_id)
         summary = summary_events(lifecycle, window)
         steps = progress(job, summary)
+        self._share_steps(job_id, steps)
         self.store.set(self.key("job", job_id), {
             "job": job, "events": summary, "checkpoints": checkpoints,
             "progress": {"step": steps["step"], "total_steps": steps["total_steps"]},
@@ -247,6 +248,15 @@ class JobSync:
         if history.total_steps and len(history):
             return min(0.99, len(history) / history.total_steps)
         return 0.0
+
+    def _share_steps(self, job_id: str, steps: dict[str, Any]) -> None:
+        """Tell the jobs list this job's steps now, not at the list's next round: the list and
+        the details must not show one job at two different percentages."""
+        live = self.store.get(self.key("progress"))
+        if live is None or job_id not in live or not steps.get("total_steps"):
+            return
+        live[job_id] = {**live[job_id], "step": steps.get("step") or 0, "total_steps": steps["total_steps"]}
+        self.store.set(self.key("progress"), live)
 
     def _keep(self, job_id: str) -> None:
         """Mark ``job_id`` as just synced and evict the least recently synced past KEPT_JOBS."""
