@@ -116,8 +116,14 @@ def every_shape_at_the_limit(test):
     return test
 
 
+FIVE_GOOD_LINES = (json.dumps({"messages": [{"role": "user", "content": "q"},
+                                             {"role": "assistant", "content": "a"}]}) + "\n").encode() * 5
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 @every_shape_at_the_limit
+# Too few examples to upload, but enough to be priced: with a model that is not a name.
+@example(contents=data_url(FIVE_GOOD_LINES), filename=["x"], method="supervised", model=[1], n_epochs={"a": 1})
 @given(contents=contents, filename=json_values, method=json_values | st.sampled_from(["supervised", "dpo"]),
        model=json_values, n_epochs=json_values)
 def test_sec_upload001_hostile_bodies_reach_no_api_and_stay_bounded(app, spec, api, contents, filename, method,
