@@ -77,9 +77,6 @@ class SyncEngine:
         """Ask the leader for a fresh round of ``member`` now (never within MIN_REFRESH_GAP_S of the last)."""
         self.store.touch(self.key("nudge"), member, time.time())
 
-    def status(self) -> dict[str, Any]:
-        return self.store.get(self.key("status")) or {}
-
     # -- the loop (every worker; only the leader does API work) -------------------------------
 
     def start(self) -> SyncEngine:
@@ -165,19 +162,13 @@ class SyncEngine:
             self.store.delete(key)
 
     def _record(self, member: str, error: ApiError | None) -> None:
-        now = time.time()
-        status = self.status()
-        if error is None:
-            status.update(ok=True, message=None, last_success=now)
-        else:
-            status.update(ok=False, message=str(error), status=error.status)
-        status["last_attempt"] = now
-        self.store.set(self.key("status"), status)
+        """A round's outcome, per member: readers report it (problem()) beside what they show."""
         errors_key = self.key("error", member)
         if error is None:
             self.store.delete(errors_key)
         else:
-            self.store.set(errors_key, {"message": error.message, "status": error.status, "at": now}, ttl=3600)
+            self.store.set(errors_key, {"message": error.message, "status": error.status, "at": time.time()},
+                           ttl=3600)
 
     def busy_since(self, member: str) -> float | None:
         return self.store.get(self.key("busy", member))

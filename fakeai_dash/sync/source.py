@@ -110,9 +110,6 @@ class DataSource:
             raise ApiError(entry["error"]["message"], entry["error"].get("status"))
         return entry
 
-    def job(self, job_id: str) -> dict[str, Any]:
-        return self.job_detail(job_id)["job"]
-
     def metric_history(self, job_id: str) -> MetricHistory | None:
         """The job's complete metric curves (decoded once per version per worker)."""
         entry = self.store.get(self.key("series", job_id))

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 from dash import Patch, no_update
-from dash._callback_context import context_value
-from dash._utils import AttributeDict
 
 from fakeai_dash import figures as f
 from fakeai_dash import ids
@@ -22,29 +20,14 @@ from fakeai_dash.components import (
 )
 from fakeai_dash.metrics import MetricPoint, cost_summary, ema_smooth
 
+pytestmark = pytest.mark.usefixtures("no_callback_context_left_behind")
+
 T0 = 1_790_000_000
 
 
-@pytest.fixture(autouse=True)
-def no_callback_context_left_behind():
-    """Every test here must leave Dash's callback context as it found it."""
-    before = context_value.get(None)
-    yield
-    assert context_value.get(None) is before, "a test left its callback context set for later tests"
-
-
 @pytest.fixture
-def triggered():
-    """Dash's documented trick for calling a callback as a function with a given trigger; the
-    context is reset when the test ends, so no later test runs under this one's trigger."""
-    tokens = []
-
-    def set_trigger(prop_id: str) -> None:
-        tokens.append(context_value.set(AttributeDict(triggered_inputs=[{"prop_id": prop_id, "value": 1}])))
-
-    yield set_trigger
-    for token in reversed(tokens):
-        context_value.reset(token)
+def triggered(trigger):
+    return trigger
 
 
 def job(status="running", **extra):

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from dash._callback_context import context_value
-from dash._utils import AttributeDict
 from dash import no_update
 
 from fakeai_dash import ids
 from fakeai_dash.components import api_banner, header, jobs_list
+
+pytestmark = pytest.mark.usefixtures("no_callback_context_left_behind")
 
 
 def test_list001_status_filter_model():
@@ -59,26 +59,6 @@ def app_ctx(httpserver, make_app):
         yield httpserver
 
 
-@pytest.fixture(autouse=True)
-def no_callback_context_left_behind():
-    """Every test here must leave Dash's callback context as it found it."""
-    before = context_value.get(None)
-    yield
-    assert context_value.get(None) is before, "a test left its callback context set for later tests"
-
-
-@pytest.fixture
-def trigger():
-    """Dash's documented trick for calling a callback as a function with a given trigger; the
-    context is reset when the test ends, so no later test runs under this one's trigger."""
-    tokens = []
-
-    def set_trigger(prop_id: str) -> None:
-        tokens.append(context_value.set(AttributeDict(triggered_inputs=[{"prop_id": prop_id, "value": 1}])))
-
-    yield set_trigger
-    for token in reversed(tokens):
-        context_value.reset(token)
 
 
 def _job(job_id, status="running"):
