@@ -8,7 +8,9 @@ worker talks to the same simulated jobs instead of starting its own.
 
 import logging
 import os
+import queue
 import shutil
+import signal
 import sys
 import tempfile
 
@@ -28,6 +30,8 @@ DATA_DIR_ENV = "FAKEAI_DASH_DATA_DIR"
 
 _backend = None
 _data_dir = None
+_arbiter = None  # in a worker: its copy of the master, whose signal handler it ran until its own were set
+STOP_SIGNALS = (signal.SIGINT, signal.SIGQUIT, signal.SIGTERM)
 
 
 def _settings(server):
@@ -64,6 +68,27 @@ def on_starting(server):
     _backend = start_embedded_backend()  # logs "Embedded FakeAI serving on <url>"
     # Workers read it: the Procfile's through load_settings, the CLI's through wsgi.build_app.
     os.environ[API_BASE_ENV] = _backend.url
+
+
+def post_fork(server, worker):  # noqa: ARG001 - runs in the new worker
+    global _arbiter
+    _arbiter = server
+
+
+def post_worker_init(worker):  # noqa: ARG001
+    # gunicorn#1910: a stop signal that reaches a worker between its fork and its own signal set-up
+    # runs the master's handler (inherited by fork), which only queues it, so the worker never
+    # stops and the master waits graceful_timeout (30 s) before killing it: Ctrl-C right after a
+    # start hung for 30 s. The worker's handlers are in place now, so deliver such a signal again.
+    # (A signal the master had queued before the fork is one it acts on too: stopping is right.)
+    pending = getattr(_arbiter, "SIG_QUEUE", None)
+    while pending is not None:
+        try:
+            sig = pending.get_nowait()
+        except queue.Empty:
+            break
+        if sig in STOP_SIGNALS:
+            os.kill(os.getpid(), sig)
 
 
 def when_ready(server):

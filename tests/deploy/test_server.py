@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -115,8 +116,8 @@ def test_server002_cli_uses_the_procfile_settings_module(tmp_path):
         assert cfg.settings[hook].get() is getattr(gunicorn_conf, hook), hook
 
 
-def _gunicorn(workdir: Path, env: dict[str, str], port: int):
-    command = [str(VENV_BIN / "gunicorn"), "-c", "python:fakeai_dash.gunicorn_conf", "fakeai_dash.wsgi:server"]
+def _gunicorn(workdir: Path, env: dict[str, str], port: int, conf: str = "fakeai_dash.gunicorn_conf"):
+    command = [str(VENV_BIN / "gunicorn"), "-c", f"python:{conf}", "fakeai_dash.wsgi:server"]
     env = {**env, "PORT": str(port), "HOST": "127.0.0.1", "WEB_CONCURRENCY": "1", "PYTHONPATH": str(ROOT)}
     return command, env
 
@@ -156,8 +157,21 @@ def test_server006_workers_share_one_data_dir_removed_on_exit(tmp_path, fakeai, 
         wait_until(lambda: cli.log.count("Booting worker") >= 2, 30, "two workers")
         assert len(list(tmp.glob("fakeai-dash-*"))) == 1  # the master's, for every worker
         cli.process.send_signal(stop)
-        assert cli.process.wait(30) == 0
+        try:
+            assert cli.process.wait(30) == 0
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"still running 30 s after {stop.name}; its log:\n{cli.log[-4000:]}")
     assert not list(tmp.glob("fakeai-dash-*"))
+
+
+def test_server008_a_stop_signal_during_a_workers_boot_is_not_lost(tmp_path, fakeai):
+    # Ctrl-C right after start once hung for gunicorn's 30 s graceful timeout (a CI failure of
+    # server006): the worker got the master's signal before its own handlers were set.
+    command, env = _gunicorn(tmp_path, clean_env(tmp_path, FAKEAI_DASH_API_BASE=fakeai.url), free_port(),
+                             conf="tests.deploy.early_signal_conf")
+    with running(command, tmp_path, env, int(env["PORT"])) as server:
+        first = wait_until(lambda: re.search(r"Booting worker with pid: (\d+)", server.log), 30, "the first worker")
+        wait_until(lambda: f"Worker exiting (pid: {first.group(1)})" in server.log, 30, "the first worker to stop")
 
 
 def test_server007_a_fresh_worker_answers_its_first_concurrent_requests(fakeai):
