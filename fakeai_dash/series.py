@@ -44,6 +44,8 @@ class MetricHistory:
     times: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.float64))
     metrics: dict[str, np.ndarray] = field(default_factory=dict)
     total_steps: int | None = None
+    # The sync loop's label of this content ("" when unknown): equal versions, equal columns.
+    version: str = field(default="", compare=False)
 
     def __len__(self) -> int:
         return int(self.steps.size)
@@ -106,7 +108,8 @@ class MetricHistory:
             return np.frombuffer(raw, dtype="<f8").copy()
 
         return cls(column(data["steps"]), column(data["times"]),
-                   {k: column(v) for k, v in (data.get("metrics") or {}).items()}, data.get("total_steps"))
+                   {k: column(v) for k, v in (data.get("metrics") or {}).items()}, data.get("total_steps"),
+                   str(data.get("version") or ""))
 
 
 def rows_from_events(events: Iterable[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], int | None]:

@@ -11,6 +11,7 @@ the job, the axis or the set of traces changed.
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from typing import Any
@@ -38,6 +39,7 @@ from fakeai_dash.figures import (
 )
 from fakeai_dash.metrics import EMA_MAX_WEIGHT, estimated_fraction, normalize_status, ordered_metric_names, progress
 from fakeai_dash.series import MetricHistory, history_csv
+from fakeai_dash.shared_results import shared_results
 
 # TensorBoard's default smoothing: enough to read a noisy loss, the raw curve stays visible.
 DEFAULT_VIEW = {"smoothing": 0.6, "log": False, "x": "step"}
@@ -227,15 +229,38 @@ def chart_updates(store: dict[str, Any], view: dict[str, Any], drawn: dict[str, 
             if zooms[graph]["action"] != "none":
                 x_range = zooms[graph]["range"]
         new_drawn["ranges"][graph] = {"uirevision": revisions[graph], "range": x_range, "seq": seq}
+        outputs[graph], new_drawn[graph] = graph_update(graph, job_id, series, view, checkpoints, x_range, note,
+                                                        drawn.get(graph) if same else None)
+    return outputs, new_drawn
+
+
+# Every viewer of a job at one history version gets the same figures, and viewers that hold the
+# same drawn figure get the same update: both are computed once per worker (shared_results.py).
+_FIGURES = shared_results(32)
+_UPDATES = shared_results(256)
+
+
+def graph_update(graph: str, job_id: str, series: MetricHistory, view: dict[str, Any], checkpoints: list[dict],
+                 x_range: list[float] | None, note: str | None, drawn_graph: dict[str, Any] | None):
+    """One graph's update for a browser that holds ``drawn_graph``, and the new drawn shape."""
+    def build():
         if graph == "loss":
             figure = loss_figure(series, view["smoothing"], view["log"], view["x"], checkpoints,
                                  uirevision=job_id, x_range=x_range, note=note)
         else:
             figure = accuracy_figure(series, view["smoothing"], view["x"], uirevision=job_id,
                                      x_range=x_range, note=note)
-        outputs[graph] = figure_update(drawn.get(graph) if same else None, figure)
-        new_drawn[graph] = trace_shape(figure)
-    return outputs, new_drawn
+        return figure, trace_shape(figure)
+
+    if not series.version:  # a history without the sync loop's version label: nothing to share
+        figure, shape = build()
+        return figure_update(drawn_graph, figure), shape
+    # Everything the figure is drawn from; checkpoints as canonical JSON (a list is not hashable).
+    spec = (graph, job_id, series.version, view["smoothing"], view["log"], view["x"],
+            json.dumps(checkpoints, sort_keys=True, default=str), tuple(x_range) if x_range else None, note)
+    figure, shape = _FIGURES(spec, build)
+    drawn_key = json.dumps(drawn_graph, sort_keys=True, default=str) if drawn_graph else None
+    return _UPDATES((spec, drawn_key), lambda: figure_update(drawn_graph, figure)), shape
 
 
 # -- layout ------------------------------------------------------------------------------------
