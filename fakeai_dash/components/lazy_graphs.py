@@ -1,5 +1,6 @@
 """Graphs mounted only once a job is shown: a mounted dcc.Graph downloads plotly.js (the
-largest file of the page) even while hidden, and the jobs list page draws no chart.
+largest file of the page) even while hidden, and the jobs list page draws no chart. They
+mount once assets/chart_loader.js has loaded plotly.js's basic bundle, which they then use.
 
 The graphs are put in place in the browser, by a clientside callback on the selection: it runs
 before the selected job's data comes back from the server, so every figure finds its graph.
@@ -21,7 +22,11 @@ def mount_when_a_job_is_shown(container_id: str, graphs: list[dcc.Graph]) -> Non
     clientside_callback(
         """function (selected, children) {
             if (!selected || (children && children.length)) { return window.dash_clientside.no_update; }
-            return %s;
+            const graphs = %s;
+            // After the small plotly.js bundle (assets/chart_loader.js): a graph mounted before
+            // it would fetch the full one. Should it fail to load, the graphs fetch their own.
+            const loader = window.fakeaiDash && window.fakeaiDash.loadPlotly;
+            return loader ? loader().then(() => graphs, () => graphs) : graphs;
         }""" % specs,
         Output(container_id, "children"),
         Input(ids.JobDetails.SELECTED, "data"),

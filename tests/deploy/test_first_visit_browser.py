@@ -45,4 +45,26 @@ def test_first_visit011_plotly_loads_only_once_a_job_with_charts_is_shown(fakeai
                ticks(LOAD_TICKS, TICK), "plotly.js never loaded for the job's charts")
     dash_duo.wait_for_element(f"#{ids.TrainingProgress.LOSS} .main-svg", timeout=ticks(LOAD_TICKS, TICK))
     assert dash_duo.driver.execute_script(PLOTLY_REQUESTED)
+    assert not full_bundle_requested(dash_duo)
+    assert dash_duo.get_logs() == []
+
+
+def full_bundle_requested(dash_duo) -> list[str]:
+    return [url for url in dash_duo.driver.execute_script(PLOTLY_REQUESTED) if "plotly.min.js" in url]
+
+
+# A job's own URL starts fetching plotly.js with the page, not after Dash's first callbacks, and
+# only the basic bundle (assets/chart_loader.js), 1.2 MB against the full bundle's 4.8 MB.
+def test_first_visit012_a_jobs_url_draws_its_chart_with_the_basic_plotly_bundle(fakeai, start_dash):
+    job = fakeai.create_job()
+    dash_duo = start_dash(fakeai.url, path=f"/jobs/{job['id']}", refresh_interval=TICK)
+    dash_duo.wait_for_element(f"#{ids.TrainingProgress.LOSS} .main-svg", timeout=ticks(LOAD_TICKS, TICK))
+    requested = dash_duo.driver.execute_script(PLOTLY_REQUESTED)
+    assert any("vendor/plotly-basic.min.js" in url for url in requested), requested
+    assert not full_bundle_requested(dash_duo)
+    # Fetched as the page started: before Dash asked for its layout.
+    started = dash_duo.driver.execute_script("""
+        const at = name => performance.getEntriesByType("resource").find(e => e.name.includes(name)).startTime;
+        return [at("plotly-basic.min.js"), at("_dash-layout")];""")
+    assert started[0] < started[1], started
     assert dash_duo.get_logs() == []
