@@ -31,6 +31,7 @@ class JobsList:
     GRID = "jobs-grid"
     EMPTY = "jobs-empty"
     LOADING = "jobs-loading"
+    LOADING_TEXT = "jobs-loading-text"
     GRID_WRAPPER = "jobs-grid-wrapper"
     # Header counts, computed on the server with the snapshot: small, unlike the job list.
     STATS = "jobs-stats-store"

@@ -74,7 +74,8 @@ def layout() -> dbc.Card:
         style={"height": "calc(100vh - 235px)", "minHeight": "420px", "width": "100%"},
     )
     loading = html.Div(
-        [dbc.Spinner(size="sm", color="success", spinner_class_name="me-2"), "Loading jobs…"],
+        [dbc.Spinner(size="sm", color="success", spinner_class_name="me-2 jobs-loading-spinner"),
+         html.Span(LOADING_TEXT, id=ids.JobsList.LOADING_TEXT)],
         id=ids.JobsList.LOADING, className="empty-state",
     )
     empty = html.Div([html.Div("No fine-tuning jobs yet", className="empty-title"),
@@ -89,6 +90,22 @@ def layout() -> dbc.Card:
 
 
 # -- fetch ------------------------------------------------------------------------------------
+
+LOADING_TEXT = "Loading jobs…"
+NOT_LOADED_TEXT = "No jobs could be loaded yet (the message above says why). They appear as soon as the API answers."
+
+# Before any row arrived, an API error would leave "Loading jobs…" spinning under the banner as if
+# an answer were on its way: say instead that none came, and keep the last rows once some did.
+clientside_callback(
+    """function (status, rows) {
+        const failed = rows == null && status && status.ok === false;
+        return [failed ? "%s" : "%s", failed ? "empty-state load-failed" : "empty-state"];
+    }""" % (NOT_LOADED_TEXT, LOADING_TEXT),
+    Output(ids.JobsList.LOADING_TEXT, "children"),
+    Output(ids.JobsList.LOADING, "className"),
+    Input(ids.Page.API_STATUS, "data"),
+    State(ids.JobsList.STORE, "data"),
+)
 
 def api_status_after_error(error: ApiError, last_good: float | None) -> dict[str, Any]:
     return {"ok": False, "message": str(error), "last_good": last_good}

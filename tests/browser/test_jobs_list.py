@@ -8,6 +8,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
 from fakeai_dash import ids
+from fakeai_dash.components.jobs_list import NOT_LOADED_TEXT
 from tests.browser_support import (
     LOAD_TICKS,
     ROWS,
@@ -249,6 +250,9 @@ def test_jobs009_api_down_from_first_load_shows_banner_then_jobs(fakeai, start_d
         # Nothing loaded is not "no jobs": the empty state must not claim there are none.
         assert not dash_duo.find_element(f"#{ids.JobsList.EMPTY}").is_displayed()
         assert not visible_row_ids(dash_duo)
+        # Nor does it spin "Loading jobs…" as if an answer were on its way.
+        dash_duo.wait_for_text_to_equal(f"#{ids.JobsList.LOADING_TEXT}", NOT_LOADED_TEXT, timeout=ticks(5, TICK))
+        assert not dash_duo.find_element(f"#{ids.JobsList.LOADING} .jobs-loading-spinner").is_displayed()
 
         proxy.up()
         dash_duo.wait_for_element(row_selector(job["id"]), timeout=ticks(10, TICK))
