@@ -83,7 +83,7 @@ def create_app(settings: Settings | None = None, *, backend: EmbeddedFakeAI | No
     configure_web(app)
     configure_security(app, settings)  # headers, same-origin writes, cookies, request size
     configure_auth(app, settings)  # sign-in, roles, audit trail, rate limits
-    app.layout = build_layout(settings.refresh_interval)
+    app.layout = build_layout(settings.refresh_interval, settings.upload_limit_mb)
 
     server = app.server
     source = build_source(settings, client_from_settings(settings, api_base))

@@ -155,6 +155,15 @@ class Settings(BaseSettings):
     def embedded(self) -> bool:
         return self.api_base is None
 
+    @property
+    def upload_limit_bytes(self) -> int:
+        return megabytes(self.upload_limit_mb)
+
+
+def megabytes(mb: float) -> int:
+    """Bytes in ``mb`` MB (MiB, as browsers and the upload limit count them)."""
+    return int(mb * 1024 * 1024)
+
 
 def _setting_error(message: str) -> PydanticCustomError:
     # A custom error keeps the message as written (a ValueError gets "Value error, " in front).

@@ -158,6 +158,7 @@ class CreateJob:
     FILE_OPTIONS = "create-job-file-options"
     FILES_HELP = "create-job-files-help"
     UPLOAD = "create-job-upload"
+    UPLOAD_BOX = "create-job-upload-box"  # carries data-limit-bytes for assets/upload_limit.js
     UPLOAD_REPORT = "create-job-upload-report"
     # The last validated upload: its DatasetReport dict plus filename and the new file id.
     DATASET = "create-job-dataset-store"

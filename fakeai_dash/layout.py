@@ -9,7 +9,7 @@ from fakeai_dash import ids
 from fakeai_dash.components import api_banner, create_job_dialog, header, job_details, jobs_list
 
 
-def build_layout(refresh_interval_s: float) -> html.Div:
+def build_layout(refresh_interval_s: float, upload_limit_mb: float | None = None) -> html.Div:
     stores = [
         dcc.Location(id=ids.Page.LOCATION, refresh=False),
         dcc.Interval(id=ids.Page.INTERVAL, interval=int(refresh_interval_s * 1000), n_intervals=0),
@@ -31,5 +31,6 @@ def build_layout(refresh_interval_s: float) -> html.Div:
         dbc.Col(jobs_list.layout(), lg=5, className="mb-3 jobs-col"),
         dbc.Col(job_details.layout(), lg=7, className="mb-3"),
     ], className="g-3 mx-0 px-2 pt-3")
-    return html.Div([*stores, header.layout(), api_banner.layout(), body, create_job_dialog.layout()],
+    return html.Div([*stores, header.layout(), api_banner.layout(), body,
+                     create_job_dialog.layout(upload_limit_mb)],
                     className="app-root")

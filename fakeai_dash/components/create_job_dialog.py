@@ -33,10 +33,10 @@ MAX_FILENAME_CHARS = 255
 TOKEN_TTL = 6 * 3600
 
 
-def layout() -> dbc.Modal:
+def layout(upload_limit_mb: float | None = None) -> dbc.Modal:
     return dbc.Modal([
         dbc.ModalHeader(dbc.ModalTitle("Create fine-tuning job")),
-        dbc.ModalBody(html.Div(form.form_layout(), id=C.BODY)),
+        dbc.ModalBody(html.Div(form.form_layout(upload_limit_mb), id=C.BODY)),
         dbc.ModalFooter(form.footer()),
     ], id=C.MODAL, is_open=False, size="lg", scrollable=True, backdrop="static",
         class_name="create-job-dialog")
@@ -137,7 +137,7 @@ def upload_dataset(contents, filename, method, model, n_epochs):
         with authorize_write("upload", filename=str(filename or "dataset.jsonl")[:200]) as attempt:
             view, dataset, file_id = check_and_upload(
                 current_source(), contents, filename or "dataset.jsonl", method, model, n_epochs,
-                limit_bytes=int(settings.upload_limit_mb * 1024 * 1024), price_table=settings.price_per_1k_tokens)
+                limit_bytes=settings.upload_limit_bytes, price_table=settings.price_per_1k_tokens)
             attempt.target = file_id
             if not file_id:
                 attempt.failed("not uploaded: the dataset check or the API refused it")

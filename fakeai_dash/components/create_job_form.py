@@ -13,6 +13,7 @@ from dash import dcc, html
 
 from fakeai_dash import format as fmt
 from fakeai_dash import ids
+from fakeai_dash.config import megabytes
 from fakeai_dash.dataset import CHARS_PER_TOKEN, DEFAULT_EPOCHS, MIN_EXAMPLES, DatasetReport
 from fakeai_dash.job_request import (
     BATCH_SIZE_RANGE, MAX_BETA, MAX_LEARNING_RATE_MULTIPLIER, METADATA_KEY_MAX_LENGTH,
@@ -44,18 +45,23 @@ def _text_input(field: str, label: str, *, placeholder: str = "", help_text: str
     return html.Div(parts, className="mb-3")
 
 
-def _upload() -> html.Div:
+def _upload(limit_mb: float | None) -> html.Div:
+    limit_bytes = megabytes(limit_mb) if limit_mb else None
+    # The browser refuses a file over the limit before sending it (max_size), and
+    # assets/upload_limit.js says so: sent, it would only meet the server's 413.
     return html.Div([
         dcc.Upload(
             id=ids.CreateJob.UPLOAD, accept=".jsonl,.json,application/jsonl,application/json,text/plain",
             multiple=False, className="jsonl-upload", className_active="jsonl-upload active",
+            max_size=limit_bytes or -1,
             children=html.Div(["Drop a JSONL training file here or ", html.Span("choose one", className="link"),
                                html.Div("It is checked here first; only a valid file is uploaded.",
                                         className="upload-hint")]),
         ),
         dcc.Loading(html.Div(id=ids.CreateJob.UPLOAD_REPORT), type="dot", color="#76b900",
                     delay_show=200),
-    ], className="mb-3")
+    ], className="mb-3", id=ids.CreateJob.UPLOAD_BOX,
+       **{"data-limit-bytes": str(limit_bytes or ""), "data-limit-mb": f"{limit_mb:g}" if limit_mb else ""})
 
 
 def _hyperparameters() -> dbc.Row:
@@ -98,7 +104,7 @@ def _metadata() -> html.Div:
     ], className="mb-3")
 
 
-def form_layout() -> html.Div:
+def form_layout(upload_limit_mb: float | None = None) -> html.Div:
     """Every field of the dialog's body; values persist across openings until a job is created."""
     method = html.Div([
         dbc.Label("Method", html_for=ids.CreateJob.METHOD, className="mb-1"),
@@ -122,7 +128,7 @@ def form_layout() -> html.Div:
         method,
         _text_input("training_file", "Training file", placeholder="Pick a file or type its id (file-…)",
                     datalist=ids.CreateJob.FILE_OPTIONS, help_id=ids.CreateJob.FILES_HELP),
-        _upload(),
+        _upload(upload_limit_mb),
         _text_input("validation_file", "Validation file (optional)", placeholder="Pick a file or type its id",
                     datalist=ids.CreateJob.FILE_OPTIONS),
         html.Div("Hyperparameters", className="form-section-title"),

@@ -12,6 +12,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from fakeai_dash import ids
+from fakeai_dash.security import request_limit_bytes
 from tests.browser_support import LOAD_TICKS, ticks
 
 pytestmark = pytest.mark.browser
@@ -201,6 +202,23 @@ def test_create004_too_few_examples_and_oversize_files_are_refused(fakeai, start
     assert "big.jsonl" in dash_duo.find_element("#create-job-dataset-report").text
     assert len(fakeai.files()) == files_before
     assert dash_duo.get_logs() == []
+
+
+def test_create011_a_file_over_the_request_cap_is_refused_in_the_browser_unsent(fakeai, start_dash, tmp_path):
+    # Bigger than the server's request cap (the limit's base64 plus 1 MB): sent, it would meet a
+    # 413 the page cannot show. The browser refuses it first, in the server's own words.
+    files_before = len(fakeai.files())
+    dash_duo = start(start_dash, fakeai.url, upload_limit_mb=0.002)
+    open_dialog(dash_duo)
+    size_mb = (request_limit_bytes(0.002) + 256 * 1024) / (1024 * 1024)
+    lines = [chat_line(i) for i in range(int(size_mb * 1024 * 1024 / len(chat_line(0))) + 1)]
+    path = write_jsonl(tmp_path, "huge.jsonl", lines)
+    dash_duo.find_element(f"#{ids.CreateJob.UPLOAD} input[type=file]").send_keys(path)
+    dash_duo.wait_for_contains_text("#create-job-dataset-report", "files up to 0.002 MB can be uploaded",
+                                    timeout=ticks(15, TICK))
+    assert "huge.jsonl" in dash_duo.find_element("#create-job-dataset-report").text
+    assert len(fakeai.files()) == files_before
+    assert dash_duo.get_logs() == []  # no request the server refused
 
 
 def test_create005_double_click_creates_exactly_one_job(fakeai, start_dash):
