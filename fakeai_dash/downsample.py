@@ -74,12 +74,29 @@ def downsample_indices(x: np.ndarray, y: np.ndarray, n_out: int = MAX_POINTS) ->
     finite = np.flatnonzero(np.isfinite(y))
     if finite.size <= n_out:
         return finite
-    fx, fy = x[finite], y[finite]
+    # A growing curve (a live job's) keeps what it already drew: the points before the last
+    # whole block of ``stride`` are thinned, the newest (fewer than ``stride``) drawn as they
+    # are. While the curve grows within a block its thinned part stays the same, so a refresh
+    # appends the new points only (a Patch of a few bytes); every ``stride`` points the block
+    # closes and the curve is thinned anew, once.
+    stride = tail_stride(n_out)
+    cut = (y.size // stride) * stride if stride else y.size
+    head, tail = finite[finite < cut], finite[finite >= cut]
+    fx, fy = x[head], y[head]
     if not (np.all(np.isfinite(fx)) and np.all(np.diff(fx) >= 0)):
-        fx = finite.astype(np.float64)
-    picked = _MINMAX_LTTB.downsample(fx, fy, n_out=n_out - 2).astype(np.int64)
+        fx = head.astype(np.float64)
+    budget = n_out - stride  # the same for every length in the block: the head's picks stay
+    if head.size <= budget:
+        return finite
+    picked = _MINMAX_LTTB.downsample(fx, fy, n_out=budget - 2).astype(np.int64)
     extremes = np.array([np.argmin(fy), np.argmax(fy)], dtype=np.int64)
-    return finite[np.union1d(picked, extremes)]
+    return np.concatenate([head[np.union1d(picked, extremes)], tail])
+
+
+def tail_stride(n_out: int) -> int:
+    """The block size of a growing curve's raw tail: a power of two near an eighth of the budget
+    (0, no raw tail, for budgets too small to share)."""
+    return 2 ** int(np.log2(n_out // 8)) if n_out >= 64 else 0
 
 
 def select(x: np.ndarray, y: np.ndarray, x_range: Sequence[float] | None = None,

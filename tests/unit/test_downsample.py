@@ -134,3 +134,22 @@ def test_downsample014_a_long_pause_on_the_elapsed_axis_does_not_starve_the_curv
     picked = ds.select(elapsed, loss, None, 2000, by=steps)
     assert picked.size >= 1900
     assert 900 <= int((picked < N // 2).sum()) <= 1100
+
+
+def test_downsample015_a_growing_curve_keeps_what_it_drew_until_its_block_closes():
+    rng = np.random.default_rng(3)
+    n_out, stride = 1500, ds.tail_stride(1500)
+    y = rng.normal(0, 1, 20_000 + 3 * stride)
+    x = np.arange(y.size, dtype=np.float64)
+    start = 20_000 - 20_000 % stride + 1  # just past a block boundary
+    before = ds.downsample_indices(x[:start], y[:start], n_out)
+    for grown in range(start + 1, start + stride - 1):  # every length inside the block
+        after = ds.downsample_indices(x[:grown], y[:grown], n_out)
+        assert after.size <= n_out
+        # The old picks are kept as they were; only the new point is added, at the end.
+        assert np.array_equal(after[:before.size], before) and after[before.size:].tolist() == [grown - 1]
+        before = after
+    # Past the block the curve is thinned anew, still within the budget, extremes kept.
+    closed = ds.downsample_indices(x[:start + stride], y[:start + stride], n_out)
+    assert closed.size <= n_out and not np.array_equal(closed[:before.size], before)
+    assert {int(np.argmin(y[:start + stride])), int(np.argmax(y[:start + stride]))} <= set(closed.tolist())
