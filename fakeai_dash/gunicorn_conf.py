@@ -18,6 +18,11 @@ bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8050')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = 60
+# A page polls every refresh interval (3 s by default): connections idle longer than this are
+# closed, and gunicorn's default of 2 s made every tick open new ones (a new TLS handshake
+# behind a proxy, and a reset for a client that reused one). Kept connections wait in the
+# worker's poller, not in a thread.
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "20"))
 accesslog = "-"
 # gunicorn >= 25 opens a control socket at one fixed path per user ($HOME/.gunicorn/gunicorn.ctl):
 # two dashboards on one host would fight over it, and nothing here uses it.

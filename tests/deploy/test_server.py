@@ -174,6 +174,25 @@ def test_server008_a_stop_signal_during_a_workers_boot_is_not_lost(tmp_path, fak
         wait_until(lambda: f"Worker exiting (pid: {first.group(1)})" in server.log, 30, "the first worker to stop")
 
 
+def test_server009_a_connection_outlives_the_pages_refresh_interval(tmp_path, fakeai):
+    # A page polls every refresh interval: its connection must still be open at the next tick,
+    # or every tick reconnects (gunicorn's default keep-alive, 2 s, is shorter than 3 s).
+    import http.client
+
+    from tests.waiting import observe
+
+    with running_cli(tmp_path, "--api-base", fakeai.url) as cli:
+        connection = http.client.HTTPConnection(cli.base.removeprefix("http://"), timeout=10)
+        connection.request("GET", "/healthz")
+        assert connection.getresponse().read()
+        socket_before = connection.sock
+        observe(Settings(_env_file=None).refresh_interval + 0.5)  # one idle refresh interval
+        connection.request("GET", "/healthz")  # on a connection the server closed: RemoteDisconnected
+        assert connection.getresponse().status == 200
+        assert connection.sock is socket_before
+        connection.close()
+
+
 def test_server007_a_fresh_worker_answers_its_first_concurrent_requests(fakeai):
     # gunicorn's threads take a fresh worker's first requests together; none may hit Dash
     # before its first-request set-up is done (it used to answer some of them 500).
