@@ -236,8 +236,8 @@ def chart_updates(store: dict[str, Any], view: dict[str, Any], drawn: dict[str, 
 
 # Every viewer of a job at one history version gets the same figures, and viewers that hold the
 # same drawn figure get the same update: both are computed once per worker (shared_results.py).
-_FIGURES = shared_results(32)
-_UPDATES = shared_results(256)
+_FIGURES = shared_results(16)
+_UPDATES = shared_results(64)
 
 
 def graph_update(graph: str, job_id: str, series: MetricHistory, view: dict[str, Any], checkpoints: list[dict],
