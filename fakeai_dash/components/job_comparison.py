@@ -175,9 +175,10 @@ def _cell_title(cell: dict) -> str | None:
     Input(ids.JobDetails.STORE, "data"),
     Input(ids.TrainingProgress.SMOOTHING, "value"),
     Input(ids.JobComparison.PICKER, "value"),
+    Input(ids.JobComparison.GRAPH_BOX, "children"),  # held back until the graph has mounted (lazy_graphs.py)
     prevent_initial_call=True,  # its graph exists only once a job is shown
 )
-def render_comparison(store, detail, smoothing, picks):
+def render_comparison(store, detail, smoothing, picks, _graph=None):
     selected = (detail or {}).get("job")
     if not selected:
         return (no_update,) * 5

@@ -269,8 +269,9 @@ clientside_callback(
 
 PANEL_OUTPUTS = (
     (ids.StatusTimeline.BODY, "children"), (ids.Hyperparameters.BODY, "children"),
-    (ids.CostTracker.BODY, "children"), (ids.TrainingProgress.LOSS, "figure"),
-    (ids.TrainingProgress.ACCURACY, "figure"), (ids.Checkpoints.BODY, "children"),
+    # The charts' drawn-state store, written with their figures: the graphs themselves mount
+    # only once plotly.js has loaded (lazy_graphs.py), and a missing Input is an error.
+    (ids.CostTracker.BODY, "children"), (ids.TrainingProgress.DRAWN, "data"), (ids.Checkpoints.BODY, "children"),
     (ids.ModelComparison.BODY, "children"), (ids.EventsLog.LIST, "children"),
 )
 

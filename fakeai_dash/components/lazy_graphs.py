@@ -2,8 +2,9 @@
 largest file of the page) even while hidden, and the jobs list page draws no chart. They
 mount once assets/chart_loader.js has loaded plotly.js's basic bundle, which they then use.
 
-The graphs are put in place in the browser, by a clientside callback on the selection: it runs
-before the selected job's data comes back from the server, so every figure finds its graph.
+The graphs are put in place in the browser, by a clientside callback on the selection. The job's
+data may come back before they are (plotly.js still loading): the callbacks that draw them take
+the container's children as an Input, so Dash holds them until the graphs exist.
 """
 
 from __future__ import annotations

@@ -426,10 +426,13 @@ clientside_callback(
     Input(ids.TrainingProgress.LOG_Y, "value"),
     Input(ids.TrainingProgress.X_AXIS, "value"),
     Input(ZOOM, "data"),
+    # The graphs mount after plotly.js has loaded (lazy_graphs.py): as an Input, their mounting
+    # holds this callback back until they exist, and then draws them.
+    Input(ids.TrainingProgress.CHARTS, "children"),
     State(ids.TrainingProgress.DRAWN, "data"),
     prevent_initial_call=True,  # its graphs exist only once a job is shown
 )
-def render_progress(store, smoothing, log_y, x, zoom, drawn):
+def render_progress(store, smoothing, log_y, x, zoom, _graphs, drawn):
     # One callback for ticks, controls and zooms, so one call at a time writes the graphs and
     # the drawn-state store, which therefore always describes what the graphs hold.
     job = (store or {}).get("job")

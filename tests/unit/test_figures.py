@@ -563,7 +563,7 @@ def callback_app(httpserver, make_app):
 
 def test_render_progress_draws_from_the_picture_and_never_asks_the_api(callback_app, httpserver):
     # The API answers only errors: a chart render that asked it would show it. Nothing asks.
-    outputs = callback_app("job-detail-store.data", store_for(), 0.6, False, "step", None, None)
+    outputs = callback_app("job-detail-store.data", store_for(), 0.6, False, "step", None, [], None)
     assert len(outputs) == 8 and outputs != (no_update_value(),) * 8
     assert len(httpserver.log) == 0
 
