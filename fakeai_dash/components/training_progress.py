@@ -135,6 +135,7 @@ def figure_update(drawn: dict[str, Any] | None, figure):
                 patch["data"][index][attribute] = value
     if notes_changed:
         patch["layout"]["annotations"] = [a.to_plotly_json() for a in figure.layout.annotations or ()]
+        patch["layout"]["shapes"] = [shape.to_plotly_json() for shape in figure.layout.shapes or ()]
     return patch
 
 
@@ -229,7 +230,7 @@ def chart_updates(store: dict[str, Any], view: dict[str, Any], drawn: dict[str, 
         new_drawn["ranges"][graph] = {"uirevision": revisions[graph], "range": x_range, "seq": seq}
         if graph == "loss":
             figure = loss_figure(series, view["smoothing"], view["log"], view["x"], checkpoints,
-                                 uirevision=job_id, x_range=x_range, note=note)
+                                 uirevision=job_id, x_range=x_range, note=note, alerts=store.get("alerts"))
         else:
             figure = accuracy_figure(series, view["smoothing"], view["x"], uirevision=job_id,
                                      x_range=x_range, note=note)

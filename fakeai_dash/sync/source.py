@@ -99,6 +99,17 @@ class DataSource:
         known)} of the active jobs."""
         return self.store.get(self.key("progress")) or {}
 
+    def alerts(self) -> dict[str, list[dict]]:
+        """{job id: training-health alerts} of the jobs the sync loop follows (see alerts.py)."""
+        return self.store.get(self.key("alerts")) or {}
+
+    def month_spend(self, price_table: dict[str, float] | None, now: float) -> float:
+        """Dollars of this month's jobs (budgets.month_spend over the list; 0 while it loads)."""
+        from fakeai_dash.budgets import month_spend
+
+        entry = self.store.get(self.key("jobs"))
+        return month_spend((entry or {}).get("rows") or [], price_table, now)
+
     def job_detail(self, job_id: str) -> dict[str, Any]:
         """``{"job", "events" (a bounded summary, oldest first), "checkpoints", "history", "at"}``."""
         checked_id(job_id)  # a browser's id: never watched, stored or sent unless it is an id
