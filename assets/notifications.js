@@ -154,6 +154,7 @@
     var flagged = newAlerts(alerts, announcedBefore || {}, rows, announcedBefore === null);
     write(SEEN_KEY, status.seen);
     write(ALERTED_KEY, flagged.announced);
+    window.fakeaiAlerts.checked = status.seen;  // what this tab last compared (tests read it)
     if (!enabled()) { return; }  // recorded all the same: opting in later announces nothing old
     var wanted = prefs || TERMINAL.concat(["alerts"]);
     status.found.forEach(function (t) {
@@ -185,10 +186,10 @@
   function buttonState() {
     var on = enabled();
     var perm = permission();
-    var label = on ? "🔔 Notifications on" : "🔕 Notify me";
+    var label = on ? "Notifications on" : "Notify me";
     var title = "Get a notification when a job finishes, fails or is cancelled, or raises a training alert";
     if (on && perm !== "granted") {
-      label = "🔔 In-page alerts";
+      label = "In-page alerts on";
       title = perm === "unsupported" ? "This browser has no notifications: alerts show on this page"
                                      : "Notifications are blocked for this site: alerts show on this page";
     } else if (on) {

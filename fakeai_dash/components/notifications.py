@@ -25,11 +25,11 @@ def layout() -> list:
     choices = dbc.Checklist(id=ids.Notify.PREF_CHOICES, options=CHOICES, value=[c["value"] for c in CHOICES],
                             persistence=True, persistence_type="local", className="px-3 py-1 small")
     return [
-        dbc.Button("🔕 Notify me", id=ids.Notify.ENABLE, color="secondary", outline=True, size="sm",
+        dbc.Button("Notify me", id=ids.Notify.ENABLE, color="secondary", outline=True, size="sm",
                    className="me-1", title="Get a notification when a job finishes, fails or is cancelled"),
         dbc.DropdownMenu([dbc.DropdownMenuItem("Notify me when a job…", header=True), choices],
-                         id=ids.Notify.MENU, label="", size="sm", color="secondary", className="me-2 notify-menu",
-                         toggle_class_name="btn-outline-secondary", align_end=True),
+                         id=ids.Notify.MENU, label="", size="sm", color="link", className="me-2 notify-menu",
+                         toggle_class_name="notify-menu-toggle", align_end=True),
         dcc.Store(id=ids.Notify.STATE),
         html.Div(id=ids.Notify.TOASTS, className="notify-toasts", **{"aria-live": "polite"}),
     ]
