@@ -108,11 +108,11 @@
     window.dispatchEvent(new CustomEvent("_dashprivate_pushstate"));
   }
 
-  function toast(title, body, id) {
+  function toast(title, body, id, kind) {
     var box = document.getElementById(TOASTS);
     if (!box) { return; }
     var item = document.createElement("div");
-    item.className = "notify-toast";
+    item.className = "notify-toast notify-" + kind;
     item.setAttribute("role", "status");
     var heading = document.createElement("div");
     heading.className = "notify-toast-title";
@@ -133,7 +133,7 @@
     window.setTimeout(function () { item.remove(); }, TOAST_MS);
   }
 
-  function deliver(title, body, id, tag) {
+  function deliver(title, body, id, tag, kind) {
     if (permission() === "granted") {
       try {
         var note = new window.Notification(title, {body: body, tag: tag});
@@ -141,7 +141,7 @@
         return;
       } catch (refused) { /* some platforms need a service worker: fall back to the toast */ }
     }
-    toast(title, body, id);
+    toast(title, body, id, kind);
   }
 
   var STATUS_TITLES = {succeeded: "Fine-tuning job succeeded", failed: "Fine-tuning job failed",
@@ -159,13 +159,13 @@
     var wanted = prefs || TERMINAL.concat(["alerts"]);
     status.found.forEach(function (t) {
       if (wanted.indexOf(t.status) >= 0) {
-        deliver(STATUS_TITLES[t.status], jobLabel(t.row), t.id, "fakeai-dash:" + t.id + ":" + t.status);
+        deliver(STATUS_TITLES[t.status], jobLabel(t.row), t.id, "fakeai-dash:" + t.id + ":" + t.status, t.status);
       }
     });
     if (wanted.indexOf("alerts") >= 0) {
       flagged.found.forEach(function (f) {
         deliver("Training alert: " + (f.alert.title || f.alert.kind), (f.alert.message || "") + " — " + jobLabel(f.row),
-                f.id, "fakeai-dash:" + f.id + ":alert:" + f.alert.kind);
+                f.id, "fakeai-dash:" + f.id + ":alert:" + f.alert.kind, "alert");
       });
     }
   }
