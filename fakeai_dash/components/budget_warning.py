@@ -22,8 +22,8 @@ def warning_view(warnings: list[str]) -> Any:
     if not warnings:
         return None
     return dbc.Alert([html.Strong("Over budget. "), *(html.Div(text) for text in warnings),
-                      html.Div("You can still create the job.", className="small text-secondary mt-1")],
-                     color="warning", className="budget-warning mt-2 mb-0 py-2", id="create-job-budget-alert")
+                      html.Div("You can still create the job.", className="text-secondary")],
+                     color="warning", className="budget-warning mb-0 py-1 px-2 small", id="create-job-budget-alert")
 
 
 @callback(Output(ids.Budget.WARNING, "children"), Input(C.DATASET, "data"), Input(C.FIELDS["n_epochs"], "value"),

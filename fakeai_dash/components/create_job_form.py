@@ -136,12 +136,13 @@ def form_layout() -> html.Div:
         ], className="g-2"),
         _metadata(),
         html.Div(id=ids.CreateJob.ESTIMATE, className="cost-estimate"),
-        html.Div(id=ids.Budget.WARNING),  # components/budget_warning.py
     ])
 
 
 def footer() -> list[Any]:
     return [
+        # Beside the submit button, where it is seen before submitting (components/budget_warning.py).
+        html.Div(id=ids.Budget.WARNING, className="budget-warning-box me-auto"),
         dbc.Button("Cancel", id=ids.CreateJob.CANCEL, color="secondary", outline=True),
         dbc.Button("Create job", id=ids.CreateJob.SUBMIT, color="primary"),
     ]
