@@ -166,6 +166,14 @@ def test_alerts022_near_misses():
     assert a.overfitting_alert(back, CHECKPOINTS, RULES) is None
 
 
+def test_alerts023_overfitting_through_noisy_evaluations_is_still_found():
+    # Valid loss climbs from 0.7 to 0.91 with a dip every other evaluation: no four raw rises in a
+    # row, but a rising trend (the light smoothing sees it).
+    valid = [1.5, 1.2, 1.0, 0.85, 0.75, 0.7, 0.76, 0.75, 0.81, 0.80, 0.86, 0.85, 0.91]
+    alert = a.overfitting_alert(history(decaying(130, 2.0, 0.1), valid, valid_every=10), CHECKPOINTS, RULES)
+    assert alert is not None and alert["step"] == 60 and alert["checkpoint"] == "ckpt-50"
+
+
 # -- stall -------------------------------------------------------------------------------------
 
 def test_alerts030_stall_after_many_times_the_step_pace():
