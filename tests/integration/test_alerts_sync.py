@@ -52,6 +52,12 @@ def test_alertsync001_long_noisy_runs_with_a_one_step_spike_raise_no_alert(sourc
             detail = detail_when(source, job_id, lambda d: d["history"]["loaded"] >= 1.0)
             assert detail["alerts"] == []
         assert source.alerts() == {}
+        # The control: the same curves, with a rise of 1% over 2 points counted as divergence,
+        # do raise it (so the rules did run on these histories, from the settings).
+        touchy = source_for(sim.url, alert_active_jobs=0, alert_divergence_rise=0.01, alert_divergence_window=2)
+        kinds = {job_id: [a["kind"] for a in detail_when(touchy, job_id, lambda d: d["history"]["loaded"] >= 1.0)
+                          ["alerts"]] for job_id in sim.big_job_ids}
+        assert "divergence" in kinds[sim.big_job_ids[0]] or "divergence" in kinds[sim.big_job_ids[1]]
 
 
 def test_alertsync002_a_job_over_its_budget_gets_the_alert_in_its_entry_and_in_the_map(source_for):
