@@ -62,18 +62,23 @@
     return {found: found, seen: next};
   }
 
+  // Kinds announced per job only ever grow (while the job is listed): a reload whose alerts map
+  // arrives after its jobs list, or an alert that comes and goes, is not announced again.
   function newAlerts(alerts, announced, rows, first) {
     var found = [];
     var next = {};
     var byId = {};
     rows.forEach(function (row) { if (row && row.id) { byId[row.id] = row; } });
+    Object.keys(announced).forEach(function (id) {
+      if (byId[id] && Array.isArray(announced[id])) { next[id] = announced[id].slice(); }
+    });
     Object.keys(alerts || {}).forEach(function (id) {
       if (!byId[id]) { return; }  // only jobs this user sees in the list
-      var kinds = shownAlerts(alerts[id], byId[id]).map(function (a) { return a.kind; });
-      var before = announced[id] || [];
-      next[id] = kinds;
+      next[id] = next[id] || [];
       shownAlerts(alerts[id], byId[id]).forEach(function (alert) {
-        if (!first && before.indexOf(alert.kind) < 0) { found.push({id: id, alert: alert, row: byId[id]}); }
+        if (next[id].indexOf(alert.kind) >= 0) { return; }
+        next[id].push(alert.kind);
+        if (!first) { found.push({id: id, alert: alert, row: byId[id]}); }
       });
     });
     return {found: found, announced: next};

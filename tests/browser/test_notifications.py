@@ -21,7 +21,8 @@ from selenium import webdriver
 from werkzeug import Response
 
 from fakeai_dash import ids
-from tests.browser_support import LOAD_TICKS, grid_statuses, ticks, wait_until
+from tests.browser.test_alerts_browser import openai_api  # noqa: F401 - the OpenAI-shaped API fixture
+from tests.browser_support import LOAD_TICKS, grid_statuses, row_selector, ticks, wait_until
 from tests.conftest import AppServer, pytest_setup_options
 
 pytestmark = pytest.mark.browser
@@ -178,5 +179,25 @@ def test_notify002_without_notifications_a_toast_says_it_and_opens_the_job(https
     wait_until(dash_duo, lambda: dash_duo.driver.current_url.endswith("/jobs/ftjob-toast"), ticks(5, TICK),
                "the toast to open the job")
     dash_duo.wait_for_text_to_equal(f"#{ids.JobDetails.JOB_ID}", "ftjob-toast", timeout=ticks(10, TICK))
+    assert dash_duo.find_elements(f"#{ids.Notify.TOASTS} .notify-toast") == []
+    assert dash_duo.get_logs() == []
+
+
+def test_notify003_a_new_training_alert_is_announced_once(openai_api, start_dash):
+    # No background rounds: the NaN job's alert appears only once it is opened, after the opt-in.
+    dash_duo = start_dash(openai_api, "/", refresh_interval=TICK, alert_active_jobs=0)
+    dash_duo.wait_for_text_to_equal(f"#{ids.Notify.ENABLE}", "Notify me", timeout=ticks(LOAD_TICKS, TICK))
+    dash_duo.find_element(f"#{ids.Notify.ENABLE}").click()
+    wait_until(dash_duo, lambda: checked_status(dash_duo, "ftjob-nan") == "running", ticks(10, TICK),
+               "the list to be compared once")
+    assert dash_duo.find_elements(f"#{ids.Notify.TOASTS} .notify-toast") == []
+    dash_duo.find_element(row_selector("ftjob-nan")).click()
+    toast = dash_duo.wait_for_element(f"#{ids.Notify.TOASTS} .notify-toast.notify-alert", timeout=ticks(10, TICK))
+    assert toast.text.startswith("Training alert: Loss is not a number")
+    assert "The train loss became NaN or infinite at step 31" in toast.text and "ftjob-nan" in toast.text
+    dash_duo.driver.refresh()  # announced: not again
+    wait_until(dash_duo, lambda: checked_status(dash_duo, "ftjob-nan") == "running", ticks(LOAD_TICKS, TICK),
+               "the reloaded page to compare the list and its alerts")
+    dash_duo.wait_for_element(row_selector("ftjob-nan") + " .alert-badge", timeout=ticks(10, TICK))
     assert dash_duo.find_elements(f"#{ids.Notify.TOASTS} .notify-toast") == []
     assert dash_duo.get_logs() == []
