@@ -15,6 +15,7 @@ from flask import current_app
 
 from fakeai_dash.api.client import ApiError, FineTuningClient
 from fakeai_dash.api.models import Job
+from fakeai_dash.budgets import month_spend
 from fakeai_dash.series import MetricHistory
 from fakeai_dash.sync.engine import LIST, SyncEngine
 from fakeai_dash.sync.list_sync import publish_list
@@ -105,8 +106,6 @@ class DataSource:
 
     def month_spend(self, price_table: dict[str, float] | None, now: float) -> float:
         """Dollars of this month's jobs (budgets.month_spend over the list; 0 while it loads)."""
-        from fakeai_dash.budgets import month_spend
-
         entry = self.store.get(self.key("jobs"))
         return month_spend((entry or {}).get("rows") or [], price_table, now)
 
