@@ -28,6 +28,7 @@ TRAIN_LOSS = "train_loss"
 VALID_LOSSES = ("valid_loss", "full_valid_loss")
 LOSS_NAMES = (TRAIN_LOSS, *VALID_LOSSES)
 ACTIVE_FOR_STALL = ("running",)
+FINISHED = ("succeeded", "failed", "cancelled")
 MIN_PACE_POINTS = 6  # fewer timed points say too little about a job's pace to call it stalled  # queued/validating jobs wait on the provider, not on training
 
 
@@ -272,12 +273,13 @@ def _duration(seconds: float) -> str:
 
 # -- budget -------------------------------------------------------------------------------------
 
-def budget_alert(projected_cost: float | None, budget: float | None, step: float | None = None) -> dict[str, Any] | None:
+def budget_alert(projected_cost: float | None, budget: float | None, step: float | None = None,
+                 finished: bool = False) -> dict[str, Any] | None:
     """The job's projected total (its cost, once finished) passes its budget."""
     if budget is None or projected_cost is None or projected_cost <= budget:
         return None
-    return _alert("budget", f"This job is projected to cost ${projected_cost:,.2f}, over its budget of "
-                            f"${budget:,.2f}.", step)
+    verb = "cost" if finished else "is projected to cost"
+    return _alert("budget", f"This job {verb} ${projected_cost:,.2f}, over its budget of ${budget:,.2f}.", step)
 
 
 # -- all of them --------------------------------------------------------------------------------
@@ -292,5 +294,5 @@ def job_alerts(history: MetricHistory, *, status: str | None, checkpoints: Seque
     if alerts[0] is None:
         alerts += [divergence_alert(history, rules), overfitting_alert(history, checkpoints, rules)]
     alerts += [stall_alert(history, status, last_event_at, now, rules),
-               budget_alert(projected_cost, rules.job_budget, history.last_step)]
+               budget_alert(projected_cost, rules.job_budget, history.last_step, status in FINISHED)]
     return [alert for alert in alerts if alert is not None]

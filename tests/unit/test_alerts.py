@@ -197,6 +197,7 @@ def test_alerts031_stall_never_below_the_minimum_and_never_for_finished_or_queue
 
 def test_alerts040_budget():
     assert a.budget_alert(12.5, 10.0, 40)["message"] == "This job is projected to cost $12.50, over its budget of $10.00."
+    assert a.budget_alert(12.5, 10.0, finished=True)["message"] == "This job cost $12.50, over its budget of $10.00."
     assert a.budget_alert(10.0, 10.0) is None  # at the budget is not over it
     assert a.budget_alert(12.5, None) is None and a.budget_alert(None, 10.0) is None
 
