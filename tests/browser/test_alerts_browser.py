@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import time
 
@@ -22,7 +23,8 @@ pytestmark = pytest.mark.browser
 T0 = 1_790_000_000
 MODEL = "gpt-4o-mini-2024-07-18"
 TICK = 1.0
-SHOTS = "/tmp/shots-issue9"
+# Set FAKEAI_DASH_SHOTS=/tmp/shots-issue9 to keep screenshots for a human to look at.
+SHOTS = os.environ.get("FAKEAI_DASH_SHOTS")
 
 
 def openai_job(job_id, status, created_at, **extra):
@@ -124,11 +126,13 @@ def chart_marks(dash_duo):
     """)
 
 
-def shot(dash_duo, name):
-    import os
-
-    os.makedirs(SHOTS, exist_ok=True)
-    dash_duo.driver.save_screenshot(f"{SHOTS}/{name}.png")
+def shot(dash_duo, name, selector=None):
+    if SHOTS:
+        os.makedirs(SHOTS, exist_ok=True)
+        if selector:
+            dash_duo.find_element(selector).screenshot(f"{SHOTS}/{name}.png")
+        else:
+            dash_duo.driver.save_screenshot(f"{SHOTS}/{name}.png")
 
 
 def test_alerts_browser001_nan_and_overfitting_badges_filter_and_banners(openai_api, start_dash):
@@ -162,7 +166,7 @@ def test_alerts_browser001_nan_and_overfitting_badges_filter_and_banners(openai_
     wait_until(dash_duo, lambda: chart_marks(dash_duo) == [[31], ["⚠ Loss is not a number"]], ticks(10, TICK),
                "the NaN mark on the loss chart")
     shot(dash_duo, "alerts-nan-details")
-    dash_duo.find_element("#loss-graph").screenshot(f"{SHOTS}/alerts-nan-chart.png")
+    shot(dash_duo, "alerts-nan-chart", "#loss-graph")
 
     # "With alerts" keeps exactly the two jobs with alerts, and goes into the link.
     dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})",
