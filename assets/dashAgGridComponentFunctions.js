@@ -24,6 +24,9 @@ dagcomponentfuncs.StatusCell = function (props) {
       h("span", { key: "t", className: "pct" }, label),
     ]));
   }
+  if (props.data && props.data.alerts && window.fakeaiAlerts) {
+    children.push(window.fakeaiAlerts.badges(props.data.alerts, h));  // assets/notifications.js
+  }
   return h("div", { className: "status-cell" }, children);
 };
 

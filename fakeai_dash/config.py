@@ -47,6 +47,27 @@ class Settings(BaseSettings):
         default_factory=lambda: {"default": DEFAULT_PRICE_PER_1K},
         description="Training price per 1K tokens by model prefix (JSON object)",
     )
+    # -- training-health alerts and budgets (fakeai_dash/alerts.py) ------------------------------
+    alert_smoothing: float = Field(0.9, ge=0, le=0.99, description="EMA weight of the train loss the divergence "
+                                                                   "and overfitting rules read")
+    alert_divergence_rise: float = Field(0.5, gt=0, le=100, description="Divergence: smoothed train loss this "
+                                                                        "fraction above its running minimum")
+    alert_divergence_window: int = Field(10, ge=2, le=100_000, description="Divergence: for this many reported "
+                                                                           "points in a row")
+    alert_overfit_evals: int = Field(4, ge=2, le=1000, description="Overfitting: valid loss rising over this many "
+                                                                   "evaluations since its best")
+    alert_overfit_min_rise: float = Field(0.05, gt=0, le=100, description="Overfitting: valid loss at least this "
+                                                                          "fraction above its best")
+    alert_stall_factor: float = Field(10.0, ge=1, le=10_000, description="Stall: no event for this many times the "
+                                                                         "job's seconds per step")
+    alert_stall_min_s: float = Field(120.0, ge=0, le=7 * 86400, description="Stall: never sooner than this many "
+                                                                            "seconds")
+    alert_active_jobs: int = Field(8, ge=0, le=200, description="Running jobs the sync loop follows for alerts "
+                                                                "even when nobody opened them (most recent first)")
+    alert_active_interval: float = Field(30.0, ge=1, le=3600, description="Seconds between those background rounds")
+    budget_per_job_usd: float | None = Field(None, gt=0, description="Budget of one job in USD (unset: none)")
+    budget_per_month_usd: float | None = Field(None, gt=0, description="Budget of a calendar month (UTC) in USD "
+                                                                       "(unset: none)")
     upload_limit_mb: float = Field(50.0, gt=0, le=1024, description="Largest JSONL accepted in the browser")
     debug: bool = Field(False, description="Dash debug mode (never in production)")
     # -- sign-in, roles, rate limits (fakeai_dash/auth) --------------------------------------

@@ -420,6 +420,7 @@ def loss_figure(
     x_range: Sequence[float] | None = None,
     budget: int = MAX_POINTS,
     note: str | None = None,
+    alerts: Iterable[Mapping[str, Any]] | None = None,
 ) -> go.Figure:
     """Loss curves: train solid green, valid dashed light green, full-valid as markers, plus checkpoints.
 
@@ -449,7 +450,29 @@ def loss_figure(
         yaxis={"title": {"text": "Loss"}, "type": "log" if log_y else "linear"},
     )
     _add_note(figure, note)
+    _add_alert_marks(figure, alerts or (), x, origin)
     return figure
+
+
+ALERT_MARK_NAME = "alert-mark"
+ALERT_COLOR = "#ffb000"  # the colourway's amber: apart from the greens of the curves
+
+
+def _add_alert_marks(figure: go.Figure, alerts: Iterable[Mapping[str, Any]], x: str, origin: float | None) -> None:
+    """A dotted line where each training-health alert started (alerts.py), labelled at the top."""
+    for alert in alerts:
+        if not isinstance(alert, Mapping):
+            continue
+        where = alert.get("at") if x == "elapsed" else alert.get("step")
+        if x == "elapsed":
+            where = where - origin if isinstance(where, (int, float)) and origin is not None else None
+        if not isinstance(where, (int, float)) or isinstance(where, bool) or not math.isfinite(where):
+            continue
+        figure.add_shape(type="line", xref="x", yref="paper", x0=where, x1=where, y0=0, y1=1, name=ALERT_MARK_NAME,
+                         line={"color": ALERT_COLOR, "width": 1.5, "dash": "dot"})
+        figure.add_annotation(text=plotly_text(f"⚠ {alert.get('title') or alert.get('kind')}"), name=ALERT_MARK_NAME,
+                              xref="x", yref="paper", x=where, y=1, xanchor="left", yanchor="top", showarrow=False,
+                              font={"color": ALERT_COLOR, "size": 11})
 
 
 def loss_uirevision(uirevision: str, x: str, log_y: bool) -> str:
@@ -507,7 +530,7 @@ def _digest(trace: Any, length: int | None = None) -> str:
 
 def figure_notes(figure: go.Figure) -> list[str]:
     """The texts of the figure's notes (see ``note=``), as trace_shape records them."""
-    return [a.text for a in figure.layout.annotations or () if a.name == NOTE_NAME]
+    return [a.text for a in figure.layout.annotations or () if a.name in (NOTE_NAME, ALERT_MARK_NAME)]
 
 
 def trace_shape(figure: go.Figure) -> dict[str, list[Any]]:

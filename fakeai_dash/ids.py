@@ -175,3 +175,23 @@ class CreateJob:
     CANCEL = "create-job-cancel"
     # A fresh token per opening of the dialog: the server creates at most one job per token.
     TOKEN = "create-job-token"
+
+
+class Alerts:
+    # {job id: [alert, ...]} of the jobs the sync loop follows: badges, filter, notifications.
+    STORE = "alerts-store"
+    BANNER = "detail-alerts-banner"
+
+
+class Notify:
+    ENABLE = "notify-enable-button"
+    MENU = "notify-menu"
+    # Which transitions notify, kept in the browser: {"succeeded": bool, "failed": …, "alerts": …}.
+    PREFS = "notify-prefs-store"
+    PREF_CHOICES = "notify-pref-choices"
+    STATE = "notify-state"
+    TOASTS = "notify-toasts"
+
+
+class Budget:
+    WARNING = "create-job-budget-warning"

@@ -16,6 +16,7 @@ def build_layout(refresh_interval_s: float, upload_limit_mb: float | None = None
         dcc.Store(id=ids.JobsList.STORE),
         dcc.Store(id=ids.JobsList.SIGNATURE),
         dcc.Store(id=ids.JobsList.REFRESH_SIGNAL),
+        dcc.Store(id=ids.Alerts.STORE),
         dcc.Store(id=ids.Page.API_STATUS),
         dcc.Store(id=ids.JobDetails.SELECTED),
         dcc.Store(id=ids.JobDetails.STORE),

@@ -11,6 +11,7 @@ from flask import current_app
 
 from fakeai_dash import format as fmt
 from fakeai_dash import ids
+from fakeai_dash.data import current_source
 from fakeai_dash.metrics import cost_summary
 
 
@@ -24,7 +25,7 @@ def price_table() -> dict[str, float] | None:
     return getattr(settings, "price_per_1k_tokens", None)
 
 
-def cost_rows(summary: dict[str, Any]) -> list[tuple[str, Any, str | None]]:
+def cost_rows(summary: dict[str, Any], budget: float | None = None) -> list[tuple[str, Any, str | None]]:
     """(label, text, note) rows for the panel from :func:`metrics.cost_summary` output."""
     estimated = summary["estimated"] and summary["tokens"] is not None
     tokens_label = "Tokens so far" if summary["estimated"] else "Trained tokens"
@@ -38,7 +39,17 @@ def cost_rows(summary: dict[str, Any]) -> list[tuple[str, Any, str | None]]:
         rows.append(("Projected total", fmt.money(summary["projected_cost"]),
                      f"{fmt.tokens(summary['projected_tokens'])} tokens"))
     rows.append(("Price", f"${summary['price_per_1k']:g} / 1K tokens", None))
+    if budget is not None:
+        rows.append(("Budget", fmt.money(budget), budget_note(summary, budget)))
     return rows
+
+
+def budget_note(summary: dict[str, Any], budget: float) -> str:
+    """How the job stands against its budget: the projection while it runs, the cost once done."""
+    amount = summary["projected_cost"] if summary["projected_cost"] is not None else summary["cost"]
+    if amount is None:
+        return "per job"
+    return f"over by {fmt.money(amount - budget)}" if amount > budget else f"{fmt.money(budget - amount)} left"
 
 
 @callback(Output(ids.CostTracker.BODY, "children"), Input(ids.JobDetails.STORE, "data"))
@@ -49,9 +60,15 @@ def render_cost(store):
     summary = cost_summary(job, store.get("events") or [], price_table(), time.time(),
                            expected_total_tokens=job.get("expected_tokens"))
     items = []
-    for label, text, note in cost_rows(summary):
+    settings = current_app.config.get("FAKEAI_DASH_SETTINGS")
+    for label, text, note in cost_rows(summary, getattr(settings, "budget_per_job_usd", None)):
         items.append(html.Dt(label))
         items.append(html.Dd([text, html.Span(note, className="estimate-note ms-2") if note else None]))
+    month_budget = getattr(settings, "budget_per_month_usd", None)
+    if month_budget is not None:  # only then is the whole list read (every job's cost this month)
+        spent = current_source().month_spend(price_table(), time.time())
+        items += [html.Dt("This month"), html.Dd([f"{fmt.money(spent)} of {fmt.money(month_budget)}",
+                                                 html.Span("all jobs", className="estimate-note ms-2")])]
     children = [html.Dl(items, className="kv-grid mb-0")]
     if summary["tokens"] is None:
         children.append(html.Div("The API has not reported trained tokens for this job.", className="text-dim small mt-2"))

@@ -147,6 +147,8 @@ def form_layout(upload_limit_mb: float | None = None) -> html.Div:
 
 def footer() -> list[Any]:
     return [
+        # Beside the submit button, where it is seen before submitting (components/budget_warning.py).
+        html.Div(id=ids.Budget.WARNING, className="budget-warning-box me-auto"),
         dbc.Button("Cancel", id=ids.CreateJob.CANCEL, color="secondary", outline=True),
         dbc.Button("Create job", id=ids.CreateJob.SUBMIT, color="primary"),
     ]
@@ -266,6 +268,17 @@ def estimate_view(dataset: Mapping[str, Any] | None, n_epochs: Any, model: str |
             html.Div(f"Tokens are estimated at about {CHARS_PER_TOKEN} characters per token plus per-message "
                      "overhead, not counted by the model's tokenizer; the API bills what it counts.",
                      className="estimate-note")]
+
+
+def estimated_cost(dataset: Mapping[str, Any] | None, n_epochs: Any, model: str | None, training_file: str | None,
+                   price_table: Mapping[str, float] | None) -> float | None:
+    """The dollars estimate_view shows (None where it shows "unknown"): the budget warning's input."""
+    report = (dataset or {}).get("report") or {}
+    known = dataset and report.get("valid") and dataset.get("file_id") and dataset["file_id"] == (training_file or "").strip()
+    if not known:
+        return None
+    epochs, _ = _epochs(n_epochs)
+    return training_cost(int(report.get("estimated_tokens") or 0) * epochs, model, price_table)
 
 
 def _epochs(n_epochs: Any) -> tuple[int, bool]:

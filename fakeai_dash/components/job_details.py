@@ -65,6 +65,8 @@ def detail_payload(detail: dict[str, Any], training_file_bytes: int | None = Non
         "checkpoints": [{key: c.get(key) for key in CHECKPOINT_FIELDS} for c in detail.get("checkpoints") or []],
         # How much of the history the server holds: the chart says "loading history 40%".
         "history": detail.get("history"),
+        # Training-health alerts the sync loop found (alerts.py): the banner and the chart mark.
+        "alerts": detail.get("alerts") or [],
     }
 
 
@@ -166,6 +168,7 @@ def layout() -> html.Div:
     body = html.Div([
         _header_card(),
         html.Div(id=ids.JobDetails.ERROR_BANNER),
+        html.Div(id=ids.Alerts.BANNER),
         status_timeline.layout(),
         dbc.Row([dbc.Col(hyperparameters.layout(), md=6), dbc.Col(cost_tracker.layout(), md=6)],
                 className="g-3 mb-3"),

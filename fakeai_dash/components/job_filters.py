@@ -33,6 +33,7 @@ STATUS_FILTER_OPTIONS = [
     {"label": "All statuses", "value": "all"},
     {"label": "Active", "value": "active"},
     *({"label": STAGE_LABELS[status], "value": status} for status in KNOWN_STATUSES),
+    {"label": "With alerts", "value": "alerts"},  # training-health or budget alerts (alerts.py)
 ]
 _STATUS_VALUES = {option["value"] for option in STATUS_FILTER_OPTIONS}
 

@@ -27,6 +27,7 @@ _NOT_SEARCHED = {"function": "''"}
 # The grid drops a filter model with more OR conditions than a column allows: this bounds how
 # many models can be picked at once (far more than anyone compares).
 MAX_MODEL_CONDITIONS = 64
+WITH_ALERTS = "alerts"  # the status filter's "With alerts" choice
 
 COLUMN_DEFS = [
     # Status carries the estimated progress of running jobs under the badge.
@@ -43,6 +44,9 @@ COLUMN_DEFS = [
      "getQuickFilterText": _NOT_SEARCHED},
     {"field": "trained_tokens", "headerName": "Tokens", "width": 86, "type": "rightAligned",
      "valueFormatter": {"function": "compactNumber(params.value)"}, "getQuickFilterText": _NOT_SEARCHED},
+    # Not shown (the badges sit in the status cell): the kinds of a row's alerts, for the
+    # "With alerts" filter. Patched into the rows in the browser from the alerts store.
+    {"field": "alert_kinds", "hide": True, "filter": "agTextColumnFilter", "getQuickFilterText": _NOT_SEARCHED},
 ]
 
 _GRID_THEME = (
@@ -164,9 +168,11 @@ def _live_update(source, shown: dict | None):
 # The rows are already in the browser (the store): hand them to the grid there. A server
 # callback would upload and download the whole list (megabytes at 10,000 jobs) per change.
 clientside_callback(
-    """function (rows, progress) {
+    """function (rows, progress, alerts) {
         const nu = window.dash_clientside.no_update, hide = {display: "none"}, show = {};
-        const withSteps = (row) => progress && progress[row.id] ? Object.assign({}, row, progress[row.id]) : row;
+        const withLive = (row) => progress && progress[row.id] ? Object.assign({}, row, progress[row.id]) : row;
+        // Alert badges and the "With alerts" filter field (assets/notifications.js).
+        const withSteps = (row) => window.fakeaiAlerts.withAlerts(withLive(row), alerts);
         const triggered = (window.dash_clientside.callback_context.triggered[0] || {}).prop_id || "";
         if (rows == null) { return [nu, nu, show, hide, hide]; }
         if (triggered.startsWith("%(progress)s")) {
@@ -184,6 +190,7 @@ clientside_callback(
     Output(ids.JobsList.GRID_WRAPPER, "style"),
     Input(ids.JobsList.STORE, "data"),
     Input(ids.JobsList.PROGRESS, "data"),
+    Input(ids.Alerts.STORE, "data"),
 )
 
 
@@ -215,7 +222,9 @@ def grid_filter_model(status: str | None = "all", models: list[str] | None = Non
     models: base models, ORed; created_after: epoch seconds, inclusive.
     """
     model: dict[str, Any] = {}
-    if status and status != "all":
+    if status == WITH_ALERTS:
+        model["alert_kinds"] = {"filterType": "text", "type": "notBlank"}
+    elif status and status != "all":
         model["status"] = _any_of(STATUS_GROUPS.get(status, (status,)))
     if models:
         model["model"] = _any_of(models)

@@ -137,6 +137,7 @@ def figure_update(drawn: dict[str, Any] | None, figure):
                 patch["data"][index][attribute] = value
     if notes_changed:
         patch["layout"]["annotations"] = [a.to_plotly_json() for a in figure.layout.annotations or ()]
+        patch["layout"]["shapes"] = [shape.to_plotly_json() for shape in figure.layout.shapes or ()]
     return patch
 
 
@@ -246,7 +247,7 @@ def graph_update(graph: str, job_id: str, series: MetricHistory, view: dict[str,
     def build():
         if graph == "loss":
             figure = loss_figure(series, view["smoothing"], view["log"], view["x"], checkpoints,
-                                 uirevision=job_id, x_range=x_range, note=note)
+                                 uirevision=job_id, x_range=x_range, note=note, alerts=store.get("alerts"))
         else:
             figure = accuracy_figure(series, view["smoothing"], view["x"], uirevision=job_id,
                                      x_range=x_range, note=note)

@@ -10,6 +10,7 @@ import os
 import tempfile
 from typing import Any
 
+from fakeai_dash.alerts import rules_from_settings
 from fakeai_dash.api.client import FineTuningClient
 from fakeai_dash.sync.engine import LIST, SyncEngine, namespace
 from fakeai_dash.sync.leader import FileLeader, RedisLeader
@@ -32,7 +33,10 @@ def build_source(settings: Any, client: FineTuningClient) -> DataSource:
         store = LocalStore(os.path.join(directory, "picture"))
         leader = FileLeader(os.path.join(directory, f"leader-{ns}.lock"))
     engine = SyncEngine(client, store, leader, refresh_s=settings.refresh_interval,
-                        max_jobs=settings.max_jobs)
+                        max_jobs=settings.max_jobs, alert_rules=rules_from_settings(settings),
+                        price_table=getattr(settings, "price_per_1k_tokens", None),
+                        alert_active_jobs=getattr(settings, "alert_active_jobs", 0),
+                        alert_active_interval=getattr(settings, "alert_active_interval", 30.0))
     return DataSource(client, store, engine, settings.cache_ttl or settings.refresh_interval)
 
 

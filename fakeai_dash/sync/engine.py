@@ -39,7 +39,9 @@ def namespace(api_base: str) -> str:
 
 class SyncEngine:
     def __init__(self, client: FineTuningClient, store, leader, *, refresh_s: float,
-                 interest_ttl: float = 45.0, max_jobs: int = 10_000, round_budget_s: float | None = None):
+                 interest_ttl: float = 45.0, max_jobs: int = 10_000, round_budget_s: float | None = None,
+                 alert_rules=None, price_table: dict[str, float] | None = None, alert_active_jobs: int = 0,
+                 alert_active_interval: float = 30.0):
         self.client = client
         self.store = store
         self.leader = leader
@@ -49,7 +51,11 @@ class SyncEngine:
         self.round_budget_s = round_budget_s or max(20.0, 4 * refresh_s)
         self.ns = namespace(client.api_base)
         self.list_sync = ListSync(client, store, self.key, max_jobs)
-        self.job_sync = JobSync(client, store, self.key)
+        self.job_sync = JobSync(client, store, self.key, alert_rules, price_table)
+        # Alerts for jobs nobody opened: while the list is watched, this many active jobs (newest
+        # first) get a job round every alert_active_interval seconds; the rest cost nothing.
+        self.alert_active_jobs = alert_active_jobs
+        self.alert_active_interval = max(alert_active_interval, refresh_s)
         self.job_sync.in_use = lambda: set(self.store.members_since(self.key("watch"), time.time() - self.interest_ttl))
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -116,12 +122,13 @@ class SyncEngine:
         now = time.time()
         watched = self.store.members_since(self.key("watch"), now - self.interest_ttl)
         nudged = self.store.members_since(self.key("nudge"), now - self.refresh_s)
-        for member in watched:
+        background = self._background_members(watched, now)
+        for member in [*watched, *background]:
             running = self._running.get(member)
             if running is not None and not running.done():
                 continue
             last = self._last_round.get(member, 0.0)
-            due = now - last >= self.refresh_s
+            due = now - last >= (self.refresh_s if member in watched else self.alert_active_interval)
             forced = member in nudged and nudged[member] > last and now - last >= MIN_REFRESH_GAP_S
             if (due or forced) and not self._stop.is_set():
                 self._last_round[member] = now
@@ -130,9 +137,22 @@ class SyncEngine:
                 except RuntimeError:  # the interpreter is exiting (its executors shut down first)
                     self._stop.set()
                     return
-        for member in [m for m in self._running if m not in watched and self._running[m].done()]:
+        for member in [m for m in self._running
+                       if m not in watched and m not in background and self._running[m].done()]:
             del self._running[member]
             self._last_round.pop(member, None)
+
+    def _background_members(self, watched: dict[str, float], now: float) -> list[str]:
+        """The active jobs followed for alerts while someone watches the list (read from the
+        live map the list round writes, at most once a refresh interval)."""
+        if not self.alert_active_jobs or LIST not in watched:
+            return []
+        cached_at, members = getattr(self, "_background", (0.0, []))
+        if now - cached_at >= self.refresh_s:
+            live = self.store.get(self.key("progress")) or {}
+            members = list(live)[: self.alert_active_jobs]  # newest first, as the list orders them
+            self._background = (now, members)
+        return members
 
     def _round(self, member: str) -> None:
         self._mark_busy(member, True)

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import time
 from typing import Any
 
+from fakeai_dash.alerts import AlertRules, earliest, first_non_finite, job_alerts
 from fakeai_dash.api.client import ApiError, FineTuningClient
 from fakeai_dash.api.models import FINISHED_STATUSES
-from fakeai_dash.metrics import progress
+from fakeai_dash.metrics import cost_summary, estimate_total_tokens, progress
 from fakeai_dash.series import MetricHistory, rows_from_events, rows_from_result_csv
 
 log = logging.getLogger(__name__)
@@ -96,11 +98,15 @@ def history_version(history: MetricHistory) -> str:
 class JobSync:
     """The leader's view of one job: read from and written to the store under ``ns``-prefixed keys."""
 
-    def __init__(self, client: FineTuningClient, store, key):
+    def __init__(self, client: FineTuningClient, store, key, alert_rules: AlertRules | None = None,
+                 price_table: dict[str, float] | None = None):
         self.client = client
         self.store = store
         self.key = key  # key(kind, job_id) -> store key
         self.in_use = lambda: set()  # job ids someone watches now (set by the engine): never evicted
+        self.alert_rules = alert_rules or AlertRules()
+        self.price_table = price_table
+        self._alerts_lock = threading.Lock()  # rounds run in parallel; the alerts map is shared
 
     def run(self, job_id: str) -> None:
         state = self.store.get(self.key("jobstate", job_id)) or {}
@@ -135,6 +141,7 @@ class JobSync:
         lifecycle = lifecycle_merge(lifecycle, newer)
         rows, total = rows_from_events(newer)
         history = history.merge_rows(rows).with_total(total)
+        state["non_finite"] = earliest(state.get("non_finite"), first_non_finite(rows))
 
         result_file = (job.get("result_files") or [None])[0] if finished else None
         if result_file and not state.get("result_read"):
@@ -158,12 +165,14 @@ class JobSync:
         summary = summary_events(lifecycle, window)
         steps = progress(job, summary)
         self._share_steps(job_id, steps)
+        alerts = self._alerts(job_id, job, history, summary, window, checkpoints, state)
         self.store.set(self.key("job", job_id), {
             "job": job, "events": summary, "checkpoints": checkpoints,
             "progress": {"step": steps["step"], "total_steps": steps["total_steps"]},
             "history": {"loaded": loaded, "version": version, "points": len(history)},
             "at": time.time(), "final": state["final"],
             "training_file_bytes": state.get("training_file_bytes"),
+            "alerts": alerts,
         })
 
     # -- pieces ------------------------------------------------------------------------------
@@ -205,6 +214,7 @@ class JobSync:
             older = [_event(e) for e in page.events]
             rows, total = rows_from_events(older)
             history = history.merge_rows(rows).with_total(total)
+            state["non_finite"] = earliest(state.get("non_finite"), first_non_finite(rows))
             lifecycle = lifecycle_merge(lifecycle, older)
             window = prepend_older(window, older)
             if older:
@@ -224,6 +234,7 @@ class JobSync:
             log.info("Job %s: result file %s unreadable (%s); history comes from events", job_id, file_id, error)
             state["result_read"] = False
             return history
+        state["non_finite"] = earliest(state.get("non_finite"), first_non_finite(rows))
         if rows:
             # The file has every step: it settles the curves, and no event backfill is needed.
             history = history.merge_rows(rows)
@@ -258,6 +269,37 @@ class JobSync:
         live[job_id] = {**live[job_id], "step": steps.get("step") or 0, "total_steps": steps["total_steps"]}
         self.store.set(self.key("progress"), live)
 
+    def _alerts(self, job_id, job, history, summary, window, checkpoints, state) -> list[dict]:
+        """The job's training-health alerts, from the curves this round just updated (no extra
+        request), kept in the job's entry and in the shared {job id: alerts} map the list reads."""
+        now = time.time()
+        projected = None
+        if self.alert_rules.job_budget is not None:
+            expected = estimate_total_tokens(state.get("training_file_bytes"),
+                                             (job.get("hyperparameters") or {}).get("n_epochs"))
+            cost = cost_summary(job, summary, self.price_table, now, expected_total_tokens=expected)
+            projected = cost["projected_cost"] if cost["projected_cost"] is not None else cost["cost"]
+        stamps = [t for t in ((window[-1].get("created_at") if window else None), history.times[-1:].max(initial=0))
+                  if isinstance(t, (int, float)) and t > 0]
+        alerts = job_alerts(history, status=job.get("status"), checkpoints=checkpoints,
+                            non_finite=state.get("non_finite"), last_event_at=max(stamps) if stamps else None,
+                            projected_cost=projected, now=now, rules=self.alert_rules)
+        self._share_alerts({job_id: alerts})
+        return alerts
+
+    def _share_alerts(self, changes: dict[str, list[dict] | None]) -> None:
+        """Update the {job id: alerts} map (jobs without alerts are left out: it stays small)."""
+        with self._alerts_lock:
+            shared = self.store.get(self.key("alerts")) or {}
+            updated = dict(shared)
+            for job_id, alerts in changes.items():
+                if alerts:
+                    updated[job_id] = alerts
+                else:
+                    updated.pop(job_id, None)
+            if updated != shared:
+                self.store.set(self.key("alerts"), updated)
+
     def _keep(self, job_id: str) -> None:
         """Mark ``job_id`` as just synced and evict the least recently synced past KEPT_JOBS."""
         group = self.key("kept")
@@ -272,6 +314,7 @@ class JobSync:
             for kind in KEPT_KINDS:
                 self.store.delete(self.key(kind, old))
         self.store.forget(group, evicted)
+        self._share_alerts(dict.fromkeys(evicted))  # an evicted job's alerts go with its curves
 
     def _publish_error(self, job_id: str, error: ApiError) -> None:
         self.store.set(self.key("job", job_id), {"error": {"message": error.message, "status": error.status},

@@ -15,6 +15,7 @@ from flask import current_app
 
 from fakeai_dash.api.client import ApiError, FineTuningClient
 from fakeai_dash.api.models import Job
+from fakeai_dash.budgets import month_spend
 from fakeai_dash.series import MetricHistory
 from fakeai_dash.sync.engine import LIST, SyncEngine
 from fakeai_dash.sync.list_sync import publish_list
@@ -98,6 +99,15 @@ class DataSource:
         """{job id: live fields (estimated_finish, trained_tokens; step and total_steps where
         known)} of the active jobs."""
         return self.store.get(self.key("progress")) or {}
+
+    def alerts(self) -> dict[str, list[dict]]:
+        """{job id: training-health alerts} of the jobs the sync loop follows (see alerts.py)."""
+        return self.store.get(self.key("alerts")) or {}
+
+    def month_spend(self, price_table: dict[str, float] | None, now: float) -> float:
+        """Dollars of this month's jobs (budgets.month_spend over the list; 0 while it loads)."""
+        entry = self.store.get(self.key("jobs"))
+        return month_spend((entry or {}).get("rows") or [], price_table, now)
 
     def job_detail(self, job_id: str) -> dict[str, Any]:
         """``{"job", "events" (a bounded summary, oldest first), "checkpoints", "history", "at"}``."""

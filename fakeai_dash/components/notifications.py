@@ -1,0 +1,62 @@
+"""Notifications: the header's opt-in button and choices, and the browser-side check that
+announces a job's terminal transitions and new training alerts (assets/notifications.js).
+
+Nothing here runs on the server: the check reads the jobs and alerts stores the page already
+holds, and the choices live in the browser (localStorage), per user and browser.
+"""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import Input, Output, clientside_callback, dcc, html
+
+from fakeai_dash import ids
+
+CHOICES = [
+    {"label": "Succeeded", "value": "succeeded"},
+    {"label": "Failed", "value": "failed"},
+    {"label": "Cancelled", "value": "cancelled"},
+    {"label": "Training alerts", "value": "alerts"},
+]
+
+
+def layout() -> list:
+    """The button and its choices (in the header) and the toasts' box (fixed on the page)."""
+    choices = dbc.Checklist(id=ids.Notify.PREF_CHOICES, options=CHOICES, value=[c["value"] for c in CHOICES],
+                            persistence=True, persistence_type="local", className="px-3 py-1 small")
+    return [
+        dbc.Button("Notify me", id=ids.Notify.ENABLE, color="secondary", outline=True, size="sm",
+                   className="me-1", title="Get a notification when a job finishes, fails or is cancelled"),
+        dbc.DropdownMenu([dbc.DropdownMenuItem("Notify me when a job…", header=True), choices],
+                         id=ids.Notify.MENU, label="", size="sm", color="link", className="me-2 notify-menu",
+                         toggle_class_name="notify-menu-toggle", align_end=True),
+        dcc.Store(id=ids.Notify.STATE),
+        html.Div(id=ids.Notify.TOASTS, className="notify-toasts", **{"aria-live": "polite"}),
+    ]
+
+
+# The button's words follow the browser's state (opted in? permission granted?); the click
+# itself is handled in notifications.js, where asking for permission counts as a user gesture.
+clientside_callback(
+    """function (_id) { return window.fakeaiAlerts.state(); }""",
+    Output(ids.Notify.STATE, "data"),
+    Input(ids.Notify.ENABLE, "id"),
+)
+
+clientside_callback(
+    """function (state) {
+        if (!state) { return [window.dash_clientside.no_update, window.dash_clientside.no_update]; }
+        return [state.label, state.title];
+    }""",
+    Output(ids.Notify.ENABLE, "children"),
+    Output(ids.Notify.ENABLE, "title"),
+    Input(ids.Notify.STATE, "data"),
+)
+
+# Every new jobs list or alerts map: announce what changed (once per browser, see the JS).
+clientside_callback(
+    """function (rows, alerts, choices) { window.fakeaiAlerts.check(rows, alerts, choices); }""",
+    Input(ids.JobsList.STORE, "data"),
+    Input(ids.Alerts.STORE, "data"),
+    Input(ids.Notify.PREF_CHOICES, "value"),
+)

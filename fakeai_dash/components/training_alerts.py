@@ -1,0 +1,62 @@
+"""Training-health alerts on screen: the alerts map the list's badges and the notifications
+read, and the banner on a job's details (the rules themselves are fakeai_dash/alerts.py).
+
+The sync loop computes alerts where it updates a job's curves; these callbacks only read its
+picture, never the API.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, html, no_update
+
+from fakeai_dash import ids
+from fakeai_dash.data import current_source
+
+# The banner's colour by kind: a broken run is an error, the rest are warnings.
+ALERT_COLORS = {"nan": "danger", "divergence": "danger"}
+
+
+@callback(Output(ids.Alerts.STORE, "data"), Input(ids.Page.INTERVAL, "n_intervals"),
+          State(ids.Alerts.STORE, "data"))
+def fetch_alerts(_ticks, shown):
+    # A small map (only jobs with alerts), read from the picture: a tick costs the API nothing.
+    alerts = current_source().alerts()
+    return alerts if alerts != (shown or {}) else no_update
+
+
+def where_text(alert: dict[str, Any]) -> str | None:
+    step = alert.get("step")
+    if step is None or alert.get("kind") in ("budget",):
+        return None
+    if alert.get("kind") == "stall":
+        return f"Last step seen: {step:,}."
+    return f"Marked on the loss chart at step {step:,}."
+
+
+def alert_banner(alerts: list[dict[str, Any]] | None) -> list[dbc.Alert] | None:
+    """One alert box per training-health alert: its title, its one sentence and where it starts."""
+    boxes = []
+    for alert in alerts or []:
+        if not isinstance(alert, dict) or not isinstance(alert.get("kind"), str):
+            continue
+        where = where_text(alert)
+        boxes.append(dbc.Alert([
+            html.Strong(f"⚠ {alert.get('title') or alert['kind']}: ", className="me-1"),
+            html.Span(str(alert.get("message") or "")),
+            html.Span(f" {where}", className="text-secondary") if where else None,
+        ], color=ALERT_COLORS.get(alert["kind"], "warning"),
+            className=f"job-alert-banner alert-kind-{alert['kind']} mb-2 py-2"))
+    return boxes or None
+
+
+@callback(Output(ids.Alerts.BANNER, "children"), Input(ids.JobDetails.STORE, "data"))
+def render_alert_banner(store):
+    if not (store or {}).get("job"):
+        return no_update
+    status = store["job"].get("status")
+    # A stall is about a running job; the picture may still hold one from its last running round.
+    alerts = [a for a in store.get("alerts") or [] if a.get("kind") != "stall" or status == "running"]
+    return alert_banner(alerts)
