@@ -231,7 +231,7 @@ def chart_updates(store: dict[str, Any], view: dict[str, Any], drawn: dict[str, 
                 x_range = zooms[graph]["range"]
         new_drawn["ranges"][graph] = {"uirevision": revisions[graph], "range": x_range, "seq": seq}
         outputs[graph], new_drawn[graph] = graph_update(graph, job_id, series, view, checkpoints, x_range, note,
-                                                        drawn.get(graph) if same else None)
+                                                        drawn.get(graph) if same else None, store.get("alerts"))
     return outputs, new_drawn
 
 
@@ -242,12 +242,13 @@ _UPDATES = shared_results(64)
 
 
 def graph_update(graph: str, job_id: str, series: MetricHistory, view: dict[str, Any], checkpoints: list[dict],
-                 x_range: list[float] | None, note: str | None, drawn_graph: dict[str, Any] | None):
+                 x_range: list[float] | None, note: str | None, drawn_graph: dict[str, Any] | None,
+                 alerts: list[dict] | None = None):
     """One graph's update for a browser that holds ``drawn_graph``, and the new drawn shape."""
     def build():
         if graph == "loss":
             figure = loss_figure(series, view["smoothing"], view["log"], view["x"], checkpoints,
-                                 uirevision=job_id, x_range=x_range, note=note, alerts=store.get("alerts"))
+                                 uirevision=job_id, x_range=x_range, note=note, alerts=alerts)
         else:
             figure = accuracy_figure(series, view["smoothing"], view["x"], uirevision=job_id,
                                      x_range=x_range, note=note)
@@ -256,9 +257,10 @@ def graph_update(graph: str, job_id: str, series: MetricHistory, view: dict[str,
     if not series.version:  # a history without the sync loop's version label: nothing to share
         figure, shape = build()
         return figure_update(drawn_graph, figure), shape
-    # Everything the figure is drawn from; checkpoints as canonical JSON (a list is not hashable).
+    # Everything the figure is drawn from; checkpoints and alert marks as canonical JSON (lists are not hashable).
     spec = (graph, job_id, series.version, view["smoothing"], view["log"], view["x"],
-            json.dumps(checkpoints, sort_keys=True, default=str), tuple(x_range) if x_range else None, note)
+            json.dumps([checkpoints, alerts if graph == "loss" else None], sort_keys=True, default=str),
+            tuple(x_range) if x_range else None, note)
     figure, shape = _FIGURES(spec, build)
     drawn_key = json.dumps(drawn_graph, sort_keys=True, default=str) if drawn_graph else None
     return _UPDATES((spec, drawn_key), lambda: figure_update(drawn_graph, figure)), shape

@@ -73,6 +73,10 @@ def test_shared003_viewers_of_one_version_get_the_same_figures():
     # Another view or another job is never served a figure of the first.
     assert progress_outputs(store(), {**VIEW, "log": True}, None, series)[3] is not one[3]
     assert progress_outputs(store("ftjob-other"), VIEW, None, series)[3] is not one[3]
+    # Nor, at the same version, a figure drawn before an alert mark was there.
+    alerted = {**store(), "alerts": [{"kind": "nan", "title": "Loss is NaN", "step": 2_000}]}
+    marked = progress_outputs(alerted, VIEW, None, series)[3]
+    assert marked is not one[3] and [a.text for a in marked.layout.annotations if "NaN" in a.text]
 
 
 def test_shared004_a_history_without_a_version_is_never_shared():
