@@ -11,8 +11,6 @@ the job, the axis or the set of traces changed.
 
 from __future__ import annotations
 
-import json
-import math
 import time
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -20,26 +18,16 @@ from urllib.parse import parse_qsl, urlencode
 import numpy as np
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, Patch, State, callback, clientside_callback, ctx, dcc, html, no_update
+from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 
 from fakeai_dash import format as fmt
 from fakeai_dash import ids
 from fakeai_dash.components.lazy_graphs import mount_when_a_job_is_shown
 from fakeai_dash.comparison import clean_picks, picks_from_query, query_with_picks
 from fakeai_dash.data import current_source
-from fakeai_dash.figures import (
-    accuracy_figure,
-    accuracy_uirevision,
-    append_plan,
-    figure_notes,
-    loss_figure,
-    loss_uirevision,
-    replace_plan,
-    trace_shape,
-)
+from fakeai_dash.components.training_charts import ZOOM, chart_updates, loading_note
 from fakeai_dash.metrics import EMA_MAX_WEIGHT, estimated_fraction, normalize_status, ordered_metric_names, progress
 from fakeai_dash.series import MetricHistory, history_csv
-from fakeai_dash.shared_results import shared_results
 
 # TensorBoard's default smoothing: enough to read a noisy loss, the raw curve stays visible.
 DEFAULT_VIEW = {"smoothing": 0.6, "log": False, "x": "step"}
@@ -115,155 +103,12 @@ def progress_view(job: dict[str, Any], events: list[dict[str, Any]], now: float 
     return percent, fmt.percent(info["fraction"], 0), caption
 
 
-def figure_update(drawn: dict[str, Any] | None, figure):
-    """The figure to send: ``no_update`` when nothing changed, a Patch appending new points or
-    replacing the points of the traces that changed (a zoom, a re-thinned curve), or the whole
-    figure when its traces themselves changed."""
-    plan, extend = append_plan(drawn, figure), True
-    if plan is None:
-        plan, extend = replace_plan(drawn, figure), False
-        if plan is None:
-            return figure
-    notes = figure_notes(figure)
-    notes_changed = list(drawn.get("notes") or []) != notes
-    if not plan and not notes_changed:
-        return no_update
-    patch = Patch()
-    for index, values in plan:
-        for attribute, value in values.items():
-            if extend:
-                patch["data"][index][attribute].extend(value)
-            else:
-                patch["data"][index][attribute] = value
-    if notes_changed:
-        patch["layout"]["annotations"] = [a.to_plotly_json() for a in figure.layout.annotations or ()]
-        patch["layout"]["shapes"] = [shape.to_plotly_json() for shape in figure.layout.shapes or ()]
-    return patch
-
-
-def relayout_x_range(relayout: dict[str, Any] | None) -> tuple[str, list[float] | None]:
-    """What a graph's relayoutData says of its x axis: ``("range", [low, high])`` after a zoom
-    or pan, ``("auto", None)`` after a reset (double-click), ``("none", None)`` for anything
-    else (a y-only zoom, a resize, the first draw)."""
-    relayout = relayout or {}
-    bounds = relayout.get("xaxis.range")
-    if not isinstance(bounds, (list, tuple)) or len(bounds) != 2:
-        bounds = [relayout.get("xaxis.range[0]"), relayout.get("xaxis.range[1]")]
-    try:
-        low, high = (float(value) for value in bounds)
-    except (TypeError, ValueError):
-        low = high = None
-    if low is not None and math.isfinite(low) and math.isfinite(high) and low != high:
-        return "range", sorted([low, high])
-    if relayout.get("xaxis.autorange") is True:
-        return "auto", None
-    return "none", None
-
-
-def loading_note(loaded: float | None) -> str | None:
-    """"Loading history 40%" while the server still fetches older history; None once complete."""
-    if loaded is None or loaded >= 1:
-        return None
-    return f"Loading history {max(0, min(99, int(loaded * 100)))}%"
-
-
 def _has_training_metrics(history: MetricHistory | None) -> bool:
     # FakeAI's step-0 metrics, logged at creation, are not training yet.
     if history is None or not len(history):
         return False
     trained = history.steps > 0
     return any(bool(np.isfinite(column[trained]).any()) for column in history.metrics.values())
-
-
-GRAPHS = ("loss", "accuracy")
-# The graphs' x-axis changes, as zoom_from_relayout keeps them: {graph: {"relayout": {...}, "seq": n}}.
-# Not an id of ids.py yet (it belongs in ids.TrainingProgress).
-ZOOM = "training-progress-zoom-store"
-
-
-def pending_zooms(zoom: dict[str, Any] | None, drawn: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
-    """The zooms the drawn charts have not taken yet: ``{graph: {"action", "range", "seq"}}``.
-
-    Judged by sequence number, not by what triggered the call: Dash drops the answer of a call
-    that a newer call of the same callback overtakes, so every call applies whatever zoom the
-    graphs hold that the drawn state does not record yet.
-    """
-    ranges = (drawn or {}).get("ranges") or {}
-    pending = {}
-    for graph in GRAPHS:
-        entry = (zoom or {}).get(graph) or {}
-        if entry.get("seq") is None or entry.get("seq") == (ranges.get(graph) or {}).get("seq"):
-            continue
-        action, x_range = relayout_x_range(entry.get("relayout"))
-        pending[graph] = {"action": action, "range": x_range, "seq": entry["seq"]}
-    return pending
-
-
-def chart_updates(store: dict[str, Any], view: dict[str, Any], drawn: dict[str, Any] | None,
-                  history: MetricHistory | None, loaded: float = 1.0,
-                  zoom: dict[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The two graphs' figure updates and the new drawn-state store.
-
-    ``drawn`` remembers, per graph, what the browser holds (trace shapes) and the x range the
-    user zoomed to (with the uirevision it belongs to: another job, axis or scale unzooms, as
-    Plotly does). ``zoom`` is the zoom store. Returns ``({graph: figure | Patch | no_update},
-    new drawn)``: a graph whose points did not change gets no_update.
-    """
-    job_id = store["job"]["id"]
-    checkpoints = sorted(store.get("checkpoints") or [], key=lambda c: c.get("step_number") or 0)
-    key = {"job": job_id, "x": view["x"], "log": view["log"]}
-    same = bool(drawn) and drawn.get("key") == key
-    revisions = {"loss": loss_uirevision(job_id, view["x"], view["log"]),
-                 "accuracy": accuracy_uirevision(job_id, view["x"])}
-    old_ranges = (drawn or {}).get("ranges") or {}
-    zooms = pending_zooms(zoom, drawn)
-    new_drawn = {"key": key, "ranges": {}}
-    outputs = {}
-    note = loading_note(loaded)
-    series = history if history is not None else MetricHistory()
-    for graph in GRAPHS:
-        kept = old_ranges.get(graph) or {}
-        x_range = kept.get("range") if kept.get("uirevision") == revisions[graph] else None
-        seq = kept.get("seq")
-        if graph in zooms:
-            seq = zooms[graph]["seq"]
-            if zooms[graph]["action"] != "none":
-                x_range = zooms[graph]["range"]
-        new_drawn["ranges"][graph] = {"uirevision": revisions[graph], "range": x_range, "seq": seq}
-        outputs[graph], new_drawn[graph] = graph_update(graph, job_id, series, view, checkpoints, x_range, note,
-                                                        drawn.get(graph) if same else None, store.get("alerts"))
-    return outputs, new_drawn
-
-
-# Every viewer of a job at one history version gets the same figures, and viewers that hold the
-# same drawn figure get the same update: both are computed once per worker (shared_results.py).
-_FIGURES = shared_results(16)
-_UPDATES = shared_results(64)
-
-
-def graph_update(graph: str, job_id: str, series: MetricHistory, view: dict[str, Any], checkpoints: list[dict],
-                 x_range: list[float] | None, note: str | None, drawn_graph: dict[str, Any] | None,
-                 alerts: list[dict] | None = None):
-    """One graph's update for a browser that holds ``drawn_graph``, and the new drawn shape."""
-    def build():
-        if graph == "loss":
-            figure = loss_figure(series, view["smoothing"], view["log"], view["x"], checkpoints,
-                                 uirevision=job_id, x_range=x_range, note=note, alerts=alerts)
-        else:
-            figure = accuracy_figure(series, view["smoothing"], view["x"], uirevision=job_id,
-                                     x_range=x_range, note=note)
-        return figure, trace_shape(figure)
-
-    if not series.version:  # a history without the sync loop's version label: nothing to share
-        figure, shape = build()
-        return figure_update(drawn_graph, figure), shape
-    # Everything the figure is drawn from; checkpoints and alert marks as canonical JSON (lists are not hashable).
-    spec = (graph, job_id, series.version, view["smoothing"], view["log"], view["x"],
-            json.dumps([checkpoints, alerts if graph == "loss" else None], sort_keys=True, default=str),
-            tuple(x_range) if x_range else None, note)
-    figure, shape = _FIGURES(spec, build)
-    drawn_key = json.dumps(drawn_graph, sort_keys=True, default=str) if drawn_graph else None
-    return _UPDATES((spec, drawn_key), lambda: figure_update(drawn_graph, figure)), shape
 
 
 # -- layout ------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from fakeai_dash.components import (
     job_details,
     model_comparison,
     status_timeline,
+    training_charts,
     training_progress,
 )
 from fakeai_dash.metrics import MetricPoint, cost_summary, ema_smooth
@@ -206,9 +207,9 @@ def test_append_plan_refuses_changed_history_or_traces():
 def test_figure_update_sends_patch_nothing_or_whole_figure():
     old = f.loss_figure(_series([2.5, 2.1]), 0.0, uirevision="j")
     new = f.loss_figure(_series([2.5, 2.1, 1.8]), 0.0, uirevision="j")
-    assert training_progress.figure_update(f.trace_shape(old), old) is no_update
-    assert training_progress.figure_update(None, new) is new
-    patch = training_progress.figure_update(f.trace_shape(old), new)
+    assert training_charts.figure_update(f.trace_shape(old), old) is no_update
+    assert training_charts.figure_update(None, new) is new
+    patch = training_charts.figure_update(f.trace_shape(old), new)
     assert isinstance(patch, Patch)
     operations = patch.to_plotly_json()["operations"]
     assert {"operation": "Extend", "location": ["data", 0, "x"], "params": {"value": [20]}} in operations

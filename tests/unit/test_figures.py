@@ -470,13 +470,13 @@ def test_answer002_a_live_job_under_the_budget_sends_only_its_new_points():
     ({"xaxis.range[0]": 5, "xaxis.range[1]": 5}, ("none", None)),
 ])
 def test_relayout_x_range(relayout, expected):
-    from fakeai_dash.components.training_progress import relayout_x_range
+    from fakeai_dash.components.training_charts import relayout_x_range
 
     assert relayout_x_range(relayout) == expected
 
 
 def test_zoom_is_kept_across_ticks_and_dropped_with_the_axis_or_a_reset(big_history):
-    from fakeai_dash.components.training_progress import chart_updates
+    from fakeai_dash.components.training_charts import chart_updates
 
     view = {"smoothing": 0.6, "log": False, "x": "step"}
     _, drawn = chart_updates(store_for(), view, None, big_history)
@@ -569,7 +569,7 @@ def test_render_progress_draws_from_the_picture_and_never_asks_the_api(callback_
 
 
 def test_a_zoom_is_applied_once_and_again_if_its_answer_was_dropped(big_history):
-    from fakeai_dash.components.training_progress import chart_updates, pending_zooms
+    from fakeai_dash.components.training_charts import chart_updates, pending_zooms
 
     view = {"smoothing": 0.6, "log": False, "x": "step"}
     _, drawn = chart_updates(store_for(), view, None, big_history)
