@@ -4,44 +4,11 @@ jobs nobody opened."""
 
 from __future__ import annotations
 
-import pytest
 
-from fakeai_dash.api.client import client_from_settings
-from fakeai_dash.config import Settings
-from fakeai_dash.sync import NotReady, build_source
+from fakeai_dash.sync import NotReady
+from tests.integration.sync_support import REFRESH, detail_when, source_for  # noqa: F401 - a fixture
 from tests.scale_sim import ScaleSimulator
 from tests.waiting import observe, wait_until
-
-REFRESH = 0.5
-
-
-@pytest.fixture
-def source_for(tmp_path):
-    sources = []
-
-    def make(api_base: str, **overrides):
-        values = {"api_base": api_base, "refresh_interval": REFRESH, "data_dir": str(tmp_path / f"d{len(sources)}"),
-                  **overrides}
-        settings = Settings(_env_file=None, **values)
-        source = build_source(settings, client_from_settings(settings))
-        source.engine.start()
-        sources.append(source)
-        return source
-
-    yield make
-    for source in sources:
-        source.close()
-
-
-def detail_when(source, job_id, condition, timeout=30.0):
-    def ready():
-        try:
-            detail = source.job_detail(job_id)
-        except NotReady:
-            return None
-        return detail if condition(detail) else None
-
-    return wait_until(ready, timeout, f"the picture of {job_id}")
 
 
 def test_alertsync001_long_noisy_runs_with_a_one_step_spike_raise_no_alert(source_for):

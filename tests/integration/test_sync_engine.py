@@ -7,35 +7,13 @@ import threading
 import time
 
 import numpy as np
-import pytest
 
-from fakeai_dash.api.client import client_from_settings
-from fakeai_dash.config import Settings
-from fakeai_dash.sync import LIST, NotReady, build_source
+from fakeai_dash.sync import NotReady
 from fakeai_dash.sync import job_sync as job_sync_module
 from fakeai_dash.sync import list_sync as list_sync_module
+from tests.integration.sync_support import REFRESH, detail_when, source_for  # noqa: F401 - a fixture
 from tests.scale_sim import ScaleSimulator
 from tests.waiting import observe, wait_until
-
-REFRESH = 0.5
-
-
-@pytest.fixture
-def source_for(tmp_path):
-    sources = []
-
-    def make(api_base: str, **overrides):
-        values = {"api_base": api_base, "refresh_interval": REFRESH, "data_dir": str(tmp_path / f"d{len(sources)}"),
-                  **overrides}
-        settings = Settings(_env_file=None, **values)
-        source = build_source(settings, client_from_settings(settings))
-        source.engine.start()
-        sources.append(source)
-        return source
-
-    yield make
-    for source in sources:
-        source.close()
 
 
 def kinds(sim: ScaleSimulator) -> dict[str, int]:
@@ -51,17 +29,6 @@ def snapshot_when(source, condition, timeout=20.0):
         return snapshot if condition(snapshot) else None
 
     return wait_until(ready, timeout, "the jobs picture")
-
-
-def detail_when(source, job_id, condition, timeout=20.0):
-    def ready():
-        try:
-            detail = source.job_detail(job_id)
-        except NotReady:
-            return None
-        return detail if condition(detail) else None
-
-    return wait_until(ready, timeout, f"the picture of {job_id}")
 
 
 def test_sync001_first_visit_shows_the_newest_page_then_the_whole_list(source_for):
