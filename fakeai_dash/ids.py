@@ -173,3 +173,16 @@ class CreateJob:
     CANCEL = "create-job-cancel"
     # A fresh token per opening of the dialog: the server creates at most one job per token.
     TOKEN = "create-job-token"
+
+
+class Push:
+    # Bumped by the push bridge (assets/push.js) when the list / a shown job changed: the fetch
+    # callbacks take them as Inputs beside the refresh Interval.
+    LIST_SIGNAL = "push-list-signal"
+    JOB_SIGNAL = "push-job-signal"
+    # "live" (a stream is open), "polling" (no stream: the Interval polls) or "off" (auto-refresh off).
+    STATE = "push-state-store"
+    CONFIG = "push-config-store"
+    INDICATOR = "push-indicator"
+    # Drives what depends on the clock only (relative times): clientside, never a request.
+    CLOCK = "push-clock"

@@ -32,7 +32,8 @@ def build_source(settings: Any, client: FineTuningClient) -> DataSource:
         store = LocalStore(os.path.join(directory, "picture"))
         leader = FileLeader(os.path.join(directory, f"leader-{ns}.lock"))
     engine = SyncEngine(client, store, leader, refresh_s=settings.refresh_interval,
-                        max_jobs=settings.max_jobs)
+                        max_jobs=settings.max_jobs,
+                        live_poll_s=settings.live_poll_interval if getattr(settings, "push", True) else 0.0)
     return DataSource(client, store, engine, settings.cache_ttl or settings.refresh_interval)
 
 
