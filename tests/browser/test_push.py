@@ -11,6 +11,7 @@ from fakeai_dash import ids
 from fakeai_dash.data import EXTENSION_KEY
 from fakeai_dash.sync.changes import ChangeFeed
 from tests.browser_support import LOAD_TICKS, prop, row_selector, ticks, turn_off_polling, wait_until
+from tests.outage_proxy import OutageProxy
 from tests.scale_sim import ScaleSimulator
 
 TICK = 1.0
@@ -116,3 +117,22 @@ def test_push_browser002_blocked_channel_falls_back_to_polling_and_recovers(sim,
     only_blocked_push_errors(dash_duo)
     assert dash_duo.get_logs() == []
 
+
+
+def test_push_browser003_a_live_page_shows_an_outage_and_the_recovery_without_polling(sim, start_dash):
+    job = sim.big_job_ids[0]
+    with OutageProxy(sim.url) as proxy:
+        dash_duo = start_dash(proxy.url, path=f"/jobs/{job}", refresh_interval=TICK)
+        wait_until(dash_duo, lambda: indicator(dash_duo) == "live", ticks(LOAD_TICKS, TICK), "never live")
+        step = wait_until(dash_duo, lambda: shown_step(dash_duo), ticks(10, TICK), "no step shown")
+        ticks_at = prop(dash_duo, ids.Page.INTERVAL, "n_intervals")
+        proxy.down()
+        # The sync loop's failed round is pushed: the banner shows without a single poll.
+        dash_duo.wait_for_contains_text(f"#{ids.Page.API_BANNER}", "Cannot reach the API", timeout=ticks(10, TICK))
+        assert (shown_step(dash_duo) or 0) >= step, "the last good data stays on screen"
+        assert indicator(dash_duo) == "live"
+        proxy.up()
+        dash_duo.wait_for_no_elements(f"#{ids.Page.API_BANNER}", timeout=ticks(10, TICK))
+        wait_until(dash_duo, lambda: (shown_step(dash_duo) or 0) >= step + 4, ticks(10, TICK), "updates resumed")
+        assert prop(dash_duo, ids.Page.INTERVAL, "n_intervals") == ticks_at
+    assert dash_duo.get_logs() == []
