@@ -60,7 +60,7 @@ def push_groups(requests_: list[Request]) -> dict[str, list[list[Request]]]:
     latest: dict[str, list[Request]] = {}
     for n, i in enumerate(firings):
         end = firings[n + 1] if n + 1 < len(firings) else len(requests_)
-        chain = [requests_[i]] + [r for r in requests_[i + 1:end] if not _push_fired(r)]
+        chain = list(requests_[i:end])
         if all(r.end != float("inf") for r in chain):
             for prop in PUSH_PROPS:
                 if _push_fired(requests_[i], prop):

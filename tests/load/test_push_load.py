@@ -26,7 +26,7 @@ def test_push_load001_chains_are_cut_at_push_firings():
         record(200, 210, "job-detail-store.data", ["push-job-signal.data"]),  # steady state
         record(212, 230, "panel-a.children", ["job-detail-store.data"]),
         record(300, 310, "job-detail-store.data", ["push-job-signal.data"]),  # still open: left out
-        record(312, None, "panel-a.children", ["job-detail-store.data"]),
+        record(312, None, "panel-c.children", ["job-detail-store.data"]),
     ]
     groups = push_groups(parse_records(records))
     assert [[r.output for r in wave] for wave in groups["push-job-signal.data"]] == [
