@@ -94,6 +94,7 @@
       setState("live");
     };
     source.addEventListener("hello", function () { push.lastMessage = Date.now(); });
+    source.addEventListener("ping", function () { push.lastMessage = Date.now(); });
     source.addEventListener("change", onChange);
     source.addEventListener("bye", function () {
       // The worker is stopping: another one takes the stream over at once (nothing is missed:

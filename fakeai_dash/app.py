@@ -19,7 +19,7 @@ from fakeai_dash.config import Settings, load_settings
 from fakeai_dash.data import EXTENSION_KEY, build_source
 from fakeai_dash.embedded import EmbeddedFakeAI
 from fakeai_dash.layout import build_layout
-from fakeai_dash.push import configure_push
+from fakeai_dash.push import configure_push, limit_request_concurrency
 from fakeai_dash.security import configure_security
 from fakeai_dash.web import configure_web
 
@@ -91,6 +91,8 @@ def create_app(settings: Settings | None = None, *, backend: EmbeddedFakeAI | No
     server.extensions[EXTENSION_KEY] = source
     if settings.push:
         configure_push(server, source, app.config.routes_pathname_prefix)  # Server-Sent Events
+    # Ordinary requests run GUNICORN_THREADS at a time per worker, however many threads streams hold.
+    limit_request_concurrency(server, {"/healthz", f"{app.config.routes_pathname_prefix}_push"})
     # The sync loop starts with the app: every worker runs one, the leader alone calls the API.
     source.engine.start()
     atexit.register(source.close)

@@ -23,6 +23,7 @@ request_threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 push_streams = int(os.environ.get("FAKEAI_DASH_PUSH_STREAMS", "250"))
 threads = request_threads + push_streams
 os.environ["FAKEAI_DASH_PUSH_STREAMS"] = str(push_streams)  # the workers' push route reads it
+os.environ["FAKEAI_DASH_REQUEST_THREADS"] = str(request_threads)  # and runs this many requests at once
 timeout = 60
 accesslog = "-"
 # gunicorn >= 25 opens a control socket at one fixed path per user ($HOME/.gunicorn/gunicorn.ctl):

@@ -29,7 +29,9 @@ log = logging.getLogger(__name__)
 
 PATH = "_push"
 MAX_STREAMS_ENV = "FAKEAI_DASH_PUSH_STREAMS"
-KEEPALIVE_S = 15.0   # a comment this often: proxies keep the connection, the page knows it is alive
+REQUEST_THREADS_ENV = "FAKEAI_DASH_REQUEST_THREADS"  # set by gunicorn_conf: its threads for requests
+_SLOT_KEY = "fakeai_dash.request_slot"
+KEEPALIVE_S = 15.0   # a ping this often: proxies keep the connection, the page knows it is alive
 MAX_COMPARED = 8     # jobs a page compares (the picker's own limit is lower)
 RETRY_MS = 2000      # EventSource's own reconnect delay, if the page's bridge does not take over first
 MAX_VERSION_TEXT = 2000
@@ -82,7 +84,9 @@ def stream(feed: ChangeFeed, engine, members: list[str], seen: dict[str, int],
         if new_seq == seq:
             for member in members:
                 engine.watch_live(member)  # still shown: the sync loop keeps it current
-            yield ": keep-alive\n\n"
+            # An event, not a comment: EventSource hides comments from the page, which must see
+            # that the stream is alive (push.js drops a stream silent for 40 s).
+            yield "event: ping\ndata: {}\n\n"
             continue
         seq = new_seq
         current = feed.current(members)
@@ -116,6 +120,30 @@ class StreamSlots:
 def _stream_limit() -> int | None:
     value = os.environ.get(MAX_STREAMS_ENV)
     return int(value) if value and value.isdigit() else None
+
+
+def limit_request_concurrency(server: Flask, exempt: set[str]) -> None:
+    """At most REQUEST_THREADS_ENV requests run at once per worker, streams and ``exempt`` aside.
+
+    The worker has a thread per possible stream (hundreds), so without this a burst of callbacks
+    (every page fetching after one change) would run on hundreds of threads at once, fighting
+    for the GIL: each gets slower and /healthz waits behind them all. Waiting here costs no CPU.
+    """
+    value = os.environ.get(REQUEST_THREADS_ENV)
+    if not value or not value.isdigit():
+        return  # a development or test server: its own threads, no cap
+    slots = threading.BoundedSemaphore(int(value))
+
+    @server.before_request
+    def _take_slot():
+        if request.path not in exempt:
+            slots.acquire()
+            request.environ[_SLOT_KEY] = True
+
+    @server.teardown_request
+    def _give_slot(_error=None):
+        if request.environ.pop(_SLOT_KEY, False):
+            slots.release()
 
 
 def configure_push(server: Flask, source, prefix: str = "/") -> None:

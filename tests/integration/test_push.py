@@ -54,7 +54,7 @@ class Reader:
 
     def _read(self):
         for event in parse(self.generator):
-            if event is not None:
+            if event is not None and event.event != "ping":  # keep-alives
                 self.events.put(event)
 
     def take(self, count: int, timeout: float = 5.0) -> list:
@@ -82,7 +82,7 @@ def test_push001_a_stream_carries_only_its_own_members(source_for):
     assert change.event == "change" and change.data["member"] == JOB_A
     announce(source.store, source.engine.key, LIST)
     assert reader.take(1)[0].data["member"] == LIST
-    observe(0.5)  # keep-alives only from here: JOB_B never reaches this page
+    observe(0.5)  # pings only from here: JOB_B never reaches this page
     assert reader.changes_seen() == []
     source.feed.close()
     reader.thread.join(timeout=5)

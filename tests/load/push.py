@@ -230,6 +230,12 @@ def gunicorn_memory(app: Gunicorn) -> tuple[float, list[int]]:
     return rss, [p.num_threads() for p in workers]
 
 
+def server_cpu(app: Gunicorn) -> float:
+    """CPU seconds (user + system) the master and its workers have used so far."""
+    master = psutil.Process(app.process.pid)
+    return sum(sum(p.cpu_times()[:2]) for p in [master, *master.children()])
+
+
 def healthz_probe(url: str, stop: threading.Event, out: list[float], every: float = 0.2) -> None:
     session = requests.Session()
     while not stop.wait(every):
@@ -279,14 +285,16 @@ def measure_latency(sim, app, browser, job, args) -> dict:
     base = wait(lambda: (s := browser.steps()) and s[-1][1] >= base + 3 and s[-1][1], 10, "warm-up steps")
     wait(lambda: all(p.client.live for p in pages), 30, "protocol pages live")
     time.sleep(2.0)
+    cpu_before = server_cpu(app), time.process_time()
     births = advance_samples(sim, job, base, args.samples, (1.0, 2.0))
     last = births[-1][1]
     wait(lambda: browser.steps()[-1][1] >= last and all(p.shown and p.shown[-1][1] >= last for p in pages), 10,
          "every page showing the last step")
     found, missed = latencies(births, [browser.steps()] + [p.shown for p in pages])
     browser_only, _ = latencies(births, [browser.steps()])
+    cpu = ((server_cpu(app) - cpu_before[0]) / len(births), (time.process_time() - cpu_before[1]) / len(births))
     return {"pages": pages, "groups": groups, "server_set": server_set, "all": found, "missed": missed,
-            "browser": browser_only, "births": births, "step": last,
+            "browser": browser_only, "births": births, "step": last, "cpu": cpu,
             "chain": {p: sum(len(w) for w in g) for p, g in groups.items()}}
 
 
@@ -401,7 +409,10 @@ def report(args, latency, restart, streams, idle) -> str:
                   f"| all {args.pages} | {ms(latency['all'], 50)} | {ms(latency['all'], 95)} | "
                   f"{max(latency['all'], default=0) * 1000:.0f} | {latency['missed']} |",
                   f"| the Chromium page (DOM) | {ms(latency['browser'], 50)} | {ms(latency['browser'], 95)} | "
-                  f"{max(latency['browser'], default=0) * 1000:.0f} | – |", ""]
+                  f"{max(latency['browser'], default=0) * 1000:.0f} | – |", "",
+                  f"CPU per event: the app's workers {latency['cpu'][0]:.2f} s, the protocol pages (this harness) "
+                  f"{latency['cpu'][1]:.2f} s, on a 2-core machine (load average at the end: "
+                  f"{' / '.join(f'{x:.1f}' for x in psutil.getloadavg())}).", ""]
     if idle:
         lines += ["**Idle traffic**: one page on a quiet list (no job changing), every request it sent "
                   "(Chrome's network log), after the page settled:", "",
