@@ -116,6 +116,9 @@ class JobSync:
                 self._publish_error(job_id, error)
                 return
             raise
+        # Checkpoints before events: the events read last are the freshest when the round publishes.
+        checkpoints = [{k: c.model_dump().get(k) for k in CHECKPOINT_FIELDS}
+                       for c in self.client.list_checkpoints(job_id)]
         window = self.store.get(self.key("log", job_id)) or []
         lifecycle = state.get("lifecycle") or []
         history = self._history(job_id)
@@ -146,8 +149,6 @@ class JobSync:
 
         if "training_file_bytes" not in state and not finished and job.get("trained_tokens") is None:
             state["training_file_bytes"] = self._file_bytes(job.get("training_file"))
-        checkpoints = [{k: c.model_dump().get(k) for k in CHECKPOINT_FIELDS}
-                       for c in self.client.list_checkpoints(job_id)]
         loaded = self._loaded(state, history)
         version = history_version(history)
         if version != state.get("version"):

@@ -129,7 +129,11 @@ class ProtocolPage:
         self.pending.put(None)
         self.client.stop()
 
-    def _changed(self, _client, event, _now) -> None:
+    def _changed(self, _client, event, now) -> None:
+        if self.replay == "none":  # the push itself is the update: no fetch (see --stream-replay)
+            if event.data["member"] == self.job:
+                self.shown.append((now, NEWEST["step"]))
+            return
         self.pending.put("push-list-signal.data" if event.data["member"] == "list" else "push-job-signal.data")
 
     def _work(self) -> None:
@@ -249,11 +253,15 @@ def healthz_probe(url: str, stop: threading.Event, out: list[float], every: floa
 
 # -- the measurements ---------------------------------------------------------------------------
 
+NEWEST = {"step": 0}  # the step the harness last added (what a bare change event stands for)
+
+
 def advance_samples(sim: Simulator, job: str, base: int, samples: int, gap: tuple[float, float]):
     births = []
     for k in range(samples):
         time.sleep(random.uniform(*gap))
         born = time.time()
+        NEWEST["step"] = base + k + 1
         sim.control("advance", job=job, steps=1)
         births.append((born, base + k + 1))
     return births
@@ -391,6 +399,10 @@ def measure_idle(args) -> dict:
 
 # -- report -------------------------------------------------------------------------------------
 
+REPLAYS = {"none": "nothing fetched: the pushed event is the update measured",
+           "first": "the data fetches replayed", "full": "the whole chain replayed"}
+
+
 def ms(values, q):
     return f"{percentile(values, q) * 1000:.0f}" if values else "–"
 
@@ -424,8 +436,8 @@ def report(args, latency, restart, streams, idle) -> str:
         lines.append("")
     if streams:
         before, opened, busy = streams["rss"]
-        lines += [f"**{streams['n']} open pages** on two workers (each: the push stream, and on each change the "
-                  f"{'data fetches' if args.stream_replay == 'first' else 'whole chain'} replayed; "
+        lines += [f"**{streams['n']} open pages** on two workers (each: the push stream, and on each change "
+                  f"{REPLAYS[args.stream_replay]}; "
                   f"{args.stream_samples} events 2–2.5 s apart; /healthz probed 5×/s):", "",
                   "| update p50 ms | update p95 ms | never shown | /healthz p50 ms | /healthz p95 ms | /healthz max ms |"
                   " streams refused | RSS before / streams open / busy MB | worker threads |",
@@ -450,7 +462,9 @@ def measure(argv=None):
     parser.add_argument("--samples", type=int, default=30)
     parser.add_argument("--streams", type=int, default=200)
     parser.add_argument("--stream-samples", type=int, default=10)
-    parser.add_argument("--stream-replay", choices=("first", "full"), default="first")
+    parser.add_argument("--stream-replay", choices=("none", "first", "full"), default="first",
+                        help="what each of the --streams pages does on a change: nothing more (the pushed event "
+                             "is the update), its data fetches, or the whole chain")
     parser.add_argument("--idle-seconds", type=float, default=120)
     parser.add_argument("--sim-jobs", type=int, default=1000)
     parser.add_argument("--latency", type=float, default=0.15, help="seconds per API answer")
