@@ -10,7 +10,7 @@ import pytest
 
 from fakeai_dash.api.client import client_from_settings
 from fakeai_dash.config import Settings
-from fakeai_dash.push import MAX_STREAMS_ENV, members_asked, stream, versions_seen
+from fakeai_dash.push import MAX_STREAMS_ENV, REQUEST_THREADS_ENV, members_asked, stream, versions_seen
 from fakeai_dash.sync import LIST, build_source
 from fakeai_dash.sync.changes import ChangeFeed, announce
 from fakeai_dash.sync.list_sync import publish_list
@@ -190,3 +190,34 @@ def test_push008_the_route_signs_in_like_every_route_and_caps_its_streams(make_a
         again = client.get("/_push", headers=basic(OPERATOR), buffered=False)
         assert again.status_code == 200
         again.close()
+
+
+def test_push009_ordinary_requests_run_request_threads_at_a_time_streams_and_healthz_aside(make_app, monkeypatch):
+    monkeypatch.setenv(REQUEST_THREADS_ENV, "1")  # gunicorn_conf sets it to GUNICORN_THREADS
+    with ScaleSimulator(jobs=3) as sim:
+        app = make_app(sim.url)
+        release, inside = threading.Event(), []
+
+        def slow():
+            inside.append(1)
+            release.wait(10)
+            return "done"
+
+        app.server.add_url_rule("/test-slow", "test_slow", slow)
+        answers = []
+        first = threading.Thread(target=lambda: answers.append(app.server.test_client().get("/test-slow").status_code))
+        first.start()
+        wait_until(lambda: inside == [1], 5, "the first request running")
+        second = threading.Thread(target=lambda: answers.append(app.server.test_client().get("/test-slow").status_code))
+        second.start()
+        observe(0.5)
+        assert inside == [1], "a second ordinary request waits for the slot"
+        client = app.server.test_client()
+        assert client.get("/healthz").status_code == 200  # exempt: answers while the slot is taken
+        stream = client.get("/_push", buffered=False)  # exempt too: streams have threads of their own
+        assert stream.status_code == 200
+        stream.close()
+        release.set()
+        first.join(10)
+        second.join(10)
+        assert inside == [1, 1] and answers == [200, 200]
