@@ -31,7 +31,7 @@ import requests
 from tests.load.capture import RECORDER
 from tests.load.replay import Request, ViewerState, parse_records, percentile, server_outputs, should_send, waves
 from tests.load.sse import PushClient
-from tests.load.stack import Gunicorn, Simulator
+from tests.load.stack import Gunicorn, Redis, Simulator
 
 PUSH_PROPS = ("push-job-signal.data", "push-list-signal.data")
 DETAIL_STORE = ("job-detail-store", "data")
@@ -410,7 +410,8 @@ def ms(values, q):
 def report(args, latency, restart, streams, idle) -> str:
     lines = [f"Setup: scale simulator ({args.sim_jobs} jobs, a 100,000-step live job at step {args.live_done} advanced one "
              f"step at a time by the harness, API latency {args.latency * 1000:g} ms), gunicorn from the Procfile (WEB_CONCURRENCY=2), "
-             f"local store (no Redis); `python -m tests.load.push {' '.join(sys.argv[1:])}`.", ""]
+             f"{'Redis (changes over pub/sub)' if args.redis else 'local store (no Redis)'}; "
+             f"`python -m tests.load.push {' '.join(sys.argv[1:])}`.", ""]
     if latency:
         chain = ", ".join(f"{p.split('-')[1]}: {n} requests" for p, n in latency["chain"].items())
         lines += ["**Latency**: from the simulator adding an event to pages showing it "
@@ -470,15 +471,21 @@ def measure(argv=None):
     parser.add_argument("--latency", type=float, default=0.15, help="seconds per API answer")
     parser.add_argument("--live-done", type=int, default=2000,
                         help="steps the 100,000-step live job has run: its older history loads first")
+    parser.add_argument("--redis", action="store_true", help="start a redis-server and give it to the app "
+                        "(changes then travel over Redis pub/sub)")
     parser.add_argument("--skip", default="", help="comma-separated: latency,idle,streams,restart")
     args = parser.parse_args(argv)
     skip = set(filter(None, args.skip.split(",")))
     latency = restart = streams = idle = None
     sim = Simulator(["--jobs", str(args.sim_jobs), "--latency", str(args.latency), "--big", f"100000:live:done={args.live_done}",
                      "--rate", "0"]).start()
-    app = browser = None
+    app = browser = redis = None
     try:
-        app = Gunicorn(sim.url, 2).start()
+        env = {}
+        if args.redis:
+            redis = Redis().start()
+            env["FAKEAI_DASH_CACHE_URL"] = redis.url
+        app = Gunicorn(sim.url, 2, env).start()
         job = sim.info["big_job_ids"][0]
         if not {"latency", "restart", "streams"} <= skip:
             browser = BrowserPage(f"{app.url}/jobs/{job}")
@@ -503,6 +510,8 @@ def measure(argv=None):
             browser.quit()
         if app is not None:
             app.stop()
+        if redis is not None:
+            redis.stop()
         sim.stop()
     if "idle" not in skip:
         print("idle…", file=sys.stderr, flush=True)
