@@ -359,7 +359,8 @@ def measure_streams(sim, app, job, groups, server_set, args, current: int) -> di
     refused = sum(p.client.refused for p in pages)
     for page in pages:
         page.stop()
-    return {"n": len(pages), "found": found, "missed": missed, "healthz": probes, "rss": (rss_before, rss_open, rss_busy),
+    return {"n": len(pages), "found": found, "missed": missed, "healthz": probes,
+            "rss": (rss_before, rss_open, rss_busy),
             "threads": threads_busy, "refused": refused, "errors": sum(p.errors for p in pages)}
 
 
@@ -409,7 +410,8 @@ def ms(values, q):
 
 def report(args, latency, restart, streams, idle) -> str:
     lines = [f"Setup: scale simulator ({args.sim_jobs} jobs, a 100,000-step live job at step {args.live_done} advanced one "
-             f"step at a time by the harness, API latency {args.latency * 1000:g} ms), gunicorn from the Procfile (WEB_CONCURRENCY=2), "
+             f"step at a time by the harness, API latency {args.latency * 1000:g} ms), "
+             f"gunicorn from the Procfile (WEB_CONCURRENCY=2), "
              f"{'Redis (changes over pub/sub)' if args.redis else 'local store (no Redis)'}; "
              f"`python -m tests.load.push {' '.join(sys.argv[1:])}`.", ""]
     if latency:
@@ -477,7 +479,8 @@ def measure(argv=None):
     args = parser.parse_args(argv)
     skip = set(filter(None, args.skip.split(",")))
     latency = restart = streams = idle = None
-    sim = Simulator(["--jobs", str(args.sim_jobs), "--latency", str(args.latency), "--big", f"100000:live:done={args.live_done}",
+    sim = Simulator(["--jobs", str(args.sim_jobs), "--latency", str(args.latency),
+                     "--big", f"100000:live:done={args.live_done}",
                      "--rate", "0"]).start()
     app = browser = redis = None
     try:

@@ -46,7 +46,8 @@ def test_push_load002_latency_is_counted_per_event_and_page():
 
 
 def test_push_load003_sse_parser_reads_events_and_keepalives():
-    chunks = ["retry: 2000\n\nevent: hello\ndata: {\"versions\"", ": {}}\n\n: keep-alive\n\n", b"event: change\ndata: {\"member\": \"list\", \"version\": 3}\n\n"]
+    chunks = ["retry: 2000\n\nevent: hello\ndata: {\"versions\"", ": {}}\n\n: keep-alive\n\n",
+              b"event: change\ndata: {\"member\": \"list\", \"version\": 3}\n\n"]
     events = list(parse(chunks))
     assert [e.event if e else None for e in events] == ["hello", None, "change"]
     assert events[2].data == {"member": "list", "version": 3}
