@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.load.push import first_at_or_after, latencies, push_groups, store_step
+from tests.load.push_pages import first_at_or_after, latencies, push_groups, store_step
 from tests.load.replay import parse_records
 from tests.load.sse import parse
 
