@@ -19,6 +19,7 @@ from fakeai_dash.config import Settings, load_settings
 from fakeai_dash.data import EXTENSION_KEY, build_source
 from fakeai_dash.embedded import EmbeddedFakeAI
 from fakeai_dash.layout import build_layout
+from fakeai_dash.push import configure_push, limit_request_concurrency
 from fakeai_dash.security import configure_security
 from fakeai_dash.web import configure_web
 
@@ -83,11 +84,15 @@ def create_app(settings: Settings | None = None, *, backend: EmbeddedFakeAI | No
     configure_web(app)
     configure_security(app, settings)  # headers, same-origin writes, cookies, request size
     configure_auth(app, settings)  # sign-in, roles, audit trail, rate limits
-    app.layout = build_layout(settings.refresh_interval, settings.upload_limit_mb)
+    app.layout = build_layout(settings.refresh_interval, settings.upload_limit_mb, push=settings.push)
 
     server = app.server
     source = build_source(settings, client_from_settings(settings, api_base))
     server.extensions[EXTENSION_KEY] = source
+    if settings.push:
+        configure_push(server, source, app.config.routes_pathname_prefix)  # Server-Sent Events
+    # Ordinary requests run GUNICORN_THREADS at a time per worker, however many threads streams hold.
+    limit_request_concurrency(server, {"/healthz", f"{app.config.routes_pathname_prefix}_push"})
     # The sync loop starts with the app: every worker runs one, the leader alone calls the API.
     source.engine.start()
     atexit.register(source.close)

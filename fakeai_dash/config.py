@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     api_type: Literal["openai", "azure"] = Field("openai", description="Auth and URL style")
     azure_api_version: str = Field("2024-10-21", description="api-version query for Azure OpenAI")
     refresh_interval: float = Field(3.0, ge=0.5, le=3600, description="Seconds between refreshes")
+    push: bool = Field(True, description="Push updates to open pages (Server-Sent Events); off: pages poll")
+    live_poll_interval: float = Field(0.5, ge=0.1, le=60, description="Seconds between checks for new events "
+                                                                      "of a running job that a live page shows")
     connect_timeout: float = Field(3.05, gt=0, le=120, description="Seconds to connect to the API")
     read_timeout: float = Field(15.0, gt=0, le=600, description="Seconds to wait for an API answer")
     max_jobs: int = Field(10_000, ge=1, le=100_000, description="Cap on jobs loaded into the list")

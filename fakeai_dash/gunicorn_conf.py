@@ -16,7 +16,14 @@ import tempfile
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8050')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# Push streams (fakeai_dash/push.py) hold a thread each while a page is open: a worker gets that
+# many threads on top of those for ordinary requests, and the push route never takes more than
+# its share, so /healthz and callbacks always find a free thread. Threads start on demand.
+request_threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+push_streams = int(os.environ.get("FAKEAI_DASH_PUSH_STREAMS", "250"))
+threads = request_threads + push_streams
+os.environ["FAKEAI_DASH_PUSH_STREAMS"] = str(push_streams)  # the workers' push route reads it
+os.environ["FAKEAI_DASH_REQUEST_THREADS"] = str(request_threads)  # and runs this many requests at once
 timeout = 60
 # A page polls every refresh interval (3 s by default): connections idle longer than this are
 # closed, and gunicorn's default of 2 s made every tick open new ones (a new TLS handshake
@@ -94,6 +101,24 @@ def post_worker_init(worker):  # noqa: ARG001
             break
         if sig in STOP_SIGNALS:
             os.kill(os.getpid(), sig)
+    _end_push_streams_on_stop(worker)
+
+
+def _end_push_streams_on_stop(worker):
+    # A graceful stop waits (graceful_timeout) for open requests, and a push stream is one that
+    # never ends by itself: once the worker stops accepting, end its streams (the pages reconnect
+    # to another worker at once), so a stop or a reload is not 30 s long.
+    import threading
+    import time
+
+    def watch():
+        while worker.alive:
+            time.sleep(0.25)
+        source = getattr(getattr(worker, "wsgi", None), "extensions", {}).get("fakeai_dash")
+        if source is not None:
+            source.feed.close()
+
+    threading.Thread(target=watch, name="push-stop", daemon=True).start()
 
 
 def when_ready(server):

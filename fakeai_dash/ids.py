@@ -195,3 +195,16 @@ class Notify:
 
 class Budget:
     WARNING = "create-job-budget-warning"
+
+
+class Push:
+    # Bumped by the push bridge (assets/push.js) when the list / a shown job changed: the fetch
+    # callbacks take them as Inputs beside the refresh Interval.
+    LIST_SIGNAL = "push-list-signal"
+    JOB_SIGNAL = "push-job-signal"
+    # "live" (a stream is open), "polling" (no stream: the Interval polls) or "off" (auto-refresh off).
+    STATE = "push-state-store"
+    CONFIG = "push-config-store"
+    INDICATOR = "push-indicator"
+    # Drives what depends on the clock only (relative times): clientside, never a request.
+    CLOCK = "push-clock"

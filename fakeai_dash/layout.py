@@ -7,9 +7,10 @@ from dash import dcc, html
 
 from fakeai_dash import ids
 from fakeai_dash.components import api_banner, create_job_dialog, header, job_details, jobs_list
+from fakeai_dash.components import push as push_channel
 
 
-def build_layout(refresh_interval_s: float, upload_limit_mb: float | None = None) -> html.Div:
+def build_layout(refresh_interval_s: float, upload_limit_mb: float | None = None, push: bool = True) -> html.Div:
     stores = [
         dcc.Location(id=ids.Page.LOCATION, refresh=False),
         dcc.Interval(id=ids.Page.INTERVAL, interval=int(refresh_interval_s * 1000), n_intervals=0),
@@ -27,6 +28,7 @@ def build_layout(refresh_interval_s: float, upload_limit_mb: float | None = None
         dcc.Store(id=ids.TrainingProgress.DRAWN),
         dcc.Store(id=ids.JobComparison.STORE),
         dcc.Store(id=ids.JobComparison.SIGNATURE),
+        *push_channel.layout(refresh_interval_s, enabled=push),
     ]
     body = dbc.Row([
         dbc.Col(jobs_list.layout(), lg=5, className="mb-3 jobs-col"),

@@ -6,7 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
 
 from fakeai_dash import auth, ids
-from fakeai_dash.components import job_filters, notifications
+from fakeai_dash.components import job_filters, notifications, push
 
 # Ids of the sign-in parts (kept here: this module owns them). SESSION holds what the browser may
 # know of the signed-in user; other components read it to hide the writes a viewer cannot make.
@@ -24,6 +24,7 @@ def layout() -> html.Header:
     controls = html.Div([
         dbc.Switch(id=ids.Header.AUTO_REFRESH, label="Auto-refresh", value=True, className="mb-0 me-2"),
         *notifications.layout(),
+        push.indicator(),
         dbc.Button("↻ Refresh", id=ids.Header.REFRESH, color="secondary", outline=True, size="sm",
                    className="me-2", title="Fetch the latest jobs now"),
         dbc.Button("+ Create fine-tuning job", id=ids.Header.CREATE, color="primary", size="sm",
@@ -65,10 +66,12 @@ _STAT_LABELS = (("total", "Total"), ("active", "Active"), ("succeeded", "Succeed
                 ("failed", "Failed / cancelled"))
 
 
-@callback(Output(ids.Page.INTERVAL, "disabled"), Input(ids.Header.AUTO_REFRESH, "value"))
-def toggle_polling(auto_refresh: bool) -> bool:
-    # Disabling the Interval stops the ticks themselves: no request leaves the browser.
-    return not auto_refresh
+@callback(Output(ids.Page.INTERVAL, "disabled"), Input(ids.Header.AUTO_REFRESH, "value"),
+          Input(ids.Push.STATE, "data"))
+def toggle_polling(auto_refresh: bool, push_state: str | None = None) -> bool:
+    # Disabling the Interval stops the ticks themselves: no request leaves the browser. While
+    # updates are pushed, the push bridge's heartbeat replaces the ticks.
+    return push.polling_disabled(auto_refresh, push_state)
 
 
 # -- who is signed in ------------------------------------------------------------------------

@@ -101,8 +101,9 @@ clientside_callback(
     Input(ids.JobComparison.PICKER, "value"),
     Input(ids.Page.INTERVAL, "n_intervals"),
     State(ids.JobComparison.SIGNATURE, "data"),
+    Input(ids.Push.JOB_SIGNAL, "data"),  # pushed: a shown job changed (read like a tick)
 )
-def fetch_comparison(picks, _ticks, signature):
+def fetch_comparison(picks, _ticks, signature, _pushed=None):
     picks = clean_picks(picks, None)
     if not picks:
         return (None, None) if signature else (no_update, no_update)

@@ -193,8 +193,9 @@ def layout() -> html.Div:
     Input(ids.JobDetails.ACTION_SIGNAL, "data"),
     Input(ids.Header.REFRESH, "n_clicks"),
     State(ids.JobDetails.SIGNATURE, "data"),
+    Input(ids.Push.JOB_SIGNAL, "data"),  # pushed: a shown job changed (read like a tick)
 )
-def fetch_job_detail(_ticks, job_id, _action, _refresh, signature):
+def fetch_job_detail(_ticks, job_id, _action, _refresh, signature, _pushed=None):
     if not job_id:
         return (None, None) if signature else (no_update, no_update)
     signature = signature or {}

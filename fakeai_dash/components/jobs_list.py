@@ -127,8 +127,9 @@ def api_status_after_error(error: ApiError, last_good: float | None) -> dict[str
     State(ids.JobsList.SIGNATURE, "data"),
     State(ids.Page.API_STATUS, "data"),
     State(ids.JobsList.PROGRESS, "data"),
+    Input(ids.Push.LIST_SIGNAL, "data"),  # pushed: the list changed (read like a tick)
 )
-def fetch_jobs(_ticks, _clicks, _signal, signature, api_status, shown_live):
+def fetch_jobs(_ticks, _clicks, _signal, signature, api_status, shown_live, _pushed=None):
     # Reads the sync loop's picture, never the API: a tick costs the API nothing.
     source = current_source()
     if ctx.triggered_id in (ids.Header.REFRESH, ids.JobsList.REFRESH_SIGNAL) and allow_refresh("jobs"):
@@ -276,7 +277,7 @@ clientside_callback(
         try { grid = window.dash_ag_grid.getApi("%s"); } catch (notReadyYet) { return; }
         grid.refreshCells({force: true, columns: ["status", "created_at"]});
     }""" % ids.JobsList.GRID,
-    Input(ids.Page.INTERVAL, "n_intervals"),
+    Input(ids.Push.CLOCK, "n_intervals"),  # a clock of its own: it keeps time while updates are pushed
 )
 
 

@@ -36,7 +36,8 @@ def build_source(settings: Any, client: FineTuningClient) -> DataSource:
                         max_jobs=settings.max_jobs, alert_rules=rules_from_settings(settings),
                         price_table=getattr(settings, "price_per_1k_tokens", None),
                         alert_active_jobs=getattr(settings, "alert_active_jobs", 0),
-                        alert_active_interval=getattr(settings, "alert_active_interval", 30.0))
+                        alert_active_interval=getattr(settings, "alert_active_interval", 30.0),
+                        live_poll_s=settings.live_poll_interval if getattr(settings, "push", True) else 0.0)
     return DataSource(client, store, engine, settings.cache_ttl or settings.refresh_interval)
 
 

@@ -20,6 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from fakeai_dash.api.client import ApiError, FineTuningClient
+from fakeai_dash.sync.changes import announce
 from fakeai_dash.sync.job_sync import JobSync
 from fakeai_dash.sync.list_sync import ListSync
 
@@ -30,6 +31,8 @@ LEAD_EVERY_S = 1.0      # how often leadership is tried or renewed
 MIN_REFRESH_GAP_S = 2.0  # a forced refresh never refetches an entry younger than this
 LIST = "list"
 POOL_THREADS = 8
+LIVE = "live"  # the group push streams touch: members a browser watches live (fast lane)
+LIVE_TTL_S = 40.0  # streams touch their members every keep-alive (15 s); gone after this long
 
 
 def namespace(api_base: str) -> str:
@@ -41,7 +44,7 @@ class SyncEngine:
     def __init__(self, client: FineTuningClient, store, leader, *, refresh_s: float,
                  interest_ttl: float = 45.0, max_jobs: int = 10_000, round_budget_s: float | None = None,
                  alert_rules=None, price_table: dict[str, float] | None = None, alert_active_jobs: int = 0,
-                 alert_active_interval: float = 30.0):
+                 alert_active_interval: float = 30.0, live_poll_s: float = 0.0):
         self.client = client
         self.store = store
         self.leader = leader
@@ -64,6 +67,13 @@ class SyncEngine:
         self._last_round: dict[str, float] = {}
         self._touched: dict[str, float] = {}
         self.leading = False
+        # Fast lane (push): a running job that a live page watches gets its new events every
+        # live_poll_s (one request each), between its full rounds; 0 turns it off.
+        self.live_poll_s = live_poll_s
+        self._last_quick: dict[str, float] = {}
+        self._status: dict[str, str | None] = {}  # per job member: the status its last full round saw
+        self._started: dict[str, float] = {}  # per member: when its running full round began
+        self._silence_told: set[str] = set()  # members whose stalled round was announced
 
     def key(self, kind: str, member: str | None = None) -> str:
         return f"{self.ns}:{kind}" if member is None else f"{self.ns}:{kind}:{member}"
@@ -78,6 +88,19 @@ class SyncEngine:
             if len(self._touched) > 10_000:
                 self._touched.clear()
             self.store.touch(self.key("watch"), member, now)
+
+    def watch_live(self, member: str) -> None:
+        """Say that a push stream shows ``member`` (its new events then come by the fast lane)."""
+        self.watch(member)
+        now = time.time()
+        if now - self._touched.get(f"{LIVE}:{member}", 0) >= 1.0:
+            self._touched[f"{LIVE}:{member}"] = now
+            self.store.touch(self.key(LIVE), member, now)
+
+    @property
+    def silent_after_s(self) -> float:
+        """How long a round may run before readers say the API has been silent."""
+        return max(10.0, 3 * self.refresh_s)
 
     def nudge(self, member: str) -> None:
         """Ask the leader for a fresh round of ``member`` now (never within MIN_REFRESH_GAP_S of the last)."""
@@ -123,17 +146,27 @@ class SyncEngine:
         watched = self.store.members_since(self.key("watch"), now - self.interest_ttl)
         nudged = self.store.members_since(self.key("nudge"), now - self.refresh_s)
         background = self._background_members(watched, now)
+        live = self.store.members_since(self.key(LIVE), now - LIVE_TTL_S) if self.live_poll_s else {}
         for member in [*watched, *background]:
             running = self._running.get(member)
             if running is not None and not running.done():
+                self._tell_silence(member, now)
                 continue
             last = self._last_round.get(member, 0.0)
             due = now - last >= (self.refresh_s if member in watched else self.alert_active_interval)
             forced = member in nudged and nudged[member] > last and now - last >= MIN_REFRESH_GAP_S
-            if (due or forced) and not self._stop.is_set():
-                self._last_round[member] = now
+            quick = (member in live and self._status.get(member) == "running"
+                     and now - max(last, self._last_quick.get(member, 0.0)) >= self.live_poll_s)
+            if (due or forced or quick) and not self._stop.is_set():
+                if due or forced:
+                    self._last_round[member] = now
+                    self._started[member] = now
+                    task = self._round
+                else:
+                    self._last_quick[member] = now
+                    task = self._quick
                 try:
-                    self._running[member] = self._pool.submit(self._round, member)
+                    self._running[member] = self._pool.submit(task, member)
                 except RuntimeError:  # the interpreter is exiting (its executors shut down first)
                     self._stop.set()
                     return
@@ -141,6 +174,25 @@ class SyncEngine:
                        if m not in watched and m not in background and self._running[m].done()]:
             del self._running[member]
             self._last_round.pop(member, None)
+            self._last_quick.pop(member, None)
+            self._status.pop(member, None)
+            self._started.pop(member, None)
+
+    def _tell_silence(self, member: str, now: float) -> None:
+        """A round hanging past silent_after_s: announce it once, so live pages show the banner."""
+        started = self._started.get(member)
+        if started and now - started > self.silent_after_s and member not in self._silence_told:
+            self._silence_told.add(member)
+            announce(self.store, self.key, member)
+
+    def _quick(self, member: str) -> None:
+        try:
+            with self.client.budget(self.round_budget_s):
+                self.job_sync.quick(member)
+        except ApiError as error:  # the full round, every refresh_s, reports errors
+            log.debug("Live check of %s failed: %s", member, error)
+        except Exception:  # noqa: BLE001
+            log.exception("Live check of %s failed", member)
 
     def _background_members(self, watched: dict[str, float], now: float) -> list[str]:
         """The active jobs followed for alerts while someone watches the list (read from the
@@ -161,7 +213,7 @@ class SyncEngine:
                 if member == LIST:
                     self.list_sync.run()
                 else:
-                    self.job_sync.run(member)
+                    self._status[member] = self.job_sync.run(member)
         except ApiError as error:
             self._record(member, error)
         except Exception:  # noqa: BLE001 - one bad round must not stop the others
@@ -171,6 +223,9 @@ class SyncEngine:
             self._record(member, None)
         finally:
             self._mark_busy(member, False)
+            if member in self._silence_told:  # it ended: the banner's next words are news too
+                self._silence_told.discard(member)
+                announce(self.store, self.key, member)
 
     # -- API health, as the leader sees it ----------------------------------------------------
 
@@ -184,11 +239,15 @@ class SyncEngine:
     def _record(self, member: str, error: ApiError | None) -> None:
         """A round's outcome, per member: readers report it (problem()) beside what they show."""
         errors_key = self.key("error", member)
+        before = self.store.get(errors_key)
         if error is None:
-            self.store.delete(errors_key)
+            if before is not None:
+                self.store.delete(errors_key)
         else:
             self.store.set(errors_key, {"message": error.message, "status": error.status, "at": time.time()},
                            ttl=3600)
+        if (before or {}).get("message") != (error.message if error else None):
+            announce(self.store, self.key, member)  # push: the banner changes for live pages
 
     def busy_since(self, member: str) -> float | None:
         return self.store.get(self.key("busy", member))

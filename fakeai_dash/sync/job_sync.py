@@ -20,6 +20,7 @@ from fakeai_dash.alerts import AlertRules, earliest, first_non_finite, job_alert
 from fakeai_dash.api.client import ApiError, FineTuningClient
 from fakeai_dash.api.models import FINISHED_STATUSES
 from fakeai_dash.metrics import cost_summary, estimate_total_tokens, progress
+from fakeai_dash.sync.changes import announce, entry_changed
 from fakeai_dash.series import MetricHistory, rows_from_events, rows_from_result_csv
 
 log = logging.getLogger(__name__)
@@ -108,7 +109,8 @@ class JobSync:
         self.price_table = price_table
         self._alerts_lock = threading.Lock()  # rounds run in parallel; the alerts map is shared
 
-    def run(self, job_id: str) -> None:
+    def run(self, job_id: str) -> str | None:
+        """One full round; the job's status (None when nothing was fetched)."""
         state = self.store.get(self.key("jobstate", job_id)) or {}
         if state.get("final"):
             self.store.touch(self.key("kept"), job_id, time.time())  # still in use: keep it
@@ -120,6 +122,9 @@ class JobSync:
                 self._publish_error(job_id, error)
                 return
             raise
+        # Checkpoints before events: the events read last are the freshest when the round publishes.
+        checkpoints = [{k: c.model_dump().get(k) for k in CHECKPOINT_FIELDS}
+                       for c in self.client.list_checkpoints(job_id)]
         window = self.store.get(self.key("log", job_id)) or []
         lifecycle = state.get("lifecycle") or []
         history = self._history(job_id)
@@ -151,8 +156,6 @@ class JobSync:
 
         if "training_file_bytes" not in state and not finished and job.get("trained_tokens") is None:
             state["training_file_bytes"] = self._file_bytes(job.get("training_file"))
-        checkpoints = [{k: c.model_dump().get(k) for k in CHECKPOINT_FIELDS}
-                       for c in self.client.list_checkpoints(job_id)]
         loaded = self._loaded(state, history)
         version = history_version(history)
         if version != state.get("version"):
@@ -166,7 +169,7 @@ class JobSync:
         steps = progress(job, summary)
         self._share_steps(job_id, steps)
         alerts = self._alerts(job_id, job, history, summary, window, checkpoints, state)
-        self.store.set(self.key("job", job_id), {
+        self._publish(job_id, {
             "job": job, "events": summary, "checkpoints": checkpoints,
             "progress": {"step": steps["step"], "total_steps": steps["total_steps"]},
             "history": {"loaded": loaded, "version": version, "points": len(history)},
@@ -174,6 +177,7 @@ class JobSync:
             "training_file_bytes": state.get("training_file_bytes"),
             "alerts": alerts,
         })
+        return job.get("status")
 
     # -- pieces ------------------------------------------------------------------------------
 
@@ -266,8 +270,12 @@ class JobSync:
         live = self.store.get(self.key("progress"))
         if live is None or job_id not in live or not steps.get("total_steps"):
             return
-        live[job_id] = {**live[job_id], "step": steps.get("step") or 0, "total_steps": steps["total_steps"]}
+        shared = {**live[job_id], "step": steps.get("step") or 0, "total_steps": steps["total_steps"]}
+        if shared == live[job_id]:
+            return
+        live[job_id] = shared
         self.store.set(self.key("progress"), live)
+        announce(self.store, self.key, "list")  # push: the list's progress moved with the details
 
     def _alerts(self, job_id, job, history, summary, window, checkpoints, state) -> list[dict]:
         """The job's training-health alerts, from the curves this round just updated (no extra
@@ -317,5 +325,53 @@ class JobSync:
         self._share_alerts(dict.fromkeys(evicted))  # an evicted job's alerts go with its curves
 
     def _publish_error(self, job_id: str, error: ApiError) -> None:
-        self.store.set(self.key("job", job_id), {"error": {"message": error.message, "status": error.status},
-                                                  "at": time.time()})
+        self._publish(job_id, {"error": {"message": error.message, "status": error.status}, "at": time.time()})
+
+    def _publish(self, job_id: str, entry: dict[str, Any]) -> None:
+        """Write what the details panels read; announce it (push) when it changed."""
+        key = self.key("job", job_id)
+        before = self.store.get(key)
+        self.store.set(key, entry)
+        if entry_changed(before, entry):
+            announce(self.store, self.key, job_id)
+
+    # -- live lane: new events only, between full rounds ----------------------------------------
+
+    def quick(self, job_id: str) -> bool:
+        """Events newer than the newest known, merged into the picture (one API request when
+        nothing is new). The job itself and its checkpoints wait for the next full round.
+        Returns whether anything new came."""
+        state = self.store.get(self.key("jobstate", job_id)) or {}
+        entry = self.store.get(self.key("job", job_id))
+        if not entry or entry.get("error") or state.get("final") or not (state.get("newest_id") or state.get("streamed")):
+            return False  # no full round yet (it sets the cursors), or nothing can change
+        window = self.store.get(self.key("log", job_id)) or []
+        newer, _reached, _streamed, _first = self._newer_events(job_id, state.get("newest_id"))
+        known = {event["id"] for event in window}
+        newer = [event for event in newer if event["id"] not in known]
+        if not newer:
+            return False
+        state["newest_id"] = newer[-1]["id"]
+        window = append_newer(window, newer)
+        lifecycle = lifecycle_merge(state.get("lifecycle") or [], newer)
+        rows, total = rows_from_events(newer)
+        history = self._history(job_id).merge_rows(rows).with_total(total)
+        # NaN leaves no trace in the merged history: note it here, or the full round (which reads
+        # only events newer than these) never would.
+        state["non_finite"] = earliest(state.get("non_finite"), first_non_finite(rows))
+        version = history_version(history)
+        if version != state.get("version"):
+            self.store.set(self.key("series", job_id), {**history.to_dict(), "version": version})
+        state.update(lifecycle=lifecycle, version=version)
+        self.store.set(self.key("log", job_id), window)
+        self.store.set(self.key("jobstate", job_id), state)
+        summary = summary_events(lifecycle, window)
+        steps = progress(entry["job"], summary)
+        self._share_steps(job_id, steps)
+        self._publish(job_id, {
+            **entry, "events": summary,
+            "progress": {"step": steps["step"], "total_steps": steps["total_steps"]},
+            "history": {**(entry.get("history") or {}), "version": version, "points": len(history)},
+            "at": time.time(),
+        })
+        return True

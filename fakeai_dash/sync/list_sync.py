@@ -12,11 +12,13 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from fakeai_dash.api.client import ApiError, FineTuningClient
+from fakeai_dash.sync.changes import announce
 from fakeai_dash.sync.rows import job_row, live_fields, rows_signature
 from fakeai_dash.sync.listing import active_ids, merge_rows, order_rows, unique_by_id
 
 RECONCILE_S = 300        # a full walk this often catches jobs deleted on the server
 CATCH_UP_PAGES = 10      # newest pages read in one steady round before falling back to a full walk
+LIST_MEMBER = "list"     # the engine's LIST (the engine imports this module)
 ACTIVE_RECHECKS = 64     # active jobs off the newest page re-read per round (most recently created first)
 RECHECK_THREADS = 8
 
@@ -93,9 +95,13 @@ def publish_list(store, key, rows: list[dict], complete: bool, at: float | None)
     """The list, its signature (a tiny entry quiet ticks read) and the live fields of active jobs."""
     rows = order_rows(rows)
     signature = rows_signature(rows)
+    before = ((store.get(key("jobs#signature")) or {}).get("signature"), store.get(key("progress")))
+    live = live_updates(store, key, rows)
     store.set(key("jobs"), {"rows": rows, "signature": signature, "at": at, "complete": complete})
     store.set(key("jobs#signature"), {"signature": signature, "at": at})
-    store.set(key("progress"), live_updates(store, key, rows))
+    store.set(key("progress"), live)
+    if before != (signature, live):
+        announce(store, key, LIST_MEMBER)  # push: browsers showing the list fetch it now
 
 
 def live_updates(store, key, rows: list[dict]) -> dict[str, dict]:

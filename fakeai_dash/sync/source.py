@@ -17,6 +17,7 @@ from fakeai_dash.api.client import ApiError, FineTuningClient
 from fakeai_dash.api.models import Job
 from fakeai_dash.budgets import month_spend
 from fakeai_dash.series import MetricHistory
+from fakeai_dash.sync.changes import ChangeFeed, announce
 from fakeai_dash.sync.engine import LIST, SyncEngine
 from fakeai_dash.sync.list_sync import publish_list
 from fakeai_dash.sync.listing import merge_rows
@@ -42,6 +43,7 @@ class DataSource:
         self.client = client
         self.store = store
         self.engine = engine
+        self.feed = ChangeFeed(store, engine.key)  # this worker's ear for changes (push streams)
         self.ttl = ttl  # for the few direct reads (files, models) that the create dialog makes
         self._histories: OrderedDict[tuple[str, str], MetricHistory] = OrderedDict()
         self._histories_lock = threading.Lock()
@@ -51,6 +53,7 @@ class DataSource:
 
     def close(self) -> None:
         """Stop this worker's sync loop (giving up leadership) and close the store."""
+        self.feed.close()
         self.engine.stop()
         self.store.close()
 
@@ -62,7 +65,7 @@ class DataSource:
         if error:
             return ApiError(error["message"], error.get("status"))
         busy = self.engine.busy_since(member)
-        silent_after = max(10.0, 3 * self.engine.refresh_s)
+        silent_after = self.engine.silent_after_s
         if busy and time.time() - busy > silent_after:
             return ApiError(f"The API has not answered for {int(time.time() - busy)} s")
         return None
@@ -238,6 +241,7 @@ class DataSource:
         detail = self.store.get(detail_key)
         if detail is not None and not detail.get("error"):
             self.store.set(detail_key, {**detail, "job": job.model_dump(), "final": False})
+            announce(self.store, self.key, job.id)  # push: every page showing the job sees the write
         self.engine.nudge(LIST)
         self.engine.nudge(job.id)
 

@@ -14,6 +14,10 @@ from typing import Any, Protocol
 import msgpack
 
 
+SEQ = "#seq"  # in a versions group: the newest version of any member
+MAX_VERSIONED = 4000
+
+
 def pack(value: Any) -> bytes:
     return msgpack.packb(value, use_bin_type=True)
 
@@ -31,6 +35,8 @@ class PictureStore(Protocol):
     def touch(self, group: str, member: str, stamp: float) -> None: ...
     def members_since(self, group: str, since: float) -> dict[str, float]: ...
     def forget(self, group: str, members: list[str]) -> None: ...
+    def bump(self, group: str, member: str) -> int: ...
+    def versions(self, group: str) -> dict[str, int]: ...
     def close(self) -> None: ...
 
 
@@ -78,6 +84,24 @@ class LocalStore:
                 kept.pop(member, None)
             self.cache.set(group, pack(kept))
 
+    # Change versions (push updates, fakeai_dash/sync/changes.py): one global sequence, each member
+    # holding the sequence number of its last change, so a number is never reused for a member.
+    def bump(self, group: str, member: str) -> int:
+        with self.cache.transact():
+            versions = unpack(self.cache.get(group)) or {}
+            seq = versions.get(SEQ, 0) + 1
+            versions[SEQ] = seq
+            versions[member] = seq
+            if len(versions) > MAX_VERSIONED:  # bounded: the members changed longest ago fall away
+                versions = dict(sorted(versions.items(), key=lambda item: item[1])[-MAX_VERSIONED // 2:])
+                versions[SEQ] = seq
+            self.cache.set(group, pack(versions))
+        return seq
+
+    def versions(self, group: str) -> dict[str, int]:
+        """{member: version} plus SEQ, the newest version of all (one small read)."""
+        return unpack(self.cache.get(group)) or {}
+
     def close(self) -> None:
         self.cache.close()
 
@@ -123,6 +147,28 @@ class RedisStore:
     def forget(self, group: str, members: list[str]) -> None:
         if members:
             self.redis.zrem(self._k(group), *members)
+
+    def bump(self, group: str, member: str) -> int:
+        """A new version of ``member``, announced on the group's pub/sub channel (every worker and
+        instance subscribes once: fakeai_dash/sync/changes.py)."""
+        key = self._k(group)
+        seq = int(self.redis.hincrby(key, SEQ, 1))
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hset(key, member, seq)
+        pipe.publish(self.channel(group), pack([member, seq]))
+        pipe.execute()
+        if seq % 1000 == 0 and self.redis.hlen(key) > MAX_VERSIONED:
+            # bounded: start over from this version (a member that lost its entry reads as changed)
+            self.redis.delete(key)
+            self.redis.hset(key, mapping={SEQ: seq, member: seq})
+        return seq
+
+    def versions(self, group: str) -> dict[str, int]:
+        return {(m.decode() if isinstance(m, bytes) else m): int(v)
+                for m, v in self.redis.hgetall(self._k(group)).items()}
+
+    def channel(self, group: str) -> str:
+        return self._k(group) + "#channel"
 
     def close(self) -> None:
         self.redis.close()

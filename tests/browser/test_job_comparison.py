@@ -248,7 +248,8 @@ def test_compare003_a_compared_job_the_api_fails_on_is_named_and_the_rest_is_com
 
 def test_compare004_api_outage_keeps_the_comparison_and_the_banner_says_why(compare_api, start_dash):
     with OutageProxy(compare_api) as proxy:
-        dash_duo = start_dash(proxy.url, path="/jobs/ftjob-this?compare=ftjob-live", refresh_interval=TICK)
+        # Polling (push off): the comparison retries every tick; a live page's outage: test_push.py.
+        dash_duo = start_dash(proxy.url, path="/jobs/ftjob-this?compare=ftjob-live", refresh_interval=TICK, push=False)
         dash_duo.driver.set_window_size(1440, 2600)
         dash_duo.wait_for_text_to_equal("#detail-job-id", "ftjob-this", timeout=ticks(LOAD_TICKS, TICK))
         wait_until(dash_duo, lambda: table_jobs(dash_duo) == ["ftjob-this", "ftjob-live"], ticks(10, TICK),

@@ -320,7 +320,8 @@ def test_details_openai004_pause_and_resume_show_at_once_in_details_and_list(ope
 
 def test_details_openai005_details_keep_the_last_good_data_while_the_api_is_down(openai_api, start_dash):
     with OutageProxy(openai_api) as proxy:
-        dash_duo = start(start_dash, proxy.url, "/jobs/ftjob-live")
+        # Polling (push off): the panel retries every tick; a live page's outage: test_push.py.
+        dash_duo = start(start_dash, proxy.url, "/jobs/ftjob-live", push=False)
         dash_duo.wait_for_text_to_equal("#detail-status", "Running", timeout=ticks(LOAD_TICKS, TICK))
         points = wait_until(dash_duo, lambda: (p := train_loss_points(dash_duo)) and len(p[0]) == 3 and p,
                             ticks(10, TICK), "the loss chart never drew the three steps")

@@ -54,6 +54,10 @@ def capture_ticks(page_url: str, ticks: int = 3, skip: int = 1, timeout: float =
     found: list[Tick] = []
     try:
         driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": RECORDER})
+        # The refresh ticks are the polling page's (a live page's Interval is off): block the push
+        # channel, as a proxy that kills long connections would (tests/load/push.py measures push).
+        driver.execute_cdp_cmd("Network.enable", {})
+        driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*/_push*"]})
         driver.get(page_url)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and len(found) < skip + ticks:

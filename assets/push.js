@@ -1,0 +1,178 @@
+/* The push bridge (fakeai_dash/components/push.py; the server side is fakeai_dash/push.py).
+ *
+ * One EventSource per page, for what the page shows: the list, the open job, the compared jobs.
+ * A "change" event bumps a signal store (set_props), and the usual fetch callbacks run: pushed
+ * updates are drawn exactly like polled ones. If the stream cannot open or drops, the page
+ * polls (state "polling": the refresh Interval runs) and the stream is retried with backoff;
+ * once it is back, the page resyncs (the server names every member whose version moved). */
+(function () {
+  "use strict";
+  var STATE = "push-state-store", LIST = "push-list-signal", JOB = "push-job-signal";
+
+  var push = {
+    source: null, url: null, state: "polling", reported: "polling", wanted: false, attempt: 0, retry: null,
+    lastMessage: 0, versions: {}, counters: {list: 0, job: 0}, job: null, compare: [], jobFinal: false,
+    config: {}, heartbeat: null, watchdog: null, opened: 0, changes: 0
+  };
+
+  function setProps(id, props) {
+    if (window.dash_clientside && window.dash_clientside.set_props) {
+      window.dash_clientside.set_props(id, props);
+    }
+  }
+
+  function setState(state) {
+    push.state = state;
+    if (push.reported !== state) {
+      push.reported = state;
+      setProps(STATE, {data: state});
+    }
+  }
+
+  function report() {
+    // The bridge callback's answer: the state, or no_update when the store already holds it
+    // (an unchanged store must not re-run toggle_polling, a server callback).
+    if (push.reported === push.state) { return window.dash_clientside.no_update; }
+    push.reported = push.state;
+    return push.state;
+  }
+
+  function bump(which) {
+    push.counters[which] += 1;
+    setProps(which === "list" ? LIST : JOB, {data: push.counters[which]});
+  }
+
+  function members() {
+    var list = ["list"];
+    if (push.job) { list.push(push.job); }
+    push.compare.forEach(function (id) { if (list.indexOf(id) < 0) { list.push(id); } });
+    return list;
+  }
+
+  function streamUrl() {
+    var params = [];
+    if (push.job) { params.push("job=" + encodeURIComponent(push.job)); }
+    var compared = push.compare.filter(function (id) { return id !== push.job; });
+    if (compared.length) { params.push("compare=" + compared.map(encodeURIComponent).join(",")); }
+    return (push.config.path || "/_push") + (params.length ? "?" + params.join("&") : "");
+  }
+
+  function withVersions(url) {
+    var seen = members().filter(function (m) { return push.versions[m] !== undefined; })
+      .map(function (m) { return m + ":" + push.versions[m]; });
+    if (!seen.length) { return url; }
+    return url + (url.indexOf("?") < 0 ? "?" : "&") + "v=" + encodeURIComponent(seen.join(","));
+  }
+
+  function close() {
+    if (push.source) {
+      push.source.onopen = push.source.onerror = null;
+      push.source.close();
+      push.source = null;
+    }
+    if (push.retry) { clearTimeout(push.retry); push.retry = null; }
+  }
+
+  function onChange(message) {
+    var change;
+    try { change = JSON.parse(message.data); } catch (notJson) { return; }
+    push.lastMessage = Date.now();
+    push.changes += 1;
+    push.versions[change.member] = change.version;
+    bump(change.member === "list" ? "list" : "job");
+  }
+
+  function open() {
+    close();
+    push.url = streamUrl();
+    var source = new EventSource(withVersions(push.url));
+    push.source = source;
+    source.onopen = function () {
+      push.lastMessage = Date.now();
+      push.attempt = 0;
+      push.opened += 1;
+      setState("live");
+    };
+    source.addEventListener("hello", function () { push.lastMessage = Date.now(); });
+    source.addEventListener("ping", function () { push.lastMessage = Date.now(); });
+    source.addEventListener("change", onChange);
+    source.addEventListener("bye", function () {
+      // The worker is stopping: another one takes the stream over at once (nothing is missed:
+      // the versions say what changed in between).
+      close();
+      push.retry = setTimeout(open, 100 + Math.random() * 400);
+    });
+    source.onmessage = function () { push.lastMessage = Date.now(); };
+    source.onerror = function () { failed(); };
+  }
+
+  function failed() {
+    close();
+    if (!push.wanted) { return; }
+    var delay;
+    if (push.attempt === 0 && push.state === "live") {
+      delay = 300 + Math.random() * 700;  // a dropped stream: one quick retry before polling
+    } else {
+      var backoff = push.config.backoff_ms || [1000, 2000, 4000, 8000, 15000, 30000];
+      delay = backoff[Math.min(push.attempt, backoff.length - 1)] * (0.8 + Math.random() * 0.4);
+      setState("polling");
+    }
+    push.attempt += 1;
+    push.retry = setTimeout(open, delay);
+  }
+
+  function heartbeat() {
+    // While live the Interval is off: this is the page's one keep-alive fetch. An unfinished
+    // open job is revalidated too (its elapsed time and estimate move with the clock).
+    if (push.state !== "live") { return; }
+    bump("list");
+    if (push.job && !push.jobFinal) { bump("job"); }
+  }
+
+  function watchdog() {
+    // Keep-alives come every 15 s; a proxy that silently stalls the stream is caught here.
+    if (push.source && push.state === "live" && Date.now() - push.lastMessage > (push.config.stale_ms || 40000)) {
+      failed();
+    }
+  }
+
+  function stopTimers() {
+    if (push.heartbeat) { clearInterval(push.heartbeat); push.heartbeat = null; }
+    if (push.watchdog) { clearInterval(push.watchdog); push.watchdog = null; }
+  }
+
+  window.fakeaiPush = {
+    /* Called by the bridge callback whenever auto-refresh, the open job, the compared jobs or
+     * the open job's settledness change; returns the state now. */
+    configure: function (enabled, job, compare, jobFinal, config) {
+      push.config = config || {};
+      push.jobFinal = jobFinal;
+      var on = enabled && push.config.enabled !== false && typeof EventSource !== "undefined";
+      if (!on) {
+        push.wanted = false;
+        close();
+        stopTimers();
+        push.state = enabled ? "polling" : "off";
+        return report();
+      }
+      push.wanted = true;
+      push.job = job;
+      push.compare = (compare || []).slice(0, 8);
+      if (!push.heartbeat) {
+        push.heartbeat = setInterval(heartbeat, push.config.heartbeat_ms || 45000);
+        push.watchdog = setInterval(watchdog, 5000);
+      }
+      if (streamUrl() !== push.url || (!push.source && !push.retry)) {
+        if (push.state === "off") { push.state = "polling"; }
+        push.attempt = 0;
+        open();
+      }
+      return report();
+    },
+    /* For tests and the load harness: what the bridge has done so far. */
+    stats: function () {
+      return {state: push.state, opened: push.opened, changes: push.changes, attempt: push.attempt,
+              url: push.url, versions: Object.assign({}, push.versions)};
+    }
+  };
+})();
