@@ -20,8 +20,9 @@ ALERT_COLORS = {"nan": "danger", "divergence": "danger"}
 
 
 @callback(Output(ids.Alerts.STORE, "data"), Input(ids.Page.INTERVAL, "n_intervals"),
+          Input(ids.Push.LIST_SIGNAL, "data"),  # pushed: the list (and its alerts) changed
           State(ids.Alerts.STORE, "data"))
-def fetch_alerts(_ticks, shown):
+def fetch_alerts(_ticks, _pushed, shown):
     # A small map (only jobs with alerts), read from the picture: a tick costs the API nothing.
     alerts = current_source().alerts()
     return alerts if alerts != (shown or {}) else no_update

@@ -21,6 +21,7 @@ from fakeai_dash.api.client import ApiError, FineTuningClient
 from fakeai_dash.api.models import FINISHED_STATUSES
 from fakeai_dash.metrics import cost_summary, estimate_total_tokens, progress
 from fakeai_dash.sync.changes import announce, entry_changed
+from fakeai_dash.sync.list_sync import LIST_MEMBER
 from fakeai_dash.series import MetricHistory, rows_from_events, rows_from_result_csv
 
 log = logging.getLogger(__name__)
@@ -307,6 +308,7 @@ class JobSync:
                     updated.pop(job_id, None)
             if updated != shared:
                 self.store.set(self.key("alerts"), updated)
+                announce(self.store, self.key, LIST_MEMBER)  # live pages refetch the list's badges
 
     def _keep(self, job_id: str) -> None:
         """Mark ``job_id`` as just synced and evict the least recently synced past KEPT_JOBS."""
