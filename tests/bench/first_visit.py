@@ -114,7 +114,9 @@ def visit(driver, url: str, timeout: float = 60.0) -> Visit:
         for event in new:
             request_id = event["params"].get("requestId")
             if event["method"] == "Network.requestWillBeSent":
-                in_flight.add(request_id)
+                # The push stream stays open by design (docs/push.md): not part of the page load.
+                if "/_push" not in event["params"]["request"]["url"]:
+                    in_flight.add(request_id)
             elif event["method"] in ("Network.loadingFinished", "Network.loadingFailed"):
                 in_flight.discard(request_id)
         events.extend(new)
