@@ -29,7 +29,8 @@ RECORDER = """
 """
 
 
-def _driver():
+def _driver(network_log: bool = False):
+    """Headless Chromium; with ``network_log``, Chrome's performance log (every request sent) too."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -41,6 +42,8 @@ def _driver():
                  "--window-size=1440,1000", "--no-first-run", "--disable-background-networking",
                  "--disable-extensions", "--disable-sync"):
         options.add_argument(flag)
+    if network_log:
+        options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
     driver_path = shutil.which("chromedriver")
     service = Service(driver_path) if driver_path else Service()
     return webdriver.Chrome(service=service, options=options)

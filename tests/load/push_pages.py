@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import queue
-import shutil
 import threading
 import time
 from dataclasses import dataclass, field
@@ -14,7 +13,7 @@ from dataclasses import dataclass, field
 import psutil
 import requests
 
-from tests.load.capture import RECORDER
+from tests.load.capture import RECORDER, _driver
 from tests.load.replay import Request, ViewerState, parse_records, should_send, waves
 from tests.load.sse import PushClient
 from tests.load.stack import Gunicorn
@@ -186,20 +185,7 @@ class BrowserPage:
 
 def _driver_with_logs():
     """Headless Chromium as the capture opens it, plus Chrome's network log (every request sent)."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium:
-        options.binary_location = chromium
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--window-size=1440,1000", "--no-first-run", "--disable-background-networking",
-                 "--disable-extensions", "--disable-sync"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
-    driver_path = shutil.which("chromedriver")
-    return webdriver.Chrome(service=Service(driver_path) if driver_path else Service(), options=options)
+    return _driver(network_log=True)
 
 
 def wait(check, seconds: float, what: str):
