@@ -26,10 +26,10 @@ import requests
 
 from tests.load.push_pages import (
     NEWEST, BrowserPage, ProtocolPage, first_at_or_after, gunicorn_memory, healthz_probe, latencies, push_groups,
-    server_cpu, wait,
+    server_cpu,
 )
 from tests.load.replay import percentile, server_outputs
-from tests.load.stack import Gunicorn, Redis, Simulator
+from tests.load.stack import Gunicorn, Redis, Simulator, wait_for
 
 
 def advance_samples(sim: Simulator, job: str, base: int, samples: int, gap: tuple[float, float]):
@@ -49,11 +49,11 @@ def history_loaded(browser) -> bool:
 
 
 def measure_latency(sim, app, browser, job, args) -> dict:
-    wait(lambda: browser.steps(), 60, "the browser showing the live job's step")
+    wait_for(lambda: browser.steps(), 60, "the browser showing the live job's step")
     # Steady state: while the older history of a big job still loads, its rounds are long (the
     # backfill) and new events wait for them; docs/push.md says so.
     began = time.monotonic()
-    wait(lambda: history_loaded(browser), 600, "the job's history loaded")
+    wait_for(lambda: history_loaded(browser), 600, "the job's history loaded")
     print(f"history loaded after {time.monotonic() - began:.0f} s", file=sys.stderr, flush=True)
     time.sleep(5.0)
     base = browser.steps()[-1][1]
@@ -66,13 +66,13 @@ def measure_latency(sim, app, browser, job, args) -> dict:
         raise RuntimeError("the browser page sent nothing on a pushed job change")
     server_set = server_outputs(requests.get(f"{app.url}/_dash-dependencies", timeout=30).json())
     pages = [ProtocolPage(app.url, job, groups, server_set).start() for _ in range(args.pages - 1)]
-    base = wait(lambda: (s := browser.steps()) and s[-1][1] >= base + 3 and s[-1][1], 10, "warm-up steps")
-    wait(lambda: all(p.client.live for p in pages), 30, "protocol pages live")
+    base = wait_for(lambda: (s := browser.steps()) and s[-1][1] >= base + 3 and s[-1][1], 10, "warm-up steps")
+    wait_for(lambda: all(p.client.live for p in pages), 30, "protocol pages live")
     time.sleep(2.0)
     cpu_before = server_cpu(app), time.process_time()
     births = advance_samples(sim, job, base, args.samples, (1.0, 2.0))
     last = births[-1][1]
-    wait(lambda: browser.steps()[-1][1] >= last and all(p.shown and p.shown[-1][1] >= last for p in pages), 10,
+    wait_for(lambda: browser.steps()[-1][1] >= last and all(p.shown and p.shown[-1][1] >= last for p in pages), 10,
          "every page showing the last step")
     found, missed = latencies(births, [browser.steps()] + [p.shown for p in pages])
     browser_only, _ = latencies(births, [browser.steps()])
@@ -100,13 +100,13 @@ def measure_restart(sim, app, browser, job, pages) -> dict:
     victim.send_signal(signal.SIGKILL)
     sim.control("advance", job=job, steps=1)  # an update while that worker's pages have no stream
     target = base + 1
-    wait(lambda: browser.steps()[-1][1] >= target and all(p.shown and p.shown[-1][1] >= target for p in pages), 30,
+    wait_for(lambda: browser.steps()[-1][1] >= target and all(p.shown and p.shown[-1][1] >= target for p in pages), 30,
          "every page showing the step made while a worker was down")
     resync = [first_at_or_after(browser.steps(), target) - killed_at] + [
         first_at_or_after(p.shown, target) - killed_at for p in pages]
     reconnected = sum(p.client.opened > before for p, before in zip(pages, opened_before[0], strict=True))
     reconnected += browser.push().get("opened", 0) > opened_before[1]
-    wait(lambda: len(master.children()) == 2, 30, "the master replacing the worker")
+    wait_for(lambda: len(master.children()) == 2, 30, "the master replacing the worker")
     return {"held": held, "resync": resync, "reconnected": reconnected, "pages": len(pages) + 1, "step": target}
 
 
@@ -116,7 +116,7 @@ def measure_streams(sim, app, job, groups, server_set, args, current: int) -> di
     for page in pages:
         page.start()
         time.sleep(0.01)
-    wait(lambda: sum(p.client.live for p in pages) == len(pages), 60, f"{len(pages)} streams open")
+    wait_for(lambda: sum(p.client.live for p in pages) == len(pages), 60, f"{len(pages)} streams open")
     rss_open, threads = gunicorn_memory(app)
     probes: list[float] = []
     stop = threading.Event()
@@ -125,7 +125,7 @@ def measure_streams(sim, app, job, groups, server_set, args, current: int) -> di
     births = advance_samples(sim, job, current, args.stream_samples, (2.0, 2.5))
     last = births[-1][1]
     try:
-        wait(lambda: all(p.shown and p.shown[-1][1] >= last for p in pages), 30, "every page showing the last step")
+        wait_for(lambda: all(p.shown and p.shown[-1][1] >= last for p in pages), 30, "every page showing the last step")
     except RuntimeError:
         pass
     stop.set()
@@ -153,10 +153,10 @@ def measure_idle(args) -> dict:
                     page.driver.execute_cdp_cmd("Network.enable", {})
                     page.driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*/_push*"]})
                 page.driver.get(app.url + "/")
-                wait(lambda: page.js("return document.querySelectorAll('#jobs-grid .ag-row').length") > 0, 60,
+                wait_for(lambda: page.js("return document.querySelectorAll('#jobs-grid .ag-row').length") > 0, 60,
                      "the list")
                 want = "polling" if blocked else "live"
-                wait(lambda: page.push().get("state") == want, 30, f"the page {want}")
+                wait_for(lambda: page.push().get("state") == want, 30, f"the page {want}")
                 time.sleep(5.0)  # settled: the first load's requests are behind us
                 page.sent()
                 seconds = args.idle_seconds if mode == "live" else min(args.idle_seconds, 30)
@@ -268,7 +268,7 @@ def measure(argv=None):
         job = sim.info["big_job_ids"][0]
         if not {"latency", "restart", "streams"} <= skip:
             browser = BrowserPage(f"{app.url}/jobs/{job}")
-            wait(lambda: browser.push().get("state") == "live", 60, "the browser page live")
+            wait_for(lambda: browser.push().get("state") == "live", 60, "the browser page live")
             print("latency…", file=sys.stderr, flush=True)
             latency = measure_latency(sim, app, browser, job, args)
             if "restart" not in skip:

@@ -188,16 +188,6 @@ def _driver_with_logs():
     return _driver(network_log=True)
 
 
-def wait(check, seconds: float, what: str):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise RuntimeError(f"{what}: not within {seconds:g} s")
-
-
 def gunicorn_memory(app: Gunicorn) -> tuple[float, list[int]]:
     """(RSS of the master and its workers in MB, each worker's thread count)."""
     master = psutil.Process(app.process.pid)
