@@ -101,6 +101,7 @@ class TrainingProgress:
     EXPORT = "metrics-export-button"
     DOWNLOAD = "metrics-download"
     CHARTS = "training-charts"
+    MOUNTED = "training-charts-mounted"  # true once the graphs exist (lazy_graphs.py)
     NO_METRICS = "training-no-metrics"
 
 
@@ -121,6 +122,7 @@ class JobComparison:
     SIGNATURE = "compare-signature-store"
     GRAPH = "compare-loss-graph"
     GRAPH_BOX = "compare-graph-box"  # where the graph is mounted once a job is shown
+    MOUNTED = "compare-graph-mounted"
     TABLE = "compare-table"
     RESULTS = "compare-results"
     EMPTY = "compare-empty"

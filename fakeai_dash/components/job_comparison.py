@@ -44,7 +44,7 @@ OPTION_LIMIT = 100
 _HIDDEN = {"display": "none"}
 
 
-mount_when_a_job_is_shown(ids.JobComparison.GRAPH_BOX, [dcc.Graph(id=ids.JobComparison.GRAPH, config=GRAPH_CONFIG,
+mount_when_a_job_is_shown(ids.JobComparison.GRAPH_BOX, ids.JobComparison.MOUNTED, [dcc.Graph(id=ids.JobComparison.GRAPH, config=GRAPH_CONFIG,
                                                 style={"height": "360px"}, responsive=True)])
 
 
@@ -60,6 +60,7 @@ def layout() -> dbc.Card:
             html.Div(EMPTY_TEXT, id=ids.JobComparison.EMPTY, className="panel-empty px-0 pb-0"),
             html.Div([
                 html.Div([], id=ids.JobComparison.GRAPH_BOX),  # the graph: mounted when a job is shown (plotly.js waits)
+                dcc.Store(id=ids.JobComparison.MOUNTED),
                 html.Div(id=ids.JobComparison.TABLE),
             ], id=ids.JobComparison.RESULTS, style=_HIDDEN),
         ]),
@@ -176,7 +177,7 @@ def _cell_title(cell: dict) -> str | None:
     Input(ids.JobDetails.STORE, "data"),
     Input(ids.TrainingProgress.SMOOTHING, "value"),
     Input(ids.JobComparison.PICKER, "value"),
-    Input(ids.JobComparison.GRAPH_BOX, "children"),  # held back until the graph has mounted (lazy_graphs.py)
+    Input(ids.JobComparison.MOUNTED, "data"),  # held back until the graph has mounted (lazy_graphs.py)
     prevent_initial_call=True,  # its graph exists only once a job is shown
 )
 def render_comparison(store, detail, smoothing, picks, _graph=None):

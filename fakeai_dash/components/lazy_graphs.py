@@ -2,9 +2,11 @@
 largest file of the page) even while hidden, and the jobs list page draws no chart. They
 mount once assets/chart_loader.js has loaded plotly.js's basic bundle, which they then use.
 
-The graphs are put in place in the browser, by a clientside callback on the selection. The job's
-data may come back before they are (plotly.js still loading): the callbacks that draw them take
-the container's children as an Input, so Dash holds them until the graphs exist.
+The graphs are put in place in the browser, by a clientside callback on the selection, which also
+sets a small "mounted" store. The job's data may come back before they are (plotly.js still
+loading): the callbacks that draw them take that store as an Input, so Dash holds them until the
+graphs exist. (Not the container's children: as an Input those travel with every redraw request,
+figures and all: 108 KB up per tick of a long job.)
 """
 
 from __future__ import annotations
@@ -17,19 +19,23 @@ from dash import Input, Output, State, clientside_callback, dcc
 from fakeai_dash import ids
 
 
-def mount_when_a_job_is_shown(container_id: str, graphs: list[dcc.Graph]) -> None:
-    """Fill ``container_id`` with ``graphs`` the first time a job is selected (once per page)."""
+def mount_when_a_job_is_shown(container_id: str, mounted_id: str, graphs: list[dcc.Graph]) -> None:
+    """Fill ``container_id`` with ``graphs`` the first time a job is selected (once per page) and
+    then set the store ``mounted_id`` (in the component's layout) to true."""
     specs = json.dumps([graph.to_plotly_json() for graph in graphs], cls=plotly.utils.PlotlyJSONEncoder)
     clientside_callback(
         """function (selected, children) {
-            if (!selected || (children && children.length)) { return window.dash_clientside.no_update; }
+            const nu = window.dash_clientside.no_update;
+            if (!selected || (children && children.length)) { return [nu, nu]; }
             const graphs = %s;
             // After the small plotly.js bundle (assets/chart_loader.js): a graph mounted before
             // it would fetch the full one. Should it fail to load, the graphs fetch their own.
             const loader = window.fakeaiDash && window.fakeaiDash.loadPlotly;
-            return loader ? loader().then(() => graphs, () => graphs) : graphs;
+            const mounted = [graphs, true];
+            return loader ? loader().then(() => mounted, () => mounted) : mounted;
         }""" % specs,
         Output(container_id, "children"),
+        Output(mounted_id, "data"),
         Input(ids.JobDetails.SELECTED, "data"),
         State(container_id, "children"),
     )

@@ -150,6 +150,7 @@ def layout() -> dbc.Card:
             html.Div(NO_METRICS_TEXT, id=ids.TrainingProgress.NO_METRICS, className="panel-empty",
                      style={"display": "none"}),
             html.Div([], id=ids.TrainingProgress.CHARTS),  # the graphs: mounted when a job is shown
+            dcc.Store(id=ids.TrainingProgress.MOUNTED),
             dcc.Download(id=ids.TrainingProgress.DOWNLOAD),
             dcc.Store(id=ZOOM),
         ]),
@@ -162,7 +163,7 @@ def _graphs() -> list[dcc.Graph]:
             dcc.Graph(id=ids.TrainingProgress.ACCURACY, config=GRAPH_CONFIG, style=graph_style, responsive=True)]
 
 
-mount_when_a_job_is_shown(ids.TrainingProgress.CHARTS, _graphs())
+mount_when_a_job_is_shown(ids.TrainingProgress.CHARTS, ids.TrainingProgress.MOUNTED, _graphs())
 
 
 # -- callbacks ---------------------------------------------------------------------------------
@@ -276,7 +277,7 @@ clientside_callback(
     Input(ZOOM, "data"),
     # The graphs mount after plotly.js has loaded (lazy_graphs.py): as an Input, their mounting
     # holds this callback back until they exist, and then draws them.
-    Input(ids.TrainingProgress.CHARTS, "children"),
+    Input(ids.TrainingProgress.MOUNTED, "data"),
     State(ids.TrainingProgress.DRAWN, "data"),
     prevent_initial_call=True,  # its graphs exist only once a job is shown
 )

@@ -587,3 +587,17 @@ def test_a_zoom_is_applied_once_and_again_if_its_answer_was_dropped(big_history)
     assert f.trace_shape(other["loss"])["ends"][0] == [1, BIG]
     _, other_drawn = chart_updates({**store_for("ftjob-other")}, view, other_drawn, big_history, zoom=zoom)
     assert other_drawn["ranges"]["loss"]["range"] is None and other_drawn["loss"]["ends"][0] == [1, BIG]
+
+
+def test_chart_redraws_never_send_their_graphs_up(httpserver, make_app):
+    # A server callback's Inputs travel in every request: a graph container's children as an
+    # Input would send the drawn figures up with each redraw (108 KB per tick of a long job).
+    from fakeai_dash import ids
+
+    app = make_app(httpserver.url_for("").rstrip("/"))
+    app.server.test_client().get("/_dash-dependencies")  # Dash adopts the callbacks on first serve
+    containers = {ids.TrainingProgress.CHARTS, ids.JobComparison.GRAPH_BOX}
+    sent_up = [(key, dep) for key, spec in app.callback_map.items() if "callback" in spec
+               for dep in (*spec["inputs"], *spec["state"]) if dep["id"] in containers]
+    drawing = [key for key in app.callback_map if "loss-graph.figure" in key or "compare-loss-graph.figure" in key]
+    assert len(drawing) >= 2 and sent_up == []
