@@ -46,6 +46,9 @@ class JobDetails:
     CONTAINER = "job-details"
     SELECTED = "selected-job-store"
     STORE = "job-detail-store"
+    # The part of STORE that a new training step leaves alone (the job, its checkpoints and
+    # alerts, not its events): the panels showing only that read it, and are not redrawn per step.
+    SUMMARY = "job-detail-summary-store"
     # {"job_id", "signature", "final"}: lets quiet ticks (and finished jobs) skip the work.
     SIGNATURE = "job-detail-signature-store"
     # Written after a cancel/pause/resume: the detail fetch runs at once, bypassing the cache.

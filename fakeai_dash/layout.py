@@ -21,6 +21,7 @@ def build_layout(refresh_interval_s: float, upload_limit_mb: float | None = None
         dcc.Store(id=ids.Page.API_STATUS),
         dcc.Store(id=ids.JobDetails.SELECTED),
         dcc.Store(id=ids.JobDetails.STORE),
+        dcc.Store(id=ids.JobDetails.SUMMARY),
         dcc.Store(id=ids.JobDetails.SIGNATURE),
         dcc.Store(id=ids.JobDetails.ACTION_SIGNAL),
         # What this API lacks (pause/resume answered 404/405) is remembered for the tab's life.

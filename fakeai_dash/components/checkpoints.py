@@ -56,7 +56,7 @@ def _row(checkpoint: dict[str, Any], names: list[str], index: int) -> html.Tr:
 
 
 @callback(Output(ids.Checkpoints.BODY, "children"), Output(ids.Checkpoints.COUNT, "children"),
-          Input(ids.JobDetails.STORE, "data"))
+          Input(ids.JobDetails.SUMMARY, "data"))
 def render_checkpoints(store):
     if not (store or {}).get("job"):
         return no_update, no_update

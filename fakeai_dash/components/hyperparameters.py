@@ -43,7 +43,7 @@ def hyperparameter_rows(job: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
-@callback(Output(ids.Hyperparameters.BODY, "children"), Input(ids.JobDetails.STORE, "data"))
+@callback(Output(ids.Hyperparameters.BODY, "children"), Input(ids.JobDetails.SUMMARY, "data"))
 def render_hyperparameters(store):
     job = (store or {}).get("job")
     if not job:

@@ -40,6 +40,10 @@ JOB_FIELDS = ("id", "model", "status", "created_at", "finished_at", "fine_tuned_
               "training_file")
 EVENT_FIELDS = ("id", "created_at", "level", "message", "type", "data")
 CHECKPOINT_FIELDS = ("id", "created_at", "step_number", "metrics", "fine_tuned_model_checkpoint")
+# What JobDetails.SUMMARY carries: everything in the store except what moves with each step —
+# the events, and the job's own per-step fields (OpenAI re-estimates the finish on every read).
+SUMMARY_KEYS = ("job_id", "job", "checkpoints", "alerts", "error")
+PER_STEP_JOB_FIELDS = ("trained_tokens", "estimated_finish", "expected_tokens")
 
 # Every job still in flight can be cancelled.
 CANCELLABLE = ACTIVE_STATUSES
@@ -74,6 +78,16 @@ def payload_signature(payload: dict[str, Any], now: float) -> str:
     status = (payload.get("job") or {}).get("status")
     clock = int(now // CLOCK_BUCKET_S) if status in ACTIVE_STATUSES else None
     return snapshot_signature([payload, clock])
+
+
+def summary_slice(payload: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The store's part read by the panels that show the job itself, not its training steps."""
+    if payload is None:
+        return None
+    summary = {key: payload[key] for key in SUMMARY_KEYS if key in payload}
+    if summary.get("job"):
+        summary["job"] = {k: v for k, v in summary["job"].items() if k not in PER_STEP_JOB_FIELDS}
+    return summary
 
 
 def available_actions(status: str | None, support: dict[str, bool] | None) -> dict[str, dict[str, Any]]:
@@ -188,6 +202,7 @@ def layout() -> html.Div:
 @callback(
     Output(ids.JobDetails.STORE, "data"),
     Output(ids.JobDetails.SIGNATURE, "data"),
+    Output(ids.JobDetails.SUMMARY, "data"),
     Input(ids.Page.INTERVAL, "n_intervals"),
     Input(ids.JobDetails.SELECTED, "data"),
     Input(ids.JobDetails.ACTION_SIGNAL, "data"),
@@ -196,33 +211,39 @@ def layout() -> html.Div:
     Input(ids.Push.JOB_SIGNAL, "data"),  # pushed: a shown job changed (read like a tick)
 )
 def fetch_job_detail(_ticks, job_id, _action, _refresh, signature, _pushed=None):
+    """(store, signature, summary). The summary is sent only when it changed: a new step then
+    redraws the charts, the timeline, the cost and the log, and nothing else."""
     if not job_id:
-        return (None, None) if signature else (no_update, no_update)
+        return (None, None, None) if signature else (no_update,) * 3
     signature = signature or {}
     same_job = signature.get("job_id") == job_id
     forced = ctx.triggered_id in (ids.JobDetails.ACTION_SIGNAL, ids.Header.REFRESH)
     if same_job and signature.get("final") and not forced:
-        return no_update, no_update  # a finished job's final state is on screen: no I/O at all
+        return (no_update,) * 3  # a finished job's final state is on screen: no I/O at all
     source = current_source()
     if forced and allow_refresh("job"):  # per-user limit: a forced refresh is still a nudge
         source.invalidate(f"job:{job_id}")  # a nudge: the sync loop refetches now
     try:
         detail = source.job_detail(job_id)
     except NotReady:
-        return no_update, no_update  # "Loading job…" stays; the next tick looks again
+        return (no_update,) * 3  # "Loading job…" stays; the next tick looks again
     except ApiError as error:
         if same_job and signature.get("signature"):
-            return no_update, no_update  # keep the last good data; the API banner explains
-        return {"job_id": job_id, "error": str(error)}, {"job_id": job_id, "signature": None, "final": False}
+            return (no_update,) * 3  # keep the last good data; the API banner explains
+        failed = {"job_id": job_id, "error": str(error)}
+        return failed, {"job_id": job_id, "signature": None, "final": False}, failed
     payload = detail_payload(detail, detail.get("training_file_bytes"))
     digest = payload_signature(payload, time.time())
+    summary = summary_slice(payload)
     new_signature = {"job_id": job_id, "signature": digest,
                      # Settled, per the sync loop: finished AND its whole history loaded (a status
                      # flips before the last events and the older history have arrived).
-                     "final": bool(detail.get("final"))}
+                     "final": bool(detail.get("final")),
+                     "summary": snapshot_signature(summary)}
     if same_job and digest == signature.get("signature"):
-        return no_update, (new_signature if new_signature != signature else no_update)
-    return payload, new_signature
+        return no_update, (new_signature if new_signature != signature else no_update), no_update
+    summary_changed = not same_job or new_signature["summary"] != signature.get("summary")
+    return payload, new_signature, summary if summary_changed else no_update
 
 
 # -- render ------------------------------------------------------------------------------------
@@ -237,7 +258,7 @@ def is_current(store: dict[str, Any] | None, job_id: str | None) -> bool:
     Output(PLACEHOLDER_CARD, "style"),
     Output(ids.JobDetails.BODY, "style"),
     Input(ids.JobDetails.SELECTED, "data"),
-    Input(ids.JobDetails.STORE, "data"),
+    Input(ids.JobDetails.SUMMARY, "data"),
 )
 def show_details(job_id, store):
     """The placeholder for no job, a failed load or a load under way. Revealing the body is
@@ -302,7 +323,7 @@ clientside_callback(
     Output(ids.JobDetails.FINE_TUNED, "children"),
     Output(ids.JobDetails.FINE_TUNED_COPY, "style"),
     Output(ids.JobDetails.META, "children"),
-    Input(ids.JobDetails.STORE, "data"),
+    Input(ids.JobDetails.SUMMARY, "data"),
 )
 def render_header(store):
     job = (store or {}).get("job")
@@ -335,7 +356,7 @@ def _meta(label: str, value: str, title: str | None = None) -> html.Div:
     Output(ids.JobDetails.RESUME, "disabled"),
     Output(ids.JobDetails.RESUME, "title"),
     Output(ids.JobDetails.ACTION_HELP, "children"),
-    Input(ids.JobDetails.STORE, "data"),
+    Input(ids.JobDetails.SUMMARY, "data"),
     Input(ids.JobDetails.ACTION_SUPPORT, "data"),
     Input(header.SESSION, "data"),
 )
@@ -357,7 +378,7 @@ def render_actions(store, support, session=None):
             " ".join(help_text) or None)
 
 
-@callback(Output(ids.JobDetails.ERROR_BANNER, "children"), Input(ids.JobDetails.STORE, "data"))
+@callback(Output(ids.JobDetails.ERROR_BANNER, "children"), Input(ids.JobDetails.SUMMARY, "data"))
 def render_error_banner(store):
     parts = error_parts(((store or {}).get("job") or {}).get("error"))
     if parts is None:

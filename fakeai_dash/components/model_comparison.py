@@ -29,7 +29,7 @@ def change_text(row: dict) -> str:
     return f"{arrow}{fmt.percent(row['pct_change'], 1, signed=True)}"
 
 
-@callback(Output(ids.ModelComparison.BODY, "children"), Input(ids.JobDetails.STORE, "data"))
+@callback(Output(ids.ModelComparison.BODY, "children"), Input(ids.JobDetails.SUMMARY, "data"))
 def render_comparison(store):
     if not (store or {}).get("job"):
         return no_update

@@ -53,7 +53,7 @@ def alert_banner(alerts: list[dict[str, Any]] | None) -> list[dbc.Alert] | None:
     return boxes or None
 
 
-@callback(Output(ids.Alerts.BANNER, "children"), Input(ids.JobDetails.STORE, "data"))
+@callback(Output(ids.Alerts.BANNER, "children"), Input(ids.JobDetails.SUMMARY, "data"))
 def render_alert_banner(store):
     if not (store or {}).get("job"):
         return no_update

@@ -70,13 +70,22 @@ def test_fetch_skips_all_io_for_a_finished_job_already_shown(triggered):
     # No Flask app here: reaching current_source() would raise, so passing proves no I/O happened.
     triggered(f"{ids.Page.INTERVAL}.n_intervals")
     signature = {"job_id": "ftjob-1", "signature": "abc", "final": True}
-    assert job_details.fetch_job_detail(5, "ftjob-1", None, None, signature) == (no_update, no_update)
+    assert job_details.fetch_job_detail(5, "ftjob-1", None, None, signature) == (no_update,) * 3
 
 
 def test_fetch_clears_the_store_when_nothing_is_selected(triggered):
     triggered(f"{ids.JobDetails.SELECTED}.data")
-    assert job_details.fetch_job_detail(1, None, None, None, {"job_id": "x"}) == (None, None)
-    assert job_details.fetch_job_detail(1, None, None, None, None) == (no_update, no_update)
+    assert job_details.fetch_job_detail(1, None, None, None, {"job_id": "x"}) == (None, None, None)
+    assert job_details.fetch_job_detail(1, None, None, None, None) == (no_update,) * 3
+
+
+def test_summary_leaves_out_what_moves_with_each_step():
+    detail = {"job": job(trained_tokens=900, estimated_finish=T0 + 60), "events": [metrics_event(3, 1.5, T0)],
+              "checkpoints": [], "alerts": []}
+    summary = job_details.summary_slice(job_details.detail_payload(detail, training_file_bytes=4000))
+    assert set(summary) == {"job_id", "job", "checkpoints", "alerts"}
+    assert "events" not in summary and summary["job"]["status"] == "running"
+    assert not {"trained_tokens", "estimated_finish", "expected_tokens"} & set(summary["job"])
 
 
 def test_is_current_never_shows_another_jobs_data():
