@@ -6,6 +6,7 @@ returns no_update when the snapshot has not changed, so quiet ticks re-render no
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from typing import Any
@@ -300,9 +301,17 @@ def select_job(cell):
     return dash.get_relative_path(f"/jobs/{cell['rowId']}")
 
 
-@callback(Output(ids.JobDetails.SELECTED, "data"), Input(ids.Page.LOCATION, "pathname"))
-def selected_from_url(pathname):
-    return job_id_from_path(pathname)
+# In the browser, with job_id_from_path's own pattern: a job opened by its URL starts loading
+# in the page's first round of callbacks, not one server round trip later. The id stays
+# untrusted: the data source checks it before any use.
+clientside_callback(
+    """function (pathname) {
+        const match = new RegExp(%s).exec(pathname || "");
+        return match ? match[1] : null;
+    }""" % json.dumps(_JOB_PATH.pattern),
+    Output(ids.JobDetails.SELECTED, "data"),
+    Input(ids.Page.LOCATION, "pathname"),
+)
 
 
 @callback(Output(ids.JobsList.GRID, "selectedRows"),
