@@ -22,12 +22,14 @@ from fakeai_dash import ids
 from fakeai_dash.api.client import ApiError
 from fakeai_dash.data import current_source
 from fakeai_dash.metrics import normalize_level
+from fakeai_dash.shared_results import shared_results
 
 LEVELS = ("info", "warning", "error")
 TYPES = ("message", "metrics")
 # Events fetched per page (newest first), and the most the browser holds (~1.5 MB of rows at
 # 300 bytes each): past that "Load older" stops; the complete metrics are in the CSV export.
 PAGE_SIZE = 200
+_SHARED_ROWS = shared_results(32)
 MAX_HELD = 5000
 ROW_HEIGHT = 30
 MAX_VISIBLE_ROWS = 12
@@ -128,6 +130,15 @@ def page_rows(events: list[dict[str, Any]], offset: int = 0) -> list[dict[str, A
             seen.add(row["id"])
             rows.append(row)
     return rows
+
+
+def shared_page_rows(page: dict[str, Any], offset: int = 0) -> list[dict[str, Any]]:
+    """page_rows of a kept page, built once per worker and shared (callers must not change the
+    rows): every open page of a job asks for the same newest page. A page from the API (older
+    than what is kept) has no version and is built each time."""
+    if not page.get("version"):
+        return page_rows(page["events"], offset)
+    return _SHARED_ROWS((page["version"], offset), lambda: page_rows(page["events"], offset))
 
 
 def tally(rows: list[dict[str, Any]], counts: dict[str, int] | None = None) -> dict[str, int]:
@@ -264,7 +275,7 @@ def events_update(source, job_id: str, state: dict[str, Any] | None, load_older:
     state = state if state and state.get("job_id") == job_id else None
     if state is None:
         page = source.events_page(job_id, None, PAGE_SIZE)
-        rows = page_rows(page["events"])
+        rows = shared_page_rows(page)
         return rows, _fresh_state(job_id, rows, page["has_older"])
     if load_older:
         if not state.get("has_older") or state["held"] >= MAX_HELD or not state.get("oldest"):
@@ -277,7 +288,7 @@ def events_update(source, job_id: str, state: dict[str, Any] | None, load_older:
                      "has_older": bool(page["has_older"]) and bool(rows), "counts": tally(rows, state["counts"])}
         return patch, new_state
     page = source.events_page(job_id, None, PAGE_SIZE)
-    rows = page_rows(page["events"])
+    rows = shared_page_rows(page)
     newer = new_rows_since(rows, state.get("newest")) if state.get("newest") else None
     if newer is None or state["held"] + len(newer) > MAX_HELD:
         if state.get("newest") is None and not rows:

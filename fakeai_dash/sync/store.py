@@ -28,6 +28,7 @@ def unpack(raw: bytes | None) -> Any:
 
 class PictureStore(Protocol):
     def get(self, key: str) -> Any: ...
+    def get_raw(self, key: str) -> bytes | None: ...
     def get_many(self, keys: list[str]) -> list[Any]: ...
     def set(self, key: str, value: Any, ttl: float | None = None) -> None: ...
     def add(self, key: str, value: Any, ttl: float | None = None) -> bool: ...
@@ -52,6 +53,10 @@ class LocalStore:
 
     def get(self, key: str) -> Any:
         return unpack(self.cache.get(key))
+
+    def get_raw(self, key: str) -> bytes | None:
+        """The packed value: readers that share decoded results key them by its digest."""
+        return self.cache.get(key)
 
     def get_many(self, keys: list[str]) -> list[Any]:
         return [self.get(key) for key in keys]
@@ -121,6 +126,9 @@ class RedisStore:
 
     def get(self, key: str) -> Any:
         return unpack(self.redis.get(self._k(key)))
+
+    def get_raw(self, key: str) -> bytes | None:
+        return self.redis.get(self._k(key))
 
     def get_many(self, keys: list[str]) -> list[Any]:
         return [unpack(raw) for raw in self.redis.mget([self._k(k) for k in keys])] if keys else []

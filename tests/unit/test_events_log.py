@@ -233,3 +233,18 @@ def test_events010_the_callback_honours_a_click_whose_own_call_was_overtaken(sou
     assert again[0] is no_update and again[8] is no_update
     # Another job: its newest page, whatever the button's count.
     assert ev.render_events({"job_id": "ftjob-none", "signature": None}, levels, types, 1, state) == (no_update,) * 9
+
+
+def test_shared_rows_follow_the_page_content_not_its_ids():
+    # A restarted simulator reuses event ids: two pages with the same ends and length but other
+    # events between them are two pages (a shared row list keyed by ids showed a stale "paused").
+    from fakeai_dash.components.events_log import shared_page_rows
+
+    def event(n, message):
+        return {"id": f"ev-{n}", "created_at": 1_790_000_000 + n, "level": "info", "message": message}
+
+    before = {"events": [event(3, "c"), event(2, "paused"), event(1, "a")], "has_older": False, "version": "log@1"}
+    after = {"events": [event(3, "c"), event(2, "resumed"), event(1, "a")], "has_older": False, "version": "log@2"}
+    assert [r["message"] for r in shared_page_rows(before)] == ["c", "paused", "a"]
+    assert [r["message"] for r in shared_page_rows(after)] == ["c", "resumed", "a"]
+    assert shared_page_rows(after) is shared_page_rows(after)
