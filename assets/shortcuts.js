@@ -31,8 +31,10 @@
     return tag === "INPUT" && NOT_TEXT.indexOf((target.getAttribute("type") || "text").toLowerCase()) < 0;
   }
 
+  // A dialog on screen: Bootstrap's "show" is set while it opens and dropped the moment it starts
+  // to close, so a key pressed while the last one fades out already counts.
   function dialogOpen() {
-    return document.querySelector(".modal.show, [role='dialog'][aria-modal='true']") !== null;
+    return document.querySelector(".modal.show") !== null;
   }
 
   // A control the user could use with the mouse right now: present, enabled and shown.
