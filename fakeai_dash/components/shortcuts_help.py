@@ -52,7 +52,7 @@ def overlay() -> dbc.Modal:
                         html.Tbody(rows)], id=TABLE, className="table table-sm shortcuts-table mb-2")
     return dbc.Modal([
         dbc.ModalHeader(dbc.ModalTitle(TITLE)),
-        dbc.ModalBody([table, html.P(NOTE, className="small text-secondary mb-0")]),
+        dbc.ModalBody([table, html.P(NOTE, className="small text-body-secondary mb-0")]),
     ], id=MODAL, is_open=False, centered=True, class_name="shortcuts-help")
 
 
