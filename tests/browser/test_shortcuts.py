@@ -132,7 +132,8 @@ def test_keys001_list_keys_move_open_search_and_refresh(fakeai, make_app, serve_
                ticks(10, TICK), "the sync loop never saw the new job")
     assert created not in visible_row_ids(dash_duo)
     press(dash_duo, "r")
-    dash_duo.wait_for_element(row_selector(created), timeout=ticks(5, TICK))
+    wait_until(dash_duo, lambda: created in visible_row_ids(dash_duo), ticks(5, TICK),
+               "r did not refresh: the new job never showed")
     assert prop(dash_duo, ids.Header.REFRESH, "n_clicks") == 1
     assert prop(dash_duo, ids.Page.INTERVAL, "n_intervals") == stopped_at
     assert dash_duo.get_logs() == []
