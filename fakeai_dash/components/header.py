@@ -7,6 +7,7 @@ from dash import Input, Output, callback, dcc, html
 
 from fakeai_dash import auth, ids
 from fakeai_dash.components import job_filters, notifications, push
+from fakeai_dash.components import shortcuts_help
 
 # Ids of the sign-in parts (kept here: this module owns them). SESSION holds what the browser may
 # know of the signed-in user; other components read it to hide the writes a viewer cannot make.
@@ -25,6 +26,7 @@ def layout() -> html.Header:
         dbc.Switch(id=ids.Header.AUTO_REFRESH, label="Auto-refresh", value=True, className="mb-0 me-2"),
         *notifications.layout(),
         push.indicator(),
+        *shortcuts_help.layout(),  # the `?` hint and its overlay
         dbc.Button("↻ Refresh", id=ids.Header.REFRESH, color="secondary", outline=True, size="sm",
                    className="me-2", title="Fetch the latest jobs now"),
         dbc.Button("+ Create fine-tuning job", id=ids.Header.CREATE, color="primary", size="sm",

@@ -12,10 +12,11 @@ import base64
 from pathlib import Path
 
 import pytest
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
 from fakeai_dash import ids
-from tests.browser_support import LOAD_TICKS, ticks, wait_until
+from tests.browser_support import LOAD_TICKS, prop, ticks, wait_until
 from tests.integration.test_auth_gate import OPERATOR, VIEWER, write_users
 from tests.oidc_provider import OIDCProvider, OIDCUser
 from tests.scale_sim import ScaleSimulator
@@ -68,6 +69,9 @@ def test_authb001_viewer_sees_who_they_are_and_no_write_controls(dash_duo, serve
     assert "viewer · read-only" in dash_duo.find_element("#header-user").text
     assert dash_duo.find_element("#header-user-sign-out").get_attribute("href").endswith("/auth/signed-out")
     create = dash_duo.find_element(f"#{ids.Header.CREATE}")
+    # The c shortcut (assets/shortcuts.js) goes through that button, so it opens nothing for a viewer.
+    ActionChains(dash_duo.driver).send_keys("c").perform()
+    assert prop(dash_duo, ids.Header.CREATE, "n_clicks") is None
     assert not create.is_enabled() and "Read-only: your role is viewer." in create.get_attribute("title")
     open_job(dash_duo, dash_duo.server_url, running_job(sim))
     dash_duo.wait_for_contains_text(f"#{ids.JobDetails.ACTION_HELP}", "Read-only: your role is viewer.",
