@@ -8,6 +8,8 @@
 //   popover (role=dialog) and options list (role=listbox of labels wrapping checkboxes, which
 //   nests controls inside options) carry no name: they are named after the dropdown, and the
 //   options become what they are, a group of labelled checkboxes (radios for a single pick).
+// - A table that scrolls sideways (dbc.Table responsive) and holds nothing focusable becomes a
+//   focusable region named after its card, so the keyboard can scroll it too.
 (function () {
   "use strict";
 
@@ -74,11 +76,30 @@
     });
   }
 
+  function scrollableTables(root) {
+    root.querySelectorAll(".table-responsive").forEach(function (box) {
+      const scrolls = box.scrollWidth > box.clientWidth + 1;
+      const focusable = box.querySelector("a[href], button, input, select, textarea, [tabindex]");
+      if (scrolls && !focusable) {
+        const card = box.closest(".card");
+        const header = card && card.querySelector(".card-header");
+        setAttr(box, "tabindex", "0");
+        setAttr(box, "role", "region");
+        setAttr(box, "aria-label", ((header && header.textContent) || "Table").trim());
+      } else if (box.getAttribute("role") === "region") {
+        dropAttr(box, "tabindex");
+        dropAttr(box, "role");
+        dropAttr(box, "aria-label");
+      }
+    });
+  }
+
   let queued = false;
   function repair() {
     queued = false;
     nameTargets(document);
     fixDropdowns(document);
+    scrollableTables(document);
   }
 
   // Mutations arrive in bursts (a grid scroll, a re-render): one repair per burst, before paint.
@@ -89,6 +110,7 @@
     observer.observe(document.body, {childList: true, subtree: true, attributes: true,
                                      attributeFilter: ["tabindex", "role", "aria-selected", "aria-label",
                                                        "aria-labelledby"]});
+    window.addEventListener("resize", function () { if (!queued) { queued = true; queueMicrotask(repair); } });
     repair();
   }
   if (document.body) { start(); } else { document.addEventListener("DOMContentLoaded", start); }
