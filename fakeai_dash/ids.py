@@ -215,6 +215,6 @@ class Theme:
     # figures. The choice itself lives in the browser (localStorage, assets/theme_boot.js).
     SWITCH = "theme-switch"
     STORE = "theme-store"
-    # The theme for the server-built figures, set only once the graphs are mounted (a callback
-    # with an Output that does not exist yet is an error).
+    # Tells the server-built figures that the theme changed, set only once the graphs are mounted
+    # (a callback with an Output that does not exist yet is an error).
     FIGURES = "theme-figures-store"

@@ -181,10 +181,12 @@ def _cell_title(cell: dict) -> str | None:
     Input(ids.TrainingProgress.SMOOTHING, "value"),
     Input(ids.JobComparison.PICKER, "value"),
     Input(ids.JobComparison.GRAPH_BOX, "children"),  # held back until the graph has mounted (lazy_graphs.py)
-    Input(ids.Theme.FIGURES, "data"),  # the figure and the swatches in the page's theme
+    # The figure and the swatches in the page's theme: a switch re-draws them (theme_switch.py).
+    Input(ids.Theme.FIGURES, "data"),
+    State(ids.Theme.STORE, "data"),
     prevent_initial_call=True,  # its graph exists only once a job is shown
 )
-def render_comparison(store, detail, smoothing, picks, _graph=None, theme=None):
+def render_comparison(store, detail, smoothing, picks, _graph=None, _theme_switched=None, theme=None):
     selected = (detail or {}).get("job")
     if not selected:
         return (no_update,) * 5

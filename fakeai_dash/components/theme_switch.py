@@ -49,9 +49,10 @@ clientside_callback(
     prevent_initial_call=True,
 )
 
-# The figure callbacks take the theme from here: it changes only while their graphs exist (they
-# mount when a job is first shown, lazy_graphs.py), so a theme set at page load never triggers a
-# callback whose graph is not there yet. Both graph boxes mount from the same plotly.js load.
+# A switch reaches the figure callbacks through here: this store changes only while their graphs
+# exist (they mount when a job is first shown, lazy_graphs.py), so the theme set at page load never
+# triggers a callback whose graph is not there yet. They read the theme itself from ids.Theme.STORE
+# (a State): a graph drawn before this store is set is drawn in the right theme all the same.
 clientside_callback(
     """function (theme, charts, comparison) {
         const mounted = (box) => Array.isArray(box) ? box.length > 0 : !!box;

@@ -289,10 +289,12 @@ clientside_callback(
     # holds this callback back until they exist, and then draws them.
     Input(ids.TrainingProgress.CHARTS, "children"),
     State(ids.TrainingProgress.DRAWN, "data"),
-    Input(ids.Theme.FIGURES, "data"),  # the figures are drawn in the page's theme
+    # The figures are drawn in the page's theme: a switch re-draws them (theme_switch.py).
+    Input(ids.Theme.FIGURES, "data"),
+    State(ids.Theme.STORE, "data"),
     prevent_initial_call=True,  # its graphs exist only once a job is shown
 )
-def render_progress(store, smoothing, log_y, x, zoom, _graphs, drawn, theme=None):
+def render_progress(store, smoothing, log_y, x, zoom, _graphs, drawn, _theme_switched=None, theme=None):
     # One callback for ticks, controls and zooms, so one call at a time writes the graphs and
     # the drawn-state store, which therefore always describes what the graphs hold.
     job = (store or {}).get("job")
