@@ -685,7 +685,7 @@ def comparison_figure(
     figure.update_layout(
         xaxis_title="Step", yaxis={"title": {"text": "Loss"}},
         # Below the plot: up to ten entries would squeeze a side legend's plot in a narrow panel.
-        legend={"orientation": "h", "x": 0, "y": -0.22, "yanchor": "top"},
+        legend={"orientation": "h", "x": 0, "y": -0.3, "yanchor": "top"},
         margin={"b": 20},
     )
     return figure
