@@ -45,9 +45,12 @@ def _install_callbacks() -> None:
     dash_callbacks.GLOBAL_CALLBACK_MAP.update(callback_map)
     dash_callbacks.GLOBAL_INLINE_SCRIPTS[:] = inline_scripts
 
+# theme_boot.js runs in <head>, before the body paints, so no page shows the wrong theme first
+# (a file of this origin: the CSP's script-src 'self' covers it, no inline script needs a hash).
+THEME_BOOT = "theme_boot.js"
 INDEX_STRING = """<!DOCTYPE html>
 <html lang="en" data-bs-theme="dark">
-<head>{%metas%}<title>{%title%}</title>{%favicon%}{%css%}</head>
+<head>{%metas%}<title>{%title%}</title>{%favicon%}<script src="{theme_boot_src}"></script>{%css%}</head>
 <body>{%app_entry%}<footer>{%config%}{%scripts%}{%renderer%}</footer></body>
 </html>"""
 
@@ -75,11 +78,13 @@ def create_app(settings: Settings | None = None, *, backend: EmbeddedFakeAI | No
         update_title=None,
         assets_folder=str(ASSETS_DIR),
         # Bootstrap is vendored (no CDN: deployments may have no internet) and loaded first.
-        assets_ignore=r"^(bootstrap\.min\.css|plotly-basic\.min\.js)$",  # linked by hand / loaded on demand
+        assets_ignore=r"^(bootstrap\.min\.css|plotly-basic\.min\.js|theme_boot\.js)$",  # linked by hand / loaded on demand
         suppress_callback_exceptions=True,
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
-    app.index_string = INDEX_STRING
+    boot = ASSETS_DIR / THEME_BOOT  # ?m=<mtime>, as Dash versions its assets: cached for a year (web.py)
+    app.index_string = INDEX_STRING.replace(
+        "{theme_boot_src}", f"{app.get_asset_url(THEME_BOOT)}?m={boot.stat().st_mtime}")
     app.config.external_stylesheets = [app.get_asset_url("vendor/bootstrap.min.css")]
     configure_web(app)
     configure_security(app, settings)  # headers, same-origin writes, cookies, request size

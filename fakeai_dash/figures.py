@@ -1,4 +1,5 @@
-"""Build the dashboard's Plotly figures from metric curves, styled by the "nvidia" template.
+"""Build the dashboard's Plotly figures from metric curves, styled by the "nvidia" template
+(dark) or "nvidia_light": one template per theme, the theme's line colours with it.
 
 Curves of any length: smoothing runs on the full-resolution series, then each trace is
 thinned to at most ``downsample.MAX_POINTS`` points of the visible range (extremes kept).
@@ -22,19 +23,17 @@ from fakeai_dash.metrics import ema_smooth, ordered_metric_names
 from fakeai_dash.series import MetricHistory, ema_smooth_array
 # One palette for CSS and figures: theme.py is its single source.
 from fakeai_dash.theme import (
-    BORDER,
     GREEN,
     GREEN_DARK,
     GREEN_LIGHT,
-    SURFACE_0,
-    SURFACE_1,
-    SURFACE_2,
     TEXT,
-    TEXT_DIM,
     TEXT_MUTED,
+    normalize_theme,
+    palette,
 )
 
 TEMPLATE_NAME = "nvidia"
+TEMPLATE_NAMES = {"dark": TEMPLATE_NAME, "light": "nvidia_light"}
 
 # Greens first (the brand), then colours distinct enough for extra metric lines.
 COLORWAY = [GREEN, GREEN_LIGHT, GREEN_DARK, TEXT_MUTED, "#4da3ff", "#ffb000", "#e5484d", "#a78bfa"]
@@ -55,44 +54,61 @@ for _split in ("train", "valid", "full_valid"):
     LINE_STYLES[f"{_split}_mean_token_accuracy"] = LINE_STYLES[f"{_split}_accuracy"]
 
 RAW_OPACITY = 0.25
+
+# The light theme draws the same roles darker: the brand green is 2.4:1 on white, and a chart's
+# lines and marks need 3:1 (WCAG 1.4.11). Unlisted colours are drawn as they are.
+LIGHT_COLORS = {GREEN: "#3f6b00", GREEN_LIGHT: "#669900", GREEN_DARK: "#4f8a00", TEXT: "#111111",
+                TEXT_MUTED: "#4d4d4d", "#4da3ff": "#1f6fd1", "#ffb000": "#a15c00", "#e5484d": "#c62828",
+                "#a78bfa": "#7c3aed"}
+
+
+def themed(color: str | None, theme: str = "dark") -> str | None:
+    """``color`` (a dark-palette colour) as the ``theme`` draws it."""
+    return LIGHT_COLORS.get(color, color) if normalize_theme(theme) == "light" and color else color
+
+
 CHECKPOINT_TRACE = "Checkpoints"
 
 
 # ------------------------------------------------------------------------- template
 
 
-def _axis() -> dict[str, Any]:
+def _axis(colors: dict[str, str]) -> dict[str, Any]:
     return {
-        "gridcolor": SURFACE_2,
-        "linecolor": BORDER,
-        "zerolinecolor": BORDER,
-        "tickcolor": BORDER,
-        "title": {"font": {"color": TEXT_MUTED}},
+        "gridcolor": colors["surface-2"],
+        "linecolor": colors["border"],
+        "zerolinecolor": colors["border"],
+        "tickcolor": colors["border"],
+        "title": {"font": {"color": colors["text-secondary"]}},
         "automargin": True,
     }
 
 
-def register_template() -> str:
-    """Register ``plotly.io.templates["nvidia"]`` (once, or again if it was removed) and return its name."""
-    if TEMPLATE_NAME not in pio.templates:
-        pio.templates[TEMPLATE_NAME] = _template()
-    return TEMPLATE_NAME
+def register_template(theme: str = "dark") -> str:
+    """Register the ``theme``'s template (``plotly.io.templates["nvidia"]`` for dark,
+    ``["nvidia_light"]`` for light; once, or again if it was removed) and return its name."""
+    theme = normalize_theme(theme)
+    name = TEMPLATE_NAMES[theme]
+    if name not in pio.templates:
+        pio.templates[name] = _template(theme)
+    return name
 
 
-def _template() -> go.layout.Template:
+def _template(theme: str = "dark") -> go.layout.Template:
+    colors = palette(theme)
     layout = go.Layout(
-        paper_bgcolor=SURFACE_1,
-        plot_bgcolor=SURFACE_0,
-        font={"family": FONT_FAMILY, "color": TEXT_MUTED, "size": 12},
-        title={"font": {"color": TEXT, "size": 15}, "x": 0.0, "xanchor": "left"},
-        colorway=COLORWAY,
-        xaxis=_axis(),
-        yaxis=_axis(),
-        legend={"bgcolor": "rgba(0,0,0,0)", "bordercolor": BORDER, "font": {"color": TEXT_MUTED}},
+        paper_bgcolor=colors["surface-1"],
+        plot_bgcolor=colors["surface-0"],
+        font={"family": FONT_FAMILY, "color": colors["text-secondary"], "size": 12},
+        title={"font": {"color": colors["text-primary"], "size": 15}, "x": 0.0, "xanchor": "left"},
+        colorway=[themed(color, theme) for color in COLORWAY],
+        xaxis=_axis(colors),
+        yaxis=_axis(colors),
+        legend={"bgcolor": "rgba(0,0,0,0)", "bordercolor": colors["border"], "font": {"color": colors["text-secondary"]}},
         hoverlabel={
-            "bgcolor": SURFACE_2,
-            "bordercolor": BORDER,
-            "font": {"color": TEXT, "family": FONT_FAMILY},
+            "bgcolor": colors["surface-2"],
+            "bordercolor": colors["border"],
+            "font": {"color": colors["text-primary"], "family": FONT_FAMILY},
         },
         hovermode="x unified",
         margin={"l": 56, "r": 16, "t": 40, "b": 44},
@@ -100,16 +116,16 @@ def _template() -> go.layout.Template:
     return go.layout.Template(layout=layout)
 
 
-def _base_figure(title: str | None, uirevision: str) -> go.Figure:
-    figure = go.Figure(layout={"template": register_template(), "uirevision": uirevision})
+def _base_figure(title: str | None, uirevision: str, theme: str = "dark") -> go.Figure:
+    figure = go.Figure(layout={"template": register_template(theme), "uirevision": uirevision})
     if title:
         figure.update_layout(title={"text": title})
     return figure
 
 
-def empty_figure(message: str = "No metrics yet") -> go.Figure:
+def empty_figure(message: str = "No metrics yet", theme: str = "dark") -> go.Figure:
     """A blank themed figure that shows ``message`` where the plot would be."""
-    figure = _base_figure(None, "empty")
+    figure = _base_figure(None, "empty", theme)
     figure.update_layout(
         xaxis={"visible": False},
         yaxis={"visible": False},
@@ -121,7 +137,7 @@ def empty_figure(message: str = "No metrics yet") -> go.Figure:
                 "x": 0.5,
                 "y": 0.5,
                 "showarrow": False,
-                "font": {"color": TEXT_DIM, "size": 14},
+                "font": {"color": palette(theme)["text-dim"], "size": 14},
             }
         ],
     )
@@ -266,6 +282,7 @@ def _metric_traces(
     fill: str | None = None,
     x_range: Sequence[float] | None = None,
     budget: int = MAX_POINTS,
+    theme: str = "dark",
 ) -> list[go.Scatter]:
     """The traces for one metric: a faded raw line behind the smoothed one when smoothing.
 
@@ -273,6 +290,7 @@ def _metric_traces(
     ``budget`` points of the visible ``x_range`` (chosen on the raw values, so spikes stay).
     """
     style = LINE_STYLES.get(name, {"color": None, "dash": "solid", "markers": False})
+    style = {**style, "color": themed(style["color"], theme)}
     # Metric names are the API's keys: shown as text, never as Plotly markup or template fields.
     name, label = plotly_text(name), plotly_template_text(name)
     xs_full = _x_values(curve, x, origin)
@@ -295,7 +313,7 @@ def _metric_traces(
                     "color": style["color"],
                     "size": 9,
                     "symbol": "diamond",
-                    "line": {"color": GREEN, "width": 1},
+                    "line": {"color": themed(GREEN, theme), "width": 1},
                 },
                 customdata=steps,
                 hovertemplate=_hovertemplate(label, x),
@@ -367,6 +385,7 @@ def _checkpoint_trace(
     found: Mapping[str, Curve],
     x: str,
     origin: float | None,
+    theme: str = "dark",
 ) -> go.Scatter | None:
     xs, ys, custom = [], [], []
     for checkpoint in checkpoints:
@@ -387,7 +406,8 @@ def _checkpoint_trace(
         x=xs,
         y=ys,
         mode="markers",
-        marker={"color": SURFACE_0, "size": 11, "symbol": "circle", "line": {"color": TEXT, "width": 2}},
+        marker={"color": palette(theme)["surface-0"], "size": 11, "symbol": "circle",
+                "line": {"color": palette(theme)["text-primary"], "width": 2}},
         customdata=custom,
         hovertemplate="checkpoint at step %{customdata[0]}<br>loss %{customdata[1]:.4f}<br>%{customdata[2]}"
         f"<extra>{CHECKPOINT_TRACE}</extra>",
@@ -397,13 +417,13 @@ def _checkpoint_trace(
 NOTE_NAME = "history-note"
 
 
-def _add_note(figure: go.Figure, note: str | None) -> None:
+def _add_note(figure: go.Figure, note: str | None, theme: str = "dark") -> None:
     """A caption in the title row, centred (the title is on the left, the mode bar on the right):
     e.g. "Loading history 40%"."""
     if note:
         figure.add_annotation(text=note, name=NOTE_NAME, xref="paper", yref="paper", x=0.5, y=1.02,
                               xanchor="center", yanchor="bottom", showarrow=False,
-                              font={"color": TEXT_MUTED, "size": 12})
+                              font={"color": palette(theme)["text-secondary"], "size": 12})
 
 
 # -------------------------------------------------------------------------- figures
@@ -421,6 +441,7 @@ def loss_figure(
     budget: int = MAX_POINTS,
     note: str | None = None,
     alerts: Iterable[Mapping[str, Any]] | None = None,
+    theme: str = "dark",
 ) -> go.Figure:
     """Loss curves: train solid green, valid dashed light green, full-valid as markers, plus checkpoints.
 
@@ -436,21 +457,21 @@ def loss_figure(
     found = curves(series)
     names = [n for n in ordered_metric_names(found) if "loss" in n]
     if not names:
-        return empty_figure(note or "No loss metrics yet")
+        return empty_figure(note or "No loss metrics yet", theme)
     origin = curves_origin(found) if origin is None else origin
-    figure = _base_figure("Loss", loss_uirevision(uirevision, x, log_y))
+    figure = _base_figure("Loss", loss_uirevision(uirevision, x, log_y), theme)
     budget = line_budget(_line_count(names, smoothing), budget)
     for name in names:
-        figure.add_traces(_metric_traces(name, found[name], smoothing, x, origin, None, x_range, budget))
-    marker_trace = _checkpoint_trace(checkpoints or (), found, x, origin)
+        figure.add_traces(_metric_traces(name, found[name], smoothing, x, origin, None, x_range, budget, theme))
+    marker_trace = _checkpoint_trace(checkpoints or (), found, x, origin, theme)
     if marker_trace is not None:
         figure.add_trace(marker_trace)
     figure.update_layout(
         xaxis_title=_x_title(x),
         yaxis={"title": {"text": "Loss"}, "type": "log" if log_y else "linear"},
     )
-    _add_note(figure, note)
-    _add_alert_marks(figure, alerts or (), x, origin)
+    _add_note(figure, note, theme)
+    _add_alert_marks(figure, alerts or (), x, origin, theme)
     return figure
 
 
@@ -458,8 +479,10 @@ ALERT_MARK_NAME = "alert-mark"
 ALERT_COLOR = "#ffb000"  # the colourway's amber: apart from the greens of the curves
 
 
-def _add_alert_marks(figure: go.Figure, alerts: Iterable[Mapping[str, Any]], x: str, origin: float | None) -> None:
+def _add_alert_marks(figure: go.Figure, alerts: Iterable[Mapping[str, Any]], x: str, origin: float | None,
+                     theme: str = "dark") -> None:
     """A dotted line where each training-health alert started (alerts.py), labelled at the top."""
+    color = themed(ALERT_COLOR, theme)
     for alert in alerts:
         if not isinstance(alert, Mapping):
             continue
@@ -469,10 +492,10 @@ def _add_alert_marks(figure: go.Figure, alerts: Iterable[Mapping[str, Any]], x: 
         if not isinstance(where, (int, float)) or isinstance(where, bool) or not math.isfinite(where):
             continue
         figure.add_shape(type="line", xref="x", yref="paper", x0=where, x1=where, y0=0, y1=1, name=ALERT_MARK_NAME,
-                         line={"color": ALERT_COLOR, "width": 1.5, "dash": "dot"})
+                         line={"color": color, "width": 1.5, "dash": "dot"})
         figure.add_annotation(text=plotly_text(f"⚠ {alert.get('title') or alert.get('kind')}"), name=ALERT_MARK_NAME,
                               xref="x", yref="paper", x=where, y=1, xanchor="left", yanchor="top", showarrow=False,
-                              font={"color": ALERT_COLOR, "size": 11})
+                              font={"color": color, "size": 11})
 
 
 def loss_uirevision(uirevision: str, x: str, log_y: bool) -> str:
@@ -493,18 +516,19 @@ def accuracy_figure(
     x_range: Sequence[float] | None = None,
     budget: int = MAX_POINTS,
     note: str | None = None,
+    theme: str = "dark",
 ) -> go.Figure:
     """Accuracy curves as filled areas (``fill="tozeroy"``), shown as percentages when in [0, 1]."""
     _check_x(x)
     found = curves(series)
     names = [n for n in ordered_metric_names(found) if "accuracy" in n]
     if not names:
-        return empty_figure(note or "No accuracy metrics yet")
+        return empty_figure(note or "No accuracy metrics yet", theme)
     origin = curves_origin(found) if origin is None else origin
-    figure = _base_figure("Accuracy", accuracy_uirevision(uirevision, x))
+    figure = _base_figure("Accuracy", accuracy_uirevision(uirevision, x), theme)
     budget = line_budget(_line_count(names, smoothing), budget)
     for name in names:
-        figure.add_traces(_metric_traces(name, found[name], smoothing, x, origin, "tozeroy", x_range, budget))
+        figure.add_traces(_metric_traces(name, found[name], smoothing, x, origin, "tozeroy", x_range, budget, theme))
     values = np.concatenate([found[n].values for n in names])
     values = values[np.isfinite(values)]
     fractional = bool(np.all((values >= 0.0) & (values <= 1.0)))
@@ -512,7 +536,7 @@ def accuracy_figure(
     if fractional:
         yaxis.update(tickformat=".0%", range=[0, 1])
     figure.update_layout(xaxis_title=_x_title(x), yaxis=yaxis)
-    _add_note(figure, note)
+    _add_note(figure, note, theme)
     return figure
 
 
@@ -623,13 +647,13 @@ COMPARE_COLORS = [color for color in COLORWAY if color not in (GREEN, GREEN_LIGH
 COMPARE_LINES = (("train_loss", "solid", "train"), ("valid_loss", "dash", "valid"))
 
 
-def comparison_color(index: int) -> str:
-    """Colour of the ``index``-th job of a comparison (0 is the selected job)."""
-    return GREEN if index == 0 else COMPARE_COLORS[(index - 1) % len(COMPARE_COLORS)]
+def comparison_color(index: int, theme: str = "dark") -> str:
+    """Colour of the ``index``-th job of a comparison (0 is the selected job), as ``theme`` draws it."""
+    return themed(GREEN if index == 0 else COMPARE_COLORS[(index - 1) % len(COMPARE_COLORS)], theme)
 
 
 def comparison_figure(
-    runs: Sequence[Mapping[str, Any]], smoothing: float = 0.0, uirevision: str = "compare"
+    runs: Sequence[Mapping[str, Any]], smoothing: float = 0.0, uirevision: str = "compare", theme: str = "dark"
 ) -> go.Figure:
     """Train (solid) and valid (dashed) loss of several jobs on one step axis, one colour per job.
 
@@ -637,9 +661,9 @@ def comparison_figure(
     with the selected job first; a run's optional "color" overrides :func:`comparison_color`. Both lines of a job share a legend group (the job id), so one
     legend click hides the job. Smoothing is the TrainingProgress EMA, so curves read the same.
     """
-    figure = _base_figure("Loss by job", uirevision)
+    figure = _base_figure("Loss by job", uirevision, theme)
     for index, run in enumerate(runs):
-        color = run.get("color") or comparison_color(index)
+        color = run.get("color") or comparison_color(index, theme)
         for metric, dash, label in COMPARE_LINES:
             points = run.get("series", {}).get(metric) or []
             if not points:
@@ -657,11 +681,11 @@ def comparison_figure(
                 hovertemplate=f"%{{y:.4f}} (raw %{{customdata[1]:.4f}})<extra>{hover_name}</extra>",
             ))
     if not figure.data:
-        return empty_figure("No loss metrics yet for these jobs")
+        return empty_figure("No loss metrics yet for these jobs", theme)
     figure.update_layout(
         xaxis_title="Step", yaxis={"title": {"text": "Loss"}},
         # Below the plot: up to ten entries would squeeze a side legend's plot in a narrow panel.
-        legend={"orientation": "h", "x": 0, "y": -0.22, "yanchor": "top"},
+        legend={"orientation": "h", "x": 0, "y": -0.3, "yanchor": "top"},
         margin={"b": 20},
     )
     return figure

@@ -213,3 +213,13 @@ class Push:
     INDICATOR = "push-indicator"
     # Drives what depends on the clock only (relative times): clientside, never a request.
     CLOCK = "push-clock"
+
+
+class Theme:
+    # The header's light/dark switch, and the theme in force ("light" | "dark") for the server's
+    # figures. The choice itself lives in the browser (localStorage, assets/theme_boot.js).
+    SWITCH = "theme-switch"
+    STORE = "theme-store"
+    # Tells the server-built figures that the theme changed, set only once the graphs are mounted
+    # (a callback with an Output that does not exist yet is an error).
+    FIGURES = "theme-figures-store"

@@ -32,9 +32,11 @@ def build_layout(refresh_interval_s: float, upload_limit_mb: float | None = None
         *push_channel.layout(refresh_interval_s, enabled=push),
     ]
     body = dbc.Row([
-        dbc.Col(jobs_list.layout(), lg=5, className="mb-3 jobs-col"),
+        # Landmarks: the jobs list is how one moves between jobs (nav), inside the page's main part.
+        dbc.Col(html.Nav(jobs_list.layout(), className="jobs-nav", **{"aria-label": "Fine-tuning jobs"}),
+                lg=5, className="mb-3 jobs-col"),
         dbc.Col(job_details.layout(), lg=7, className="mb-3"),
     ], className="g-3 mx-0 px-2 pt-3")
-    return html.Div([*stores, header.layout(), api_banner.layout(), body,
+    return html.Div([*stores, header.layout(), html.Main([api_banner.layout(), body]),
                      create_job_dialog.layout(upload_limit_mb)],
                     className="app-root")

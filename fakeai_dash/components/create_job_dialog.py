@@ -35,10 +35,10 @@ TOKEN_TTL = 6 * 3600
 
 def layout(upload_limit_mb: float | None = None) -> dbc.Modal:
     return dbc.Modal([
-        dbc.ModalHeader(dbc.ModalTitle("Create fine-tuning job")),
+        dbc.ModalHeader(dbc.ModalTitle("Create fine-tuning job", id=f"{C.MODAL}-title")),
         dbc.ModalBody(html.Div(form.form_layout(upload_limit_mb), id=C.BODY)),
         dbc.ModalFooter(form.footer()),
-    ], id=C.MODAL, is_open=False, size="lg", scrollable=True, backdrop="static",
+    ], id=C.MODAL, is_open=False, size="lg", scrollable=True, backdrop="static", labelledby=f"{C.MODAL}-title",
         class_name="create-job-dialog")
 
 

@@ -50,14 +50,15 @@ def _upload(limit_mb: float | None) -> html.Div:
     # The browser refuses a file over the limit before sending it (max_size), and
     # assets/upload_limit.js says so: sent, it would only meet the server's 413.
     return html.Div([
-        dcc.Upload(
+        # The file input inside has no label of its own: assets/a11y.js names it from data-a11y-*.
+        html.Div(dcc.Upload(
             id=ids.CreateJob.UPLOAD, accept=".jsonl,.json,application/jsonl,application/json,text/plain",
             multiple=False, className="jsonl-upload", className_active="jsonl-upload active",
             max_size=limit_bytes or -1,
             children=html.Div(["Drop a JSONL training file here or ", html.Span("choose one", className="link"),
                                html.Div("It is checked here first; only a valid file is uploaded.",
                                         className="upload-hint")]),
-        ),
+        ), **{"data-a11y-name": "Training file (JSONL)", "data-a11y-targets": "input[type=file]"}),
         dcc.Loading(html.Div(id=ids.CreateJob.UPLOAD_REPORT), type="dot", color="#76b900",
                     delay_show=200),
     ], className="mb-3", id=ids.CreateJob.UPLOAD_BOX,

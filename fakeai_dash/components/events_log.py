@@ -49,9 +49,9 @@ class Ids:
 
 # One palette for every grid; the jobs list configures the same theme.
 _GRID_THEME = (
-    "themeQuartz.withParams({backgroundColor: '#0a0a0a', foregroundColor: '#ffffff', "
-    "headerBackgroundColor: '#0a0a0a', headerTextColor: '#b3b3b3', borderColor: '#2a2a2a', "
-    "accentColor: '#76b900', rowHoverColor: '#1a1a1a', oddRowBackgroundColor: '#111111', "
+    "themeQuartz.withParams({backgroundColor: 'var(--surface-0)', foregroundColor: 'var(--text-primary)', "
+    "headerBackgroundColor: 'var(--surface-0)', headerTextColor: 'var(--text-secondary)', borderColor: 'var(--surface-2)', "
+    "accentColor: 'var(--nvidia-green)', rowHoverColor: 'var(--surface-1)', oddRowBackgroundColor: 'var(--grid-odd-row-deep)', "
     "fontSize: 13, headerFontSize: 12, wrapperBorderRadius: 6, cellHorizontalPadding: 10})"
 )
 

@@ -6,8 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
 
 from fakeai_dash import auth, ids
-from fakeai_dash.components import job_filters, notifications, push
-from fakeai_dash.components import shortcuts_help
+from fakeai_dash.components import job_filters, notifications, push, shortcuts_help, theme_switch
 
 # Ids of the sign-in parts (kept here: this module owns them). SESSION holds what the browser may
 # know of the signed-in user; other components read it to hide the writes a viewer cannot make.
@@ -24,6 +23,7 @@ def layout() -> html.Header:
     ])
     controls = html.Div([
         dbc.Switch(id=ids.Header.AUTO_REFRESH, label="Auto-refresh", value=True, className="mb-0 me-2"),
+        theme_switch.layout(),
         *notifications.layout(),
         push.indicator(),
         *shortcuts_help.layout(),  # the `?` hint and its overlay

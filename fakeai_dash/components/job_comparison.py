@@ -44,8 +44,11 @@ OPTION_LIMIT = 100
 _HIDDEN = {"display": "none"}
 
 
-mount_when_a_job_is_shown(ids.JobComparison.GRAPH_BOX, ids.JobComparison.MOUNTED, [dcc.Graph(id=ids.JobComparison.GRAPH, config=GRAPH_CONFIG,
-                                                style={"height": "360px"}, responsive=True)])
+COMPARISON_CHART_LABEL = ("Loss by job: each job's training loss as a solid line and validation loss as a dashed "
+                          "line; the table below names each job's colour and compares them")
+mount_when_a_job_is_shown(ids.JobComparison.GRAPH_BOX, ids.JobComparison.MOUNTED, [html.Div(
+    dcc.Graph(id=ids.JobComparison.GRAPH, config=GRAPH_CONFIG, style={"height": "360px"}, responsive=True),
+    role="figure", **{"aria-label": COMPARISON_CHART_LABEL})])
 
 
 def layout() -> dbc.Card:
@@ -55,7 +58,8 @@ def layout() -> dbc.Card:
     return dbc.Card([
         dbc.CardHeader("Compare with other jobs"),
         dbc.CardBody([
-            html.Div(picker, className="compare-picker"),
+            html.Div([html.Label("Jobs to compare", htmlFor=ids.JobComparison.PICKER, className="visually-hidden"),
+                      picker], className="compare-picker"),
             html.Div(id=ids.JobComparison.MESSAGE, className="compare-message"),
             html.Div(EMPTY_TEXT, id=ids.JobComparison.EMPTY, className="panel-empty px-0 pb-0"),
             html.Div([
@@ -136,10 +140,10 @@ def fetch_comparison(picks, _ticks, signature, _pushed=None):
     return payload, new_signature
 
 
-def _header_cell(job: dict, index: int) -> html.Th:
+def _header_cell(job: dict, index: int, theme: str | None = None) -> html.Th:
     name = job["id"] if job.get("missing") else short_name(job)
     badge = html.Span("this job", className="compare-this") if index == 0 else None
-    return html.Th([html.Span(className="compare-swatch", style={"background": comparison_color(index)}),
+    return html.Th([html.Span(className="compare-swatch", style={"background": comparison_color(index, theme)}),
                     html.Span(name, title=job["id"]), badge],
                    className="compare-job", **{"data-job": job["id"]})
 
@@ -150,8 +154,8 @@ def _cell_class(cell: dict) -> str:
     return "compare-differs" if cell["differs"] else ""
 
 
-def comparison_table(jobs: list[dict], rows: list[dict]) -> dbc.Table:
-    head = html.Thead(html.Tr([html.Th("")] + [_header_cell(job, i) for i, job in enumerate(jobs)]))
+def comparison_table(jobs: list[dict], rows: list[dict], theme: str | None = None) -> dbc.Table:
+    head = html.Thead(html.Tr([html.Th("")] + [_header_cell(job, i, theme) for i, job in enumerate(jobs)]))
     body = [html.Tr([html.Th(row["label"], scope="row")] + [
         html.Td(cell["text"], className=_cell_class(cell), title=_cell_title(cell),
                 **{"data-job": job["id"], "data-differs": str(cell["differs"]).lower()})
@@ -178,9 +182,12 @@ def _cell_title(cell: dict) -> str | None:
     Input(ids.TrainingProgress.SMOOTHING, "value"),
     Input(ids.JobComparison.PICKER, "value"),
     Input(ids.JobComparison.MOUNTED, "data"),  # held back until the graph has mounted (lazy_graphs.py)
+    # The figure and the swatches in the page's theme: a switch re-draws them (theme_switch.py).
+    Input(ids.Theme.FIGURES, "data"),
+    State(ids.Theme.STORE, "data"),
     prevent_initial_call=True,  # its graph exists only once a job is shown
 )
-def render_comparison(store, detail, smoothing, picks, _graph=None):
+def render_comparison(store, detail, smoothing, picks, _graph=None, _theme_switched=None, theme=None):
     selected = (detail or {}).get("job")
     if not selected:
         return (no_update,) * 5
@@ -200,8 +207,8 @@ def render_comparison(store, detail, smoothing, picks, _graph=None):
     jobs = [this, *others]
     # Colours follow the table's columns, so a missing job leaves its colour unused rather than shifting the rest.
     runs = [{"id": job["id"], "name": short_name(job) + (" (this job)" if i == 0 else ""),
-             "series": job["series"], "color": comparison_color(i)}
+             "series": job["series"], "color": comparison_color(i, theme)}
             for i, job in enumerate(jobs) if not job.get("missing")]
-    figure = comparison_figure(runs, float(smoothing or 0), uirevision=f"compare:{this['id']}")
-    table = comparison_table(jobs, comparison_rows(jobs, price_table(), time.time()))
+    figure = comparison_figure(runs, float(smoothing or 0), uirevision=f"compare:{this['id']}", theme=theme)
+    table = comparison_table(jobs, comparison_rows(jobs, price_table(), time.time()), theme)
     return figure, table, {}, _HIDDEN, message

@@ -139,13 +139,13 @@ def _action_buttons() -> html.Div:
 
 def _confirm_modal() -> dbc.Modal:
     return dbc.Modal([
-        dbc.ModalHeader(dbc.ModalTitle("Cancel this fine-tuning job?")),
+        dbc.ModalHeader(dbc.ModalTitle("Cancel this fine-tuning job?", id=f"{ids.JobDetails.CONFIRM_MODAL}-title")),
         dbc.ModalBody(id=ids.JobDetails.CONFIRM_TEXT),
         dbc.ModalFooter([
             dbc.Button("Keep it running", id=ids.JobDetails.CONFIRM_NO, color="secondary", outline=True),
             dbc.Button("Cancel job", id=ids.JobDetails.CONFIRM_YES, color="danger"),
         ]),
-    ], id=ids.JobDetails.CONFIRM_MODAL, is_open=False, centered=True)
+    ], id=ids.JobDetails.CONFIRM_MODAL, is_open=False, centered=True, labelledby=f"{ids.JobDetails.CONFIRM_MODAL}-title")
 
 
 def _header_card() -> dbc.Card:

@@ -50,11 +50,13 @@ COLUMN_DEFS = [
     {"field": "alert_kinds", "hide": True, "filter": "agTextColumnFilter", "getQuickFilterText": _NOT_SEARCHED},
 ]
 
+# Colours are the theme's CSS custom properties (assets/theme.css): the grid follows a theme
+# switch by itself, with no callback.
 _GRID_THEME = (
-    "themeQuartz.withParams({backgroundColor: '#1a1a1a', foregroundColor: '#ffffff', "
-    "headerBackgroundColor: '#0a0a0a', headerTextColor: '#b3b3b3', borderColor: '#3a3a3a', "
-    "accentColor: '#76b900', rowHoverColor: '#2a2a2a', selectedRowBackgroundColor: 'rgba(118,185,0,0.18)', "
-    "oddRowBackgroundColor: '#161616', fontSize: 13, headerFontSize: 12, wrapperBorderRadius: 0})"
+    "themeQuartz.withParams({backgroundColor: 'var(--surface-1)', foregroundColor: 'var(--text-primary)', "
+    "headerBackgroundColor: 'var(--surface-0)', headerTextColor: 'var(--text-secondary)', borderColor: 'var(--border)', "
+    "accentColor: 'var(--nvidia-green)', rowHoverColor: 'var(--surface-2)', selectedRowBackgroundColor: 'rgba(118,185,0,0.18)', "
+    "oddRowBackgroundColor: 'var(--grid-odd-row)', fontSize: 13, headerFontSize: 12, wrapperBorderRadius: 0})"
 )
 
 

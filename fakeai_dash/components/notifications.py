@@ -28,7 +28,7 @@ def layout() -> list:
         dbc.Button("Notify me", id=ids.Notify.ENABLE, color="secondary", outline=True, size="sm",
                    className="me-1", title="Get a notification when a job finishes, fails or is cancelled"),
         dbc.DropdownMenu([dbc.DropdownMenuItem("Notify me when a job…", header=True), choices],
-                         id=ids.Notify.MENU, label="", size="sm", color="link", className="me-2 notify-menu",
+                         id=ids.Notify.MENU, label=html.Span("Notification choices", className="visually-hidden"), size="sm", color="link", className="me-2 notify-menu",
                          toggle_class_name="notify-menu-toggle", align_end=True),
         dcc.Store(id=ids.Notify.STATE),
         html.Div(id=ids.Notify.TOASTS, className="notify-toasts", **{"aria-live": "polite"}),

@@ -116,7 +116,8 @@ def chart_updates(store: dict[str, Any], view: dict[str, Any], drawn: dict[str, 
     """
     job_id = store["job"]["id"]
     checkpoints = sorted(store.get("checkpoints") or [], key=lambda c: c.get("step_number") or 0)
-    key = {"job": job_id, "x": view["x"], "log": view["log"]}
+    # Another theme redraws the whole figure (its template and line colours), as another job does.
+    key = {"job": job_id, "x": view["x"], "log": view["log"], "theme": view.get("theme", "dark")}
     same = bool(drawn) and drawn.get("key") == key
     revisions = {"loss": loss_uirevision(job_id, view["x"], view["log"]),
                  "accuracy": accuracy_uirevision(job_id, view["x"])}
@@ -150,20 +151,24 @@ def graph_update(graph: str, job_id: str, series: MetricHistory, view: dict[str,
                  x_range: list[float] | None, note: str | None, drawn_graph: dict[str, Any] | None,
                  alerts: list[dict] | None = None):
     """One graph's update for a browser that holds ``drawn_graph``, and the new drawn shape."""
+    theme = view.get("theme", "dark")
+
     def build():
         if graph == "loss":
             figure = loss_figure(series, view["smoothing"], view["log"], view["x"], checkpoints,
-                                 uirevision=job_id, x_range=x_range, note=note, alerts=alerts)
+                                 uirevision=job_id, x_range=x_range, note=note, alerts=alerts, theme=theme)
         else:
             figure = accuracy_figure(series, view["smoothing"], view["x"], uirevision=job_id,
-                                     x_range=x_range, note=note)
+                                     x_range=x_range, note=note, theme=theme)
         return figure, trace_shape(figure)
 
     if not series.version:  # a history without the sync loop's version label: nothing to share
         figure, shape = build()
         return figure_update(drawn_graph, figure), shape
     # Everything the figure is drawn from; checkpoints and alert marks as canonical JSON (lists are not hashable).
-    spec = (graph, job_id, series.version, view["smoothing"], view["log"], view["x"],
+    # The theme is part of the key: figures are built on the server in the viewer's theme (one
+    # Plotly template per theme, and line colours with it), so each theme has its own entry.
+    spec = (graph, job_id, series.version, view["smoothing"], view["log"], view["x"], theme,
             json.dumps([checkpoints, alerts if graph == "loss" else None], sort_keys=True, default=str),
             tuple(x_range) if x_range else None, note)
     figure, shape = _FIGURES(spec, build)

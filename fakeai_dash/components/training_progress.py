@@ -28,6 +28,7 @@ from fakeai_dash.data import current_source
 from fakeai_dash.components.training_charts import ZOOM, chart_updates, loading_note
 from fakeai_dash.metrics import EMA_MAX_WEIGHT, estimated_fraction, normalize_status, ordered_metric_names, progress
 from fakeai_dash.series import MetricHistory, history_csv
+from fakeai_dash.theme import normalize_theme
 
 # TensorBoard's default smoothing: enough to read a noisy loss, the raw curve stays visible.
 DEFAULT_VIEW = {"smoothing": 0.6, "log": False, "x": "step"}
@@ -38,6 +39,10 @@ GRAPH_CONFIG = {"displaylogo": False,
 _TRUE = ("1", "true", "yes", "on")
 NO_METRICS_TEXT = "No training metrics reported for this job yet; the charts appear with the first step."
 _HIDDEN = {"display": "none"}
+LOSS_CHART_LABEL = ("Loss chart: training loss as a solid line, validation loss as a dashed line, "
+                    "checkpoints as circles")
+ACCURACY_CHART_LABEL = ("Accuracy chart: training accuracy as a solid line, validation accuracy as a dashed line, "
+                        "each filled to the axis")
 
 
 # -- pure helpers ------------------------------------------------------------------------------
@@ -120,7 +125,8 @@ def _controls() -> html.Div:
             dcc.Slider(id=ids.TrainingProgress.SMOOTHING, min=0, max=EMA_MAX_WEIGHT, step=0.01,
                        value=DEFAULT_VIEW["smoothing"], marks={0: "0", 0.5: "0.5", 0.99: "0.99"},
                        tooltip={"placement": "bottom", "always_visible": False}, className="smoothing-slider"),
-        ], className="control control-smoothing"),
+        ], className="control control-smoothing",
+           **{"data-a11y-name": "Smoothing", "data-a11y-targets": "[role=slider], input"}),
         dbc.Switch(id=ids.TrainingProgress.LOG_Y, label="Log-scale y", value=DEFAULT_VIEW["log"],
                    className="control mb-0"),
         html.Div([
@@ -143,7 +149,7 @@ def layout() -> dbc.Card:
             html.Div([
                 dbc.Progress(id=ids.TrainingProgress.BAR, value=0, className="training-bar"),
                 html.Div(id=ids.TrainingProgress.BAR_TEXT, className="training-bar-text"),
-            ], className="mb-3"),
+            ], className="mb-3", **{"data-a11y-name": "Training progress", "data-a11y-targets": "[role=progressbar]"}),
             _controls(),
             # responsive=True follows the parent's size: the panel is hidden until a job is shown,
             # and a plot first drawn while hidden would otherwise keep a wrong width.
@@ -159,8 +165,13 @@ def layout() -> dbc.Card:
 
 def _graphs() -> list[dcc.Graph]:
     graph_style = {"height": "300px"}
-    return [dcc.Graph(id=ids.TrainingProgress.LOSS, config=GRAPH_CONFIG, style=graph_style, responsive=True),
-            dcc.Graph(id=ids.TrainingProgress.ACCURACY, config=GRAPH_CONFIG, style=graph_style, responsive=True)]
+    # Each chart is a figure named by what it draws (the line styles say which curve is which
+    # without colour; the numbers are in the CSV export). Not role="img": the mode bar's buttons
+    # (zoom, download) inside it must stay reachable.
+    return [html.Div(dcc.Graph(id=ids.TrainingProgress.LOSS, config=GRAPH_CONFIG, style=graph_style, responsive=True),
+                     role="figure", **{"aria-label": LOSS_CHART_LABEL}),
+            html.Div(dcc.Graph(id=ids.TrainingProgress.ACCURACY, config=GRAPH_CONFIG, style=graph_style,
+                               responsive=True), role="figure", **{"aria-label": ACCURACY_CHART_LABEL})]
 
 
 mount_when_a_job_is_shown(ids.TrainingProgress.CHARTS, ids.TrainingProgress.MOUNTED, _graphs())
@@ -279,15 +290,19 @@ clientside_callback(
     # holds this callback back until they exist, and then draws them.
     Input(ids.TrainingProgress.MOUNTED, "data"),
     State(ids.TrainingProgress.DRAWN, "data"),
+    # The figures are drawn in the page's theme: a switch re-draws them (theme_switch.py).
+    Input(ids.Theme.FIGURES, "data"),
+    State(ids.Theme.STORE, "data"),
     prevent_initial_call=True,  # its graphs exist only once a job is shown
 )
-def render_progress(store, smoothing, log_y, x, zoom, _graphs, drawn):
+def render_progress(store, smoothing, log_y, x, zoom, _graphs, drawn, _theme_switched=None, theme=None):
     # One callback for ticks, controls and zooms, so one call at a time writes the graphs and
     # the drawn-state store, which therefore always describes what the graphs hold.
     job = (store or {}).get("job")
     if not job:
         return (no_update,) * 8
-    view = {"smoothing": float(smoothing or 0), "log": bool(log_y), "x": x if x in ("step", "elapsed") else "step"}
+    view = {"smoothing": float(smoothing or 0), "log": bool(log_y), "x": x if x in ("step", "elapsed") else "step",
+            "theme": normalize_theme(theme)}
     # The server's picture, kept by the sync loop: a chart tick never waits on the API.
     source = current_source()
     history = source.metric_history(job["id"])

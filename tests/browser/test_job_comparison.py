@@ -16,6 +16,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 from werkzeug import Response
 
+from fakeai_dash.figures import comparison_color
 from tests.browser_support import LOAD_TICKS, prop, ticks
 from tests.outage_proxy import OutageProxy
 
@@ -98,8 +99,10 @@ def test_compare001_url_picks_chart_table_picker_and_reload(fakeai, start_dash):
                message="the comparison chart never drew both jobs")
     traces = jobs_in_chart(dash_duo)[1]
     mine = [t for t in traces if t["legendgroup"] == this["id"]]
-    assert mine[0]["line"]["color"] == "#76b900" and "(this job)" in mine[0]["name"]
-    assert all(t["line"]["color"] != "#76b900" for t in traces if t["legendgroup"] == other["id"])
+    # In the page's theme (a first visit follows the browser's preference): the brand green as it draws it.
+    green = comparison_color(0, dash_duo.driver.execute_script("return document.documentElement.dataset.bsTheme"))
+    assert mine[0]["line"]["color"] == green and "(this job)" in mine[0]["name"]
+    assert all(t["line"]["color"] != green for t in traces if t["legendgroup"] == other["id"])
     wait_until(dash_duo, lambda: {t["line"]["dash"] for t in jobs_in_chart(dash_duo)[1]} == {"solid", "dash"},
                timeout=ticks(30, TICK), message="no validation loss was ever drawn")
 
