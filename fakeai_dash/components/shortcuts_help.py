@@ -51,9 +51,9 @@ def overlay() -> dbc.Modal:
     table = html.Table([html.Thead(html.Tr([html.Th(KEY_HEADER, scope="col"), html.Th(ACTION_HEADER, scope="col")])),
                         html.Tbody(rows)], id=TABLE, className="table table-sm shortcuts-table mb-2")
     return dbc.Modal([
-        dbc.ModalHeader(dbc.ModalTitle(TITLE)),
+        dbc.ModalHeader(dbc.ModalTitle(TITLE, id=f"{MODAL}-title")),
         dbc.ModalBody([table, html.P(NOTE, className="small text-body-secondary mb-0")]),
-    ], id=MODAL, is_open=False, centered=True, class_name="shortcuts-help")
+    ], id=MODAL, is_open=False, centered=True, class_name="shortcuts-help", labelledby=f"{MODAL}-title")
 
 
 def layout() -> list:
