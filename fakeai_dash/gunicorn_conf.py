@@ -101,7 +101,35 @@ def post_worker_init(worker):  # noqa: ARG001
             break
         if sig in STOP_SIGNALS:
             os.kill(os.getpid(), sig)
+    _quit_without_deadlock(worker)
     _end_push_streams_on_stop(worker)
+
+
+def _quit_without_deadlock(worker):
+    # gthread answers SIGQUIT/SIGINT (the master's quick stop, Ctrl-C) by shutting its thread pool
+    # down, which takes the pool's lock; the main thread holds that same lock inside submit()
+    # while it starts a thread for a new connection, and a signal handled there deadlocked the
+    # worker: a stop then waited out the master's 30 s graceful timeout (once, server006[ctrl-c]
+    # on a loaded machine; server010 makes it certain). The pool is shut down only when its lock
+    # is free; otherwise the exit below unwinds submit() and releases it.
+    import time
+
+    pool = getattr(worker, "tpool", None)
+    lock = getattr(pool, "_shutdown_lock", None)
+    if lock is None:
+        return  # not a thread-pool worker: gunicorn's own handler is safe
+
+    def handle_quit(sig, frame):  # noqa: ARG001 - gunicorn's Worker.handle_quit, minus the deadlock
+        worker.alive = False
+        if lock.acquire(blocking=False):
+            lock.release()
+            pool.shutdown(wait=False)
+        worker.cfg.worker_int(worker)
+        time.sleep(0.1)
+        sys.exit(0)
+
+    for sig in (signal.SIGQUIT, signal.SIGINT):
+        signal.signal(sig, handle_quit)
 
 
 def _end_push_streams_on_stop(worker):

@@ -174,6 +174,17 @@ def test_server008_a_stop_signal_during_a_workers_boot_is_not_lost(tmp_path, fak
         wait_until(lambda: f"Worker exiting (pid: {first.group(1)})" in server.log, 30, "the first worker to stop")
 
 
+def test_server010_a_quick_stop_while_the_worker_starts_a_thread_is_not_a_deadlock(tmp_path, fakeai):
+    # Seen once on a loaded machine: server006[ctrl-c] waited 30 s for one worker that never said
+    # "Worker exiting". gthread's SIGQUIT handler takes the thread pool's lock, which the main
+    # thread holds while submit() starts a thread: a signal handled there deadlocked the worker.
+    command, env = _gunicorn(tmp_path, clean_env(tmp_path, FAKEAI_DASH_API_BASE=fakeai.url), free_port(),
+                             conf="tests.deploy.quit_in_submit_conf")
+    with running(command, tmp_path, env, int(env["PORT"])) as server:
+        first = wait_until(lambda: re.search(r"Booting worker with pid: (\d+)", server.log), 30, "the first worker")
+        wait_until(lambda: f"Worker exiting (pid: {first.group(1)})" in server.log, 15, "the first worker to stop")
+
+
 def test_server009_a_connection_outlives_the_pages_refresh_interval(tmp_path, fakeai):
     # A page polls every refresh interval: its connection must still be open at the next tick,
     # or every tick reconnects (gunicorn's default keep-alive, 2 s, is shorter than 3 s).
