@@ -19,11 +19,13 @@ from typing import Any
 
 import numpy as np
 
+from fakeai_dash.i18n import N_
 from fakeai_dash.series import MetricHistory, ema_smooth_array
 
 ALERT_KINDS = ("nan", "divergence", "overfitting", "stall", "budget")
-ALERT_TITLES = {"nan": "Loss is not a number", "divergence": "Training diverging",
-                "overfitting": "Overfitting", "stall": "Stalled", "budget": "Over budget"}
+# Stored in English (the sync loop has no reader's language); the page translates them where shown.
+ALERT_TITLES = {"nan": N_("Loss is not a number"), "divergence": N_("Training diverging"),
+                "overfitting": N_("Overfitting"), "stall": N_("Stalled"), "budget": N_("Over budget")}
 TRAIN_LOSS = "train_loss"
 VALID_LOSSES = ("valid_loss", "full_valid_loss")
 LOSS_NAMES = (TRAIN_LOSS, *VALID_LOSSES)
