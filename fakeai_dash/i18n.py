@@ -57,8 +57,14 @@ def from_accept_language(header: str | None) -> str | None:
     "zh-CN" -> "zh"), or None when it names none of them."""
     if not header:
         return None
+    # By quality, each tag by its primary language: "de-CH, en;q=0.5" is German. (werkzeug's
+    # best_match prefers any exact match, so it would answer English there.)
     accept = parse_accept_header(header[:1000], LanguageAccept)
-    return accept.best_match(list(LOCALES), default=None)
+    for tag, _quality in accept:  # sorted by quality, highest first
+        primary = supported(tag.replace("_", "-").split("-")[0])
+        if primary:
+            return primary
+    return None
 
 
 def lang_in_url(url: str | None) -> str | None:

@@ -23,7 +23,7 @@ def warning_view(warnings: list[str]) -> Any:
     if not warnings:
         return None
     return dbc.Alert([html.Strong(_("Over budget. ")), *(html.Div(text) for text in warnings),
-                      html.Div("You can still create the job.", className="text-secondary")],
+                      html.Div(_("You can still create the job."), className="text-secondary")],
                      color="warning", className="budget-warning mb-0 py-1 px-2 small", id="create-job-budget-alert")
 
 

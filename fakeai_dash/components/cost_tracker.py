@@ -17,7 +17,7 @@ from fakeai_dash.metrics import cost_summary
 
 
 def layout() -> dbc.Card:
-    return dbc.Card([dbc.CardHeader("Cost"), dbc.CardBody(id=ids.CostTracker.BODY)],
+    return dbc.Card([dbc.CardHeader(_("Cost")), dbc.CardBody(id=ids.CostTracker.BODY)],
                     className="detail-card h-100")
 
 
