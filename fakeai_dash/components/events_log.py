@@ -26,6 +26,9 @@ from fakeai_dash.metrics import normalize_level
 
 LEVELS = ("info", "warning", "error")
 TYPES = ("message", "metrics")
+# The filters' labels (the values, and the events' own level and type, stay as the API wrote them).
+FILTER_LABELS = {"info": N_("info"), "warning": N_("warning"), "error": N_("error"), "message": N_("message"),
+                 "metrics": N_("metrics")}
 # Events fetched per page (newest first), and the most the browser holds (~1.5 MB of rows at
 # 300 bytes each): past that "Load older" stops; the complete metrics are in the CSV export.
 PAGE_SIZE = 200
@@ -205,11 +208,11 @@ def layout() -> dbc.Card:
     filters = html.Div([
         html.Div([html.Span(_("Level"), className="control-label me-2"),
                   dbc.Checklist(id=ids.EventsLog.LEVELS, inline=True, value=list(LEVELS),
-                                options=[{"label": level, "value": level} for level in LEVELS])],
+                                options=[{"label": _(FILTER_LABELS[level]), "value": level} for level in LEVELS])],
                  className="d-flex align-items-center"),
         html.Div([html.Span(_("Type"), className="control-label me-2"),
                   dbc.Checklist(id=ids.EventsLog.TYPES, inline=True, value=list(TYPES),
-                                options=[{"label": kind, "value": kind} for kind in TYPES])],
+                                options=[{"label": _(FILTER_LABELS[kind]), "value": kind} for kind in TYPES])],
                  className="d-flex align-items-center"),
     ], className="d-flex gap-4 flex-wrap mb-2")
     grid = dag.AgGrid(

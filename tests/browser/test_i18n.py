@@ -108,6 +108,18 @@ def shoot(dash_duo, name: str) -> None:
     dash_duo.driver.save_screenshot(str(SHOTS / f"{name}.png"))
 
 
+def shoot_full_page(dash_duo, name: str) -> None:
+    """The whole page, below the fold too (the charts and events of a job's details)."""
+    import base64
+
+    size = dash_duo.driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+    shot = dash_duo.driver.execute_cdp_cmd("Page.captureScreenshot", {
+        "captureBeyondViewport": True,
+        "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}})
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    (SHOTS / f"{name}.png").write_bytes(base64.b64decode(shot["data"]))
+
+
 def check_screens(dash_duo, code: str, job_id: str) -> dict[str, list[str]]:
     """English msgids left on the list, the job's details and the create dialog in ``code``."""
     left = {}
@@ -123,7 +135,9 @@ def check_screens(dash_duo, code: str, job_id: str) -> dict[str, list[str]]:
                "the events log did not load")
     left["details"] = english_left(dash_duo, code)
     shoot(dash_duo, f"{code}-details")
-    dash_duo.find_element(f"#{ids.Header.CREATE}").click()
+    shoot_full_page(dash_duo, f"{code}-details-full")
+    # A script's click: the scrolled page leaves the header where selenium's click lands on another element.
+    dash_duo.driver.execute_script("arguments[0].click()", dash_duo.find_element(f"#{ids.Header.CREATE}"))
     dash_duo.wait_for_element(f".create-job-dialog.show #{ids.CreateJob.SUBMIT}", timeout=ticks(10, TICK))
     dash_duo.wait_for_element(f"#{ids.CreateJob.FILE_OPTIONS} option", timeout=ticks(10, TICK))
     # An empty form sent: the validation messages and the "nothing was sent" alert show, nothing leaves.
