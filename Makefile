@@ -35,6 +35,8 @@ PYBABEL := $(VENV)/bin/pybabel
 messages: $(VENV)/.installed
 	$(PYBABEL) extract -F babel.cfg -k T -k for_scripts --no-location --sort-output --omit-header -o $(TRANSLATIONS)/messages.pot .
 	$(PYBABEL) update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching --ignore-obsolete
+	@# The extraction time changes on every run: kept out of the .po headers so branches merge.
+	sed -i '/^"POT-Creation-Date: /d' $(PO_FILES)
 	$(MAKE) --no-print-directory compile
 
 compile: $(MO_FILES)

@@ -39,6 +39,7 @@ from fakeai_dash.data import NotReady, current_source, snapshot_signature
 from fakeai_dash.figures import comparison_color, comparison_figure
 
 for_scripts(" (not in the jobs list)")  # the picker's options are labelled in the browser
+for_scripts("unknown")  # a job without a status, in those labels (the known statuses come with assets/*.js)
 EMPTY_TEXT = N_("Pick up to {count} jobs to compare with this one.")
 # The picker lists this many jobs (newest first, narrowed by what is typed): a browser
 # dropdown of ten thousand entries helps nobody, and typing finds any older job.
@@ -75,7 +76,7 @@ clientside_callback(
         const picks = value || [], limit = __LIMIT__, full = picks.length >= __MAX__;
         const query = (search || "").trim().toLowerCase();
         const byId = new Map((rows || []).map(r => [r.id, r]));
-        const label = r => [r.model, r.suffix, (r.status || "unknown").replace(/_/g, " "), "…" + r.id.slice(-6)]
+        const label = r => [r.model, r.suffix, T((r.status || "unknown").replace(/_/g, " ")), "…" + r.id.slice(-6)]
             .filter(Boolean).join(" · ");
         const options = picks.map(id => ({value: id, label: byId.has(id) ? label(byId.get(id))
                                           : (rows ? id + T(" (not in the jobs list)") : id)}));
