@@ -171,7 +171,7 @@
     });
     if (wanted.indexOf("alerts") >= 0) {
       flagged.found.forEach(function (f) {
-        deliver(T("Training alert: {title}", {title: f.alert.title || f.alert.kind}), (f.alert.message || "") + " — " + jobLabel(f.row),
+        deliver(T("Training alert: {title}", {title: T(f.alert.title || f.alert.kind)}), alertText(f.alert) + " — " + jobLabel(f.row),
                 f.id, "fakeai-dash:" + f.id + ":alert:" + f.alert.kind, "alert");
       });
     }
@@ -227,6 +227,14 @@
 
   /* -- alert badges in the jobs list ------------------------------------------------------ */
 
+  /* An alert's sentence in the page's language: its parts translated (alerts.py), else as stored. */
+  function alertText(alert) {
+    if (Array.isArray(alert.message_parts)) {
+      return alert.message_parts.map(function (part) { return T(part[0], part[1]); }).join("");
+    }
+    return alert.message || "";
+  }
+
   function badgeText(kind) {
     return {nan: T("NaN loss"), divergence: T("diverging"), overfitting: T("overfitting"), stall: T("stalled"),
             budget: T("over budget")}[kind];
@@ -242,7 +250,7 @@
 
   function badges(list, h) {
     return h("div", {key: "alerts", className: "alert-badges"}, list.map(function (alert) {
-      return h("span", {key: alert.kind, className: "alert-badge alert-" + alert.kind, title: alert.message || ""},
+      return h("span", {key: alert.kind, className: "alert-badge alert-" + alert.kind, title: alertText(alert)},
                "⚠ " + (badgeText(alert.kind) || alert.kind));
     }));
   }

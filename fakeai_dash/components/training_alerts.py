@@ -30,6 +30,15 @@ def fetch_alerts(_ticks, _pushed, shown):
     return alerts if alerts != (shown or {}) else no_update
 
 
+def alert_text(alert: dict[str, Any]) -> str:
+    """The alert's sentence in the page's language (from its parts; the stored English otherwise)."""
+    parts = alert.get("message_parts")
+    try:
+        return "".join(_(msgid).format(**args) for msgid, args in parts)
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError):
+        return str(alert.get("message") or "")
+
+
 def where_text(alert: dict[str, Any]) -> str | None:
     step = alert.get("step")
     if step is None or alert.get("kind") in ("budget",):
@@ -48,7 +57,7 @@ def alert_banner(alerts: list[dict[str, Any]] | None) -> list[dbc.Alert] | None:
         where = where_text(alert)
         boxes.append(dbc.Alert([
             html.Strong(f"⚠ {_(alert.get('title') or alert['kind'])}: ", className="me-1"),
-            html.Span(str(alert.get("message") or "")),
+            html.Span(alert_text(alert)),
             html.Span(f" {where}", className="text-secondary") if where else None,
         ], color=ALERT_COLORS.get(alert["kind"], "warning"),
             className=f"job-alert-banner alert-kind-{alert['kind']} mb-2 py-2"))

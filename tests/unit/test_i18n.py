@@ -196,3 +196,21 @@ def test_i18n_unit011_shared_figures_are_kept_per_locale():
             figure = progress_outputs(store, view, None, series)[3]
         titles[code] = (figure.layout.title.text, figure.layout.xaxis.title.text)
     assert titles == {"en": ("Loss", "Step"), "de": ("Verlust", "Schritt"), "zh": ("损失", "步数")}
+
+
+def test_i18n_unit012_alert_sentences_are_stored_in_english_and_shown_in_the_page_language():
+    """The sync loop writes alerts with no reader: English text for logs and old readers, and the
+    parts each page translates (training_alerts.alert_text, notifications.js alertText)."""
+    from fakeai_dash.alerts import budget_alert
+    from fakeai_dash.components.training_alerts import alert_text
+
+    alert = budget_alert(12.5, 10.0, 5, finished=False)
+    assert alert["message"] == "This job is projected to cost $12.50, over its budget of $10.00."
+    assert alert_text(alert) == alert["message"]
+    with i18n.use_locale("de"):
+        assert alert_text(alert) == ("Dieser Job wird voraussichtlich $12.50 kosten und damit sein Budget von "
+                                     "$10.00 überschreiten.")
+    with i18n.use_locale("zh"):
+        assert alert_text(alert) == "此任务预计花费 $12.50，超出其 $10.00 的预算。"
+    assert alert_text({"message": "an old alert without parts"}) == "an old alert without parts"
+    assert "This job cost {cost}, over its budget of {budget}." in i18n.SCRIPT_MESSAGES
