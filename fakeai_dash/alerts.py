@@ -64,6 +64,25 @@ def rules_from_settings(settings: Any) -> AlertRules:
                       job_budget=getattr(settings, "budget_per_job_usd", None))
 
 
+# Alert sentences, registered for the page's script catalog at import (every worker serves pages,
+# whichever one computed the alert).
+NAN_TRAIN_TEXT = for_scripts("The train loss became NaN or infinite at step {step}: training has broken down (learning "
+                             "rate too high or bad data), and further steps cost money for nothing.")
+NAN_VALID_TEXT = for_scripts("The validation loss became NaN or infinite at step {step}: training has broken down "
+                             "(learning rate too high or bad data), and further steps cost money for nothing.")
+DIVERGENCE_TEXT = for_scripts("The smoothed train loss has risen from its best {best} to {last} since "
+                              "step {step} and has not come back: training is diverging.")
+USE_CHECKPOINT_TEXT = for_scripts(" Use checkpoint {checkpoint}, the one with the best validation loss.")
+BEST_AT_TEXT = for_scripts(" The best validation loss was at step {step}.")
+OVERFITTING_TEXT = for_scripts("Validation loss has risen for {count} evaluations since step {step} "
+                               "({best} → {last}) while the train loss kept falling: the model is "
+                               "overfitting.")
+STALL_TEXT = for_scripts("No new event for {silent}, though this job has been taking about {pace} "
+                         "per step: it may be stuck.")
+BUDGET_SPENT_TEXT = for_scripts("This job cost {cost}, over its budget of {budget}.")
+BUDGET_PROJECTED_TEXT = for_scripts("This job is projected to cost {cost}, over its budget of {budget}.")
+
+
 def _alert(kind: str, message: list[tuple[str, dict[str, str]]], step: float | None = None, at: float | None = None,
            checkpoint: str | None = None) -> dict[str, Any]:
     # The message as English text, and as (msgid, {name: text}) parts the page translates where it
@@ -133,11 +152,7 @@ def nan_alert(non_finite: Mapping[str, Any] | None, history: MetricHistory | Non
                 found = {"metric": name, "step": float(steps[bad[0]]), "at": float(times[bad[0]])}
     if not found:
         return None
-    message = (for_scripts("The train loss became NaN or infinite at step {step}: training has broken down (learning "
-                           "rate too high or bad data), and further steps cost money for nothing.")
-               if found["metric"] == TRAIN_LOSS else
-               for_scripts("The validation loss became NaN or infinite at step {step}: training has broken down "
-                           "(learning rate too high or bad data), and further steps cost money for nothing."))
+    message = NAN_TRAIN_TEXT if found["metric"] == TRAIN_LOSS else NAN_VALID_TEXT
     return _alert("nan", [(message, {"step": _step_text(found["step"])})], found["step"], found.get("at"))
 
 
@@ -163,8 +178,7 @@ def divergence_alert(history: MetricHistory, rules: AlertRules = AlertRules()) -
     if values.size - start < rules.divergence_window:
         return None
     best = float(running_min[start])
-    return _alert("divergence", [(for_scripts("The smoothed train loss has risen from its best {best} to {last} since "
-                                              "step {step} and has not come back: training is diverging."),
+    return _alert("divergence", [(DIVERGENCE_TEXT,
                                   {"best": f"{best:.4g}", "last": f"{float(smooth[-1]):.4g}",
                                    "step": _step_text(steps[start])})], steps[start], float(times[start]))
 
@@ -200,13 +214,11 @@ def overfitting_alert(history: MetricHistory, checkpoints: Sequence[Mapping[str,
     if not _train_fell(history, steps[best], steps[-1], rules.smoothing):
         return None
     checkpoint = _best_checkpoint(checkpoints, steps[best])
-    use = ((for_scripts(" Use checkpoint {checkpoint}, the one with the best validation loss."),
+    use = ((USE_CHECKPOINT_TEXT,
             {"checkpoint": str(checkpoint['label'])})
-           if checkpoint else (for_scripts(" The best validation loss was at step {step}."),
+           if checkpoint else (BEST_AT_TEXT,
                                {"step": _step_text(steps[best])}))
-    return _alert("overfitting", [(for_scripts("Validation loss has risen for {count} evaluations since step {step} "
-                                               "({best} → {last}) while the train loss kept falling: the model is "
-                                               "overfitting."),
+    return _alert("overfitting", [(OVERFITTING_TEXT,
                                    {"count": str(smooth.size - 1 - start), "step": _step_text(steps[best]),
                                     "best": f"{values[best]:.4g}", "last": f"{values[-1]:.4g}"}), use],
                   steps[best], float(times[best]), checkpoint["id"] if checkpoint else None)
@@ -273,8 +285,7 @@ def stall_alert(history: MetricHistory, status: str | None, last_event_at: float
     if silent <= limit:
         return None
     last_step = history.last_step
-    return _alert("stall", [(for_scripts("No new event for {silent}, though this job has been taking about {pace} "
-                                         "per step: it may be stuck."),
+    return _alert("stall", [(STALL_TEXT,
                              {"silent": _duration(silent), "pace": _duration(pace)})], last_step, last_event_at)
 
 
@@ -293,8 +304,7 @@ def budget_alert(projected_cost: float | None, budget: float | None, step: float
     """The job's projected total (its cost, once finished) passes its budget."""
     if budget is None or projected_cost is None or projected_cost <= budget:
         return None
-    message = (for_scripts("This job cost {cost}, over its budget of {budget}.") if finished
-               else for_scripts("This job is projected to cost {cost}, over its budget of {budget}."))
+    message = BUDGET_SPENT_TEXT if finished else BUDGET_PROJECTED_TEXT
     return _alert("budget", [(message, {"cost": f"${projected_cost:,.2f}", "budget": f"${budget:,.2f}"})], step)
 
 
