@@ -74,7 +74,11 @@ def layout() -> dbc.Card:
             "animateRows": False,
             "tooltipShowDelay": 400,
             "quickFilterText": "",
-            "localeText": {"noRowsToShow": _("No jobs match the search or filter")},
+            "localeText": {"noRowsToShow": _("No jobs match the search or filter"),
+                           # AG Grid's own words for screen readers, read out on the selected row.
+                           "ariaRowSelect": _("Press SPACE to select this row"),
+                           "ariaRowDeselect": _("Press SPACE to deselect this row"),
+                           "ariaRowToggleSelection": _("Press Space to toggle row selection")},
         },
         style={"height": "calc(100vh - 235px)", "minHeight": "420px", "width": "100%"},
     )
