@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: run test bench bench-app bench-baseline install install-test system-deps clean
+.PHONY: run test bench bench-app bench-baseline install install-test system-deps clean messages compile
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +19,30 @@ $(VENV)/.installed-test: pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e ".[demo,test]"
 	touch $@ $(VENV)/.installed
 
-install: $(VENV)/.installed
-install-test: $(VENV)/.installed-test
+install: $(VENV)/.installed compile
+install-test: $(VENV)/.installed-test compile
+
+# Languages (fakeai_dash/i18n.py). `make messages` extracts every _()/N_()/ngettext() of the
+# Python code and T() of assets/*.js into messages.pot and merges it into each language's .po
+# (translate the new entries there). The .mo files are built from the .po, never committed:
+# a binary beside its source goes stale and conflicts in every merge; `make compile` (run by
+# install, run and test) rebuilds only those older than their .po.
+TRANSLATIONS := fakeai_dash/translations
+PO_FILES := $(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+PYBABEL := $(VENV)/bin/pybabel
+
+messages: $(VENV)/.installed
+	$(PYBABEL) extract -F babel.cfg -k T -k for_scripts --no-location --sort-output --omit-header -o $(TRANSLATIONS)/messages.pot .
+	$(PYBABEL) update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching --ignore-obsolete
+	@# The extraction time changes on every run: kept out of the .po headers so branches merge.
+	sed -i '/^"POT-Creation-Date: /d' $(PO_FILES)
+	$(MAKE) --no-print-directory compile
+
+compile: $(MO_FILES)
+
+$(TRANSLATIONS)/%/LC_MESSAGES/messages.mo: $(TRANSLATIONS)/%/LC_MESSAGES/messages.po | $(VENV)/.installed
+	$(PYBABEL) compile --statistics -i $< -o $@
 
 # Browser tests drive Debian's chromium through its matching chromedriver; the shared-cache
 # tests run a real redis-server (started by the tests themselves on a free port).
@@ -33,10 +55,10 @@ system-deps:
 	fi
 	@chromium --version && chromedriver --version && redis-server --version
 
-run: install
+run: install compile
 	$(VENV)/bin/fakeai-dash
 
-test: install-test system-deps
+test: install-test compile system-deps
 	$(PY) -m pytest --headless --benchmark-disable $(PYTEST_ARGS)
 
 # Every figure in docs/performance.md: micro-benchmarks, then the browser and load measurements

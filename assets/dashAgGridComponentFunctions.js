@@ -4,13 +4,24 @@ var dagcomponentfuncs = (window.dashAgGridComponentFunctions = window.dashAgGrid
 var KNOWN_STATUSES = ["validating_files", "queued", "running", "succeeded", "failed", "cancelled", "paused", "pending"];
 var h = function () { return React.createElement.apply(React, arguments); };
 
+/* Status names in the page's language (built when first drawn: T is defined by then). */
+var statusNames = null;
+function statusName(status) {
+  statusNames = statusNames || {
+    validating_files: T("validating files"), queued: T("queued"), running: T("running"),
+    succeeded: T("succeeded"), failed: T("failed"), cancelled: T("cancelled"), paused: T("paused"),
+    pending: T("pending"),
+  };
+  return statusNames[status];
+}
+
 function statusBadge(status) {
   var known = KNOWN_STATUSES.indexOf(status) >= 0;
   return h("span", {
     key: "badge",
     className: "status-badge " + (known ? "status-" + status : "status-other"),
-    title: known ? status : "Status reported by the API: " + status,
-  }, known ? status.replace(/_/g, " ") : status);
+    title: known ? statusName(status) : T("Status reported by the API: {status}", {status: status}),
+  }, known ? statusName(status) : status);
 }
 
 dagcomponentfuncs.StatusCell = function (props) {
@@ -18,7 +29,7 @@ dagcomponentfuncs.StatusCell = function (props) {
   var progress = window.dashAgGridFunctions.jobProgress(props.data);
   var children = [statusBadge(status)];
   if (progress != null) {
-    var label = progress.estimated ? "~" + progress.pct + "% est." : progress.pct + "%";
+    var label = progress.estimated ? T("~{percent} est.", {percent: progress.pct + "%"}) : progress.pct + "%";
     children.push(h("div", { key: "p", className: "progress-cell", title: progress.title }, [
       h("div", { key: "b", className: "bar" }, h("span", { style: { width: progress.pct + "%" } })),
       h("span", { key: "t", className: "pct" }, label),
@@ -40,7 +51,7 @@ dagcomponentfuncs.JobCell = function (props) {
     h("div", { key: "i", className: "job-cell-id" }, d.id),
   ];
   if (d.fine_tuned_model) {
-    lines.push(h("div", { key: "f", className: "job-cell-output", title: "Fine-tuned model" }, "→ " + d.fine_tuned_model));
+    lines.push(h("div", { key: "f", className: "job-cell-output", title: T("Fine-tuned model") }, "→ " + d.fine_tuned_model));
   }
   return h("div", { className: "job-cell", title: d.fine_tuned_model || d.id }, lines);
 };

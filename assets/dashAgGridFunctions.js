@@ -4,10 +4,10 @@ var dagfuncs = (window.dashAgGridFunctions = window.dashAgGridFunctions || {});
 dagfuncs.relativeTime = function (epochSeconds) {
   if (!epochSeconds) return "—";
   var s = Math.max(0, Date.now() / 1000 - epochSeconds);
-  if (s < 45) return "just now";
-  if (s < 3600) return Math.round(s / 60) + " min ago";
-  if (s < 86400) return Math.round(s / 3600) + " h ago";
-  return Math.round(s / 86400) + " days ago";
+  if (s < 45) return T("just now");
+  if (s < 3600) return T("{count} min ago", {count: Math.round(s / 60)});
+  if (s < 86400) return T("{count} h ago", {count: Math.round(s / 3600)});
+  return T("{count} days ago", {count: Math.round(s / 86400)});
 };
 
 dagfuncs.absoluteTime = function (epochSeconds) {
@@ -18,9 +18,9 @@ dagfuncs.absoluteTime = function (epochSeconds) {
 
 dagfuncs.compactNumber = function (n) {
   if (n == null) return "—";
-  if (n >= 1e6) return (n / 1e6).toFixed(1) + "M";
-  if (n >= 1e3) return (n / 1e3).toFixed(1) + "K";
-  return String(n);
+  // The page's locale: "1.2K" in English, "1,2 Mio." in German, "120万" in Chinese.
+  return new Intl.NumberFormat(window.fakeaiLocale ? window.fakeaiLocale() : "en-US",
+                               {notation: "compact", maximumFractionDigits: 1}).format(n);
 };
 
 /* One progress rule with the details panel: by steps where the steps are known (the row carries
@@ -30,14 +30,14 @@ dagfuncs.jobProgress = function (d) {
   if (!d) return null;
   if (d.step != null && d.total_steps) {
     var exact = Math.max(0, Math.min(100, Math.round((100 * d.step) / d.total_steps)));
-    return {pct: exact, estimated: false, title: "Step " + d.step + " of " + d.total_steps};
+    return {pct: exact, estimated: false, title: T("Step {step} of {total}", {step: d.step, total: d.total_steps})};
   }
   if (d.status !== "running" || !d.estimated_finish || !d.created_at) return null;
   var total = d.estimated_finish - d.created_at;
   if (total <= 0) return null;
   var pct = Math.round((100 * (Date.now() / 1000 - d.created_at)) / total);
   return {pct: Math.max(0, Math.min(99, pct)), estimated: true,
-          title: "Estimated from the API's expected finish time"};
+          title: T("Estimated from the API's expected finish time")};
 };
 
 dagfuncs.searchText = function (d) {

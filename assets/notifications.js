@@ -128,7 +128,7 @@
     var close = document.createElement("button");
     close.type = "button";
     close.className = "btn-close btn-close-white notify-toast-close";
-    close.setAttribute("aria-label", "Dismiss");
+    close.setAttribute("aria-label", T("Dismiss"));
     close.addEventListener("click", function (event) { event.stopPropagation(); item.remove(); });
     item.appendChild(close);
     item.appendChild(heading);
@@ -149,8 +149,10 @@
     toast(title, body, id, kind);
   }
 
-  var STATUS_TITLES = {succeeded: "Fine-tuning job succeeded", failed: "Fine-tuning job failed",
-                       cancelled: "Fine-tuning job cancelled"};
+  function statusTitle(status) {
+    return {succeeded: T("Fine-tuning job succeeded"), failed: T("Fine-tuning job failed"),
+            cancelled: T("Fine-tuning job cancelled")}[status];
+  }
 
   function announce(rows, alerts, prefs) {
     var seenBefore = read(SEEN_KEY);
@@ -164,12 +166,12 @@
     var wanted = prefs || TERMINAL.concat(["alerts"]);
     status.found.forEach(function (t) {
       if (wanted.indexOf(t.status) >= 0) {
-        deliver(STATUS_TITLES[t.status], jobLabel(t.row), t.id, "fakeai-dash:" + t.id + ":" + t.status, t.status);
+        deliver(statusTitle(t.status), jobLabel(t.row), t.id, "fakeai-dash:" + t.id + ":" + t.status, t.status);
       }
     });
     if (wanted.indexOf("alerts") >= 0) {
       flagged.found.forEach(function (f) {
-        deliver("Training alert: " + (f.alert.title || f.alert.kind), (f.alert.message || "") + " — " + jobLabel(f.row),
+        deliver(T("Training alert: {title}", {title: T(f.alert.title || f.alert.kind)}), alertText(f.alert) + " — " + jobLabel(f.row),
                 f.id, "fakeai-dash:" + f.id + ":alert:" + f.alert.kind, "alert");
       });
     }
@@ -191,14 +193,14 @@
   function buttonState() {
     var on = enabled();
     var perm = permission();
-    var label = on ? "Notifications on" : "Notify me";
-    var title = "Get a notification when a job finishes, fails or is cancelled, or raises a training alert";
+    var label = on ? T("Notifications on") : T("Notify me");
+    var title = T("Get a notification when a job finishes, fails or is cancelled, or raises a training alert");
     if (on && perm !== "granted") {
-      label = "In-page alerts on";
-      title = perm === "unsupported" ? "This browser has no notifications: alerts show on this page"
-                                     : "Notifications are blocked for this site: alerts show on this page";
+      label = T("In-page alerts on");
+      title = perm === "unsupported" ? T("This browser has no notifications: alerts show on this page")
+                                     : T("Notifications are blocked for this site: alerts show on this page");
     } else if (on) {
-      title = "Notifications are on; click to turn them off";
+      title = T("Notifications are on; click to turn them off");
     }
     return {on: on, permission: perm, label: label, title: title};
   }
@@ -225,8 +227,18 @@
 
   /* -- alert badges in the jobs list ------------------------------------------------------ */
 
-  var BADGE_TEXT = {nan: "NaN loss", divergence: "diverging", overfitting: "overfitting", stall: "stalled",
-                    budget: "over budget"};
+  /* An alert's sentence in the page's language: its parts translated (alerts.py), else as stored. */
+  function alertText(alert) {
+    if (Array.isArray(alert.message_parts)) {
+      return alert.message_parts.map(function (part) { return T(part[0], part[1]); }).join("");
+    }
+    return alert.message || "";
+  }
+
+  function badgeText(kind) {
+    return {nan: T("NaN loss"), divergence: T("diverging"), overfitting: T("overfitting"), stall: T("stalled"),
+            budget: T("over budget")}[kind];
+  }
 
   function withAlerts(row, alerts) {
     var shown = shownAlerts(alerts && alerts[row.id], row);
@@ -238,8 +250,8 @@
 
   function badges(list, h) {
     return h("div", {key: "alerts", className: "alert-badges"}, list.map(function (alert) {
-      return h("span", {key: alert.kind, className: "alert-badge alert-" + alert.kind, title: alert.message || ""},
-               "⚠ " + (BADGE_TEXT[alert.kind] || alert.kind));
+      return h("span", {key: alert.kind, className: "alert-badge alert-" + alert.kind, title: alertText(alert)},
+               "⚠ " + (badgeText(alert.kind) || alert.kind));
     }));
   }
 

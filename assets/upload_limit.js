@@ -5,15 +5,15 @@
   const BOX = "create-job-upload-box", REPORT = "create-job-upload-report", MB = 1024 * 1024;
 
   function refuse(file, limitMb) {
-    const message = " was not uploaded: The file is " + (file.size / MB).toFixed(1) + " MB; files up to " +
-      limitMb + " MB can be uploaded from the browser. " +
-      "Upload larger files with the API and type their id.";
+    const sizeMb = (file.size / MB).toLocaleString(window.fakeaiLocale(), {maximumFractionDigits: 1, minimumFractionDigits: 1});
+    const message = T(" was not uploaded: The file is {size} MB; files up to {limit} MB can be uploaded from the " +
+                      "browser. Upload larger files with the API and type their id.", {size: sizeMb, limit: limitMb});
     const view = {
       type: "Div", namespace: "dash_html_components",
       props: {id: "create-job-dataset-report", className: "dataset-report dataset-report-invalid", children: [{
         type: "Div", namespace: "dash_html_components",
         props: {className: "report-title", children: [
-          {type: "Strong", namespace: "dash_html_components", props: {children: "✗ " + (file.name || "File")}},
+          {type: "Strong", namespace: "dash_html_components", props: {children: "✗ " + (file.name || T("File"))}},
           message]}}]}};
     window.dash_clientside.set_props(REPORT, {children: view});
   }

@@ -19,11 +19,14 @@ from typing import Any
 
 import numpy as np
 
+from fakeai_dash.i18n import for_scripts
 from fakeai_dash.series import MetricHistory, ema_smooth_array
 
 ALERT_KINDS = ("nan", "divergence", "overfitting", "stall", "budget")
-ALERT_TITLES = {"nan": "Loss is not a number", "divergence": "Training diverging",
-                "overfitting": "Overfitting", "stall": "Stalled", "budget": "Over budget"}
+# Stored in English (the sync loop has no reader's language); the page translates them where shown.
+ALERT_TITLES = {"nan": for_scripts("Loss is not a number"), "divergence": for_scripts("Training diverging"),
+                "overfitting": for_scripts("Overfitting"), "stall": for_scripts("Stalled"),
+                "budget": for_scripts("Over budget")}
 TRAIN_LOSS = "train_loss"
 VALID_LOSSES = ("valid_loss", "full_valid_loss")
 LOSS_NAMES = (TRAIN_LOSS, *VALID_LOSSES)
@@ -61,9 +64,32 @@ def rules_from_settings(settings: Any) -> AlertRules:
                       job_budget=getattr(settings, "budget_per_job_usd", None))
 
 
-def _alert(kind: str, message: str, step: float | None = None, at: float | None = None,
+# Alert sentences, registered for the page's script catalog at import (every worker serves pages,
+# whichever one computed the alert).
+NAN_TRAIN_TEXT = for_scripts("The train loss became NaN or infinite at step {step}: training has broken down (learning "
+                             "rate too high or bad data), and further steps cost money for nothing.")
+NAN_VALID_TEXT = for_scripts("The validation loss became NaN or infinite at step {step}: training has broken down "
+                             "(learning rate too high or bad data), and further steps cost money for nothing.")
+DIVERGENCE_TEXT = for_scripts("The smoothed train loss has risen from its best {best} to {last} since "
+                              "step {step} and has not come back: training is diverging.")
+USE_CHECKPOINT_TEXT = for_scripts(" Use checkpoint {checkpoint}, the one with the best validation loss.")
+BEST_AT_TEXT = for_scripts(" The best validation loss was at step {step}.")
+OVERFITTING_TEXT = for_scripts("Validation loss has risen for {count} evaluations since step {step} "
+                               "({best} → {last}) while the train loss kept falling: the model is "
+                               "overfitting.")
+STALL_TEXT = for_scripts("No new event for {silent}, though this job has been taking about {pace} "
+                         "per step: it may be stuck.")
+BUDGET_SPENT_TEXT = for_scripts("This job cost {cost}, over its budget of {budget}.")
+BUDGET_PROJECTED_TEXT = for_scripts("This job is projected to cost {cost}, over its budget of {budget}.")
+
+
+def _alert(kind: str, message: list[tuple[str, dict[str, str]]], step: float | None = None, at: float | None = None,
            checkpoint: str | None = None) -> dict[str, Any]:
-    return {"kind": kind, "title": ALERT_TITLES[kind], "message": message,
+    # The message as English text, and as (msgid, {name: text}) parts the page translates where it
+    # shows them (training_alerts.py, notifications.js): the sync loop has no reader's language.
+    parts = [[msgid, args] for msgid, args in message]
+    text = "".join(msgid.format(**args) for msgid, args in parts)
+    return {"kind": kind, "title": ALERT_TITLES[kind], "message": text, "message_parts": parts,
             "step": None if step is None else _tidy(step), "at": at if at is None or math.isfinite(at) else None,
             "checkpoint": checkpoint}
 
@@ -73,7 +99,7 @@ def _tidy(value: float) -> int | float:
 
 
 def _step_text(step: float) -> str:
-    return f"step {_tidy(step):,}"
+    return f"{_tidy(step):,}"
 
 
 # -- not a number -------------------------------------------------------------------------------
@@ -126,10 +152,8 @@ def nan_alert(non_finite: Mapping[str, Any] | None, history: MetricHistory | Non
                 found = {"metric": name, "step": float(steps[bad[0]]), "at": float(times[bad[0]])}
     if not found:
         return None
-    label = "train loss" if found["metric"] == TRAIN_LOSS else "validation loss"
-    return _alert("nan", f"The {label} became NaN or infinite at {_step_text(found['step'])}: training has "
-                         "broken down (learning rate too high or bad data), and further steps cost money for nothing.",
-                  found["step"], found.get("at"))
+    message = NAN_TRAIN_TEXT if found["metric"] == TRAIN_LOSS else NAN_VALID_TEXT
+    return _alert("nan", [(message, {"step": _step_text(found["step"])})], found["step"], found.get("at"))
 
 
 # -- divergence ---------------------------------------------------------------------------------
@@ -154,9 +178,9 @@ def divergence_alert(history: MetricHistory, rules: AlertRules = AlertRules()) -
     if values.size - start < rules.divergence_window:
         return None
     best = float(running_min[start])
-    return _alert("divergence", f"The smoothed train loss has risen from its best {best:.4g} to "
-                                f"{float(smooth[-1]):.4g} since {_step_text(steps[start])} and has not come back: "
-                                "training is diverging.", steps[start], float(times[start]))
+    return _alert("divergence", [(DIVERGENCE_TEXT,
+                                  {"best": f"{best:.4g}", "last": f"{float(smooth[-1]):.4g}",
+                                   "step": _step_text(steps[start])})], steps[start], float(times[start]))
 
 
 # -- overfitting --------------------------------------------------------------------------------
@@ -190,11 +214,13 @@ def overfitting_alert(history: MetricHistory, checkpoints: Sequence[Mapping[str,
     if not _train_fell(history, steps[best], steps[-1], rules.smoothing):
         return None
     checkpoint = _best_checkpoint(checkpoints, steps[best])
-    use = (f" Use checkpoint {checkpoint['label']}, the one with the best validation loss."
-           if checkpoint else f" The best validation loss was at {_step_text(steps[best])}.")
-    return _alert("overfitting", f"Validation loss has risen for {smooth.size - 1 - start} evaluations since "
-                                 f"{_step_text(steps[best])} ({values[best]:.4g} → {values[-1]:.4g}) while the train "
-                                 f"loss kept falling: the model is overfitting.{use}",
+    use = ((USE_CHECKPOINT_TEXT,
+            {"checkpoint": str(checkpoint['label'])})
+           if checkpoint else (BEST_AT_TEXT,
+                               {"step": _step_text(steps[best])}))
+    return _alert("overfitting", [(OVERFITTING_TEXT,
+                                   {"count": str(smooth.size - 1 - start), "step": _step_text(steps[best]),
+                                    "best": f"{values[best]:.4g}", "last": f"{values[-1]:.4g}"}), use],
                   steps[best], float(times[best]), checkpoint["id"] if checkpoint else None)
 
 
@@ -259,8 +285,8 @@ def stall_alert(history: MetricHistory, status: str | None, last_event_at: float
     if silent <= limit:
         return None
     last_step = history.last_step
-    return _alert("stall", f"No new event for {_duration(silent)}, though this job has been taking about "
-                           f"{_duration(pace)} per step: it may be stuck.", last_step, last_event_at)
+    return _alert("stall", [(STALL_TEXT,
+                             {"silent": _duration(silent), "pace": _duration(pace)})], last_step, last_event_at)
 
 
 def _duration(seconds: float) -> str:
@@ -278,8 +304,8 @@ def budget_alert(projected_cost: float | None, budget: float | None, step: float
     """The job's projected total (its cost, once finished) passes its budget."""
     if budget is None or projected_cost is None or projected_cost <= budget:
         return None
-    verb = "cost" if finished else "is projected to cost"
-    return _alert("budget", f"This job {verb} ${projected_cost:,.2f}, over its budget of ${budget:,.2f}.", step)
+    message = BUDGET_SPENT_TEXT if finished else BUDGET_PROJECTED_TEXT
+    return _alert("budget", [(message, {"cost": f"${projected_cost:,.2f}", "budget": f"${budget:,.2f}"})], step)
 
 
 # -- all of them --------------------------------------------------------------------------------

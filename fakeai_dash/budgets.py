@@ -10,6 +10,8 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from fakeai_dash import format as fmt
+from fakeai_dash.i18n import _
 from fakeai_dash.pricing import training_cost
 
 
@@ -42,10 +44,17 @@ def budget_warnings(projected: float | None, job_budget: float | None, month_bud
         return []
     warnings = []
     if job_budget is not None and projected > job_budget:
-        warnings.append(f"The estimated ${projected:,.2f} is over the budget of ${job_budget:,.2f} per job.")
+        warnings.append(_("The estimated {cost} is over the budget of {budget} per job.").format(
+            cost=_usd(projected), budget=_usd(job_budget)))
     if month_budget is not None:
         remaining = max(month_budget - month_spent, 0.0)
         if projected > remaining:
-            warnings.append(f"The estimated ${projected:,.2f} is more than this month's remaining budget: "
-                            f"${remaining:,.2f} of ${month_budget:,.2f} (${month_spent:,.2f} spent).")
+            warnings.append(_("The estimated {cost} is more than this month's remaining budget: {remaining} of "
+                              "{budget} ({spent} spent).").format(cost=_usd(projected), remaining=_usd(remaining),
+                                                                  budget=_usd(month_budget), spent=_usd(month_spent)))
     return warnings
+
+
+def _usd(amount: float) -> str:
+    # Cents, whatever the amount: a budget sentence does not need format.money's four decimals.
+    return fmt.money_cents(amount)

@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from fakeai_dash import format as fmt
 from fakeai_dash.downsample import downsample_indices
+from fakeai_dash.i18n import N_, _
 from fakeai_dash.metrics import (
     best_checkpoint,
     metric_direction,
@@ -19,6 +20,7 @@ from fakeai_dash.metrics import (
 )
 from fakeai_dash.pricing import training_cost
 from fakeai_dash.series import MetricHistory
+from fakeai_dash.theme import status_label
 
 QUERY_KEY = "compare"
 MAX_PICKS = 4
@@ -26,7 +28,7 @@ MAX_PICKS = 4
 LOSS_SERIES = ("train_loss", "valid_loss")
 FINAL_METRICS = ("train_loss", "valid_loss", "train_accuracy", "valid_accuracy")
 FINISHED = ("succeeded", "failed", "cancelled")
-METHOD_LABELS = {"supervised": "Supervised", "dpo": "DPO", "reinforcement": "Reinforcement"}
+METHOD_LABELS = {"supervised": N_("Supervised"), "dpo": "DPO", "reinforcement": N_("Reinforcement")}
 NOT_FOUND = "not found"
 
 
@@ -167,18 +169,19 @@ def _final(name: str):
 
 # (key, label, value getter, text of the value); metric rows are coloured by direction, the rest by difference.
 ROWS: tuple[tuple[str, str, Any, Any], ...] = (
-    ("status", "Status", lambda j, p, n: j.get("status"), lambda v: (v or "unknown").replace("_", " ")),
-    ("model", "Base model", lambda j, p, n: j.get("model"), lambda v: v or fmt.MISSING),
-    ("method", "Method", lambda j, p, n: j.get("method_type"),
-     lambda v: METHOD_LABELS.get(v, str(v)) if v else fmt.MISSING),
-    ("n_epochs", "Epochs", lambda j, p, n: j.get("n_epochs"), _hyper),
-    ("batch_size", "Batch size", lambda j, p, n: j.get("batch_size"), _hyper),
-    ("learning_rate_multiplier", "LR multiplier", lambda j, p, n: j.get("learning_rate_multiplier"), _hyper),
-    ("trained_tokens", "Trained tokens", lambda j, p, n: j.get("trained_tokens"), fmt.tokens),
-    ("cost", "Cost", lambda j, p, n: _cost(j, p), str),
-    ("duration", "Duration", lambda j, p, n: _duration(j, n), str),
-    *((f"final_{name}", f"Final {name.replace('_', ' ')}", _final(name), _metric) for name in FINAL_METRICS),
-    ("best_valid_loss", "Best checkpoint valid loss", lambda j, p, n: j.get("best_valid_loss"), _metric),
+    ("status", N_("Status"), lambda j, p, n: j.get("status"), lambda v: status_label(v)),
+    ("model", N_("Base model"), lambda j, p, n: j.get("model"), lambda v: v or fmt.MISSING),
+    ("method", N_("Method"), lambda j, p, n: j.get("method_type"),
+     lambda v: _(METHOD_LABELS.get(v, str(v))) if v else fmt.MISSING),
+    ("n_epochs", N_("Epochs"), lambda j, p, n: j.get("n_epochs"), _hyper),
+    ("batch_size", N_("Batch size"), lambda j, p, n: j.get("batch_size"), _hyper),
+    ("learning_rate_multiplier", N_("LR multiplier"), lambda j, p, n: j.get("learning_rate_multiplier"), _hyper),
+    ("trained_tokens", N_("Trained tokens"), lambda j, p, n: j.get("trained_tokens"), fmt.tokens),
+    ("cost", N_("Cost"), lambda j, p, n: _cost(j, p), str),
+    ("duration", N_("Duration"), lambda j, p, n: _duration(j, n), str),
+    *((f"final_{name}", label, _final(name), _metric) for name, label in zip(FINAL_METRICS, (
+        N_("Final train loss"), N_("Final valid loss"), N_("Final train accuracy"), N_("Final valid accuracy")))),
+    ("best_valid_loss", N_("Best checkpoint valid loss"), lambda j, p, n: j.get("best_valid_loss"), _metric),
 )
 
 

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from fakeai_dash.i18n import N_, _
 from fakeai_dash.pricing import training_cost
 
 # OpenAI rejects training files with fewer examples than this.
@@ -145,11 +146,13 @@ def validate_jsonl(
     )
     errors, tokens = _Errors(), _TokenStats()
     if max_bytes is not None and size > max_bytes:
-        errors.add(None, f"File is {size / _MB:.1f} MB; the limit for browser upload is {max_bytes / _MB:g} MB")
+        errors.add(None, _("File is {size} MB; the limit for browser upload is {limit} MB").format(
+            size=f"{size / _MB:.1f}", limit=f"{max_bytes / _MB:g}"))
         return _finish(report, errors, tokens, model, price_table)
     finished = _check_lines(content, method, max_example_tokens, report, errors, tokens)
     if finished and report.n_examples < MIN_EXAMPLES:
-        errors.add(None, f"File has {report.n_examples} example(s); at least {MIN_EXAMPLES} are required")
+        errors.add(None, _("File has {count} example(s); at least {minimum} are required").format(
+            count=report.n_examples, minimum=MIN_EXAMPLES))
     return _finish(report, errors, tokens, model, price_table)
 
 
@@ -220,22 +223,22 @@ def _check_lines(content: bytes | str, method: str, max_tokens: int, report: Dat
     for match in pattern.finditer(content):
         start, end = match.span()
         if errors.count >= MAX_PROBLEMS_PER_FILE:
-            errors.add(None, f"Checking stopped at line {numbers.at(start)} after {MAX_PROBLEMS_PER_FILE:,} "
-                             "problems; fix these and choose the file again")
+            errors.add(None, _("Checking stopped at line {line} after {count} problems; fix these and choose the file "
+                               "again").format(line=numbers.at(start), count=f"{MAX_PROBLEMS_PER_FILE:,}"))
             return False
         report.n_examples += 1
         if end - start > MAX_LINE_CHARS:
-            errors.add(numbers.at(start), f"Line is {(end - start) / _MB:.1f} MB; lines longer than "
-                                          f"{MAX_LINE_CHARS / _MB:g} MB are not checked (an example that long "
-                                          "cannot be trained on)")
+            errors.add(numbers.at(start), _("Line is {size} MB; lines longer than {limit} MB are not checked (an "
+                                            "example that long cannot be trained on)").format(
+                size=f"{(end - start) / _MB:.1f}", limit=f"{MAX_LINE_CHARS / _MB:g}"))
             continue
         try:
             line = _line_text(content, start, end)
         except UnicodeDecodeError as exc:
             report.n_examples -= 1
             bom = len(_BOM) if start == 0 and content.startswith(_BOM) else 0
-            errors.add(numbers.at(start), f"File is not UTF-8 text (bad byte at offset {start + bom + exc.start}); "
-                                          "save it as UTF-8")
+            errors.add(numbers.at(start), _("File is not UTF-8 text (bad byte at offset {offset}); save it as "
+                                            "UTF-8").format(offset=start + bom + exc.start))
             return False
         if not line:  # only Unicode whitespace (a no-break space, say)
             report.n_examples -= 1
@@ -246,7 +249,8 @@ def _check_lines(content: bytes | str, method: str, max_tokens: int, report: Dat
             for problem in problems[:MAX_PROBLEMS_PER_LINE]:
                 errors.add(number, problem)
             if len(problems) > MAX_PROBLEMS_PER_LINE:
-                errors.add(number, f"More than {MAX_PROBLEMS_PER_LINE} problems on this line; the rest are not listed")
+                errors.add(number, _("More than {count} problems on this line; the rest are not listed").format(
+                    count=MAX_PROBLEMS_PER_LINE))
         if example is None:
             continue
         report.n_valid_examples += 1
@@ -254,8 +258,8 @@ def _check_lines(content: bytes | str, method: str, max_tokens: int, report: Dat
         tokens.add(count)
         if count > max_tokens:
             report.n_over_limit += 1
-            errors.add(numbers.at(start), f"Example is about {count} tokens; the limit is {max_tokens} and "
-                                          "longer examples are truncated")
+            errors.add(numbers.at(start), _("Example is about {count} tokens; the limit is {limit} and longer "
+                                            "examples are truncated").format(count=count, limit=max_tokens))
     return True
 
 
@@ -264,14 +268,15 @@ def _parse_example(line: str, method: str) -> tuple[dict[str, Any] | None, list[
     # Each object or array takes at least two characters: only a long line can hold too many.
     containers = line.count("{") + line.count("[") if len(line) > 2 * MAX_CONTAINERS_PER_LINE else 0
     if containers > MAX_CONTAINERS_PER_LINE:
-        return None, [f"Line holds {containers:,} JSON objects and arrays; more than {MAX_CONTAINERS_PER_LINE:,} "
-                      "are not checked (an example that large cannot be trained on)"]
+        return None, [_("Line holds {count} JSON objects and arrays; more than {limit} are not checked (an example "
+                        "that large cannot be trained on)").format(count=f"{containers:,}",
+                                                                   limit=f"{MAX_CONTAINERS_PER_LINE:,}")]
     try:
         example = _parse_json(line)
     except (ValueError, RecursionError) as exc:  # ValueError covers JSONDecodeError and huge ints
-        return None, [f"Invalid JSON: {exc}"]
+        return None, [_("Invalid JSON: {error}").format(error=exc)]
     if not isinstance(example, dict):
-        return None, [f"Each line must be a JSON object, not {_json_type(example)}"]
+        return None, [_("Each line must be a JSON object, not {type}").format(type=_json_type(example))]
     problems = _check_dpo(example) if method == "dpo" else _check_chat(example)
     return (None if problems else example), problems
 
@@ -289,10 +294,10 @@ def _parse_json(line: str) -> Any:
 def _check_chat(example: dict[str, Any]) -> list[str]:
     messages = example.get("messages")
     if not isinstance(messages, list) or not messages:
-        return ['"messages" must be a non-empty list of messages']
+        return [_('"messages" must be a non-empty list of messages')]
     problems = _check_messages(messages, "messages")
     if not _has_assistant(messages):
-        problems.append('"messages" has no assistant message to learn from')
+        problems.append(_('"messages" has no assistant message to learn from'))
     return problems
 
 
@@ -308,18 +313,18 @@ def _check_dpo(example: dict[str, Any]) -> list[str]:
     given = example.get("input")
     messages = given.get("messages") if isinstance(given, dict) else None
     if not isinstance(messages, list) or not messages:
-        problems.append('"input" must be an object with a non-empty "messages" list')
+        problems.append(_('"input" must be an object with a non-empty "messages" list'))
     else:
         problems += _check_messages(messages, "input.messages")
     for key in ("preferred_output", "non_preferred_output"):
         output = example.get(key)
         if not isinstance(output, list) or not output:
-            problems.append(f'"{key}" must be a non-empty list of assistant messages')
+            problems.append(_('"{key}" must be a non-empty list of assistant messages').format(key=key))
             continue
         problems += _check_messages(output, key)
         # Bad roles are already reported by _check_messages; here only valid non-assistant ones.
         if any(isinstance(m, dict) and m.get("role") in ROLES and m["role"] != "assistant" for m in output):
-            problems.append(f'"{key}" may only contain assistant messages')
+            problems.append(_('"{key}" may only contain assistant messages').format(key=key))
     return problems
 
 
@@ -337,33 +342,33 @@ def _check_messages(messages: list[Any], where: str) -> list[str]:
 def _check_message(message: Any) -> str | None:
     """The first problem with one chat message, or None."""
     if not isinstance(message, dict):
-        return f"message must be an object, not {_json_type(message)}"
+        return _("message must be an object, not {type}").format(type=_json_type(message))
     role = message.get("role")
     if not (isinstance(role, str) and role in _ROLE_SET):
-        return f"role must be one of {', '.join(ROLES)} (got {_short(role)})"
+        return _("role must be one of {roles} (got {role})").format(roles=", ".join(ROLES), role=_short(role))
     if "weight" in message and message["weight"] not in (0, 1):
-        return "weight must be 0 or 1"
+        return _("weight must be 0 or 1")
     content = message.get("content")
     tool_calls = message.get("tool_calls")
     # An assistant turn that only calls tools legitimately has no text.
     if role == "assistant" and isinstance(tool_calls, list) and tool_calls and content in (None, "", []):
         return None
     if isinstance(content, str):
-        return None if content else "content is empty"
+        return None if content else _("content is empty")
     if isinstance(content, list):
         return _check_content_parts(content)
-    return "content is missing" if content is None else f"content must be a string or a list of parts, not {_json_type(content)}"
+    return _("content is missing") if content is None else _("content must be a string or a list of parts, not {type}").format(type=_json_type(content))
 
 
 def _check_content_parts(parts: list[Any]) -> str | None:
     """OpenAI's list-of-parts content: objects with a "type"; text parts need non-empty text."""
     if not parts:
-        return "content is empty"
+        return _("content is empty")
     for part in parts:
         if not isinstance(part, dict) or not isinstance(part.get("type"), str):
-            return 'each content part must be an object with a "type"'
+            return _('each content part must be an object with a "type"')
         if part["type"] == "text" and not (isinstance(part.get("text"), str) and part["text"]):
-            return "a text content part has empty text"
+            return _("a text content part has empty text")
     return None
 
 
@@ -409,8 +414,9 @@ def _short(value: Any) -> str:
 
 
 def _json_type(value: Any) -> str:
-    names = {list: "an array", str: "a string", bool: "a boolean", int: "a number", float: "a number", dict: "an object"}
-    return names.get(type(value), "null")
+    names = {list: N_("an array"), str: N_("a string"), bool: N_("a boolean"), int: N_("a number"),
+             float: N_("a number"), dict: N_("an object")}
+    return _(names[type(value)]) if type(value) in names else "null"
 
 
 def _finish(

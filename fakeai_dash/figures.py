@@ -19,6 +19,7 @@ import plotly.io as pio
 
 from fakeai_dash.downsample import MAX_POINTS, MIN_POINTS, select
 from fakeai_dash.format import plotly_template_text, plotly_text
+from fakeai_dash.i18n import N_, _
 from fakeai_dash.metrics import ema_smooth, ordered_metric_names
 from fakeai_dash.series import MetricHistory, ema_smooth_array
 # One palette for CSS and figures: theme.py is its single source.
@@ -67,7 +68,7 @@ def themed(color: str | None, theme: str = "dark") -> str | None:
     return LIGHT_COLORS.get(color, color) if normalize_theme(theme) == "light" and color else color
 
 
-CHECKPOINT_TRACE = "Checkpoints"
+CHECKPOINT_TRACE = N_("Checkpoints")
 
 
 # ------------------------------------------------------------------------- template
@@ -123,7 +124,7 @@ def _base_figure(title: str | None, uirevision: str, theme: str = "dark") -> go.
     return figure
 
 
-def empty_figure(message: str = "No metrics yet", theme: str = "dark") -> go.Figure:
+def empty_figure(message: str | None = None, theme: str = "dark") -> go.Figure:
     """A blank themed figure that shows ``message`` where the plot would be."""
     figure = _base_figure(None, "empty", theme)
     figure.update_layout(
@@ -131,7 +132,7 @@ def empty_figure(message: str = "No metrics yet", theme: str = "dark") -> go.Fig
         yaxis={"visible": False},
         annotations=[
             {
-                "text": message,
+                "text": message if message is not None else _("No metrics yet"),
                 "xref": "paper",
                 "yref": "paper",
                 "x": 0.5,
@@ -253,7 +254,7 @@ def _axis_numbers(values: np.ndarray, span: float) -> list[Any]:
 
 
 def _x_title(x: str) -> str:
-    return "Elapsed (s)" if x == "elapsed" else "Step"
+    return _("Elapsed (s)") if x == "elapsed" else _("Step")
 
 
 def _check_x(x: str) -> None:
@@ -263,7 +264,7 @@ def _check_x(x: str) -> None:
 
 def _hovertemplate(label: str, x: str) -> str:
     # "x unified" hover heads the box with the x value; on the elapsed axis the step is added.
-    step = "step %{customdata} · " if x == "elapsed" else ""
+    step = _("step {step}").format(step="%{customdata}") + " · " if x == "elapsed" else ""
     return f"{step}{label} %{{y:.4f}}<extra></extra>"
 
 
@@ -334,7 +335,7 @@ def _metric_traces(
                 line={**line, "width": 1},
                 opacity=RAW_OPACITY,
                 showlegend=False,
-                hovertemplate=_hovertemplate(f"{label} raw", "step"),
+                hovertemplate=_hovertemplate(_("{metric} raw").format(metric=label), "step"),
             )
         )
     else:
@@ -349,7 +350,7 @@ def _metric_traces(
             fill=fill,
             fillcolor=_fill_color(style["color"]) if fill else None,
             customdata=steps,
-            hovertemplate=_hovertemplate(f"{label} smoothed" if smoothing > 0 else label, x),
+            hovertemplate=_hovertemplate(_("{metric} smoothed").format(metric=label) if smoothing > 0 else label, x),
         )
     )
     return traces
@@ -402,15 +403,16 @@ def _checkpoint_trace(
     if not xs:
         return None
     return go.Scatter(
-        name=CHECKPOINT_TRACE,
+        name=_(CHECKPOINT_TRACE),
         x=xs,
         y=ys,
         mode="markers",
         marker={"color": palette(theme)["surface-0"], "size": 11, "symbol": "circle",
                 "line": {"color": palette(theme)["text-primary"], "width": 2}},
         customdata=custom,
-        hovertemplate="checkpoint at step %{customdata[0]}<br>loss %{customdata[1]:.4f}<br>%{customdata[2]}"
-        f"<extra>{CHECKPOINT_TRACE}</extra>",
+        hovertemplate=_("checkpoint at step {step}<br>loss {loss}").format(step="%{customdata[0]}",
+                                                                        loss="%{customdata[1]:.4f}")
+        + f"<br>%{{customdata[2]}}<extra>{_(CHECKPOINT_TRACE)}</extra>",
     )
 
 
@@ -457,9 +459,9 @@ def loss_figure(
     found = curves(series)
     names = [n for n in ordered_metric_names(found) if "loss" in n]
     if not names:
-        return empty_figure(note or "No loss metrics yet", theme)
+        return empty_figure(note or _("No loss metrics yet"), theme)
     origin = curves_origin(found) if origin is None else origin
-    figure = _base_figure("Loss", loss_uirevision(uirevision, x, log_y), theme)
+    figure = _base_figure(_("Loss"), loss_uirevision(uirevision, x, log_y), theme)
     budget = line_budget(_line_count(names, smoothing), budget)
     for name in names:
         figure.add_traces(_metric_traces(name, found[name], smoothing, x, origin, None, x_range, budget, theme))
@@ -468,7 +470,7 @@ def loss_figure(
         figure.add_trace(marker_trace)
     figure.update_layout(
         xaxis_title=_x_title(x),
-        yaxis={"title": {"text": "Loss"}, "type": "log" if log_y else "linear"},
+        yaxis={"title": {"text": _("Loss")}, "type": "log" if log_y else "linear"},
     )
     _add_note(figure, note, theme)
     _add_alert_marks(figure, alerts or (), x, origin, theme)
@@ -493,7 +495,7 @@ def _add_alert_marks(figure: go.Figure, alerts: Iterable[Mapping[str, Any]], x: 
             continue
         figure.add_shape(type="line", xref="x", yref="paper", x0=where, x1=where, y0=0, y1=1, name=ALERT_MARK_NAME,
                          line={"color": color, "width": 1.5, "dash": "dot"})
-        figure.add_annotation(text=plotly_text(f"⚠ {alert.get('title') or alert.get('kind')}"), name=ALERT_MARK_NAME,
+        figure.add_annotation(text=plotly_text(f"⚠ {_(alert.get('title') or alert.get('kind'))}"), name=ALERT_MARK_NAME,
                               xref="x", yref="paper", x=where, y=1, xanchor="left", yanchor="top", showarrow=False,
                               font={"color": color, "size": 11})
 
@@ -523,16 +525,16 @@ def accuracy_figure(
     found = curves(series)
     names = [n for n in ordered_metric_names(found) if "accuracy" in n]
     if not names:
-        return empty_figure(note or "No accuracy metrics yet", theme)
+        return empty_figure(note or _("No accuracy metrics yet"), theme)
     origin = curves_origin(found) if origin is None else origin
-    figure = _base_figure("Accuracy", accuracy_uirevision(uirevision, x), theme)
+    figure = _base_figure(_("Accuracy"), accuracy_uirevision(uirevision, x), theme)
     budget = line_budget(_line_count(names, smoothing), budget)
     for name in names:
         figure.add_traces(_metric_traces(name, found[name], smoothing, x, origin, "tozeroy", x_range, budget, theme))
     values = np.concatenate([found[n].values for n in names])
     values = values[np.isfinite(values)]
     fractional = bool(np.all((values >= 0.0) & (values <= 1.0)))
-    yaxis: dict[str, Any] = {"title": {"text": "Accuracy"}}
+    yaxis: dict[str, Any] = {"title": {"text": _("Accuracy")}}
     if fractional:
         yaxis.update(tickformat=".0%", range=[0, 1])
     figure.update_layout(xaxis_title=_x_title(x), yaxis=yaxis)
@@ -644,7 +646,7 @@ def _plain(value: Any) -> Any:
 # The selected job keeps the brand green; compared jobs take the colorway's non-green, non-grey
 # colours, so no compared curve can be mistaken for the selected one.
 COMPARE_COLORS = [color for color in COLORWAY if color not in (GREEN, GREEN_LIGHT, GREEN_DARK, TEXT_MUTED)]
-COMPARE_LINES = (("train_loss", "solid", "train"), ("valid_loss", "dash", "valid"))
+COMPARE_LINES = (("train_loss", "solid", N_("train")), ("valid_loss", "dash", N_("valid")))
 
 
 def comparison_color(index: int, theme: str = "dark") -> str:
@@ -661,7 +663,7 @@ def comparison_figure(
     with the selected job first; a run's optional "color" overrides :func:`comparison_color`. Both lines of a job share a legend group (the job id), so one
     legend click hides the job. Smoothing is the TrainingProgress EMA, so curves read the same.
     """
-    figure = _base_figure("Loss by job", uirevision, theme)
+    figure = _base_figure(_("Loss by job"), uirevision, theme)
     for index, run in enumerate(runs):
         color = run.get("color") or comparison_color(index, theme)
         for metric, dash, label in COMPARE_LINES:
@@ -671,19 +673,19 @@ def comparison_figure(
             raw = [float(p[1]) for p in points]
             ys = ema_smooth(raw, smoothing) if smoothing > 0 else raw
             # A run's name is built from the API's suffix, model and id: text, not markup.
-            name = f"{plotly_text(run['name'])} · {label}"
-            hover_name = f"{plotly_template_text(run['name'])} · {label}"
+            name = f"{plotly_text(run['name'])} · {_(label)}"
+            hover_name = f"{plotly_template_text(run['name'])} · {_(label)}"
             figure.add_trace(go.Scatter(
                 name=name, x=[p[0] for p in points], y=ys, legendgroup=run["id"], meta=run["id"],
                 mode="lines" if len(points) > 1 else "lines+markers",
                 line={"color": color, "dash": dash, "width": 2.5 if index == 0 else 1.8},
                 customdata=[[p[0], r] for p, r in zip(points, raw)],
-                hovertemplate=f"%{{y:.4f}} (raw %{{customdata[1]:.4f}})<extra>{hover_name}</extra>",
+                hovertemplate=f"%{{y:.4f}} ({_('raw')} %{{customdata[1]:.4f}})<extra>{hover_name}</extra>",
             ))
     if not figure.data:
-        return empty_figure("No loss metrics yet for these jobs", theme)
+        return empty_figure(_("No loss metrics yet for these jobs"), theme)
     figure.update_layout(
-        xaxis_title="Step", yaxis={"title": {"text": "Loss"}},
+        xaxis_title=_("Step"), yaxis={"title": {"text": _("Loss")}},
         # Below the plot: up to ten entries would squeeze a side legend's plot in a narrow panel.
         legend={"orientation": "h", "x": 0, "y": -0.3, "yanchor": "top"},
         margin={"b": 20},

@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
+from fakeai_dash.i18n import _
+
 Auto = Literal["auto"]
 AUTO: Auto = "auto"
 
@@ -90,7 +92,7 @@ class CreateJobForm(BaseModel):
     @classmethod
     def _required_text(cls, value: Any) -> str:
         if _blank(value):
-            raise ValueError("is required")
+            raise ValueError(_("is required"))
         return str(value).strip()
 
     @field_validator("validation_file", mode="before")
@@ -103,7 +105,7 @@ class CreateJobForm(BaseModel):
     def _method(cls, value: Any) -> str:
         method = "supervised" if _blank(value) else str(value).strip().lower()
         if method not in ("supervised", "dpo"):
-            raise ValueError("must be supervised or dpo")
+            raise ValueError(_("must be supervised or dpo"))
         return method
 
     @field_validator("n_epochs", mode="before")
@@ -133,9 +135,9 @@ class CreateJobForm(BaseModel):
         if suffix is None:
             return None
         if len(suffix) > SUFFIX_MAX_LENGTH:
-            raise ValueError(f"must be at most {SUFFIX_MAX_LENGTH} characters (got {len(suffix)})")
+            raise ValueError(_("must be at most {max} characters (got {count})").format(max=SUFFIX_MAX_LENGTH, count=len(suffix)))
         if not _SUFFIX_PATTERN.fullmatch(suffix):
-            raise ValueError("may only contain letters, digits, - and _")
+            raise ValueError(_("may only contain letters, digits, - and _"))
         return suffix
 
     @field_validator("seed", mode="before")
@@ -146,7 +148,7 @@ class CreateJobForm(BaseModel):
         try:
             return _parse_int(value, *SEED_RANGE)
         except (ValueError, TypeError, OverflowError):
-            raise ValueError(f"must be a whole number from {SEED_RANGE[0]} to {SEED_RANGE[1]}") from None
+            raise ValueError(_("must be a whole number from {low} to {high}").format(low=SEED_RANGE[0], high=SEED_RANGE[1])) from None
 
     @field_validator("metadata", mode="before")
     @classmethod
@@ -193,7 +195,7 @@ def _auto_or_int(value: Any, low: int, high: int) -> int | str:
     try:
         return _parse_int(value, low, high)
     except (ValueError, TypeError, OverflowError):
-        raise ValueError(f"must be between {low} and {high}, or auto") from None
+        raise ValueError(_("must be between {low} and {high}, or auto").format(low=low, high=high)) from None
 
 
 def _auto_or_positive(value: Any, high: float) -> float | str:
@@ -204,7 +206,7 @@ def _auto_or_positive(value: Any, high: float) -> float | str:
     except (ValueError, TypeError, OverflowError):
         number = math.nan
     if not 0 < number <= high:  # also false for NaN
-        raise ValueError(f"must be greater than 0 and at most {high:g}, or auto")
+        raise ValueError(_("must be greater than 0 and at most {high}, or auto").format(high=f"{high:g}"))
     return number
 
 
@@ -213,7 +215,7 @@ def _metadata_pairs(value: Any) -> list[tuple[Any, Any]]:
     if isinstance(value, Mapping):
         return list(value.items())
     if not isinstance(value, (list, tuple)):
-        raise ValueError("must be key/value pairs")
+        raise ValueError(_("must be key/value pairs"))
     pairs = []
     for row in value:
         if isinstance(row, Mapping):
@@ -221,7 +223,7 @@ def _metadata_pairs(value: Any) -> list[tuple[Any, Any]]:
         elif isinstance(row, (list, tuple)) and len(row) == 2:
             pairs.append((row[0], row[1]))
         else:
-            raise ValueError("must be key/value pairs")
+            raise ValueError(_("must be key/value pairs"))
     return pairs
 
 
@@ -232,18 +234,18 @@ def _parse_metadata(value: Any) -> dict[str, str] | None:
     # Fully blank rows are the dialog's empty "add a pair" lines, not mistakes.
     pairs = [(k, v) for k, v in _metadata_pairs(value) if not (_blank(k) and _blank(v))]
     if len(pairs) > METADATA_MAX_PAIRS:
-        raise ValueError(f"at most {METADATA_MAX_PAIRS} pairs (got {len(pairs)})")
+        raise ValueError(_("at most {max} pairs (got {count})").format(max=METADATA_MAX_PAIRS, count=len(pairs)))
     for raw_key, raw_value in pairs:
         key = "" if _blank(raw_key) else str(raw_key).strip()
         text = "" if raw_value is None else str(raw_value)
         if not key:
-            raise ValueError("every value needs a key")
+            raise ValueError(_("every value needs a key"))
         if len(key) > METADATA_KEY_MAX_LENGTH:
-            raise ValueError(f'key "{key[:20]}…" is longer than {METADATA_KEY_MAX_LENGTH} characters')
+            raise ValueError(_('key "{key}…" is longer than {max} characters').format(key=key[:20], max=METADATA_KEY_MAX_LENGTH))
         if len(text) > METADATA_VALUE_MAX_LENGTH:
-            raise ValueError(f'value for "{key}" is longer than {METADATA_VALUE_MAX_LENGTH} characters')
+            raise ValueError(_('value for "{key}" is longer than {max} characters').format(key=key, max=METADATA_VALUE_MAX_LENGTH))
         if key in result:
-            raise ValueError(f'duplicate key "{key}"')
+            raise ValueError(_('duplicate key "{key}"').format(key=key))
         result[key] = text
     return result or None
 
@@ -251,7 +253,7 @@ def _parse_metadata(value: Any) -> dict[str, str] | None:
 def validate_form(raw: Mapping[str, Any]) -> tuple[CreateJobForm | None, dict[str, str]]:
     """The validated form, or None and one message per bad field (``{"n_epochs": "n_epochs: must be ..."}``)."""
     if not isinstance(raw, Mapping):
-        return None, {"form": "form: expected a mapping of field values"}
+        return None, {"form": "form: " + _("expected a mapping of field values")}
     data = {key: raw[key] for key in FORM_FIELDS if key in raw}
     try:
         return CreateJobForm.model_validate(data), {}
@@ -266,7 +268,7 @@ def _field_messages(exc: ValidationError) -> dict[str, str]:
         if field in messages:
             continue  # one clear message per field is enough
         if error["type"] == "missing":
-            text = "is required"
+            text = _("is required")
         elif error["type"] == "value_error":
             text = str(error["ctx"]["error"])
         else:

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from fakeai_dash.api.models import FINISHED_STATUSES
+from fakeai_dash.i18n import N_
 from fakeai_dash.pricing import price_per_1k_tokens, training_cost
 
 Job = Mapping[str, Any]
@@ -23,13 +24,13 @@ PRE_TERMINAL_STAGES = ("validating_files", "queued", "running")
 KNOWN_STATUSES = (*PRE_TERMINAL_STAGES, "paused", *TERMINAL_STATUSES)
 
 STAGE_LABELS = {
-    "validating_files": "Validating files",
-    "queued": "Queued",
-    "running": "Running",
-    "paused": "Paused",
-    "succeeded": "Succeeded",
-    "failed": "Failed",
-    "cancelled": "Cancelled",
+    "validating_files": N_("Validating files"),
+    "queued": N_("Queued"),
+    "running": N_("Running"),
+    "paused": N_("Paused"),
+    "succeeded": N_("Succeeded"),
+    "failed": N_("Failed"),
+    "cancelled": N_("Cancelled"),
 }
 
 # Keys in a metrics event's data that describe position, not a measured metric.

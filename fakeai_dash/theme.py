@@ -8,6 +8,7 @@ the two together). The dark names below (GREEN, SURFACE_0, ...) are the dark pal
 from __future__ import annotations
 
 from fakeai_dash.api.models import ACTIVE_STATUSES
+from fakeai_dash.i18n import N_, _
 
 GREEN = "#76b900"
 GREEN_DARK = "#669900"
@@ -84,7 +85,15 @@ STATUS_GROUPS = {
 }
 
 
+# Status names as the page shows them (an unknown status from the API is shown as it came).
+STATUS_NAMES = {"validating_files": N_("validating files"), "queued": N_("queued"), "running": N_("running"),
+                "succeeded": N_("succeeded"), "failed": N_("failed"), "cancelled": N_("cancelled"),
+                "paused": N_("paused"), "pending": N_("pending"), None: N_("unknown")}
+
+
 def status_label(status: str | None) -> str:
+    if status in STATUS_NAMES:
+        return _(STATUS_NAMES[status])
     return (status or "unknown").replace("_", " ")
 
 

@@ -11,6 +11,10 @@ from __future__ import annotations
 import re
 
 from fakeai_dash.api.client import ApiError
+from fakeai_dash.i18n import N_, _
+
+# The kinds of id the dashboard checks, as the message names them.
+ID_KINDS = {"job": N_("job"), "event": N_("event"), "file": N_("file")}
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
 
@@ -27,5 +31,6 @@ def is_valid_id(value: object) -> bool:
 def checked_id(value: object, kind: str = "job") -> str:
     if not is_valid_id(value):
         shown = repr(value)[:60]
-        raise InvalidId(f"That is not a valid {kind} id ({shown}): ids are letters, digits and _ . : - only.")
+        raise InvalidId(_("That is not a valid {kind} id ({shown}): ids are letters, digits and _ . : - only.").format(
+            kind=_(ID_KINDS[kind]) if kind in ID_KINDS else kind, shown=shown))
     return value

@@ -275,8 +275,11 @@ def pytest_setup_options():
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                  "--window-size=1440,1000", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-extensions"):
+                 "--disable-extensions", "--lang=en-US"):
         options.add_argument(flag)
+    # The app follows Accept-Language on a first visit (fakeai_dash/i18n.py) and most tests read
+    # English: pin the browser's languages rather than inherit the machine's locale.
+    options.add_experimental_option("prefs", {"intl.accept_languages": "en-US,en"})
     return options
 
 

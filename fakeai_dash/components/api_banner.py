@@ -12,6 +12,7 @@ from dash import Input, Output, callback, html
 from flask import current_app
 
 from fakeai_dash import ids
+from fakeai_dash.i18n import _
 
 # How an ApiError reads (fakeai_dash.api.client.ApiError.__str__): "HTTP 401: <the API's words>".
 _STATUS = re.compile(r"HTTP (\d{3}):")
@@ -34,13 +35,13 @@ def http_status(status: dict) -> int | None:
 def key_fix(code: int, api_type: str) -> str:
     """What to change, in the settings' own names, after the API refused the key."""
     if api_type == "azure":
-        what = (f"Set the Azure OpenAI resource's api-key in {KEY_SETTINGS} on the dashboard's server: "
-                "Azure portal, your resource, Keys and Endpoint.")
+        what = _("Set the Azure OpenAI resource's api-key in {settings} on the dashboard's server: "
+                 "Azure portal, your resource, Keys and Endpoint.").format(settings=KEY_SETTINGS)
     else:
-        what = f"Set a valid API key in {KEY_SETTINGS} on the dashboard's server."
+        what = _("Set a valid API key in {settings} on the dashboard's server.").format(settings=KEY_SETTINGS)
     if code == 403:
-        what += " The key was recognised but may not use fine-tuning here (project, organisation or region)."
-    return what + " Then restart the dashboard."
+        what += _(" The key was recognised but may not use fine-tuning here (project, organisation or region).")
+    return what + _(" Then restart the dashboard.")
 
 
 def banner_text(status: dict | None, now: float | None = None, api_type: str = "openai") -> list | None:
@@ -51,17 +52,17 @@ def banner_text(status: dict | None, now: float | None = None, api_type: str = "
     if last_good:
         stamp = time.strftime("%H:%M:%S", time.localtime(last_good))
         age = max(0, int((now or time.time()) - last_good))
-        kept = f"Showing the data from {stamp} ({age} s ago); retrying every refresh."
+        kept = _("Showing the data from {stamp} ({age} s ago); retrying every refresh.").format(stamp=stamp, age=age)
     else:
-        kept = "No data could be loaded yet; retrying every refresh."
-    message = html.Span(status.get("message") or "Unknown error", id="api-banner-message")
+        kept = _("No data could be loaded yet; retrying every refresh.")
+    message = html.Span(status.get("message") or _("Unknown error"), id="api-banner-message")
     code = http_status(status)
     if code in KEY_REFUSED:
-        headline = "The fine-tuning API refused the dashboard's API key. "
+        headline = _("The fine-tuning API refused the dashboard's API key. ")
         return [html.Strong(headline), message, html.Br(),
                 html.Span(key_fix(code, api_type), id="api-banner-fix"), html.Br(),
                 html.Small(kept, className="api-banner-age")]
-    return [html.Strong("The fine-tuning API is not answering. "), message,
+    return [html.Strong(_("The fine-tuning API is not answering. ")), message,
             html.Br(), html.Small(kept, className="api-banner-age")]
 
 

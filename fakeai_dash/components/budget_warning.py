@@ -11,6 +11,7 @@ from dash import Input, Output, callback, html
 from flask import current_app
 
 from fakeai_dash import ids
+from fakeai_dash.i18n import _
 from fakeai_dash.budgets import budget_warnings
 from fakeai_dash.components.create_job_form import estimated_cost
 from fakeai_dash.data import current_source
@@ -21,8 +22,8 @@ C = ids.CreateJob
 def warning_view(warnings: list[str]) -> Any:
     if not warnings:
         return None
-    return dbc.Alert([html.Strong("Over budget. "), *(html.Div(text) for text in warnings),
-                      html.Div("You can still create the job.", className="text-secondary")],
+    return dbc.Alert([html.Strong(_("Over budget. ")), *(html.Div(text) for text in warnings),
+                      html.Div(_("You can still create the job."), className="text-secondary")],
                      color="warning", className="budget-warning mb-0 py-1 px-2 small", id="create-job-budget-alert")
 
 

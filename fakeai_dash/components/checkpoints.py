@@ -9,15 +9,16 @@ from dash import Input, Output, callback, dcc, html, no_update
 
 from fakeai_dash import format as fmt
 from fakeai_dash import ids
+from fakeai_dash.i18n import N_, _
 from fakeai_dash.metrics import best_checkpoint, ordered_metric_names
 
-EMPTY_TEXT = ("No checkpoints yet. The API saves one at intervals while the job trains "
+EMPTY_TEXT = N_("No checkpoints yet. The API saves one at intervals while the job trains "
               "(FakeAI: at steps 25, 50, 75 and 100; OpenAI: at the end of each of the last epochs).")
 
 
 def layout() -> dbc.Card:
     return dbc.Card([
-        dbc.CardHeader(["Checkpoints ", html.Span(id=ids.Checkpoints.COUNT, className="text-secondary fw-normal")]),
+        dbc.CardHeader([_("Checkpoints "), html.Span(id=ids.Checkpoints.COUNT, className="text-secondary fw-normal")]),
         dbc.CardBody(id=ids.Checkpoints.BODY, className="p-0"),
     ], className="detail-card mb-3")
 
@@ -42,7 +43,7 @@ def _row(checkpoint: dict[str, Any], names: list[str], index: int) -> html.Tr:
     metrics = checkpoint.get("metrics") or {}
     step = [html.Span(str(checkpoint.get("step_number")), className="checkpoint-step")]
     if checkpoint["best"]:
-        step.append(html.Span("best", className="best-badge ms-2", title="Lowest validation loss"))
+        step.append(html.Span(_("best"), className="best-badge ms-2", title=_("Lowest validation loss")))
     return html.Tr([
         html.Td(step, className="text-nowrap"),
         html.Td(fmt.clock(checkpoint.get("created_at")), title=fmt.absolute_time(checkpoint.get("created_at")),
@@ -50,7 +51,7 @@ def _row(checkpoint: dict[str, Any], names: list[str], index: int) -> html.Tr:
         *[html.Td(metric_text(metrics.get(n)), className="num") for n in names],
         html.Td(html.Div([
             html.Span(name, className="mono checkpoint-name", id=f"checkpoint-name-{index}"),
-            dcc.Clipboard(content=name, title="Copy the checkpoint model name", className="copy-button"),
+            dcc.Clipboard(content=name, title=_("Copy the checkpoint model name"), className="copy-button"),
         ], className="d-flex align-items-center gap-2")),
     ], className="checkpoint-row best-row" if checkpoint["best"] else "checkpoint-row")
 
@@ -62,10 +63,10 @@ def render_checkpoints(store):
         return no_update, no_update
     checkpoints = store.get("checkpoints") or []
     if not checkpoints:
-        return html.Div(EMPTY_TEXT, className="panel-empty"), "(0)"
+        return html.Div(_(EMPTY_TEXT), className="panel-empty"), "(0)"
     names, rows = checkpoint_rows(checkpoints)
-    head = html.Thead(html.Tr([html.Th("Step"), html.Th("Created (UTC)"), *[html.Th(n, className="num") for n in names],
-                               html.Th("Checkpoint model")]))
+    head = html.Thead(html.Tr([html.Th(_("Step")), html.Th(_("Created (UTC)")), *[html.Th(n, className="num") for n in names],
+                               html.Th(_("Checkpoint model"))]))
     body = html.Tbody([_row(row, names, i) for i, row in enumerate(rows)])
     table = dbc.Table([head, body], size="sm", hover=True, responsive=True, className="detail-table mb-0",
                       id="checkpoints-table")

@@ -11,12 +11,13 @@ from flask import current_app
 
 from fakeai_dash import format as fmt
 from fakeai_dash import ids
+from fakeai_dash.i18n import _
 from fakeai_dash.data import current_source
 from fakeai_dash.metrics import cost_summary
 
 
 def layout() -> dbc.Card:
-    return dbc.Card([dbc.CardHeader("Cost"), dbc.CardBody(id=ids.CostTracker.BODY)],
+    return dbc.Card([dbc.CardHeader(_("Cost")), dbc.CardBody(id=ids.CostTracker.BODY)],
                     className="detail-card h-100")
 
 
@@ -28,19 +29,19 @@ def price_table() -> dict[str, float] | None:
 def cost_rows(summary: dict[str, Any], budget: float | None = None) -> list[tuple[str, Any, str | None]]:
     """(label, text, note) rows for the panel from :func:`metrics.cost_summary` output."""
     estimated = summary["estimated"] and summary["tokens"] is not None
-    tokens_label = "Tokens so far" if summary["estimated"] else "Trained tokens"
+    tokens_label = _("Tokens so far") if summary["estimated"] else _("Trained tokens")
     rows = [
-        (tokens_label, fmt.tokens(summary["tokens"]), "estimate from progress" if estimated else None),
-        ("Cost so far" if summary["estimated"] else "Cost",
+        (tokens_label, fmt.tokens(summary["tokens"]), _("estimate from progress") if estimated else None),
+        (_("Cost so far") if summary["estimated"] else _("Cost"),
          fmt.money(summary["cost"]) if summary["tokens"] is not None else fmt.MISSING,
-         "estimate" if estimated else None),
+         _("estimate") if estimated else None),
     ]
     if summary["projected_tokens"] is not None:
-        rows.append(("Projected total", fmt.money(summary["projected_cost"]),
-                     f"{fmt.tokens(summary['projected_tokens'])} tokens"))
-    rows.append(("Price", f"${summary['price_per_1k']:g} / 1K tokens", None))
+        rows.append((_("Projected total"), fmt.money(summary["projected_cost"]),
+                     _("{tokens} tokens").format(tokens=fmt.tokens(summary['projected_tokens']))))
+    rows.append((_("Price"), _("{price} / 1K tokens").format(price=fmt.price(summary['price_per_1k'])), None))
     if budget is not None:
-        rows.append(("Budget", fmt.money(budget), budget_note(summary, budget)))
+        rows.append((_("Budget"), fmt.money(budget), budget_note(summary, budget)))
     return rows
 
 
@@ -48,8 +49,9 @@ def budget_note(summary: dict[str, Any], budget: float) -> str:
     """How the job stands against its budget: the projection while it runs, the cost once done."""
     amount = summary["projected_cost"] if summary["projected_cost"] is not None else summary["cost"]
     if amount is None:
-        return "per job"
-    return f"over by {fmt.money(amount - budget)}" if amount > budget else f"{fmt.money(budget - amount)} left"
+        return _("per job")
+    return (_("over by {amount}").format(amount=fmt.money(amount - budget)) if amount > budget
+            else _("{amount} left").format(amount=fmt.money(budget - amount)))
 
 
 @callback(Output(ids.CostTracker.BODY, "children"), Input(ids.JobDetails.STORE, "data"))
@@ -67,9 +69,9 @@ def render_cost(store):
     month_budget = getattr(settings, "budget_per_month_usd", None)
     if month_budget is not None:  # only then is the whole list read (every job's cost this month)
         spent = current_source().month_spend(price_table(), time.time())
-        items += [html.Dt("This month"), html.Dd([f"{fmt.money(spent)} of {fmt.money(month_budget)}",
-                                                 html.Span("all jobs", className="estimate-note ms-2")])]
+        items += [html.Dt(_("This month")), html.Dd([_("{spent} of {budget}").format(spent=fmt.money(spent), budget=fmt.money(month_budget)),
+                                                 html.Span(_("all jobs"), className="estimate-note ms-2")])]
     children = [html.Dl(items, className="kv-grid mb-0")]
     if summary["tokens"] is None:
-        children.append(html.Div("The API has not reported trained tokens for this job.", className="text-dim small mt-2"))
+        children.append(html.Div(_("The API has not reported trained tokens for this job."), className="text-dim small mt-2"))
     return children

@@ -19,6 +19,7 @@ from dash import ALL, Input, Output, Patch, State, callback, ctx, html, no_updat
 from flask import current_app
 
 from fakeai_dash import ids
+from fakeai_dash.i18n import N_, _, ngettext
 from fakeai_dash.api.client import ApiError
 from fakeai_dash.auth import WriteRefused, authorize_write
 from fakeai_dash.components import create_job_form as form
@@ -35,7 +36,7 @@ TOKEN_TTL = 6 * 3600
 
 def layout(upload_limit_mb: float | None = None) -> dbc.Modal:
     return dbc.Modal([
-        dbc.ModalHeader(dbc.ModalTitle("Create fine-tuning job", id=f"{C.MODAL}-title")),
+        dbc.ModalHeader(dbc.ModalTitle(_("Create fine-tuning job"), id=f"{C.MODAL}-title")),
         dbc.ModalBody(html.Div(form.form_layout(upload_limit_mb), id=C.BODY)),
         dbc.ModalFooter(form.footer()),
     ], id=C.MODAL, is_open=False, size="lg", scrollable=True, backdrop="static", labelledby=f"{C.MODAL}-title",
@@ -71,21 +72,21 @@ def model_choices(source: DataSource) -> tuple[list[html.Option], str]:
         models = source.models()
     except ApiError:
         # Azure and some proxies have no /models: the field stays free text.
-        return [], "This API does not list models; type the base model's name."
-    return form.model_options(models), f"{len(models)} models available; any name can be typed."
+        return [], _("This API does not list models; type the base model's name.")
+    return form.model_options(models), _("{count} models available; any name can be typed.").format(count=len(models))
 
 
 def file_choices(source: DataSource, dataset: Mapping[str, Any] | None) -> tuple[list[html.Option], str]:
     try:
         files = source.files()
     except ApiError as error:
-        return [], f"Could not list files ({error}); type a file id."
+        return [], _("Could not list files ({error}); type a file id.").format(error=error)
     # FakeAI invents a name for uploads: show the name the user chose where we know it.
     names = {}
     if dataset and dataset.get("file_id"):
         names[dataset["file_id"]] = dataset.get("filename")
     files = [{**f, "filename": names.get(f.get("id")) or f.get("filename")} for f in files]
-    return form.file_options(files), f"{len(files)} fine-tune file(s) on the server, newest first; or type an id."
+    return form.file_options(files), _("{count} fine-tune file(s) on the server, newest first; or type an id.").format(count=len(files))
 
 
 @callback(Output(C.BETA_ROW, "style"), Input(C.METHOD, "value"))
@@ -159,7 +160,7 @@ def check_and_upload(source: DataSource, contents: str, filename: str, method: s
         else "dataset.jsonl"
     model = model if isinstance(model, str) else None  # it prices the estimate
     if not isinstance(contents, str):
-        return form.refused_view(filename, "the browser sent the file in a form we cannot read; choose it again."), \
+        return form.refused_view(filename, _("the browser sent the file in a form we cannot read; choose it again.")), \
             None, None
     try:
         content = form.decode_upload(contents, limit_bytes)
@@ -172,7 +173,7 @@ def check_and_upload(source: DataSource, contents: str, filename: str, method: s
     try:
         uploaded = source.upload_file(filename, content)
     except ApiError as error:
-        return form.refused_view(filename, f"the upload failed: {error}"), None, None
+        return form.refused_view(filename, _("the upload failed: {error}").format(error=error)), None, None
     dataset = {"filename": filename, "report": report, "file_id": uploaded["id"]}
     return form.report_view(report, filename, uploaded["id"]), dataset, uploaded["id"]
 
@@ -204,8 +205,8 @@ _FIELD_OUTPUTS = ([Output(C.FIELDS[f], "invalid") for f in form.TEXT_FIELDS]
     State(C.TOKEN, "data"),
     # Disabled from the moment the request leaves until its answer: the first guard against double clicks.
     running=[(Output(C.SUBMIT, "disabled"), True, False),
-             (Output(C.SUBMIT, "children"), [dbc.Spinner(size="sm", spinner_class_name="me-2"), "Creating…"],
-              "Create job")],
+             (Output(C.SUBMIT, "children"), [dbc.Spinner(size="sm", spinner_class_name="me-2"), N_("Creating…")],
+              N_("Create job"))],
     prevent_initial_call=True,
 )
 def submit(_clicks, *states):
@@ -259,13 +260,13 @@ def submit_outputs(outcome: Mapping[str, Any]) -> list[Any]:
         path = dash.get_relative_path(f"/jobs/{outcome['job_id']}")
         return [*invalid, *feedback, None, None, None, False, False, time.time(), path]
     if outcome.get("refused"):
-        alert = [html.Strong("Nothing was sent. "), html.Span(api_error, className="api-error-message")]
+        alert = [html.Strong(_("Nothing was sent. ")), html.Span(api_error, className="api-error-message")]
     elif api_error:
-        alert = [html.Strong("The API refused the job. "), html.Span(api_error, className="api-error-message")]
+        alert = [html.Strong(_("The API refused the job. ")), html.Span(api_error, className="api-error-message")]
     else:
         # Some messages sit below the fold of a long form: say at the top that nothing was sent.
         count = len(errors)
-        alert = [html.Strong("Nothing was sent. "), f"Fix the {count} highlighted field{'s' if count != 1 else ''}."]
+        alert = [html.Strong(_("Nothing was sent. ")), ngettext("Fix the {count} highlighted field.", "Fix the {count} highlighted fields.", count).format(count=count)]
     return [*invalid, *feedback, errors.get("method"), errors.get("metadata"), alert, True,
             no_update, no_update, no_update]
 
@@ -319,7 +320,7 @@ def create_once(source: DataSource, token: str, payload: Mapping[str, Any]) -> s
         if seen and seen.get("job_id"):
             return seen["job_id"]
         if seen or not source.claim(key, {"pending": True}, TOKEN_TTL):
-            raise DuplicateSubmit("This job is already being created; it will appear in the list shortly.")
+            raise DuplicateSubmit(_("This job is already being created; it will appear in the list shortly."))
         try:
             job = source.create_job(dict(payload))
         except BaseException:

@@ -20,6 +20,7 @@ from fakeai_dash.job_request import (
     METADATA_MAX_PAIRS, METADATA_VALUE_MAX_LENGTH, N_EPOCHS_RANGE, SEED_RANGE, SUFFIX_MAX_LENGTH,
 )
 from fakeai_dash.pricing import price_per_1k_tokens, training_cost
+from fakeai_dash.i18n import _, ngettext
 
 # The text inputs in the order the callbacks list them (ids.CreateJob.FIELDS keys).
 TEXT_FIELDS = tuple(ids.CreateJob.FIELDS)
@@ -55,8 +56,8 @@ def _upload(limit_mb: float | None) -> html.Div:
             id=ids.CreateJob.UPLOAD, accept=".jsonl,.json,application/jsonl,application/json,text/plain",
             multiple=False, className="jsonl-upload", className_active="jsonl-upload active",
             max_size=limit_bytes or -1,
-            children=html.Div(["Drop a JSONL training file here or ", html.Span("choose one", className="link"),
-                               html.Div("It is checked here first; only a valid file is uploaded.",
+            children=html.Div([_("Drop a JSONL training file here or "), html.Span(_("choose one"), className="link"),
+                               html.Div(_("It is checked here first; only a valid file is uploaded."),
                                         className="upload-hint")]),
         ), **{"data-a11y-name": "Training file (JSONL)", "data-a11y-targets": "input[type=file]"}),
         dcc.Loading(html.Div(id=ids.CreateJob.UPLOAD_REPORT), type="dot", color="#76b900",
@@ -69,12 +70,12 @@ def _hyperparameters() -> dbc.Row:
     low, high = N_EPOCHS_RANGE
     b_low, b_high = BATCH_SIZE_RANGE
     return dbc.Row([
-        dbc.Col(_text_input("n_epochs", "Epochs", placeholder="auto", inputmode="numeric",
-                            help_text=f"{low}–{high} or auto"), md=4),
-        dbc.Col(_text_input("batch_size", "Batch size", placeholder="auto", inputmode="numeric",
-                            help_text=f"{b_low}–{b_high} or auto"), md=4),
-        dbc.Col(_text_input("learning_rate_multiplier", "Learning-rate multiplier", placeholder="auto",
-                            inputmode="decimal", help_text=f"> 0 and ≤ {MAX_LEARNING_RATE_MULTIPLIER:g}, or auto"),
+        dbc.Col(_text_input("n_epochs", _("Epochs"), placeholder=_("auto"), inputmode="numeric",
+                            help_text=_("{low}–{high} or auto").format(low=low, high=high)), md=4),
+        dbc.Col(_text_input("batch_size", _("Batch size"), placeholder=_("auto"), inputmode="numeric",
+                            help_text=_("{low}–{high} or auto").format(low=b_low, high=b_high)), md=4),
+        dbc.Col(_text_input("learning_rate_multiplier", _("Learning-rate multiplier"), placeholder=_("auto"),
+                            inputmode="decimal", help_text=_("> 0 and ≤ {max}, or auto").format(max=f"{MAX_LEARNING_RATE_MULTIPLIER:g}")),
                 md=4),
     ], className="g-2")
 
@@ -87,35 +88,36 @@ def metadata_row(index: int) -> dbc.Row:
         dbc.Col(dbc.Input(id={"type": ids.CreateJob.METADATA_VALUE, "index": index}, placeholder="value",
                           size="sm", autocomplete="off"), width=7),
         dbc.Col(dbc.Button("×", id={"type": ids.CreateJob.METADATA_REMOVE, "index": index}, color="link",
-                           size="sm", className="metadata-remove", title="Remove this pair"), width=1),
+                           size="sm", className="metadata-remove", title=_("Remove this pair")), width=1),
     ], className="g-2 mb-2 metadata-row")
 
 
 def _metadata() -> html.Div:
     return html.Div([
         html.Div([
-            dbc.Label("Metadata", className="mb-1"),
-            dbc.Button("+ Add pair", id=ids.CreateJob.METADATA_ADD, color="link", size="sm",
+            dbc.Label(_("Metadata"), className="mb-1"),
+            dbc.Button(_("+ Add pair"), id=ids.CreateJob.METADATA_ADD, color="link", size="sm",
                        className="p-0 ms-2 metadata-add"),
         ], className="d-flex align-items-center"),
         html.Div([], id=ids.CreateJob.METADATA_ROWS),
         html.Div(id=ids.CreateJob.METADATA_FEEDBACK, className="invalid-feedback d-block"),
-        dbc.FormText(f"Optional; up to {METADATA_MAX_PAIRS} pairs, keys ≤ {METADATA_KEY_MAX_LENGTH} and "
-                     f"values ≤ {METADATA_VALUE_MAX_LENGTH} characters."),
+        dbc.FormText(_("Optional; up to {pairs} pairs, keys ≤ {key_length} and values ≤ {value_length} characters.")
+                     .format(pairs=METADATA_MAX_PAIRS, key_length=METADATA_KEY_MAX_LENGTH,
+                             value_length=METADATA_VALUE_MAX_LENGTH)),
     ], className="mb-3")
 
 
 def form_layout(upload_limit_mb: float | None = None) -> html.Div:
     """Every field of the dialog's body; values persist across openings until a job is created."""
     method = html.Div([
-        dbc.Label("Method", html_for=ids.CreateJob.METHOD, className="mb-1"),
+        dbc.Label(_("Method"), html_for=ids.CreateJob.METHOD, className="mb-1"),
         dbc.RadioItems(id=ids.CreateJob.METHOD, inline=True, value="supervised",
-                       options=[{"label": "Supervised", "value": "supervised"},
-                                {"label": "DPO (preference)", "value": "dpo"}]),
+                       options=[{"label": _("Supervised"), "value": "supervised"},
+                                {"label": _("DPO (preference)"), "value": "dpo"}]),
         html.Div(id=ids.CreateJob.METHOD_FEEDBACK, className="invalid-feedback d-block"),
     ], className="mb-3")
-    beta = html.Div(_text_input("beta", "DPO beta", placeholder="auto", inputmode="decimal",
-                                help_text=f"> 0 and ≤ {MAX_BETA:g}, or auto"),
+    beta = html.Div(_text_input("beta", _("DPO beta"), placeholder=_("auto"), inputmode="decimal",
+                                help_text=_("> 0 and ≤ {max}, or auto").format(max=f"{MAX_BETA:g}")),
                     id=ids.CreateJob.BETA_ROW, style={"display": "none"})
     seed_low, seed_high = SEED_RANGE
     return html.Div([
@@ -124,22 +126,22 @@ def form_layout(upload_limit_mb: float | None = None) -> html.Div:
         html.Datalist(id=ids.CreateJob.MODEL_OPTIONS),
         html.Datalist(id=ids.CreateJob.FILE_OPTIONS),
         dbc.Alert(id=ids.CreateJob.API_ERROR, color="danger", is_open=False, className="api-error"),
-        _text_input("model", "Base model", placeholder="Pick or type a model name", datalist=ids.CreateJob.MODEL_OPTIONS,
+        _text_input("model", _("Base model"), placeholder=_("Pick or type a model name"), datalist=ids.CreateJob.MODEL_OPTIONS,
                     help_id=ids.CreateJob.MODEL_HELP),
         method,
-        _text_input("training_file", "Training file", placeholder="Pick a file or type its id (file-…)",
+        _text_input("training_file", _("Training file"), placeholder=_("Pick a file or type its id (file-…)"),
                     datalist=ids.CreateJob.FILE_OPTIONS, help_id=ids.CreateJob.FILES_HELP),
         _upload(upload_limit_mb),
-        _text_input("validation_file", "Validation file (optional)", placeholder="Pick a file or type its id",
+        _text_input("validation_file", _("Validation file (optional)"), placeholder=_("Pick a file or type its id"),
                     datalist=ids.CreateJob.FILE_OPTIONS),
-        html.Div("Hyperparameters", className="form-section-title"),
+        html.Div(_("Hyperparameters"), className="form-section-title"),
         _hyperparameters(),
         beta,
         dbc.Row([
-            dbc.Col(_text_input("suffix", "Suffix (optional)", placeholder="my-experiment", maxlength=SUFFIX_MAX_LENGTH * 2,
-                                help_text=f"≤ {SUFFIX_MAX_LENGTH} characters: letters, digits, - and _"), md=8),
-            dbc.Col(_text_input("seed", "Seed (optional)", placeholder="random", inputmode="numeric",
-                                help_text=f"{seed_low}–{seed_high:,}"), md=4),
+            dbc.Col(_text_input("suffix", _("Suffix (optional)"), placeholder=_("my-experiment"), maxlength=SUFFIX_MAX_LENGTH * 2,
+                                help_text=_("≤ {max} characters: letters, digits, - and _").format(max=SUFFIX_MAX_LENGTH)), md=8),
+            dbc.Col(_text_input("seed", _("Seed (optional)"), placeholder=_("random"), inputmode="numeric",
+                                help_text=f"{seed_low}–{fmt.number(seed_high)}"), md=4),
         ], className="g-2"),
         _metadata(),
         html.Div(id=ids.CreateJob.ESTIMATE, className="cost-estimate"),
@@ -150,8 +152,8 @@ def footer() -> list[Any]:
     return [
         # Beside the submit button, where it is seen before submitting (components/budget_warning.py).
         html.Div(id=ids.Budget.WARNING, className="budget-warning-box me-auto"),
-        dbc.Button("Cancel", id=ids.CreateJob.CANCEL, color="secondary", outline=True),
-        dbc.Button("Create job", id=ids.CreateJob.SUBMIT, color="primary"),
+        dbc.Button(_("Cancel"), id=ids.CreateJob.CANCEL, color="secondary", outline=True),
+        dbc.Button(_("Create job"), id=ids.CreateJob.SUBMIT, color="primary"),
     ]
 
 
@@ -160,9 +162,9 @@ def footer() -> list[Any]:
 def file_label(file: Mapping[str, Any], now: float | None = None) -> str:
     """What the file picker shows beside an id: name, size and age."""
     size = file.get("bytes")
-    size_text = _size(size) if isinstance(size, (int, float)) else "size unknown"
+    size_text = _size(size) if isinstance(size, (int, float)) else _("size unknown")
     created = fmt.relative_time(file.get("created_at"), now or time.time()) if file.get("created_at") else "—"
-    return f"{file.get('filename') or '(unnamed)'} · {size_text} · {created}"
+    return f"{file.get('filename') or _('(unnamed)')} · {size_text} · {created}"
 
 
 def file_options(files: Sequence[Mapping[str, Any]], now: float | None = None) -> list[html.Option]:
@@ -192,55 +194,61 @@ def decode_upload(contents: str, limit_bytes: int) -> bytes:
     """The bytes of a dcc.Upload data URL, refusing files over ``limit_bytes`` before decoding them."""
     header, sep, payload = (contents or "").partition(",")
     if not sep or ";base64" not in header:
-        raise UploadRefused("The browser sent the file in a form we cannot read; choose it again.")
+        raise UploadRefused(_("The browser sent the file in a form we cannot read; choose it again."))
     # base64 carries 3 bytes per 4 characters: the size is known without decoding anything.
     size = len(payload) * 3 // 4 - payload[-2:].count("=")
     if size > limit_bytes:
-        raise UploadRefused(f"The file is {size / _MB:.1f} MB; files up to {limit_bytes / _MB:g} MB can be "
-                            "uploaded from the browser. Upload larger files with the API and type their id.")
+        raise UploadRefused(_("The file is {size} MB; files up to {limit} MB can be uploaded from the browser. "
+                              "Upload larger files with the API and type their id.")
+                            .format(size=fmt.number(size / _MB, 1), limit=f"{limit_bytes / _MB:g}"))
     try:
         return base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError):
-        raise UploadRefused("The file could not be decoded; choose it again.") from None
+        raise UploadRefused(_("The file could not be decoded; choose it again.")) from None
 
 
 def report_view(report: Mapping[str, Any], filename: str, file_id: str | None = None) -> html.Div:
     """The validation report of one dataset: verdict, stats, and the first line-numbered errors."""
     parsed = DatasetReport.from_dict(report)
-    fmt_label = "DPO" if parsed.method == "dpo" else "chat"
+    fmt_label = "DPO" if parsed.method == "dpo" else _("chat")
     if parsed.valid and file_id:
-        title = [html.Strong(f"✓ {filename}"), f" is a valid {fmt_label} dataset and was uploaded as ",
-                 html.Code(file_id), "."]
+        title = [html.Strong(f"✓ {filename}"), _(" is a valid {format} dataset and was uploaded as ").format(format=fmt_label),
+                 html.Code(file_id), _(".")]
     elif parsed.valid:
-        title = [html.Strong(f"✓ {filename}"), f" is a valid {fmt_label} dataset."]
+        title = [html.Strong(f"✓ {filename}"), _(" is a valid {format} dataset.").format(format=fmt_label)]
     else:
-        title = [html.Strong(f"✗ {filename}"), f" was not uploaded: {parsed.error_count} problem"
-                 f"{'s' if parsed.error_count != 1 else ''} found (checked as {fmt_label} format)."]
+        title = [html.Strong(f"✗ {filename}"), ngettext(" was not uploaded: {count} problem found (checked as {format} format).",
+                                                       " was not uploaded: {count} problems found (checked as {format} format).",
+                                                       parsed.error_count).format(count=fmt.number(parsed.error_count), format=fmt_label)]
     stats = html.Ul([
-        html.Li(f"{parsed.n_examples:,} examples ({parsed.n_valid_examples:,} well-formed; at least {MIN_EXAMPLES} needed)"),
-        html.Li([f"≈ {fmt.tokens(parsed.estimated_tokens)} tokens ", html.Span("(estimate)", className="estimate-label")]
-                + ([f"; examples ≈ {_span(parsed.example_tokens_min, parsed.example_tokens_max)} tokens each"]
+        html.Li(_("{count} examples ({valid} well-formed; at least {minimum} needed)").format(
+            count=fmt.number(parsed.n_examples), valid=fmt.number(parsed.n_valid_examples), minimum=MIN_EXAMPLES)),
+        html.Li([_("≈ {tokens} tokens ").format(tokens=fmt.tokens(parsed.estimated_tokens)),
+                 html.Span(_("(estimate)"), className="estimate-label")]
+                + ([_("; examples ≈ {span} tokens each").format(span=_span(parsed.example_tokens_min, parsed.example_tokens_max))]
                    if parsed.example_tokens_max is not None else [])),
-        html.Li(f"{parsed.n_over_limit:,} example(s) over the {parsed.token_limit:,}-token limit"),
+        html.Li(_("{count} example(s) over the {limit}-token limit").format(
+            count=fmt.number(parsed.n_over_limit), limit=fmt.number(parsed.token_limit))),
     ], className="report-stats")
     children: list[Any] = [html.Div(title, className="report-title"), stats]
     if parsed.errors:
-        items = [html.Li([html.Span(f"Line {e.line}" if e.line else "Whole file", className="report-line"),
+        items = [html.Li([html.Span(_("Line {line}").format(line=e.line) if e.line else _("Whole file"), className="report-line"),
                           f": {e.message}"]) for e in parsed.errors]
         children.append(html.Ul(items, className="report-errors"))
         if parsed.error_count > len(parsed.errors):
-            children.append(html.Div(f"Showing the first {len(parsed.errors)} of {parsed.error_count:,} errors.",
+            children.append(html.Div(_("Showing the first {shown} of {count} errors.").format(
+                shown=len(parsed.errors), count=fmt.number(parsed.error_count)),
                                      className="report-more"))
     kind = "valid" if parsed.valid else "invalid"
     return html.Div(children, className=f"dataset-report dataset-report-{kind}", id="create-job-dataset-report")
 
 
 def _span(low: int | None, high: int | None) -> str:
-    return f"{low:,}" if low == high else f"{low:,}–{high:,}"
+    return fmt.number(low) if low == high else f"{fmt.number(low)}–{fmt.number(high)}"
 
 
 def refused_view(filename: str, message: str) -> html.Div:
-    return html.Div([html.Div([html.Strong(f"✗ {filename or 'File'}"), f" was not uploaded: {message}"],
+    return html.Div([html.Div([html.Strong(f"✗ {filename or _('File')}"), _(" was not uploaded: {message}").format(message=message)],
                               className="report-title")],
                     className="dataset-report dataset-report-invalid", id="create-job-dataset-report")
 
@@ -253,21 +261,23 @@ def estimate_view(dataset: Mapping[str, Any] | None, n_epochs: Any, model: str |
     report = (dataset or {}).get("report") or {}
     known = dataset and report.get("valid") and dataset.get("file_id") and dataset["file_id"] == (training_file or "").strip()
     if not known:
-        return [html.Span("Estimated cost: ", className="estimate-key"),
-                html.Span("unknown — upload the training file here to estimate it from its tokens.",
+        return [html.Span(_("Estimated cost: "), className="estimate-key"),
+                html.Span(_("unknown — upload the training file here to estimate it from its tokens."),
                           className="text-secondary")]
     epochs, assumed = _epochs(n_epochs)
     tokens = int(report.get("estimated_tokens") or 0)
     billed = tokens * epochs
     price = price_per_1k_tokens(model, price_table)
     cost = training_cost(billed, model, price_table)
-    epochs_text = f"{epochs} epochs (auto: {DEFAULT_EPOCHS} assumed)" if assumed else f"{epochs} epoch{'s' if epochs != 1 else ''}"
-    return [html.Span("Estimated cost: ", className="estimate-key"),
+    epochs_text = (_("{epochs} epochs (auto: {default} assumed)").format(epochs=epochs, default=DEFAULT_EPOCHS) if assumed
+                   else ngettext("{epochs} epoch", "{epochs} epochs", epochs).format(epochs=epochs))
+    return [html.Span(_("Estimated cost: "), className="estimate-key"),
             html.Strong(fmt.money(cost), id="create-job-estimate-value"),
-            html.Span(f" ≈ {fmt.tokens(tokens)} tokens × {epochs_text} × ${price:g} per 1K tokens",
+            html.Span(_(" ≈ {tokens} tokens × {epochs} × {price} per 1K tokens").format(
+                tokens=fmt.tokens(tokens), epochs=epochs_text, price=fmt.price(price)),
                       className="text-secondary"),
-            html.Div(f"Tokens are estimated at about {CHARS_PER_TOKEN} characters per token plus per-message "
-                     "overhead, not counted by the model's tokenizer; the API bills what it counts.",
+            html.Div(_("Tokens are estimated at about {chars} characters per token plus per-message "
+                       "overhead, not counted by the model's tokenizer; the API bills what it counts.").format(chars=CHARS_PER_TOKEN),
                      className="estimate-note")]
 
 

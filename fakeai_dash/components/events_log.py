@@ -19,6 +19,7 @@ from dash import Input, Output, Patch, State, callback, dcc, html, no_update
 
 from fakeai_dash import format as fmt
 from fakeai_dash import ids
+from fakeai_dash.i18n import N_, _, column_defs
 from fakeai_dash.api.client import ApiError
 from fakeai_dash.data import current_source
 from fakeai_dash.metrics import normalize_level
@@ -26,6 +27,9 @@ from fakeai_dash.shared_results import shared_results
 
 LEVELS = ("info", "warning", "error")
 TYPES = ("message", "metrics")
+# The filters' labels (the values, and the events' own level and type, stay as the API wrote them).
+FILTER_LABELS = {"info": N_("info"), "warning": N_("warning"), "error": N_("error"), "message": N_("message"),
+                 "metrics": N_("metrics")}
 # Events fetched per page (newest first), and the most the browser holds (~1.5 MB of rows at
 # 300 bytes each): past that "Load older" stops; the complete metrics are in the CSV export.
 PAGE_SIZE = 200
@@ -56,14 +60,14 @@ _GRID_THEME = (
 )
 
 COLUMN_DEFS = [
-    {"field": "time", "headerName": "Time (UTC)", "width": 92, "cellClass": "event-time",
+    {"field": "time", "headerName": N_("Time (UTC)"), "width": 92, "cellClass": "event-time",
      "tooltipValueGetter": {"function": "absoluteTime(params.data.created_at)"}},
-    {"field": "level", "headerName": "Level", "width": 84,
+    {"field": "level", "headerName": N_("Level"), "width": 84,
      "cellClass": {"function": "'event-level level-' + eventLevelClass(params.data)"}},
-    {"field": "type", "headerName": "Type", "width": 84, "cellClass": "event-type"},
-    {"field": "message", "headerName": "Message", "flex": 3, "minWidth": 200, "tooltipField": "message",
+    {"field": "type", "headerName": N_("Type"), "width": 84, "cellClass": "event-type"},
+    {"field": "message", "headerName": N_("Message"), "flex": 3, "minWidth": 200, "tooltipField": "message",
      "cellClass": "event-message"},
-    {"field": "data", "headerName": "Data", "flex": 2, "minWidth": 140, "cellClass": "event-data-cell",
+    {"field": "data", "headerName": N_("Data"), "flex": 2, "minWidth": 140, "cellClass": "event-data-cell",
      "valueFormatter": {"function": "eventDataText(params.value)"},
      "tooltipValueGetter": {"function": "eventDataJson(params.value)"}},
     # What the level and type filters test: unknown levels ride along with "info", unknown types
@@ -178,8 +182,8 @@ def new_rows_since(page: list[dict[str, Any]], newest_id: str | None) -> list[di
 
 def empty_text(held: int, shown: int) -> str:
     if not held:
-        return "No events yet."
-    return "No events match the filters." if not shown else ""
+        return _("No events yet.")
+    return _("No events match the filters.") if not shown else ""
 
 
 def held_text(state: dict[str, Any]) -> str:
@@ -187,10 +191,10 @@ def held_text(state: dict[str, Any]) -> str:
     if not held:
         return ""
     if not state.get("has_older"):
-        return f"All {held:,} events loaded."
+        return _("All {count} events loaded.").format(count=fmt.number(held))
     if held >= MAX_HELD:
-        return f"The newest {held:,} events are loaded, the most this page keeps."
-    return f"The newest {held:,} events are loaded."
+        return _("The newest {count} events are loaded, the most this page keeps.").format(count=fmt.number(held))
+    return _("The newest {count} events are loaded.").format(count=fmt.number(held))
 
 
 def view_outputs(state: dict[str, Any], levels: list[str] | None, types: list[str] | None) -> dict[str, Any]:
@@ -200,7 +204,7 @@ def view_outputs(state: dict[str, Any], levels: list[str] | None, types: list[st
     visible = max(1, min(shown, MAX_VISIBLE_ROWS))
     return {
         "filter": filter_model(levels, types),
-        "count": f"({shown} of {held} shown)",
+        "count": "(" + _("{shown} of {held} shown").format(shown=shown, held=held) + ")",
         "message": empty_text(held, shown),
         "grid_style": {"height": f"{visible * ROW_HEIGHT + 36}px"} if shown else {"display": "none"},
         "older_disabled": not state.get("has_older") or held >= MAX_HELD,
@@ -213,18 +217,18 @@ def view_outputs(state: dict[str, Any], levels: list[str] | None, types: list[st
 
 def layout() -> dbc.Card:
     filters = html.Div([
-        html.Div([html.Span("Level", className="control-label me-2"),
+        html.Div([html.Span(_("Level"), className="control-label me-2"),
                   dbc.Checklist(id=ids.EventsLog.LEVELS, inline=True, value=list(LEVELS),
-                                options=[{"label": level, "value": level} for level in LEVELS])],
+                                options=[{"label": _(FILTER_LABELS[level]), "value": level} for level in LEVELS])],
                  className="d-flex align-items-center"),
-        html.Div([html.Span("Type", className="control-label me-2"),
+        html.Div([html.Span(_("Type"), className="control-label me-2"),
                   dbc.Checklist(id=ids.EventsLog.TYPES, inline=True, value=list(TYPES),
-                                options=[{"label": kind, "value": kind} for kind in TYPES])],
+                                options=[{"label": _(FILTER_LABELS[kind]), "value": kind} for kind in TYPES])],
                  className="d-flex align-items-center"),
     ], className="d-flex gap-4 flex-wrap mb-2")
     grid = dag.AgGrid(
         id=Ids.GRID,
-        columnDefs=COLUMN_DEFS,
+        columnDefs=column_defs(COLUMN_DEFS),
         rowData=[],
         getRowId="params.data.id",
         defaultColDef={"sortable": False, "resizable": True, "suppressHeaderMenuButton": True,
@@ -246,7 +250,7 @@ def layout() -> dbc.Card:
     )
     return dbc.Card([
         dcc.Store(id=Ids.STATE),
-        dbc.CardHeader(["Events ", html.Span(id=ids.EventsLog.COUNT, className="text-secondary fw-normal")]),
+        dbc.CardHeader([_("Events "), html.Span(id=ids.EventsLog.COUNT, className="text-secondary fw-normal")]),
         dbc.CardBody([
             filters,
             # LIST holds only the empty-state line: the job switch waits for its update (job_details'
@@ -254,8 +258,8 @@ def layout() -> dbc.Card:
             html.Div(id=ids.EventsLog.LIST, className="panel-empty events-message"),
             html.Div(grid, id=Ids.BOX, style={"display": "none"}),
             html.Div([
-                dbc.Button("Load older", id=Ids.LOAD_OLDER, color="secondary", outline=True, size="sm",
-                           style={"display": "none"}, title=f"Add the {PAGE_SIZE} events before the oldest shown"),
+                dbc.Button(_("Load older"), id=Ids.LOAD_OLDER, color="secondary", outline=True, size="sm",
+                           style={"display": "none"}, title=_("Add the {count} events before the oldest shown").format(count=PAGE_SIZE)),
                 html.Span(id=Ids.HELD, className="events-held"),
             ], className="d-flex align-items-center gap-3 mt-2"),
         ]),

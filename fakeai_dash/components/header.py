@@ -6,39 +6,41 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
 
 from fakeai_dash import auth, ids
-from fakeai_dash.components import job_filters, notifications, push, shortcuts_help, theme_switch
+from fakeai_dash.components import job_filters, language_switch, notifications, push, shortcuts_help, theme_switch
+from fakeai_dash.i18n import N_, _
 
 # Ids of the sign-in parts (kept here: this module owns them). SESSION holds what the browser may
 # know of the signed-in user; other components read it to hide the writes a viewer cannot make.
 USER_BOX = "header-user"
 SESSION = "auth-session-store"
 REFRESH_NOTE = "header-refresh-note"
-CREATE_ALLOWED_TITLE = "Upload a dataset and start a fine-tuning job"
+CREATE_ALLOWED_TITLE = N_("Upload a dataset and start a fine-tuning job")
 
 
 def layout() -> html.Header:
     title = html.Div([
-        html.H1(["Fine-Tuning ", html.Span("Dashboard", className="accent")], className="app-title"),
-        html.P("Watch, launch and cancel LLM fine-tuning jobs", className="app-subtitle"),
+        html.H1([_("Fine-Tuning "), html.Span(_("Dashboard"), className="accent")], className="app-title"),
+        html.P(_("Watch, launch and cancel LLM fine-tuning jobs"), className="app-subtitle"),
     ])
     controls = html.Div([
-        dbc.Switch(id=ids.Header.AUTO_REFRESH, label="Auto-refresh", value=True, className="mb-0 me-2"),
+        dbc.Switch(id=ids.Header.AUTO_REFRESH, label=_("Auto-refresh"), value=True, className="mb-0 me-2"),
         theme_switch.layout(),
+        language_switch.layout(),
         *notifications.layout(),
         push.indicator(),
         *shortcuts_help.layout(),  # the `?` hint and its overlay
-        dbc.Button("↻ Refresh", id=ids.Header.REFRESH, color="secondary", outline=True, size="sm",
-                   className="me-2", title="Fetch the latest jobs now"),
-        dbc.Button("+ Create fine-tuning job", id=ids.Header.CREATE, color="primary", size="sm",
-                   title=CREATE_ALLOWED_TITLE),
+        dbc.Button(_("↻ Refresh"), id=ids.Header.REFRESH, color="secondary", outline=True, size="sm",
+                   className="me-2", title=_("Fetch the latest jobs now")),
+        dbc.Button(_("+ Create fine-tuning job"), id=ids.Header.CREATE, color="primary", size="sm",
+                   title=_(CREATE_ALLOWED_TITLE)),
         html.Div(id=USER_BOX, className="d-none"),
         dcc.Store(id=SESSION),
     ], className="d-flex align-items-center flex-wrap gap-1")
     note = html.Div(id=REFRESH_NOTE, className="small text-warning", role="status")
     filters = html.Div([
-        html.Label("Search jobs", htmlFor=ids.Header.SEARCH, className="visually-hidden"),
+        html.Label(_("Search jobs"), htmlFor=ids.Header.SEARCH, className="visually-hidden"),
         dbc.Input(id=ids.Header.SEARCH, type="search", debounce=0.3, size="sm",
-                  placeholder="Search id, model, suffix, fine-tuned model…", style={"width": "20rem"}),
+                  placeholder=_("Search id, model, suffix, fine-tuned model…"), style={"width": "20rem"}),
         *job_filters.layout(),
     ], className="job-filters d-flex align-items-center gap-2 flex-wrap mt-2")
     stats = html.Div(id=ids.Header.STATS, className="d-flex gap-2 flex-wrap")
@@ -60,12 +62,12 @@ def _stat(value: int | str, label: str, kind: str) -> html.Div:
 def render_stats(stats: dict[str, int] | None) -> list[html.Div]:
     # Every job counts here, whatever the filters hide in the grid (jobs_list.job_stats).
     if stats is None:
-        return [_stat("…", label, kind) for kind, label in _STAT_LABELS]
-    return [_stat(stats.get(kind, 0), label, kind) for kind, label in _STAT_LABELS]
+        return [_stat("…", _(label), kind) for kind, label in _STAT_LABELS]
+    return [_stat(stats.get(kind, 0), _(label), kind) for kind, label in _STAT_LABELS]
 
 
-_STAT_LABELS = (("total", "Total"), ("active", "Active"), ("succeeded", "Succeeded"),
-                ("failed", "Failed / cancelled"))
+_STAT_LABELS = (("total", N_("Total")), ("active", N_("Active")), ("succeeded", N_("Succeeded")),
+                ("failed", N_("Failed / cancelled")))
 
 
 @callback(Output(ids.Page.INTERVAL, "disabled"), Input(ids.Header.AUTO_REFRESH, "value"),
@@ -85,15 +87,15 @@ def user_box(user: auth.User | None) -> tuple[list, str]:
     state = auth.state()
     sign_out = state.authenticator.sign_out_path if state and state.authenticator else None
     operator = user.can_write
-    badge = dbc.Badge("operator" if operator else "viewer · read-only",
+    badge = dbc.Badge(_("operator") if operator else _("viewer · read-only"),
                       color="success" if operator else "secondary", className="ms-1",
-                      title=("May upload, create, cancel, pause and resume jobs" if operator
+                      title=(_("May upload, create, cancel, pause and resume jobs") if operator
                              else auth.read_only_reason(user)))
     # One flex item: a space at the edge of a flex item would collapse ("Signed in asbob").
-    children = [html.Span(["Signed in as ", html.Strong(user.name, className="text-light", id=f"{USER_BOX}-name")],
+    children = [html.Span([_("Signed in as "), html.Strong(user.name, className="text-light", id=f"{USER_BOX}-name")],
                           className="text-secondary small text-nowrap"), badge]
     if sign_out:
-        children.append(html.A("Sign out", href=sign_out, className="btn btn-outline-secondary btn-sm ms-2",
+        children.append(html.A(_("Sign out"), href=sign_out, className="btn btn-outline-secondary btn-sm ms-2",
                                id=f"{USER_BOX}-sign-out"))
     return children, "d-flex align-items-center ms-2 header-user"
 
@@ -107,11 +109,11 @@ def show_user(_page):
     children, class_name = user_box(user)
     reason = auth.read_only_reason(user)
     session = {**(user.public() if user else {"can_write": False}), "reason": reason}
-    return session, children, class_name, reason is not None, reason or CREATE_ALLOWED_TITLE
+    return session, children, class_name, reason is not None, reason or _(CREATE_ALLOWED_TITLE)
 
 
 @callback(Output(REFRESH_NOTE, "children"), Input(ids.Header.REFRESH, "n_clicks"), prevent_initial_call=True)
 def refresh_note(_clicks):
     """Says so when forced refreshes are over the user's limit (the list still updates by itself)."""
     blocked = auth.refresh_blocked("jobs")
-    return f"{blocked} The list still updates by itself." if blocked else None
+    return _("{blocked} The list still updates by itself.").format(blocked=blocked) if blocked else None

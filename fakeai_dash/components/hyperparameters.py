@@ -9,12 +9,13 @@ from dash import Input, Output, callback, html, no_update
 
 from fakeai_dash import format as fmt
 from fakeai_dash import ids
+from fakeai_dash.i18n import N_, _
 
-METHOD_LABELS = {"supervised": "Supervised", "dpo": "DPO", "reinforcement": "Reinforcement"}
+METHOD_LABELS = {"supervised": N_("Supervised"), "dpo": "DPO", "reinforcement": N_("Reinforcement")}
 
 
 def layout() -> dbc.Card:
-    return dbc.Card([dbc.CardHeader("Hyperparameters"), dbc.CardBody(id=ids.Hyperparameters.BODY)],
+    return dbc.Card([dbc.CardHeader(_("Hyperparameters")), dbc.CardBody(id=ids.Hyperparameters.BODY)],
                     className="detail-card h-100")
 
 
@@ -32,14 +33,14 @@ def hyperparameter_rows(job: dict[str, Any]) -> list[tuple[str, str]]:
     hp = job.get("hyperparameters") or {}
     method = job.get("method_type")
     rows = [
-        ("Method", METHOD_LABELS.get(method, str(method)) if method else fmt.MISSING),
-        ("Epochs", show_value(hp.get("n_epochs"))),
-        ("Batch size", show_value(hp.get("batch_size"))),
-        ("Learning-rate multiplier", show_value(hp.get("learning_rate_multiplier"))),
+        (_("Method"), _(METHOD_LABELS.get(method, str(method))) if method else fmt.MISSING),
+        (_("Epochs"), show_value(hp.get("n_epochs"))),
+        (_("Batch size"), show_value(hp.get("batch_size"))),
+        (_("Learning-rate multiplier"), show_value(hp.get("learning_rate_multiplier"))),
     ]
     if hp.get("beta") is not None:
-        rows.append(("DPO beta", show_value(hp.get("beta"))))
-    rows.append(("Seed", show_value(job.get("seed"))))
+        rows.append((_("DPO beta"), show_value(hp.get("beta"))))
+    rows.append((_("Seed"), show_value(job.get("seed"))))
     return rows
 
 

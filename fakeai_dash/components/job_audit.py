@@ -12,13 +12,15 @@ from dash import Input, Output, callback, html, no_update
 
 from fakeai_dash import format as fmt
 from fakeai_dash import ids
+from fakeai_dash.i18n import N_, _
 from fakeai_dash.auth import state
 from fakeai_dash.validation import is_valid_id
 
 BODY = "detail-audit"  # this module's one id
 SHOWN = 8
-PAST = {"create": "Created", "cancel": "Cancelled", "pause": "Paused", "resume": "Resumed", "upload": "Uploaded"}
-VERB = {"create": "create", "cancel": "cancel", "pause": "pause", "resume": "resume", "upload": "upload"}
+PAST = {"create": N_("Created by {user}"), "cancel": N_("Cancelled by {user}"), "pause": N_("Paused by {user}"),
+        "resume": N_("Resumed by {user}"), "upload": N_("Uploaded by {user}")}
+VERB = {"create": N_("Create"), "cancel": N_("Cancel"), "pause": N_("Pause"), "resume": N_("Resume"), "upload": N_("Upload")}
 
 
 def layout() -> html.Div:
@@ -29,11 +31,12 @@ def describe(record: dict[str, Any]) -> str:
     """One attempt in words: "Cancelled by alice", "Cancel refused for bob (viewer)"."""
     action, user, outcome = record.get("action", "?"), record.get("user", "?"), record.get("outcome")
     if outcome == "allowed":
-        return f"{PAST.get(action, action.capitalize())} by {user}"
-    verb = VERB.get(action, action).capitalize()
+        return _(PAST[action]).format(user=user) if action in PAST else f"{action.capitalize()} by {user}"
+    verb = _(VERB[action]) if action in VERB else action.capitalize()
     if outcome == "refused":
-        return f"{verb} refused for {user} ({record.get('role') or 'no role'})"
-    return f"{verb} by {user} failed"
+        return _("{action} refused for {user} ({role})").format(action=verb, user=user,
+                                                              role=record.get('role') or _('no role'))
+    return _("{action} by {user} failed").format(action=verb, user=user)
 
 
 def history_view(records: list[dict[str, Any]]) -> list:
@@ -45,13 +48,13 @@ def history_view(records: list[dict[str, Any]]) -> list:
         colour = {"allowed": "text-success", "refused": "text-warning", "failed": "text-danger"}.get(outcome, "")
         items.append(html.Li([
             html.Span(describe(record), className=colour),
-            " at ", html.Span(fmt.clock(record.get("ts")) + " UTC", title=fmt.absolute_time(record.get("ts"))),
+            _(" at "), html.Span(fmt.clock(record.get("ts")) + " UTC", title=fmt.absolute_time(record.get("ts"))),
             *([html.Span(f" — {record['message']}", className="text-secondary")]
               if record.get("message") and outcome != "allowed" else []),
         ], className="audit-entry"))
-    return [html.Div("History", className="detail-label"),
+    return [html.Div(_("History"), className="detail-label"),
             html.Ul(items, className="list-unstyled mb-0"),
-            *([html.Div("and earlier attempts (see the audit trail)", className="text-secondary")]
+            *([html.Div(_("and earlier attempts (see the audit trail)"), className="text-secondary")]
               if len(records) > SHOWN else [])]
 
 

@@ -22,6 +22,7 @@ from dash import (
 )
 
 from fakeai_dash import ids
+from fakeai_dash.i18n import N_, _, for_scripts
 from fakeai_dash.components.lazy_graphs import mount_when_a_job_is_shown
 from fakeai_dash.api.client import ApiError
 from fakeai_dash.comparison import (
@@ -37,7 +38,9 @@ from fakeai_dash.components.training_progress import GRAPH_CONFIG
 from fakeai_dash.data import NotReady, current_source, snapshot_signature
 from fakeai_dash.figures import comparison_color, comparison_figure
 
-EMPTY_TEXT = f"Pick up to {MAX_PICKS} jobs to compare with this one."
+for_scripts(" (not in the jobs list)")  # the picker's options are labelled in the browser
+for_scripts("unknown")  # a job without a status, in those labels (the known statuses come with assets/*.js)
+EMPTY_TEXT = N_("Pick up to {count} jobs to compare with this one.")
 # The picker lists this many jobs (newest first, narrowed by what is typed): a browser
 # dropdown of ten thousand entries helps nobody, and typing finds any older job.
 OPTION_LIMIT = 100
@@ -53,15 +56,15 @@ mount_when_a_job_is_shown(ids.JobComparison.GRAPH_BOX, ids.JobComparison.MOUNTED
 
 def layout() -> dbc.Card:
     picker = dcc.Dropdown(id=ids.JobComparison.PICKER, multi=True, value=[], options=[], maxHeight=320,
-                          placeholder="Pick jobs to compare…", className="compare-dropdown",
-                          labels={"selected_count": "{num_selected} compared", "search": "Search by model, suffix, status or id"})
+                          placeholder=_("Pick jobs to compare…"), className="compare-dropdown",
+                          labels={"selected_count": _("{num_selected} compared"), "search": _("Search by model, suffix, status or id")})
     return dbc.Card([
-        dbc.CardHeader("Compare with other jobs"),
+        dbc.CardHeader(_("Compare with other jobs")),
         dbc.CardBody([
             html.Div([html.Label("Jobs to compare", htmlFor=ids.JobComparison.PICKER, className="visually-hidden"),
                       picker], className="compare-picker"),
             html.Div(id=ids.JobComparison.MESSAGE, className="compare-message"),
-            html.Div(EMPTY_TEXT, id=ids.JobComparison.EMPTY, className="panel-empty px-0 pb-0"),
+            html.Div(_(EMPTY_TEXT).format(count=MAX_PICKS), id=ids.JobComparison.EMPTY, className="panel-empty px-0 pb-0"),
             html.Div([
                 html.Div([], id=ids.JobComparison.GRAPH_BOX),  # the graph: mounted when a job is shown (plotly.js waits)
                 dcc.Store(id=ids.JobComparison.MOUNTED),
@@ -78,10 +81,10 @@ clientside_callback(
         const picks = value || [], limit = __LIMIT__, full = picks.length >= __MAX__;
         const query = (search || "").trim().toLowerCase();
         const byId = new Map((rows || []).map(r => [r.id, r]));
-        const label = r => [r.model, r.suffix, (r.status || "unknown").replace(/_/g, " "), "…" + r.id.slice(-6)]
+        const label = r => [r.model, r.suffix, T((r.status || "unknown").replace(/_/g, " ")), "…" + r.id.slice(-6)]
             .filter(Boolean).join(" · ");
         const options = picks.map(id => ({value: id, label: byId.has(id) ? label(byId.get(id))
-                                          : (rows ? id + " (not in the jobs list)" : id)}));
+                                          : (rows ? id + T(" (not in the jobs list)") : id)}));
         for (const r of rows || []) {
             if (options.length >= picks.length + limit) { break; }
             if (r.id === selected || picks.includes(r.id)) { continue; }
@@ -121,7 +124,7 @@ def fetch_comparison(picks, _ticks, signature, _pushed=None):
         try:
             detail = source.job_detail(job_id)
         except NotReady:
-            errors.append(f"{job_id}: loading…")  # not final: the next tick looks again
+            errors.append(f"{job_id}: " + _("loading…"))  # not final: the next tick looks again
             continue
         except ApiError as error:
             if error.status == 404:
@@ -142,7 +145,7 @@ def fetch_comparison(picks, _ticks, signature, _pushed=None):
 
 def _header_cell(job: dict, index: int, theme: str | None = None) -> html.Th:
     name = job["id"] if job.get("missing") else short_name(job)
-    badge = html.Span("this job", className="compare-this") if index == 0 else None
+    badge = html.Span(_("this job"), className="compare-this") if index == 0 else None
     return html.Th([html.Span(className="compare-swatch", style={"background": comparison_color(index, theme)}),
                     html.Span(name, title=job["id"]), badge],
                    className="compare-job", **{"data-job": job["id"]})
@@ -156,7 +159,7 @@ def _cell_class(cell: dict) -> str:
 
 def comparison_table(jobs: list[dict], rows: list[dict], theme: str | None = None) -> dbc.Table:
     head = html.Thead(html.Tr([html.Th("")] + [_header_cell(job, i, theme) for i, job in enumerate(jobs)]))
-    body = [html.Tr([html.Th(row["label"], scope="row")] + [
+    body = [html.Tr([html.Th(_(row["label"]), scope="row")] + [
         html.Td(cell["text"], className=_cell_class(cell), title=_cell_title(cell),
                 **{"data-job": job["id"], "data-differs": str(cell["differs"]).lower()})
         for job, cell in zip(jobs, row["cells"])
@@ -167,8 +170,8 @@ def comparison_table(jobs: list[dict], rows: list[dict], theme: str | None = Non
 
 def _cell_title(cell: dict) -> str | None:
     if cell["better"] is not None:
-        return "better than this job" if cell["better"] else "worse than this job"
-    return "differs from this job" if cell["differs"] else None
+        return _("better than this job") if cell["better"] else _("worse than this job")
+    return _("differs from this job") if cell["differs"] else None
 
 
 @callback(
@@ -197,16 +200,16 @@ def render_comparison(store, detail, smoothing, picks, _graph=None, _theme_switc
     loaded = (store or {}).get("jobs") or {}
     others = [loaded[job_id] for job_id in picks if job_id in loaded]
     errors = (store or {}).get("errors") or []
-    message = dbc.Alert(["Some jobs could not be loaded: ", "; ".join(errors)], color="warning",
+    message = dbc.Alert([_("Some jobs could not be loaded: "), "; ".join(errors)], color="warning",
                         className="py-1 px-2 mb-2 small") if errors else None
     if not others:
-        waiting = None if errors else html.Div("Loading the compared jobs…", className="text-dim small")
+        waiting = None if errors else html.Div(_("Loading the compared jobs…"), className="text-dim small")
         return no_update, None, _HIDDEN, _HIDDEN, message or waiting
     this = job_summary(selected, detail.get("events"), detail.get("checkpoints"),
                        current_source().metric_history(selected["id"]))
     jobs = [this, *others]
     # Colours follow the table's columns, so a missing job leaves its colour unused rather than shifting the rest.
-    runs = [{"id": job["id"], "name": short_name(job) + (" (this job)" if i == 0 else ""),
+    runs = [{"id": job["id"], "name": short_name(job) + (_(" (this job)") if i == 0 else ""),
              "series": job["series"], "color": comparison_color(i, theme)}
             for i, job in enumerate(jobs) if not job.get("missing")]
     figure = comparison_figure(runs, float(smoothing or 0), uirevision=f"compare:{this['id']}", theme=theme)

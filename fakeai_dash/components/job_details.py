@@ -31,6 +31,7 @@ from fakeai_dash.components import (
     training_progress,
 )
 from fakeai_dash.data import NotReady, current_source, snapshot_signature
+from fakeai_dash.i18n import N_, _, for_scripts
 from fakeai_dash.metrics import estimate_total_tokens
 from fakeai_dash.theme import status_class, status_label
 
@@ -52,7 +53,7 @@ CANCELLABLE = ACTIVE_STATUSES
 CLOCK_BUCKET_S = 10
 UNSUPPORTED_STATUSES = (404, 405, 501)
 PLACEHOLDER_CARD = ids.JobDetails.PLACEHOLDER_CARD
-SELECT_PROMPT = "Select a job on the left to see its timeline, training curves, checkpoints and events."
+SELECT_PROMPT = N_("Select a job on the left to see its timeline, training curves, checkpoints and events.")
 
 
 # -- pure helpers ------------------------------------------------------------------------------
@@ -94,13 +95,13 @@ def available_actions(status: str | None, support: dict[str, bool] | None) -> di
     """Which action buttons show, and which are disabled with what explanation."""
     support = support or {}
     actions = {
-        "cancel": {"show": status in CANCELLABLE, "disabled": False, "title": "Cancel this job"},
-        "pause": {"show": status == "running", "disabled": False, "title": "Pause this job"},
-        "resume": {"show": status == "paused", "disabled": False, "title": "Resume this job"},
+        "cancel": {"show": status in CANCELLABLE, "disabled": False, "title": _("Cancel this job")},
+        "pause": {"show": status == "running", "disabled": False, "title": _("Pause this job")},
+        "resume": {"show": status == "paused", "disabled": False, "title": _("Resume this job")},
     }
     for name in ("pause", "resume"):
         if support.get(name) is False:
-            actions[name].update(disabled=True, title=f"This API has no {name} endpoint")
+            actions[name].update(disabled=True, title=_(_NO_ENDPOINT[name]))
     return actions
 
 
@@ -108,13 +109,25 @@ def action_result(action: str, job: dict[str, Any] | None = None, error: ApiErro
     """(alert children, alert colour, unsupported?) for the outcome of cancel/pause/resume."""
     if error is None:
         status = status_label((job or {}).get("status"))
-        return [html.Strong(f"{action.capitalize()} requested. "), f"The job is now {status}."], "success", False
+        return [html.Strong(_(_REQUESTED[action])), _("The job is now {status}.").format(status=status)], "success", False
     if action in ("pause", "resume") and error.status in UNSUPPORTED_STATUSES:
-        text = (f"This API does not support {action} (it answered HTTP {error.status}: {error.message}). "
-                f"FakeAI simulates no pausing; cancelling still works. The {action.capitalize()} "
-                "button is disabled for this session.")
-        return [html.Strong(f"{action.capitalize()} is not available. "), text], "warning", True
-    return [html.Strong(f"Could not {action} the job. "), str(error)], "danger", False
+        text = _(_UNSUPPORTED[action]).format(status=error.status, message=error.message)
+        return [html.Strong(_(_NOT_AVAILABLE[action])), text], "warning", True
+    return [html.Strong(_(_FAILED[action])), str(error)], "danger", False
+
+
+# One sentence per action: the verb's form differs in German and Chinese.
+_NO_ENDPOINT = {"pause": N_("This API has no pause endpoint"), "resume": N_("This API has no resume endpoint")}
+_REQUESTED = {"cancel": N_("Cancel requested. "), "pause": N_("Pause requested. "), "resume": N_("Resume requested. ")}
+_NOT_AVAILABLE = {"pause": N_("Pause is not available. "), "resume": N_("Resume is not available. ")}
+_FAILED = {"cancel": N_("Could not cancel the job. "), "pause": N_("Could not pause the job. "),
+           "resume": N_("Could not resume the job. ")}
+_UNSUPPORTED = {
+    "pause": N_("This API does not support pause (it answered HTTP {status}: {message}). FakeAI simulates no "
+                "pausing; cancelling still works. The Pause button is disabled for this session."),
+    "resume": N_("This API does not support resume (it answered HTTP {status}: {message}). FakeAI simulates no "
+                 "pausing; cancelling still works. The Resume button is disabled for this session."),
+}
 
 
 def error_parts(error: dict[str, Any] | None) -> dict[str, str] | None:
@@ -128,33 +141,33 @@ def error_parts(error: dict[str, Any] | None) -> dict[str, str] | None:
 
 def _action_buttons() -> html.Div:
     return html.Div([
-        dbc.Button("Pause", id=ids.JobDetails.PAUSE, color="secondary", outline=True, size="sm",
+        dbc.Button(_("Pause"), id=ids.JobDetails.PAUSE, color="secondary", outline=True, size="sm",
                    style={"display": "none"}),
-        dbc.Button("Resume", id=ids.JobDetails.RESUME, color="primary", outline=True, size="sm",
+        dbc.Button(_("Resume"), id=ids.JobDetails.RESUME, color="primary", outline=True, size="sm",
                    style={"display": "none"}),
-        dbc.Button("Cancel job", id=ids.JobDetails.CANCEL, color="danger", outline=True, size="sm",
+        dbc.Button(_("Cancel job"), id=ids.JobDetails.CANCEL, color="danger", outline=True, size="sm",
                    style={"display": "none"}),
     ], className="d-flex gap-2 flex-wrap justify-content-end")
 
 
 def _confirm_modal() -> dbc.Modal:
     return dbc.Modal([
-        dbc.ModalHeader(dbc.ModalTitle("Cancel this fine-tuning job?", id=f"{ids.JobDetails.CONFIRM_MODAL}-title")),
+        dbc.ModalHeader(dbc.ModalTitle(_("Cancel this fine-tuning job?"), id=f"{ids.JobDetails.CONFIRM_MODAL}-title")),
         dbc.ModalBody(id=ids.JobDetails.CONFIRM_TEXT),
         dbc.ModalFooter([
-            dbc.Button("Keep it running", id=ids.JobDetails.CONFIRM_NO, color="secondary", outline=True),
-            dbc.Button("Cancel job", id=ids.JobDetails.CONFIRM_YES, color="danger"),
+            dbc.Button(_("Keep it running"), id=ids.JobDetails.CONFIRM_NO, color="secondary", outline=True),
+            dbc.Button(_("Cancel job"), id=ids.JobDetails.CONFIRM_YES, color="danger"),
         ]),
     ], id=ids.JobDetails.CONFIRM_MODAL, is_open=False, centered=True, labelledby=f"{ids.JobDetails.CONFIRM_MODAL}-title")
 
 
 def _header_card() -> dbc.Card:
     fine_tuned = html.Div([
-        html.Span("Fine-tuned model", className="detail-label"),
+        html.Span(_("Fine-tuned model"), className="detail-label"),
         html.Div([
             html.Span(id=ids.JobDetails.FINE_TUNED, className="mono detail-ft-name"),
             dcc.Clipboard(id=ids.JobDetails.FINE_TUNED_COPY, target_id=ids.JobDetails.FINE_TUNED,
-                          title="Copy the fine-tuned model name", className="copy-button",
+                          title=_("Copy the fine-tuned model name"), className="copy-button",
                           style={"display": "none"}),
         ], className="d-flex align-items-center gap-2"),
     ])
@@ -192,7 +205,7 @@ def layout() -> html.Div:
         events_log.layout(),
         job_comparison.layout(),
     ], id=ids.JobDetails.BODY, style={"display": "none"})
-    placeholder = dbc.Card(dbc.CardBody(SELECT_PROMPT, id=ids.JobDetails.PLACEHOLDER,
+    placeholder = dbc.Card(dbc.CardBody(_(SELECT_PROMPT), id=ids.JobDetails.PLACEHOLDER,
                                         className="details-placeholder"), id=PLACEHOLDER_CARD)
     return html.Div([placeholder, body], id=ids.JobDetails.CONTAINER)
 
@@ -265,13 +278,13 @@ def show_details(job_id, store):
     reveal_when_rendered's job: only it knows every panel has drawn the selected job."""
     hidden, shown = {"display": "none"}, {}
     if not job_id:
-        return SELECT_PROMPT, shown, hidden
+        return _(SELECT_PROMPT), shown, hidden
     if is_current(store, job_id):
         return no_update, no_update, no_update
     if store and store.get("job_id") == job_id and store.get("error"):
-        return [html.Div(f"Job {job_id} could not be loaded", className="empty-title"),
+        return [html.Div(_("Job {job_id} could not be loaded").format(job_id=job_id), className="empty-title"),
                 html.Div(store["error"])], shown, hidden
-    return [dbc.Spinner(size="sm", color="success", spinner_class_name="me-2"), f"Loading job {job_id}…"], shown, hidden
+    return [dbc.Spinner(size="sm", color="success", spinner_class_name="me-2"), _("Loading job {job_id}…").format(job_id=job_id)], shown, hidden
 
 
 # Switching jobs never shows one job's data under another's header. The panels render in
@@ -282,8 +295,8 @@ clientside_callback(
     """function (selected, store) {
         const nu = window.dash_clientside.no_update;
         if (!selected || (store && store.job_id === selected && store.job)) { return [nu, nu, nu]; }
-        return ["Loading job " + selected + "…", {}, {display: "none"}];
-    }""",
+        return [T("%s", {job_id: selected}), {}, {display: "none"}];
+    }""" % for_scripts("Loading job {job_id}…"),
     Output(ids.JobDetails.PLACEHOLDER, "children", allow_duplicate=True),
     Output(PLACEHOLDER_CARD, "style", allow_duplicate=True),
     Output(ids.JobDetails.BODY, "style", allow_duplicate=True),
@@ -331,14 +344,14 @@ def render_header(store):
         return no_update, no_update, no_update, no_update, no_update, no_update, no_update
     status = job.get("status")
     meta = [
-        _meta("Suffix", job.get("suffix") or fmt.MISSING),
-        _meta("Created", fmt.short_time(job.get("created_at")), fmt.absolute_time(job.get("created_at"))),
-        _meta("Finished", fmt.short_time(job.get("finished_at")), fmt.absolute_time(job.get("finished_at"))),
+        _meta(_("Suffix"), job.get("suffix") or fmt.MISSING),
+        _meta(_("Created"), fmt.short_time(job.get("created_at")), fmt.absolute_time(job.get("created_at"))),
+        _meta(_("Finished"), fmt.short_time(job.get("finished_at")), fmt.absolute_time(job.get("finished_at"))),
     ]
     fine_tuned = job.get("fine_tuned_model")
     return (job["id"], status_label(status), f"status-badge {status_class(status)}",
-            ["Base model ", html.Strong(job.get("model") or fmt.MISSING)],
-            fine_tuned or ("none" if status in FINISHED_STATUSES else "not yet available"),
+            [_("Base model "), html.Strong(job.get("model") or fmt.MISSING)],
+            fine_tuned or (_("none") if status in FINISHED_STATUSES else _("not yet available")),
             {} if fine_tuned else {"display": "none"}, meta)
 
 
@@ -384,10 +397,10 @@ def render_error_banner(store):
     if parts is None:
         return None
     fields = [html.Div([html.Span(label, className="detail-label"), html.Code(parts[key] or fmt.MISSING)],
-                       className="error-field") for key, label in (("code", "Code"), ("param", "Param"))]
+                       className="error-field") for key, label in (("code", _("Code")), ("param", _("Param")))]
     return dbc.Alert([
-        html.Div("Job failed" if store["job"].get("status") == "failed" else "Job error", className="alert-heading fw-bold"),
-        html.Div(parts["message"] or "The API gave no message.", className="error-message"),
+        html.Div(_("Job failed") if store["job"].get("status") == "failed" else _("Job error"), className="alert-heading fw-bold"),
+        html.Div(parts["message"] or _("The API gave no message."), className="error-message"),
         html.Div(fields, className="d-flex gap-4 mt-1 flex-wrap"),
     ], color="danger", className="job-error-banner mb-3")
 
@@ -404,8 +417,8 @@ def render_error_banner(store):
 )
 def toggle_confirm(_cancel, _keep, job_id):
     if ctx.triggered_id == ids.JobDetails.CANCEL and job_id:
-        return True, ["Job ", html.Code(job_id), " will stop; steps already trained are not refunded "
-                      "and it cannot be restarted."]
+        return True, [_("Job "), html.Code(job_id), _(" will stop; steps already trained are not refunded "
+                                                     "and it cannot be restarted.")]
     return False, no_update
 
 
@@ -426,7 +439,7 @@ def _write_outputs(children, color, signal_time):
     # The confirm button shows progress and cannot be pressed twice while the call runs.
     running=[
         (Output(ids.JobDetails.CONFIRM_YES, "disabled"), True, False),
-        (Output(ids.JobDetails.CONFIRM_YES, "children"), "Cancelling…", "Cancel job"),
+        (Output(ids.JobDetails.CONFIRM_YES, "children"), N_("Cancelling…"), N_("Cancel job")),
         (Output(ids.JobDetails.CONFIRM_NO, "disabled"), True, False),
         (Output(ids.JobDetails.CANCEL, "disabled"), True, False),
     ],

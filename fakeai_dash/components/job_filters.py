@@ -26,14 +26,16 @@ from dash import (
 from fakeai_dash import format as fmt
 from fakeai_dash import ids
 from fakeai_dash.api.models import KNOWN_STATUSES
+from fakeai_dash.i18n import N_, _
+from fakeai_dash.i18n import options as translated
 from fakeai_dash.metrics import STAGE_LABELS
 
 # The documented statuses, labelled as the timeline labels its stages.
 STATUS_FILTER_OPTIONS = [
-    {"label": "All statuses", "value": "all"},
-    {"label": "Active", "value": "active"},
+    {"label": N_("All statuses"), "value": "all"},
+    {"label": N_("Active"), "value": "active"},
     *({"label": STAGE_LABELS[status], "value": status} for status in KNOWN_STATUSES),
-    {"label": "With alerts", "value": "alerts"},  # training-health or budget alerts (alerts.py)
+    {"label": N_("With alerts"), "value": "alerts"},  # training-health or budget alerts (alerts.py)
 ]
 _STATUS_VALUES = {option["value"] for option in STATUS_FILTER_OPTIONS}
 
@@ -42,12 +44,12 @@ PERIODS = {"1h": 3600, "24h": 86400, "7d": 7 * 86400, "30d": 30 * 86400}
 # A start that came with a link (or is no longer "the last N" of anything): shown, not pickable.
 CUSTOM = "custom"
 PERIOD_OPTIONS = [
-    {"label": "Any time", "value": "any"},
-    {"label": "Last hour", "value": "1h"},
-    {"label": "Last 24 hours", "value": "24h"},
-    {"label": "Last 7 days", "value": "7d"},
-    {"label": "Last 30 days", "value": "30d"},
-    {"label": "Custom start", "value": CUSTOM, "disabled": True},
+    {"label": N_("Any time"), "value": "any"},
+    {"label": N_("Last hour"), "value": "1h"},
+    {"label": N_("Last 24 hours"), "value": "24h"},
+    {"label": N_("Last 7 days"), "value": "7d"},
+    {"label": N_("Last 30 days"), "value": "30d"},
+    {"label": N_("Custom start"), "value": CUSTOM, "disabled": True},
 ]
 
 # The query keys this module owns; every other key (the charts' smoothing/log/x, compare…) is
@@ -128,7 +130,7 @@ def filters_active(filters: dict[str, Any]) -> bool:
 
 
 def period_caption(since: int | None) -> str:
-    return f"created since {fmt.short_time(since)}" if since else ""
+    return _("created since {time}").format(time=fmt.short_time(since)) if since else ""
 
 
 # -- layout ------------------------------------------------------------------------------------
@@ -136,19 +138,19 @@ def period_caption(since: int | None) -> str:
 def layout() -> list:
     """The filter controls, laid out inline after the search box."""
     return [
-        html.Label("Filter by status", htmlFor=ids.Header.STATUS_FILTER, className="visually-hidden"),
-        dbc.Select(id=ids.Header.STATUS_FILTER, options=STATUS_FILTER_OPTIONS, value="all", size="sm",
+        html.Label(_("Filter by status"), htmlFor=ids.Header.STATUS_FILTER, className="visually-hidden"),
+        dbc.Select(id=ids.Header.STATUS_FILTER, options=translated(STATUS_FILTER_OPTIONS), value="all", size="sm",
                    style={"width": "9.5rem"}),
-        html.Label("Filter by base model", htmlFor=ids.Header.MODEL_FILTER, className="visually-hidden"),
-        dcc.Dropdown(id=ids.Header.MODEL_FILTER, options=[], value=[], multi=True, placeholder="All models",
+        html.Label(_("Filter by base model"), htmlFor=ids.Header.MODEL_FILTER, className="visually-hidden"),
+        dcc.Dropdown(id=ids.Header.MODEL_FILTER, options=[], value=[], multi=True, placeholder=_("All models"),
                      className="model-filter", style={"width": "16rem"}),
-        html.Label("Filter by creation time", htmlFor=ids.Header.PERIOD_FILTER, className="visually-hidden"),
-        dbc.Select(id=ids.Header.PERIOD_FILTER, options=PERIOD_OPTIONS, value="any", size="sm",
+        html.Label(_("Filter by creation time"), htmlFor=ids.Header.PERIOD_FILTER, className="visually-hidden"),
+        dbc.Select(id=ids.Header.PERIOD_FILTER, options=translated(PERIOD_OPTIONS), value="any", size="sm",
                    style={"width": "9rem"}),
         dcc.Store(id=ids.Header.CREATED_AFTER),
         html.Span(id=ids.Header.PERIOD_CAPTION, className="period-caption"),
-        dbc.Button("✕ Clear filters", id=ids.Header.CLEAR_FILTERS, color="link", size="sm",
-                   className="clear-filters d-none", title="Show every job again"),
+        dbc.Button(_("✕ Clear filters"), id=ids.Header.CLEAR_FILTERS, color="link", size="sm",
+                   className="clear-filters d-none", title=_("Show every job again")),
     ]
 
 

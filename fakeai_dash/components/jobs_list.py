@@ -21,6 +21,7 @@ from fakeai_dash.api.client import ApiError
 from fakeai_dash.api.models import ACTIVE_STATUSES
 from fakeai_dash.auth import allow_refresh
 from fakeai_dash.data import NotReady, current_source
+from fakeai_dash.i18n import N_, _, column_defs, for_scripts
 from fakeai_dash.theme import STATUS_GROUPS
 
 # Functions that only exist in the browser (assets/dashAgGridFunctions.js).
@@ -32,18 +33,18 @@ WITH_ALERTS = "alerts"  # the status filter's "With alerts" choice
 
 COLUMN_DEFS = [
     # Status carries the estimated progress of running jobs under the badge.
-    {"field": "status", "headerName": "Status", "width": 132, "cellRenderer": "StatusCell",
+    {"field": "status", "headerName": N_("Status"), "width": 132, "cellRenderer": "StatusCell",
      "filter": "agTextColumnFilter", "filterParams": {"maxNumConditions": 8},
      "getQuickFilterText": _NOT_SEARCHED},
     # One OR condition per picked model; equals is exact, as model ids are.
-    {"field": "model", "headerName": "Job", "flex": 1, "minWidth": 220, "cellRenderer": "JobCell",
+    {"field": "model", "headerName": N_("Job"), "flex": 1, "minWidth": 220, "cellRenderer": "JobCell",
      "filter": "agTextColumnFilter", "filterParams": {"maxNumConditions": MAX_MODEL_CONDITIONS, "caseSensitive": True},
      "getQuickFilterText": {"function": "searchText(params.data)"}},
-    {"field": "created_at", "headerName": "Created", "width": 104, "sort": "desc", "filter": "agNumberColumnFilter",
+    {"field": "created_at", "headerName": N_("Created"), "width": 104, "sort": "desc", "filter": "agNumberColumnFilter",
      "valueFormatter": {"function": "relativeTime(params.value)"},
      "tooltipValueGetter": {"function": "absoluteTime(params.value)"},
      "getQuickFilterText": _NOT_SEARCHED},
-    {"field": "trained_tokens", "headerName": "Tokens", "width": 86, "type": "rightAligned",
+    {"field": "trained_tokens", "headerName": N_("Tokens"), "width": 86, "type": "rightAligned",
      "valueFormatter": {"function": "compactNumber(params.value)"}, "getQuickFilterText": _NOT_SEARCHED},
     # Not shown (the badges sit in the status cell): the kinds of a row's alerts, for the
     # "With alerts" filter. Patched into the rows in the browser from the alerts store.
@@ -63,7 +64,7 @@ _GRID_THEME = (
 def layout() -> dbc.Card:
     grid = dag.AgGrid(
         id=ids.JobsList.GRID,
-        columnDefs=COLUMN_DEFS,
+        columnDefs=column_defs(COLUMN_DEFS),
         rowData=[],
         getRowId="params.data.id",
         # The header's controls own the filters: no per-column filter button to edit them behind their back.
@@ -76,37 +77,41 @@ def layout() -> dbc.Card:
             "animateRows": False,
             "tooltipShowDelay": 400,
             "quickFilterText": "",
-            "localeText": {"noRowsToShow": "No jobs match the search or filter"},
+            "localeText": {"noRowsToShow": _("No jobs match the search or filter"),
+                           # AG Grid's own words for screen readers, read out on the selected row.
+                           "ariaRowSelect": _("Press SPACE to select this row"),
+                           "ariaRowDeselect": _("Press SPACE to deselect this row"),
+                           "ariaRowToggleSelection": _("Press Space to toggle row selection")},
         },
         style={"height": "calc(100vh - 235px)", "minHeight": "420px", "width": "100%"},
     )
     loading = html.Div(
         [dbc.Spinner(size="sm", color="success", spinner_class_name="me-2 jobs-loading-spinner"),
-         html.Span(LOADING_TEXT, id=ids.JobsList.LOADING_TEXT)],
+         html.Span(_(LOADING_TEXT), id=ids.JobsList.LOADING_TEXT)],
         id=ids.JobsList.LOADING, className="empty-state",
     )
-    empty = html.Div([html.Div("No fine-tuning jobs yet", className="empty-title"),
-                      html.Div("Create one with the “+ Create fine-tuning job” button above.")],
+    empty = html.Div([html.Div(_("No fine-tuning jobs yet"), className="empty-title"),
+                      html.Div(_("Create one with the “+ Create fine-tuning job” button above."))],
                      id=ids.JobsList.EMPTY, className="empty-state", style={"display": "none"})
     return dbc.Card([
         dcc.Store(id=ids.JobsList.STATS),
         dcc.Store(id=ids.JobsList.PROGRESS),
-        dbc.CardHeader(["Jobs ", html.Span(id=ids.JobsList.COUNT, className="text-secondary fw-normal")]),
+        dbc.CardHeader([_("Jobs "), html.Span(id=ids.JobsList.COUNT, className="text-secondary fw-normal")]),
         dbc.CardBody([loading, empty, html.Div(grid, id=ids.JobsList.GRID_WRAPPER, style={"display": "none"})]),
     ], className="jobs-panel")
 
 
 # -- fetch ------------------------------------------------------------------------------------
 
-LOADING_TEXT = "Loading jobs…"
-NOT_LOADED_TEXT = "No jobs could be loaded yet (the message above says why). They appear as soon as the API answers."
+LOADING_TEXT = for_scripts("Loading jobs…")
+NOT_LOADED_TEXT = for_scripts("No jobs could be loaded yet (the message above says why). They appear as soon as the API answers.")
 
 # Before any row arrived, an API error would leave "Loading jobs…" spinning under the banner as if
 # an answer were on its way: say instead that none came, and keep the last rows once some did.
 clientside_callback(
     """function (status, rows) {
         const failed = rows == null && status && status.ok === false;
-        return [failed ? "%s" : "%s", failed ? "empty-state load-failed" : "empty-state"];
+        return [T(failed ? "%s" : "%s"), failed ? "empty-state load-failed" : "empty-state"];
     }""" % (NOT_LOADED_TEXT, LOADING_TEXT),
     Output(ids.JobsList.LOADING_TEXT, "children"),
     Output(ids.JobsList.LOADING, "className"),
@@ -258,12 +263,12 @@ def apply_filters(status, models, created_after):
 clientside_callback(
     """function (shown, rows, filterModel, options) {
         if (!rows) { return ""; }
-        const number = (n) => n.toLocaleString("en-US");
+        const number = (n) => n.toLocaleString(window.fakeaiLocale());
         const searching = ((options || {}).quickFilterText || "").trim() !== "";
         const filtered = searching || Object.keys(filterModel || {}).length > 0;
         if (!filtered || !Array.isArray(shown)) { return "(" + number(rows.length) + ")"; }
-        return "(" + number(shown.length) + " of " + number(rows.length) + ")";
-    }""",
+        return "(" + T("%s", {shown: number(shown.length), total: number(rows.length)}) + ")";
+    }""" % for_scripts("{shown} of {total}"),
     Output(ids.JobsList.COUNT, "children"),
     Input(ids.JobsList.GRID, "virtualRowData"),
     Input(ids.JobsList.STORE, "data"),

@@ -7,13 +7,14 @@ from dash import Input, Output, callback, html, no_update
 
 from fakeai_dash import format as fmt
 from fakeai_dash import ids
+from fakeai_dash.i18n import N_, _
 from fakeai_dash.metrics import compare_checkpoints
 
-TOO_FEW = "Comparison needs at least two checkpoints; it appears once the job has saved a second one."
+TOO_FEW = N_("Comparison needs at least two checkpoints; it appears once the job has saved a second one.")
 
 
 def layout() -> dbc.Card:
-    return dbc.Card([dbc.CardHeader("Model comparison: first vs last checkpoint"),
+    return dbc.Card([dbc.CardHeader(_("Model comparison: first vs last checkpoint")),
                      dbc.CardBody(id=ids.ModelComparison.BODY, className="p-0")], className="detail-card mb-3")
 
 
@@ -35,18 +36,18 @@ def render_comparison(store):
         return no_update
     comparison = compare_checkpoints(store.get("checkpoints") or [])
     if comparison is None:
-        return html.Div(TOO_FEW, className="panel-empty")
+        return html.Div(_(TOO_FEW), className="panel-empty")
     if not comparison["metrics"]:
-        return html.Div("The first and last checkpoints share no numeric metric.", className="panel-empty")
-    head = html.Thead(html.Tr([html.Th("Metric"), html.Th(f"Step {comparison['first_step']}", className="num"),
-                               html.Th(f"Step {comparison['last_step']}", className="num"),
-                               html.Th("Change", className="num")]))
+        return html.Div(_("The first and last checkpoints share no numeric metric."), className="panel-empty")
+    head = html.Thead(html.Tr([html.Th(_("Metric")), html.Th(_("Step {step}").format(step=comparison['first_step']), className="num"),
+                               html.Th(_("Step {step}").format(step=comparison['last_step']), className="num"),
+                               html.Th(_("Change"), className="num")]))
     rows = [html.Tr([
         html.Td(row["metric"]),
         html.Td(f"{row['first']:.4f}", className="num"),
         html.Td(f"{row['last']:.4f}", className="num"),
         html.Td(change_text(row), className=f"num change-{change_class(row['improved'])}",
-                title="better" if row["improved"] else "worse" if row["improved"] is False else "no direction"),
+                title=_("better") if row["improved"] else _("worse") if row["improved"] is False else _("no direction")),
     ], className="comparison-row", **{"data-metric": row["metric"], "data-improved": str(row["improved"]).lower()})
         for row in comparison["metrics"]]
     return dbc.Table([head, html.Tbody(rows)], size="sm", responsive=True, className="detail-table mb-0",

@@ -11,24 +11,26 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, clientside_callback, dcc, html
 
 from fakeai_dash import ids
+from fakeai_dash.i18n import N_, _
+from fakeai_dash.i18n import options as translated
 
 CHOICES = [
-    {"label": "Succeeded", "value": "succeeded"},
-    {"label": "Failed", "value": "failed"},
-    {"label": "Cancelled", "value": "cancelled"},
-    {"label": "Training alerts", "value": "alerts"},
+    {"label": N_("Succeeded"), "value": "succeeded"},
+    {"label": N_("Failed"), "value": "failed"},
+    {"label": N_("Cancelled"), "value": "cancelled"},
+    {"label": N_("Training alerts"), "value": "alerts"},
 ]
 
 
 def layout() -> list:
     """The button and its choices (in the header) and the toasts' box (fixed on the page)."""
-    choices = dbc.Checklist(id=ids.Notify.PREF_CHOICES, options=CHOICES, value=[c["value"] for c in CHOICES],
+    choices = dbc.Checklist(id=ids.Notify.PREF_CHOICES, options=translated(CHOICES), value=[c["value"] for c in CHOICES],
                             persistence=True, persistence_type="local", className="px-3 py-1 small")
     return [
-        dbc.Button("Notify me", id=ids.Notify.ENABLE, color="secondary", outline=True, size="sm",
-                   className="me-1", title="Get a notification when a job finishes, fails or is cancelled"),
-        dbc.DropdownMenu([dbc.DropdownMenuItem("Notify me when a job…", header=True), choices],
-                         id=ids.Notify.MENU, label=html.Span("Notification choices", className="visually-hidden"), size="sm", color="link", className="me-2 notify-menu",
+        dbc.Button(_("Notify me"), id=ids.Notify.ENABLE, color="secondary", outline=True, size="sm",
+                   className="me-1", title=_("Get a notification when a job finishes, fails or is cancelled")),
+        dbc.DropdownMenu([dbc.DropdownMenuItem(_("Notify me when a job…"), header=True), choices],
+                         id=ids.Notify.MENU, label=html.Span(_("Notification choices"), className="visually-hidden"), size="sm", color="link", className="me-2 notify-menu",
                          toggle_class_name="notify-menu-toggle", align_end=True),
         dcc.Store(id=ids.Notify.STATE),
         html.Div(id=ids.Notify.TOASTS, className="notify-toasts", **{"aria-live": "polite"}),

@@ -15,6 +15,7 @@ import dash
 from dash import Input, Output, State, clientside_callback, dcc, html
 
 from fakeai_dash import ids
+from fakeai_dash.i18n import _, for_scripts
 
 HEARTBEAT_S = 45  # while live: one list fetch this often (at most 2 requests in any minute)
 # Reconnect delays after the first quick retry; the last one repeats.
@@ -23,9 +24,9 @@ STALE_S = 40  # no byte for this long (the server sends a keep-alive every 15 s)
 PUSH_PATH = "/_push"
 
 LABELS = {
-    "live": ("live", "Updates are pushed to this page as they happen"),
-    "polling": ("polling", "No push channel: this page asks for updates every refresh interval"),
-    "off": ("off", "Auto-refresh is off: this page does not update by itself"),
+    "live": (for_scripts("live"), for_scripts("Updates are pushed to this page as they happen")),
+    "polling": (for_scripts("polling"), for_scripts("No push channel: this page asks for updates every refresh interval")),
+    "off": (for_scripts("off"), for_scripts("Auto-refresh is off: this page does not update by itself")),
 }
 
 
@@ -43,7 +44,7 @@ def layout(refresh_interval_s: float, enabled: bool = True) -> list:
 
 def indicator() -> html.Span:
     label, title = LABELS["polling"]
-    return html.Span(label, id=ids.Push.INDICATOR, className="push-indicator push-polling", title=title,
+    return html.Span(_(label), id=ids.Push.INDICATOR, className="push-indicator push-polling", title=_(title),
                      role="status")
 
 
@@ -73,7 +74,7 @@ clientside_callback(
     """function (state) {
         const labels = %s;
         const known = labels[state] ? state : "polling";
-        return [labels[known][0], "push-indicator push-" + known, labels[known][1]];
+        return [T(labels[known][0]), "push-indicator push-" + known, T(labels[known][1])];
     }""" % json.dumps({k: list(v) for k, v in LABELS.items()}),
     Output(ids.Push.INDICATOR, "children"),
     Output(ids.Push.INDICATOR, "className"),

@@ -10,13 +10,14 @@ from dash import Input, Output, callback, html, no_update
 
 from fakeai_dash import format as fmt
 from fakeai_dash import ids
+from fakeai_dash.i18n import _
 from fakeai_dash.metrics import TERMINAL_STATUSES, eta_range, normalize_status, stage_timeline
 
 
 def layout() -> dbc.Card:
     return dbc.Card([
         dbc.CardHeader(html.Div([
-            html.Span("Status timeline"),
+            html.Span(_("Status timeline")),
             html.Div([html.Span(id=ids.StatusTimeline.ELAPSED), html.Span(id=ids.StatusTimeline.ETA)],
                      className="timeline-summary"),
         ], className="d-flex justify-content-between align-items-center flex-wrap gap-2")),
@@ -35,7 +36,7 @@ def summary(job: dict[str, Any], events: list[dict[str, Any]], now: float) -> di
     eta = eta_range(job, events, now)
     eta_text = None
     if eta is not None:
-        eta_text = "finishing now" if eta[1] <= 0 else fmt.duration_range(*eta)
+        eta_text = _("finishing now") if eta[1] <= 0 else fmt.duration_range(*eta)
     return {"elapsed": None if elapsed is None else fmt.duration(elapsed), "eta": eta_text}
 
 
@@ -45,11 +46,11 @@ def stage_item(stage: dict[str, Any]) -> html.Li:
     if stage["start"] is not None:
         detail.append(html.Div(fmt.clock(stage["start"]), className="stage-time", title=fmt.absolute_time(stage["start"])))
     if stage["duration"] is not None and stage["name"] not in TERMINAL_STATUSES:
-        prefix = "for " if state == "current" else ""
-        detail.append(html.Div(prefix + fmt.duration(stage["duration"]), className="stage-duration"))
+        text = _("for {duration}") if state == "current" else "{duration}"
+        detail.append(html.Div(text.format(duration=fmt.duration(stage["duration"])), className="stage-duration"))
     elif state == "skipped":
-        detail.append(html.Div("skipped", className="stage-duration"))
-    return html.Li([html.Span(className="stage-dot"), html.Div(stage["label"], className="stage-label"), *detail],
+        detail.append(html.Div(_("skipped"), className="stage-duration"))
+    return html.Li([html.Span(className="stage-dot"), html.Div(_(stage["label"]), className="stage-label"), *detail],
                    className=f"stage stage-{state} stage-name-{stage['name']}",
                    **{"data-stage": stage["name"], "data-state": state})
 
@@ -69,7 +70,7 @@ def render_timeline(store):
     stages = stage_timeline(job, events, now)
     info = summary(job, events, now)
     finished = normalize_status(job.get("status")) in TERMINAL_STATUSES
-    elapsed = [html.Span("Total " if finished else "Elapsed ", className="detail-label"), info["elapsed"]] \
+    elapsed = [html.Span(_("Total ") if finished else _("Elapsed "), className="detail-label"), info["elapsed"]] \
         if info["elapsed"] else None
-    eta = [html.Span("ETA ", className="detail-label"), info["eta"]] if info["eta"] else None
+    eta = [html.Span(_("ETA "), className="detail-label"), info["eta"]] if info["eta"] else None
     return [stage_item(stage) for stage in stages], elapsed, eta

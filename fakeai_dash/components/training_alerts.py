@@ -13,6 +13,8 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, html, no_update
 
 from fakeai_dash import ids
+from fakeai_dash.i18n import _
+from fakeai_dash.format import number as fmt_number
 from fakeai_dash.data import current_source
 
 # The banner's colour by kind: a broken run is an error, the rest are warnings.
@@ -28,13 +30,22 @@ def fetch_alerts(_ticks, _pushed, shown):
     return alerts if alerts != (shown or {}) else no_update
 
 
+def alert_text(alert: dict[str, Any]) -> str:
+    """The alert's sentence in the page's language (from its parts; the stored English otherwise)."""
+    parts = alert.get("message_parts")
+    try:
+        return "".join(_(msgid).format(**args) for msgid, args in parts)
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError):
+        return str(alert.get("message") or "")
+
+
 def where_text(alert: dict[str, Any]) -> str | None:
     step = alert.get("step")
     if step is None or alert.get("kind") in ("budget",):
         return None
     if alert.get("kind") == "stall":
-        return f"Last step seen: {step:,}."
-    return f"Marked on the loss chart at step {step:,}."
+        return _("Last step seen: {step}.").format(step=fmt_number(step))
+    return _("Marked on the loss chart at step {step}.").format(step=fmt_number(step))
 
 
 def alert_banner(alerts: list[dict[str, Any]] | None) -> list[dbc.Alert] | None:
@@ -45,8 +56,8 @@ def alert_banner(alerts: list[dict[str, Any]] | None) -> list[dbc.Alert] | None:
             continue
         where = where_text(alert)
         boxes.append(dbc.Alert([
-            html.Strong(f"⚠ {alert.get('title') or alert['kind']}: ", className="me-1"),
-            html.Span(str(alert.get("message") or "")),
+            html.Strong(f"⚠ {_(alert.get('title') or alert['kind'])}: ", className="me-1"),
+            html.Span(alert_text(alert)),
             html.Span(f" {where}", className="text-secondary") if where else None,
         ], color=ALERT_COLORS.get(alert["kind"], "warning"),
             className=f"job-alert-banner alert-kind-{alert['kind']} mb-2 py-2"))

@@ -24,6 +24,8 @@ from fakeai_dash.figures import (
     replace_plan,
     trace_shape,
 )
+from fakeai_dash.i18n import _
+from fakeai_dash import i18n
 from fakeai_dash.series import MetricHistory
 from fakeai_dash.shared_results import shared_results
 
@@ -77,7 +79,7 @@ def loading_note(loaded: float | None) -> str | None:
     """"Loading history 40%" while the server still fetches older history; None once complete."""
     if loaded is None or loaded >= 1:
         return None
-    return f"Loading history {max(0, min(99, int(loaded * 100)))}%"
+    return _("Loading history {percent}%").format(percent=max(0, min(99, int(loaded * 100))))
 
 
 GRAPHS = ("loss", "accuracy")
@@ -166,9 +168,9 @@ def graph_update(graph: str, job_id: str, series: MetricHistory, view: dict[str,
         figure, shape = build()
         return figure_update(drawn_graph, figure), shape
     # Everything the figure is drawn from; checkpoints and alert marks as canonical JSON (lists are not hashable).
-    # The theme is part of the key: figures are built on the server in the viewer's theme (one
-    # Plotly template per theme, and line colours with it), so each theme has its own entry.
-    spec = (graph, job_id, series.version, view["smoothing"], view["log"], view["x"], theme,
+    # The theme and the language are part of the key: figures are built on the server in the
+    # viewer's theme (one Plotly template per theme, line colours with it) and language.
+    spec = (i18n.current_locale(), graph, job_id, series.version, view["smoothing"], view["log"], view["x"], theme,
             json.dumps([checkpoints, alerts if graph == "loss" else None], sort_keys=True, default=str),
             tuple(x_range) if x_range else None, note)
     figure, shape = _FIGURES(spec, build)

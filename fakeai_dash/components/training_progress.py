@@ -22,6 +22,7 @@ from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, 
 
 from fakeai_dash import format as fmt
 from fakeai_dash import ids
+from fakeai_dash.i18n import N_, _
 from fakeai_dash.components.lazy_graphs import mount_when_a_job_is_shown
 from fakeai_dash.comparison import clean_picks, picks_from_query, query_with_picks
 from fakeai_dash.data import current_source
@@ -37,7 +38,7 @@ GRAPH_CONFIG = {"displaylogo": False,
                 "modeBarButtonsToRemove": ["lasso2d", "select2d"],
                 "toImageButtonOptions": {"format": "png", "scale": 2}}
 _TRUE = ("1", "true", "yes", "on")
-NO_METRICS_TEXT = "No training metrics reported for this job yet; the charts appear with the first step."
+NO_METRICS_TEXT = N_("No training metrics reported for this job yet; the charts appear with the first step.")
 _HIDDEN = {"display": "none"}
 LOSS_CHART_LABEL = ("Loss chart: training loss as a solid line, validation loss as a dashed line, "
                     "checkpoints as circles")
@@ -95,16 +96,17 @@ def progress_view(job: dict[str, Any], events: list[dict[str, Any]], now: float 
     status = normalize_status(job.get("status"))
     estimate = estimated_fraction(job, time.time() if now is None else now) if info["fraction"] is None else None
     if estimate is not None:
-        label = f"~{round(estimate * 100)}% est."
-        return estimate * 100, label, f"{label} (from the API's expected finish time; steps not reported yet)"
+        label = _("~{percent} est.").format(percent=f"{round(estimate * 100)}%")
+        return estimate * 100, label, _("{label} (from the API's expected finish time; steps not reported yet)").format(label=label)
     if info["fraction"] is None:
-        caption = f"Step {info['step']}" if info["step"] else (
-            "Waiting for training to start" if status in ("validating_files", "queued", "pending") else "Progress unknown")
+        caption = _("Step {step}").format(step=info['step']) if info["step"] else (
+            _("Waiting for training to start") if status in ("validating_files", "queued", "pending") else _("Progress unknown"))
         return 0, "", caption
     percent = info["fraction"] * 100
-    caption = f"Step {info['step'] or 0} / {info['total_steps']} · {fmt.percent(info['fraction'], 0)}"
+    caption = _("Step {step} / {total}").format(step=info['step'] or 0, total=info['total_steps']) \
+        + f" · {fmt.percent(info['fraction'], 0)}"
     if status in ("cancelled", "failed"):
-        caption += f" · {status} here"
+        caption += " · " + (_("cancelled here") if status == "cancelled" else _("failed here"))
     return percent, fmt.percent(info["fraction"], 0), caption
 
 
@@ -121,18 +123,18 @@ def _has_training_metrics(history: MetricHistory | None) -> bool:
 def _controls() -> html.Div:
     return html.Div([
         html.Div([
-            html.Label("Smoothing", htmlFor=ids.TrainingProgress.SMOOTHING, className="control-label"),
+            html.Label(_("Smoothing"), htmlFor=ids.TrainingProgress.SMOOTHING, className="control-label"),
             dcc.Slider(id=ids.TrainingProgress.SMOOTHING, min=0, max=EMA_MAX_WEIGHT, step=0.01,
                        value=DEFAULT_VIEW["smoothing"], marks={0: "0", 0.5: "0.5", 0.99: "0.99"},
                        tooltip={"placement": "bottom", "always_visible": False}, className="smoothing-slider"),
         ], className="control control-smoothing",
-           **{"data-a11y-name": "Smoothing", "data-a11y-targets": "[role=slider], input"}),
-        dbc.Switch(id=ids.TrainingProgress.LOG_Y, label="Log-scale y", value=DEFAULT_VIEW["log"],
+           **{"data-a11y-name": _("Smoothing"), "data-a11y-targets": "[role=slider], input"}),
+        dbc.Switch(id=ids.TrainingProgress.LOG_Y, label=_("Log-scale y"), value=DEFAULT_VIEW["log"],
                    className="control mb-0"),
         html.Div([
-            html.Span("X axis", className="control-label me-2"),
+            html.Span(_("X axis"), className="control-label me-2"),
             dbc.RadioItems(id=ids.TrainingProgress.X_AXIS, value=DEFAULT_VIEW["x"], inline=True,
-                           options=[{"label": "Step", "value": "step"}, {"label": "Elapsed time", "value": "elapsed"}],
+                           options=[{"label": _("Step"), "value": "step"}, {"label": _("Elapsed time"), "value": "elapsed"}],
                            className="d-inline-block"),
         ], className="control d-flex align-items-center"),
     ], className="chart-controls")
@@ -141,9 +143,9 @@ def _controls() -> html.Div:
 def layout() -> dbc.Card:
     return dbc.Card([
         dbc.CardHeader(html.Div([
-            html.Span("Training progress"),
-            dbc.Button("⤓ Export CSV", id=ids.TrainingProgress.EXPORT, color="secondary", outline=True, size="sm",
-                       title="Download the job's metrics: one row per step, one column per metric"),
+            html.Span(_("Training progress")),
+            dbc.Button(_("⤓ Export CSV"), id=ids.TrainingProgress.EXPORT, color="secondary", outline=True, size="sm",
+                       title=_("Download the job's metrics: one row per step, one column per metric")),
         ], className="d-flex justify-content-between align-items-center")),
         dbc.CardBody([
             html.Div([
@@ -153,7 +155,7 @@ def layout() -> dbc.Card:
             _controls(),
             # responsive=True follows the parent's size: the panel is hidden until a job is shown,
             # and a plot first drawn while hidden would otherwise keep a wrong width.
-            html.Div(NO_METRICS_TEXT, id=ids.TrainingProgress.NO_METRICS, className="panel-empty",
+            html.Div(_(NO_METRICS_TEXT), id=ids.TrainingProgress.NO_METRICS, className="panel-empty",
                      style={"display": "none"}),
             html.Div([], id=ids.TrainingProgress.CHARTS),  # the graphs: mounted when a job is shown
             dcc.Store(id=ids.TrainingProgress.MOUNTED),
