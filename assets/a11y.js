@@ -33,7 +33,7 @@
   function dropdownName(trigger) {
     const label = trigger && trigger.labels && trigger.labels[0];
     const text = label ? label.textContent : (trigger && trigger.textContent);
-    return (text || "Options").trim();
+    return (text || T("Options")).trim();
   }
 
   // Dash names the trigger by its value and count spans (aria-labelledby), whose visible text
@@ -85,7 +85,7 @@
         const header = card && card.querySelector(".card-header");
         setAttr(box, "tabindex", "0");
         setAttr(box, "role", "region");
-        setAttr(box, "aria-label", ((header && header.textContent) || "Table").trim());
+        setAttr(box, "aria-label", ((header && header.textContent) || T("Table")).trim());
       } else if (box.getAttribute("role") === "region") {
         dropAttr(box, "tabindex");
         dropAttr(box, "role");

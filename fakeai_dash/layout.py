@@ -6,6 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from fakeai_dash import ids
+from fakeai_dash.i18n import _
 from fakeai_dash.components import api_banner, create_job_dialog, header, job_details, jobs_list
 from fakeai_dash.components import push as push_channel
 
@@ -33,7 +34,7 @@ def build_layout(refresh_interval_s: float, upload_limit_mb: float | None = None
     ]
     body = dbc.Row([
         # Landmarks: the jobs list is how one moves between jobs (nav), inside the page's main part.
-        dbc.Col(html.Nav(jobs_list.layout(), className="jobs-nav", **{"aria-label": "Fine-tuning jobs"}),
+        dbc.Col(html.Nav(jobs_list.layout(), className="jobs-nav", **{"aria-label": _("Fine-tuning jobs")}),
                 lg=5, className="mb-3 jobs-col"),
         dbc.Col(job_details.layout(), lg=7, className="mb-3"),
     ], className="g-3 mx-0 px-2 pt-3")

@@ -59,7 +59,7 @@ def _upload(limit_mb: float | None) -> html.Div:
             children=html.Div([_("Drop a JSONL training file here or "), html.Span(_("choose one"), className="link"),
                                html.Div(_("It is checked here first; only a valid file is uploaded."),
                                         className="upload-hint")]),
-        ), **{"data-a11y-name": "Training file (JSONL)", "data-a11y-targets": "input[type=file]"}),
+        ), **{"data-a11y-name": _("Training file (JSONL)"), "data-a11y-targets": "input[type=file]"}),
         dcc.Loading(html.Div(id=ids.CreateJob.UPLOAD_REPORT), type="dot", color="#76b900",
                     delay_show=200),
     ], className="mb-3", id=ids.CreateJob.UPLOAD_BOX,

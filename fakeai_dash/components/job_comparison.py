@@ -47,7 +47,7 @@ OPTION_LIMIT = 100
 _HIDDEN = {"display": "none"}
 
 
-COMPARISON_CHART_LABEL = ("Loss by job: each job's training loss as a solid line and validation loss as a dashed "
+COMPARISON_CHART_LABEL = for_scripts("Loss by job: each job's training loss as a solid line and validation loss as a dashed "
                           "line; the table below names each job's colour and compares them")
 mount_when_a_job_is_shown(ids.JobComparison.GRAPH_BOX, ids.JobComparison.MOUNTED, [html.Div(
     dcc.Graph(id=ids.JobComparison.GRAPH, config=GRAPH_CONFIG, style={"height": "360px"}, responsive=True),
@@ -61,7 +61,7 @@ def layout() -> dbc.Card:
     return dbc.Card([
         dbc.CardHeader(_("Compare with other jobs")),
         dbc.CardBody([
-            html.Div([html.Label("Jobs to compare", htmlFor=ids.JobComparison.PICKER, className="visually-hidden"),
+            html.Div([html.Label(_("Jobs to compare"), htmlFor=ids.JobComparison.PICKER, className="visually-hidden"),
                       picker], className="compare-picker"),
             html.Div(id=ids.JobComparison.MESSAGE, className="compare-message"),
             html.Div(_(EMPTY_TEXT).format(count=MAX_PICKS), id=ids.JobComparison.EMPTY, className="panel-empty px-0 pb-0"),

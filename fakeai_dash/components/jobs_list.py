@@ -77,7 +77,9 @@ def layout() -> dbc.Card:
             "animateRows": False,
             "tooltipShowDelay": 400,
             "quickFilterText": "",
+            # AG Grid says "No Matching Rows" when a filter empties it (noRowsToShow: no rows at all).
             "localeText": {"noRowsToShow": _("No jobs match the search or filter"),
+                           "noMatchingRows": _("No jobs match the search or filter"),
                            # AG Grid's own words for screen readers, read out on the selected row.
                            "ariaRowSelect": _("Press SPACE to select this row"),
                            "ariaRowDeselect": _("Press SPACE to deselect this row"),

@@ -28,6 +28,11 @@ def mount_when_a_job_is_shown(container_id: str, mounted_id: str, graphs: list[d
             const nu = window.dash_clientside.no_update;
             if (!selected || (children && children.length)) { return [nu, nu]; }
             const graphs = %s;
+            // Their accessible names in the page's language (assets/_i18n.js; i18n.for_scripts).
+            graphs.forEach((graph) => {
+                const props = graph.props || {};
+                if (props["aria-label"] && window.T) { props["aria-label"] = window.T(props["aria-label"]); }
+            });
             // After the small plotly.js bundle (assets/chart_loader.js): a graph mounted before
             // it would fetch the full one. Should it fail to load, the graphs fetch their own.
             const loader = window.fakeaiDash && window.fakeaiDash.loadPlotly;

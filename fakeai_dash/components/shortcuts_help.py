@@ -10,49 +10,51 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import Input, Output, clientside_callback, html
 
+from fakeai_dash.i18n import N_, _
+
 # Ids of the overlay's parts (kept here: this module owns them, as header.py owns its sign-in
 # parts). assets/shortcuts.js clicks BUTTON for `?` and reads the page's open modals itself.
 BUTTON = "shortcuts-help-button"
 MODAL = "shortcuts-help-modal"
 TABLE = "shortcuts-help-table"
 
-TITLE = "Keyboard shortcuts"
-BUTTON_HINT = "Keyboard shortcuts (press ?)"
+TITLE = N_("Keyboard shortcuts")
+BUTTON_HINT = N_("Keyboard shortcuts (press ?)")
 # (keys, what they do): the order they are listed in. The keys are what the user presses; the
 # listener in assets/shortcuts.js must handle each of them.
 SHORTCUTS = (
-    (("/",), "Search the jobs"),
-    (("j",), "Highlight the next job in the list"),
-    (("k",), "Highlight the previous job in the list"),
-    (("Enter",), "Open the highlighted job"),
-    (("c",), "Create a fine-tuning job"),
-    (("r",), "Refresh the jobs now"),
-    (("Esc",), "Close a dialog"),
-    (("?",), "Show these shortcuts"),
+    (("/",), N_("Search the jobs")),
+    (("j",), N_("Highlight the next job in the list")),
+    (("k",), N_("Highlight the previous job in the list")),
+    (("Enter",), N_("Open the highlighted job")),
+    (("c",), N_("Create a fine-tuning job")),
+    (("r",), N_("Refresh the jobs now")),
+    (("Esc",), N_("Close a dialog")),
+    (("?",), N_("Show these shortcuts")),
 )
-KEY_HEADER = "Key"
-ACTION_HEADER = "Action"
-NOTE = ("Shortcuts do nothing while you type in a field, while Ctrl, Alt or Meta is held, or while a dialog "
-        "is open (except Esc).")
+KEY_HEADER = N_("Key")
+ACTION_HEADER = N_("Action")
+NOTE = N_("Shortcuts do nothing while you type in a field, while Ctrl, Alt or Meta is held, or while a dialog "
+          "is open (except Esc).")
 
 
 def button() -> html.Button:
     """The header's hint: what opens the overlay with the mouse, so the shortcuts can be found."""
     # A plain html.Button: it can carry aria-keyshortcuts, which dbc.Button cannot.
-    return html.Button([html.Span("⌨", className="me-1", **{"aria-hidden": "true"}), TITLE,
+    return html.Button([html.Span("⌨", className="me-1", **{"aria-hidden": "true"}), _(TITLE),
                         html.Kbd("?", className="ms-1 shortcuts-kbd")],
-                       id=BUTTON, type="button", title=BUTTON_HINT, className="btn btn-outline-secondary btn-sm me-2",
+                       id=BUTTON, type="button", title=_(BUTTON_HINT), className="btn btn-outline-secondary btn-sm me-2",
                        **{"aria-keyshortcuts": "?"})
 
 
 def overlay() -> dbc.Modal:
-    rows = [html.Tr([html.Td([html.Kbd(key, className="shortcuts-kbd") for key in keys]), html.Td(action)])
+    rows = [html.Tr([html.Td([html.Kbd(key, className="shortcuts-kbd") for key in keys]), html.Td(_(action))])
             for keys, action in SHORTCUTS]
-    table = html.Table([html.Thead(html.Tr([html.Th(KEY_HEADER, scope="col"), html.Th(ACTION_HEADER, scope="col")])),
+    table = html.Table([html.Thead(html.Tr([html.Th(_(KEY_HEADER), scope="col"), html.Th(_(ACTION_HEADER), scope="col")])),
                         html.Tbody(rows)], id=TABLE, className="table table-sm shortcuts-table mb-2")
     return dbc.Modal([
-        dbc.ModalHeader(dbc.ModalTitle(TITLE, id=f"{MODAL}-title")),
-        dbc.ModalBody([table, html.P(NOTE, className="small text-body-secondary mb-0")]),
+        dbc.ModalHeader(dbc.ModalTitle(_(TITLE), id=f"{MODAL}-title")),
+        dbc.ModalBody([table, html.P(_(NOTE), className="small text-body-secondary mb-0")]),
     ], id=MODAL, is_open=False, centered=True, class_name="shortcuts-help", labelledby=f"{MODAL}-title")
 
 

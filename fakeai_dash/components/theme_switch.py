@@ -12,13 +12,14 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, clientside_callback, dcc, html
 
 from fakeai_dash import ids
+from fakeai_dash.i18n import N_, _
 
-LABEL = "Dark theme"
+LABEL = N_("Dark theme")
 
 
 def layout() -> html.Div:
     return html.Div([
-        dbc.Switch(id=ids.Theme.SWITCH, label=LABEL, value=True, className="mb-0 me-2 theme-switch"),
+        dbc.Switch(id=ids.Theme.SWITCH, label=_(LABEL), value=True, className="mb-0 me-2 theme-switch"),
         dcc.Store(id=ids.Theme.STORE),
         dcc.Store(id=ids.Theme.FIGURES),
     ], className="d-flex align-items-center")

@@ -22,7 +22,7 @@ from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, 
 
 from fakeai_dash import format as fmt
 from fakeai_dash import ids
-from fakeai_dash.i18n import N_, _
+from fakeai_dash.i18n import N_, _, for_scripts
 from fakeai_dash.components.lazy_graphs import mount_when_a_job_is_shown
 from fakeai_dash.comparison import clean_picks, picks_from_query, query_with_picks
 from fakeai_dash.data import current_source
@@ -40,10 +40,11 @@ GRAPH_CONFIG = {"displaylogo": False,
 _TRUE = ("1", "true", "yes", "on")
 NO_METRICS_TEXT = N_("No training metrics reported for this job yet; the charts appear with the first step.")
 _HIDDEN = {"display": "none"}
-LOSS_CHART_LABEL = ("Loss chart: training loss as a solid line, validation loss as a dashed line, "
-                    "checkpoints as circles")
-ACCURACY_CHART_LABEL = ("Accuracy chart: training accuracy as a solid line, validation accuracy as a dashed line, "
-                        "each filled to the axis")
+# The graphs are put in place by a script (lazy_graphs.py), which shows these in the page's language.
+LOSS_CHART_LABEL = for_scripts("Loss chart: training loss as a solid line, validation loss as a dashed line, "
+                               "checkpoints as circles")
+ACCURACY_CHART_LABEL = for_scripts("Accuracy chart: training accuracy as a solid line, validation accuracy as a "
+                                   "dashed line, each filled to the axis")
 
 
 # -- pure helpers ------------------------------------------------------------------------------
@@ -151,7 +152,7 @@ def layout() -> dbc.Card:
             html.Div([
                 dbc.Progress(id=ids.TrainingProgress.BAR, value=0, className="training-bar"),
                 html.Div(id=ids.TrainingProgress.BAR_TEXT, className="training-bar-text"),
-            ], className="mb-3", **{"data-a11y-name": "Training progress", "data-a11y-targets": "[role=progressbar]"}),
+            ], className="mb-3", **{"data-a11y-name": _("Training progress"), "data-a11y-targets": "[role=progressbar]"}),
             _controls(),
             # responsive=True follows the parent's size: the panel is hidden until a job is shown,
             # and a plot first drawn while hidden would otherwise keep a wrong width.
