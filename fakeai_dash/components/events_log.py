@@ -19,7 +19,7 @@ from dash import Input, Output, Patch, State, callback, dcc, html, no_update
 
 from fakeai_dash import format as fmt
 from fakeai_dash import ids
-from fakeai_dash.i18n import N_, _, column_defs
+from fakeai_dash.i18n import N_, _, column_defs, current_locale
 from fakeai_dash.api.client import ApiError
 from fakeai_dash.data import current_source
 from fakeai_dash.metrics import normalize_level
@@ -142,7 +142,9 @@ def shared_page_rows(page: dict[str, Any], offset: int = 0) -> list[dict[str, An
     than what is kept) has no version and is built each time."""
     if not page.get("version"):
         return page_rows(page["events"], offset)
-    return _SHARED_ROWS((page["version"], offset), lambda: page_rows(page["events"], offset))
+    # The language is in the key though rows hold data and UTC clocks today: a translated word
+    # added to a row later must not reach a page in another language.
+    return _SHARED_ROWS((page["version"], offset, current_locale()), lambda: page_rows(page["events"], offset))
 
 
 def tally(rows: list[dict[str, Any]], counts: dict[str, int] | None = None) -> dict[str, int]:
