@@ -167,22 +167,23 @@ def test_server006_workers_share_one_data_dir_removed_on_exit(tmp_path, fakeai, 
 def test_server008_a_stop_signal_during_a_workers_boot_is_not_lost(tmp_path, fakeai):
     # Ctrl-C right after start once hung for gunicorn's 30 s graceful timeout (a CI failure of
     # server006): the worker got the master's signal before its own handlers were set.
-    command, env = _gunicorn(tmp_path, clean_env(tmp_path, FAKEAI_DASH_API_BASE=fakeai.url), free_port(),
-                             conf="tests.deploy.early_signal_conf")
-    with running(command, tmp_path, env, int(env["PORT"])) as server:
-        first = wait_until(lambda: re.search(r"Booting worker with pid: (\d+)", server.log), 30, "the first worker")
-        wait_until(lambda: f"Worker exiting (pid: {first.group(1)})" in server.log, 30, "the first worker to stop")
+    the_first_worker_stops(tmp_path, fakeai, "tests.deploy.early_signal_conf")
 
 
 def test_server010_a_quick_stop_while_the_worker_starts_a_thread_is_not_a_deadlock(tmp_path, fakeai):
     # Seen once on a loaded machine: server006[ctrl-c] waited 30 s for one worker that never said
     # "Worker exiting". gthread's SIGQUIT handler takes the thread pool's lock, which the main
     # thread holds while submit() starts a thread: a signal handled there deadlocked the worker.
-    command, env = _gunicorn(tmp_path, clean_env(tmp_path, FAKEAI_DASH_API_BASE=fakeai.url), free_port(),
-                             conf="tests.deploy.quit_in_submit_conf")
+    the_first_worker_stops(tmp_path, fakeai, "tests.deploy.quit_in_submit_conf")
+
+
+def the_first_worker_stops(tmp_path, fakeai, conf: str) -> None:
+    """Serve with the Procfile's settings plus ``conf``'s hooks, whose first worker gets a stop
+    signal at a bad moment: it must stop (and the master boot another), not hang."""
+    command, env = _gunicorn(tmp_path, clean_env(tmp_path, FAKEAI_DASH_API_BASE=fakeai.url), free_port(), conf=conf)
     with running(command, tmp_path, env, int(env["PORT"])) as server:
         first = wait_until(lambda: re.search(r"Booting worker with pid: (\d+)", server.log), 30, "the first worker")
-        wait_until(lambda: f"Worker exiting (pid: {first.group(1)})" in server.log, 15, "the first worker to stop")
+        wait_until(lambda: f"Worker exiting (pid: {first.group(1)})" in server.log, 30, "the first worker to stop")
 
 
 def test_server009_a_connection_outlives_the_pages_refresh_interval(tmp_path, fakeai):
