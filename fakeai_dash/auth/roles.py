@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fakeai_dash.i18n import N_
+
 VIEWER = "viewer"
 OPERATOR = "operator"
 ROLES = (VIEWER, OPERATOR)
@@ -17,7 +19,7 @@ WRITE_ACTIONS = {
     "pause": OPERATOR,
     "resume": OPERATOR,
 }
-READ_ONLY_REASON = ("Read-only: your role is viewer. Uploading, creating, cancelling, pausing and "
+READ_ONLY_REASON = N_("Read-only: your role is viewer. Uploading, creating, cancelling, pausing and "
                     "resuming jobs need the operator role.")
 
 

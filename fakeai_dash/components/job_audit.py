@@ -14,6 +14,7 @@ from fakeai_dash import format as fmt
 from fakeai_dash import ids
 from fakeai_dash.i18n import N_, _
 from fakeai_dash.auth import state
+from fakeai_dash.auth.wording import localized
 from fakeai_dash.validation import is_valid_id
 
 BODY = "detail-audit"  # this module's one id
@@ -49,7 +50,8 @@ def history_view(records: list[dict[str, Any]]) -> list:
         items.append(html.Li([
             html.Span(describe(record), className=colour),
             _(" at "), html.Span(fmt.clock(record.get("ts")) + " UTC", title=fmt.absolute_time(record.get("ts"))),
-            *([html.Span(f" — {record['message']}", className="text-secondary")]
+            # Stored English; the gate's refusals also as parts, shown in the page's language.
+            *([html.Span(f" — {localized(record['message'], record.get('message_parts'))}", className="text-secondary")]
               if record.get("message") and outcome != "allowed" else []),
         ], className="audit-entry"))
     return [html.Div(_("History"), className="detail-label"),
