@@ -30,7 +30,7 @@ from limits.strategies import MovingWindowRateLimiter
 from fakeai_dash.api.client import ApiError
 from fakeai_dash.auth.audit import AuditTrail
 from fakeai_dash.auth.pages import page
-from fakeai_dash.auth.roles import ANONYMOUS, READ_ONLY_REASON, ROLES, WRITE_ACTIONS, User
+from fakeai_dash.auth.roles import ANONYMOUS, READ_ONLY_REASON, ROLE_WORDS, ROLES, WRITE_ACTIONS, User
 from fakeai_dash.auth.wording import Wording, localized, words
 from fakeai_dash.i18n import N_, _
 from fakeai_dash.validation import is_valid_id
@@ -48,7 +48,6 @@ NEEDS_OPERATOR = {
     "pause": N_("Not allowed: pausing jobs needs the operator role, and {user} is a {role}."),
     "resume": N_("Not allowed: resuming jobs needs the operator role, and {user} is a {role}."),
 }
-ROLE_WORDS = {"viewer": N_("viewer"), "operator": N_("operator"), "": N_("user without a role")}
 TOO_MANY = {"write": N_("Too many changes (uploads, creates, cancels, pauses, resumes): the limit is {limit}. "
                         "Try again in {wait} s."),
             "refresh": N_("Too many forced refreshes: the limit is {limit}. Try again in {wait} s."),

@@ -19,6 +19,8 @@ WRITE_ACTIONS = {
     "pause": OPERATOR,
     "resume": OPERATOR,
 }
+# The roles in words (a page shows them in its language; users files and the audit trail keep the names).
+ROLE_WORDS = {VIEWER: N_("viewer"), OPERATOR: N_("operator"), "": N_("user without a role")}
 READ_ONLY_REASON = N_("Read-only: your role is viewer. Uploading, creating, cancelling, pausing and "
                     "resuming jobs need the operator role.")
 

@@ -324,6 +324,7 @@ def test_i18n_unit015_refusals_are_recorded_in_english_and_shown_in_the_pages_la
     with i18n.use_locale("zh"):
         history = text_of(json.loads(json.dumps(history_view([record]), cls=PlotlyJSONEncoder)))
     assert "不允许：取消任务需要操作员角色，而 bob 是查看者。" in history and "Not allowed" not in history
+    assert "bob（查看者）" in history  # the role's name too, not "viewer"
     with i18n.use_locale("en"):
         assert record["message"] in text_of(json.loads(json.dumps(history_view([record]), cls=PlotlyJSONEncoder)))
     # The header: the read-only reason on the disabled Create button, in Chinese.
