@@ -300,7 +300,8 @@ def test_i18n_unit015_refusals_are_recorded_in_english_and_shown_in_the_pages_la
     from fakeai_dash.auth import gate
     from fakeai_dash.components.job_audit import history_view
     from tests.integration.test_auth_gate import (
-        OPERATOR, VIEWER, basic, callback_body, cancel_body, dependencies, running_job, text_of,
+        OPERATOR, VIEWER, basic, callback_body, cancel_body, create_body, dependencies, running_job, text_of,
+        upload_body,
     )
 
     app = basic_app(rate_limit_writes="1/minute", rate_limit_refresh="1/minute")
@@ -318,8 +319,13 @@ def test_i18n_unit015_refusals_are_recorded_in_english_and_shown_in_the_pages_la
     assert ("Nicht erlaubt: Zum Abbrechen von Jobs ist die Rolle Operator nötig, und bob ist Betrachter."
             in refused), refused
     assert "Not allowed" not in refused
+    # The create dialog's refusals (an upload, a job) too.
+    upload = text_of(post(VIEWER, upload_body(deps), on_german_page))
+    assert "Nicht erlaubt: Zum Hochladen von Dateien ist die Rolle Operator nötig, und bob ist Betrachter." in upload
+    create = text_of(post(VIEWER, create_body(deps, "file-sim-train-0001"), {"Accept-Language": "zh-CN"}))
+    assert "不允许：创建任务需要操作员角色，而 bob 是查看者。" in create and "Not allowed" not in upload + create
     # The audit trail keeps the English (a record), and the parts to show it in any language.
-    record = app.server.extensions[gate.EXTENSION].trail.recent(1)[0]
+    record = next(r for r in app.server.extensions[gate.EXTENSION].trail.recent(10) if r["action"] == "cancel")
     assert record["message"] == "Not allowed: cancelling jobs needs the operator role, and bob is a viewer."
     with i18n.use_locale("zh"):
         history = text_of(json.loads(json.dumps(history_view([record]), cls=PlotlyJSONEncoder)))
