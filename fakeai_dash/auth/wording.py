@@ -38,6 +38,9 @@ class Wording(str):
         text.parts = parts
         return text
 
+    def __getnewargs__(self) -> tuple[Parts]:  # pickled (a cache, a queue) and back: rebuilt from its parts
+        return (self.parts,)
+
 
 def words(msgid: str, **args: Any) -> Wording:
     """One sentence: ``words(N_("Too many {what}."), what=…)``."""

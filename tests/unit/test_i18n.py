@@ -367,3 +367,17 @@ def test_i18n_unit016_security_refusals_speak_the_requests_language(make_app, si
     assert forged.status_code == 403
     assert forged.get_json() == {"message": "已拒绝：此请求来自其他网站（https://evil.example），而不是仪表板自己的页面。"}
 
+
+def test_i18n_unit018_a_wording_is_its_english_survives_pickling_and_falls_back_on_bad_parts():
+    import pickle
+
+    from fakeai_dash.auth.wording import localized, words
+
+    refusal = words("Not allowed: {action} is not an action this dashboard performs.", action="'x'")
+    assert refusal == "Not allowed: 'x' is not an action this dashboard performs." and isinstance(refusal, str)
+    copy = pickle.loads(pickle.dumps(refusal))
+    assert copy == refusal and copy.parts == refusal.parts
+    with i18n.use_locale("de"):
+        assert localized(copy) == "Nicht erlaubt: 'x' ist keine Aktion, die dieses Dashboard ausführt."
+        assert localized("stored text", [["Not allowed: {action} is not…", {}]]) == "stored text"  # a damaged record
+        assert localized("an API's message") == "an API's message" and localized(None) == ""
