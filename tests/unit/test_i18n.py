@@ -368,6 +368,20 @@ def test_i18n_unit016_security_refusals_speak_the_requests_language(make_app, si
     assert forged.get_json() == {"message": "已拒绝：此请求来自其他网站（https://evil.example），而不是仪表板自己的页面。"}
 
 
+def test_i18n_unit017_plotly_locales_are_vendored_with_plotly_and_not_served_on_the_list(make_app, sim):
+    vendor = ASSETS_DIR / "vendor"
+    bundle = (vendor / "plotly-basic.min.js").read_text()[:200]
+    loader = (ASSETS_DIR / "chart_loader.js").read_text()
+    version = re.search(r'const VERSION = "([\d.]+)"', loader).group(1)
+    assert f"v{version}\n" in bundle  # the loader's ?m= is the bundle's version
+    for name, code in (("plotly-locale-de.js", "de"), ("plotly-locale-zh-cn.js", "zh-CN")):
+        text = (vendor / name).read_text()
+        assert f'name:"{code}"' in text and "Plotly.register(locale)" in text and name in loader
+    # Loaded by chart_loader.js for a job's charts only: the list page (in German too) names neither.
+    page = make_app(sim.url).server.test_client().get("/", headers=GERMAN).get_data(as_text=True)
+    assert "chart_loader.js" in page and "plotly-locale" not in page and "plotly-basic" not in page
+
+
 def test_i18n_unit018_a_wording_is_its_english_survives_pickling_and_falls_back_on_bad_parts():
     import pickle
 
