@@ -9,20 +9,46 @@
   const base = (document.currentScript && document.currentScript.src) || location.href;
   let loading = null;
 
+  // plotly.js's own words (the toolbar's tooltips, month names) in the page's language: its
+  // locale files of the same version, loaded after it (they register themselves with Plotly).
+  // The graphs name the locale in their config (lazy_graphs.py, plotlyLocale below). Both files
+  // are dist/ of the npm package plotly.js@4.1.1, as published (no version line in them: bump
+  // them with the bundle and VERSION).
+  const LOCALES = {"de-DE": {file: "plotly-locale-de.js", name: "de"},
+                   "zh-CN": {file: "plotly-locale-zh-cn.js", name: "zh-CN"}};
+
+  function pageLocale() {
+    return LOCALES[window.fakeaiLocale ? window.fakeaiLocale() : "en-US"] || null;
+  }
+
+  function plotlyLocale() {
+    const locale = pageLocale();
+    return locale ? locale.name : "en";
+  }
+
+  function loadScript(file) {
+    return new Promise(function (resolve, reject) {
+      const script = document.createElement("script");
+      script.src = new URL("vendor/" + file + "?m=" + VERSION, base).href;
+      script.onload = function () { resolve(window.Plotly); };
+      script.onerror = function () { reject(new Error(file + " did not load")); };
+      document.head.appendChild(script);
+    });
+  }
+
   function loadPlotly() {
-    if (window.Plotly) { return Promise.resolve(window.Plotly); }
     if (!loading) {
-      loading = new Promise(function (resolve, reject) {
-        const script = document.createElement("script");
-        script.src = new URL("vendor/plotly-basic.min.js?m=" + VERSION, base).href;
-        script.onload = function () { resolve(window.Plotly); };
-        script.onerror = function () { loading = null; reject(new Error("plotly.js did not load")); };
-        document.head.appendChild(script);
-      });
+      const locale = pageLocale();
+      const plotly = window.Plotly ? Promise.resolve(window.Plotly) : loadScript("plotly-basic.min.js");
+      loading = plotly.then(function (Plotly) {
+        // Without its locale the charts still draw, in English.
+        return locale ? loadScript(locale.file).then(function () { return Plotly; }, function () { return Plotly; })
+                      : Plotly;
+      }, function (error) { loading = null; throw error; });
     }
     return loading;
   }
 
-  window.fakeaiDash = Object.assign(window.fakeaiDash || {}, {loadPlotly: loadPlotly});
+  window.fakeaiDash = Object.assign(window.fakeaiDash || {}, {loadPlotly: loadPlotly, plotlyLocale: plotlyLocale});
   if (/\/jobs\/[^/]+\/?$/.test(location.pathname)) { loadPlotly().catch(function () {}); }
 })();

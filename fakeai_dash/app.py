@@ -80,7 +80,7 @@ def create_app(settings: Settings | None = None, *, backend: EmbeddedFakeAI | No
         update_title=None,
         assets_folder=str(ASSETS_DIR),
         # Bootstrap is vendored (no CDN: deployments may have no internet) and loaded first.
-        assets_ignore=r"^(bootstrap\.min\.css|plotly-basic\.min\.js|theme_boot\.js)$",  # linked by hand / loaded on demand
+        assets_ignore=r"^(bootstrap\.min\.css|plotly-basic\.min\.js|plotly-locale-[\w-]+\.js|theme_boot\.js)$",  # linked by hand / loaded on demand
         suppress_callback_exceptions=True,
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )

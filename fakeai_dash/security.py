@@ -23,11 +23,14 @@ import math
 from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
+from babel.numbers import format_decimal
 from dash import Dash
 from flask import Flask, Request, Response, request
 from flask_talisman import Talisman
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from fakeai_dash import i18n
 
 MB = 1024 * 1024
 # Room for the rest of an upload callback's body (filename, form state, JSON punctuation).
@@ -156,8 +159,9 @@ def configure_security(app: Dash, settings) -> Talisman:
         other = foreign_origin(request)
         if other is None:
             return None
-        return _refusal(403, f"Refused: this request came from another site ({other[:100]}), not from the "
-                             "dashboard's own pages.")
+        # In the request's language (i18n.py): a page of the dashboard may show it.
+        return _refusal(403, i18n.gettext("Refused: this request came from another site ({site}), not from the "
+                                          "dashboard's own pages.").format(site=other[:100]))
 
     @server.after_request
     def _hsts(response: Response) -> Response:
@@ -167,9 +171,10 @@ def configure_security(app: Dash, settings) -> Talisman:
 
     @server.errorhandler(RequestEntityTooLarge)
     def _too_large(_error) -> Response:
-        limit = settings.upload_limit_mb
-        return _refusal(413, f"The request is larger than this dashboard accepts: files up to {limit:g} MB can be "
-                             "uploaded from the browser. Upload larger files with the API and type their id.")
+        limit = format_decimal(settings.upload_limit_mb, format="#,##0.######", locale=i18n.locale())
+        return _refusal(413, i18n.gettext("The request is larger than this dashboard accepts: files up to {limit} MB "
+                                          "can be uploaded from the browser. Upload larger files with the API and "
+                                          "type their id.").format(limit=limit))
 
     server.wsgi_app = CookieGuard(server.wsgi_app)
     if settings.trusted_proxies:

@@ -57,9 +57,9 @@ def _audit_logger() -> logging.Logger:
 
 def make_record(*, user: str, role: str, mode: str, action: str, target: str | None, outcome: str,
                 message: str | None = None, detail: dict | None = None, addr: str | None = None,
-                ts: float | None = None) -> dict[str, Any]:
+                ts: float | None = None, message_parts: list | None = None) -> dict[str, Any]:
     ts = time.time() if ts is None else ts
-    return {
+    record = {
         "event": "audit",
         "ts": round(ts, 3),
         "time": datetime.fromtimestamp(ts, tz=timezone.utc).isoformat(timespec="seconds"),
@@ -68,6 +68,9 @@ def make_record(*, user: str, role: str, mode: str, action: str, target: str | N
         "message": (message or None) and str(message)[:MESSAGE_MAX],
         "detail": detail or {},
     }
+    if message_parts:  # the message as [msgid, args] (auth/wording.py): pages show it translated
+        record["message_parts"] = message_parts
+    return record
 
 
 class AuditBackend(Protocol):

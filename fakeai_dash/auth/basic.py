@@ -15,6 +15,7 @@ from flask import Response, request
 from fakeai_dash.auth.pages import page
 from fakeai_dash.auth.roles import User
 from fakeai_dash.auth.users import UsersFile
+from fakeai_dash.i18n import _
 
 REALM = "Fine-Tuning Dashboard"
 CHALLENGE = f'Basic realm="{REALM}", charset="UTF-8"'
@@ -57,13 +58,13 @@ class BasicSignIn:
         return User(record.name, record.role, self.mode) if record else None
 
     def challenge(self) -> Response:
-        return page("Sign-in required", ["Sign in with the user name and password an administrator gave you."],
+        return page(_("Sign-in required"), [_("Sign in with the user name and password an administrator gave you.")],
                     status=401, css=self.css, headers={"WWW-Authenticate": CHALLENGE})
 
     def signed_out(self) -> Response:
         # A browser forgets Basic credentials only when the server refuses them: this page
         # answers 401, so the next visit asks again.
-        return page("Signed out", ["You are signed out of the Fine-Tuning Dashboard. Close this tab, or "
-                                   "sign in again (your browser asks for your name and password)."],
-                    links=[("Sign in again", "/")], status=401, css=self.css,
+        return page(_("Signed out"), [_("You are signed out of the Fine-Tuning Dashboard. Close this tab, or "
+                                        "sign in again (your browser asks for your name and password).")],
+                    links=[(_("Sign in again"), "/")], status=401, css=self.css,
                     headers={"WWW-Authenticate": CHALLENGE})

@@ -30,15 +30,34 @@ from limits.strategies import MovingWindowRateLimiter
 from fakeai_dash.api.client import ApiError
 from fakeai_dash.auth.audit import AuditTrail
 from fakeai_dash.auth.pages import page
-from fakeai_dash.auth.roles import ANONYMOUS, READ_ONLY_REASON, ROLES, WRITE_ACTIONS, User
+from fakeai_dash.auth.roles import ANONYMOUS, READ_ONLY_REASON, ROLE_WORDS, ROLES, WRITE_ACTIONS, User
+from fakeai_dash.auth.wording import Wording, localized, words
+from fakeai_dash.i18n import N_, _
 from fakeai_dash.validation import is_valid_id
 
 log = logging.getLogger(__name__)
 
 EXTENSION = "fakeai_dash_auth"
 _G_USER = "fakeai_dash_user"
-ACTION_WORDS = {"upload": "uploading files", "create": "creating jobs", "cancel": "cancelling jobs",
-                "pause": "pausing jobs", "resume": "resuming jobs"}
+# The refusals as whole sentences (the verb's form differs in German and Chinese), stored English
+# and translated where shown (auth/wording.py).
+NEEDS_OPERATOR = {
+    "upload": N_("Not allowed: uploading files needs the operator role, and {user} is a {role}."),
+    "create": N_("Not allowed: creating jobs needs the operator role, and {user} is a {role}."),
+    "cancel": N_("Not allowed: cancelling jobs needs the operator role, and {user} is a {role}."),
+    "pause": N_("Not allowed: pausing jobs needs the operator role, and {user} is a {role}."),
+    "resume": N_("Not allowed: resuming jobs needs the operator role, and {user} is a {role}."),
+}
+TOO_MANY = {"write": N_("Too many changes (uploads, creates, cancels, pauses, resumes): the limit is {limit}. "
+                        "Try again in {wait} s."),
+            "refresh": N_("Too many forced refreshes: the limit is {limit}. Try again in {wait} s."),
+            "signin": N_("Too many failed sign-ins: the limit is {limit}. Try again in {wait} s.")}
+# "10 per minute", "100 per 5 minutes": limits' granularity names, one sentence each.
+PER_ONE = {"second": N_("{amount} per second"), "minute": N_("{amount} per minute"), "hour": N_("{amount} per hour"),
+           "day": N_("{amount} per day"), "month": N_("{amount} per month"), "year": N_("{amount} per year")}
+PER_MANY = {"second": N_("{amount} per {multiples} seconds"), "minute": N_("{amount} per {multiples} minutes"),
+            "hour": N_("{amount} per {multiples} hours"), "day": N_("{amount} per {multiples} days"),
+            "month": N_("{amount} per {multiples} months"), "year": N_("{amount} per {multiples} years")}
 
 
 class WriteRefused(ApiError):
@@ -61,6 +80,16 @@ def limiter_storage_uri(cache_url: str | None) -> str:
 def _per(item: RateLimitItem) -> str:
     unit = item.GRANULARITY.name
     return f"{item.amount} per {unit}" if item.multiples == 1 else f"{item.amount} per {item.multiples} {unit}s"
+
+
+def _per_parts(item: RateLimitItem) -> list | str:
+    """``_per`` as parts to translate (the plain English for a unit limits may add one day)."""
+    unit = item.GRANULARITY.name
+    if item.multiples == 1 and unit in PER_ONE:
+        return [[PER_ONE[unit], {"amount": item.amount}]]
+    if item.multiples != 1 and unit in PER_MANY:
+        return [[PER_MANY[unit], {"amount": item.amount, "multiples": item.multiples}]]
+    return _per(item)
 
 
 @dataclass
@@ -97,15 +126,16 @@ class Limits:
                 return self._message(kind, item, keys)
         return None
 
-    def _message(self, kind: str, item: RateLimitItem, keys: tuple[str, ...]) -> str:
+    def _message(self, kind: str, item: RateLimitItem, keys: tuple[str, ...]) -> Wording:
         try:
             reset = self._strategy().get_window_stats(item, "fakeai-dash", kind, *keys).reset_time
             wait = max(1, math.ceil(reset - time.time()))
         except Exception:  # noqa: BLE001
             wait = item.get_expiry()
-        what = {"write": "changes (uploads, creates, cancels, pauses, resumes)", "refresh": "forced refreshes",
-                "signin": "failed sign-ins"}.get(kind, kind)
-        return f"Too many {what}: the limit is {_per(item)}. Try again in {wait} s."
+        if kind in TOO_MANY:
+            return words(TOO_MANY[kind], limit=_per_parts(item), wait=wait)
+        return words("Too many {what}: the limit is {limit}. Try again in {wait} s.", what=kind, limit=_per(item),
+                     wait=wait)
 
 
 @dataclass
@@ -165,7 +195,7 @@ def protect(app: Flask, auth: AuthState) -> None:
             address = request.remote_addr or "-"
             too_many = None if user else auth.limits.blocked("signin", address)
             if too_many:
-                return page("Too many sign-in attempts", [too_many], status=429, css=auth.css)
+                return page(_("Too many sign-in attempts"), [localized(too_many)], status=429, css=auth.css)
             user = user or authenticator.identify(credentials)
             if user is None:
                 auth.limits.hit("signin", address)
@@ -175,9 +205,9 @@ def protect(app: Flask, auth: AuthState) -> None:
         if user is None:
             return authenticator.challenge()
         if user.role not in ROLES:
-            return page("No access", [f"You are signed in as {user.name}, but this account has no access to "
-                                      "the Fine-Tuning Dashboard. Ask an administrator to add you."],
-                        links=[("Sign out", authenticator.sign_out_path)], status=403, css=auth.css)
+            return page(_("No access"), [_("You are signed in as {user}, but this account has no access to the "
+                                           "Fine-Tuning Dashboard. Ask an administrator to add you.").format(user=user.name)],
+                        links=[(_("Sign out"), authenticator.sign_out_path)], status=403, css=auth.css)
         g.setdefault(_G_USER, user)
         return None
 
@@ -197,14 +227,14 @@ class Attempt:
         self.failure = message
 
 
-def refusal_for(user: User | None, action: str) -> str | None:
+def refusal_for(user: User | None, action: str) -> Wording | None:
     if user is None:
-        return "Not allowed: sign in first."
+        return words(N_("Not allowed: sign in first."))
     if action not in WRITE_ACTIONS:
-        return f"Not allowed: {action!r} is not an action this dashboard performs."
+        return words(N_("Not allowed: {action} is not an action this dashboard performs."), action=repr(action))
     if not user.may(action):
-        return (f"Not allowed: {ACTION_WORDS[action]} needs the operator role, and {user.name} "
-                f"is a {user.role or 'user without a role'}.")
+        role = [[ROLE_WORDS[user.role], {}]] if user.role in ROLE_WORDS else user.role
+        return words(NEEDS_OPERATOR[action], user=user.name, role=role)
     return None
 
 
@@ -228,9 +258,9 @@ def authorize_write(action: str, target: str | None = None, **detail: Any):
     def record(outcome: str, message: str | None = None) -> None:
         if auth is not None:
             auth.trail.record(**base, target=attempt.target, outcome=outcome, message=message,
-                              detail=attempt.detail)
+                              message_parts=getattr(message, "parts", None), detail=attempt.detail)
 
-    refusal = refusal_for(user, action) if auth is not None else "Not allowed: sign-in is not set up."
+    refusal = refusal_for(user, action) if auth is not None else words(N_("Not allowed: sign-in is not set up."))
     if refusal is None:
         refusal = auth.limits.hit("write", user_key(user))
         reason = "rate"
@@ -263,8 +293,9 @@ def allow_refresh(scope: str) -> bool:
     return refused is None
 
 
-def refresh_blocked(scope: str = "jobs") -> str | None:
-    """Why the next forced refresh of ``scope`` would be refused, or None."""
+def refresh_blocked(scope: str = "jobs") -> Wording | None:
+    """Why the next forced refresh of ``scope`` would be refused (English; ``wording.localized``
+    for the page), or None."""
     user, auth = current_user(), state() if has_request_context() else None
     if user is None or auth is None:
         return None
@@ -272,9 +303,10 @@ def refresh_blocked(scope: str = "jobs") -> str | None:
 
 
 def read_only_reason(user: User | None) -> str | None:
+    """Why ``user`` may not write, in the request's language (shown, never recorded); None if they may."""
     if user is None:
-        return "Sign in to make changes."
-    return None if user.can_write else READ_ONLY_REASON
+        return _("Sign in to make changes.")
+    return None if user.can_write else _(READ_ONLY_REASON)
 
 
 def build_limits(app: Flask, settings: Any) -> Limits:

@@ -24,6 +24,7 @@ from flask import Response, redirect, request, session
 
 from fakeai_dash.auth.pages import page
 from fakeai_dash.auth.roles import User, role_from_memberships
+from fakeai_dash.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -95,27 +96,29 @@ class DashboardOIDC(OIDCAuth):
             return super().login_request(IDP)
         except Exception as error:  # noqa: BLE001 - discovery failed: say so, no traceback
             log.error("OIDC sign-in could not start: %s: %s", type(error).__name__, error)
-            return page("Sign-in is unavailable", [
-                f"The sign-in provider ({self.settings.oidc_issuer}) did not answer. Try again in a minute."],
+            return page(_("Sign-in is unavailable"), [
+                _("The sign-in provider ({issuer}) did not answer. Try again in a minute.").format(
+                    issuer=self.settings.oidc_issuer)],
                 status=502, css=self.css)
 
     def callback(self, idp: str):
         if idp != IDP:
-            return page("Unknown sign-in provider", ["This sign-in link is not valid."], status=400, css=self.css)
+            return page(_("Unknown sign-in provider"), [_("This sign-in link is not valid.")], status=400, css=self.css)
         client = self.get_oauth_client(IDP)
         try:
             token = client.authorize_access_token()
         except OAuthError as error:
-            return page("Sign-in failed", [f"The sign-in provider said: {error}"], links=[("Try again", "/")],
+            return page(_("Sign-in failed"), [_("The sign-in provider said: {error}").format(error=error)],
+                        links=[(_("Try again"), "/")],
                         status=401, css=self.css)
         except Exception as error:  # noqa: BLE001 - a bad state, token or signature: no traceback
             log.warning("OIDC callback refused: %s: %s", type(error).__name__, error)
-            return page("Sign-in failed", ["The sign-in answer could not be verified."],
-                        links=[("Try again", "/")], status=401, css=self.css)
+            return page(_("Sign-in failed"), [_("The sign-in answer could not be verified.")],
+                        links=[(_("Try again"), "/")], status=401, css=self.css)
         claims = token.get("userinfo") or {}
         name = claims.get("preferred_username") or claims.get("email") or claims.get("sub")
         if not name:
-            return page("Sign-in failed", ["The provider named no user."], status=401, css=self.css)
+            return page(_("Sign-in failed"), [_("The provider named no user.")], status=401, css=self.css)
         settings = self.settings
         role = role_from_memberships(claims, settings.oidc_groups_claim, settings.oidc_operators,
                                      settings.oidc_viewers)
@@ -128,8 +131,8 @@ class DashboardOIDC(OIDCAuth):
 
     def logout(self):
         session.clear()
-        return page("Signed out", ["You are signed out of the Fine-Tuning Dashboard."],
-                    links=[("Sign in again", "/")], css=self.css)
+        return page(_("Signed out"), [_("You are signed out of the Fine-Tuning Dashboard.")],
+                    links=[(_("Sign in again"), "/")], css=self.css)
 
     def signed_out(self) -> Response:
         return self.logout()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fakeai_dash.i18n import N_
+
 VIEWER = "viewer"
 OPERATOR = "operator"
 ROLES = (VIEWER, OPERATOR)
@@ -17,7 +19,9 @@ WRITE_ACTIONS = {
     "pause": OPERATOR,
     "resume": OPERATOR,
 }
-READ_ONLY_REASON = ("Read-only: your role is viewer. Uploading, creating, cancelling, pausing and "
+# The roles in words (a page shows them in its language; users files and the audit trail keep the names).
+ROLE_WORDS = {VIEWER: N_("viewer"), OPERATOR: N_("operator"), "": N_("user without a role")}
+READ_ONLY_REASON = N_("Read-only: your role is viewer. Uploading, creating, cancelling, pausing and "
                     "resuming jobs need the operator role.")
 
 

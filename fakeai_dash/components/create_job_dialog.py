@@ -22,6 +22,7 @@ from fakeai_dash import ids
 from fakeai_dash.i18n import N_, _, ngettext
 from fakeai_dash.api.client import ApiError
 from fakeai_dash.auth import WriteRefused, authorize_write
+from fakeai_dash.auth.wording import error_text
 from fakeai_dash.components import create_job_form as form
 from fakeai_dash.data import DataSource, current_source
 from fakeai_dash.dataset import validate_jsonl
@@ -143,7 +144,7 @@ def upload_dataset(contents, filename, method, model, n_epochs):
             if not file_id:
                 attempt.failed("not uploaded: the dataset check or the API refused it")
     except WriteRefused as refused:
-        return form.refused_view(filename or "dataset.jsonl", str(refused)), None, no_update, None
+        return form.refused_view(filename or "dataset.jsonl", error_text(refused)), None, no_update, None
     # Clearing contents drops the file from the browser's state and lets the same file be chosen again.
     return view, dataset, (file_id or no_update), None
 
@@ -220,7 +221,7 @@ def submit(_clicks, *states):
             if not attempt.target:
                 attempt.failed(outcome.get("api_error") or "nothing sent: the form has errors")
     except WriteRefused as refused:
-        outcome = {"api_error": str(refused), "field": None, "refused": True}
+        outcome = {"api_error": error_text(refused), "field": None, "refused": True}
     return submit_outputs(outcome)
 
 

@@ -8,6 +8,7 @@ from dash import Input, Output, callback, dcc, html
 from fakeai_dash import auth, ids
 from fakeai_dash.components import job_filters, language_switch, notifications, push, shortcuts_help, theme_switch
 from fakeai_dash.i18n import N_, _
+from fakeai_dash.auth.wording import localized
 
 # Ids of the sign-in parts (kept here: this module owns them). SESSION holds what the browser may
 # know of the signed-in user; other components read it to hide the writes a viewer cannot make.
@@ -116,4 +117,4 @@ def show_user(_page):
 def refresh_note(_clicks):
     """Says so when forced refreshes are over the user's limit (the list still updates by itself)."""
     blocked = auth.refresh_blocked("jobs")
-    return _("{blocked} The list still updates by itself.").format(blocked=blocked) if blocked else None
+    return _("{blocked} The list still updates by itself.").format(blocked=localized(blocked)) if blocked else None

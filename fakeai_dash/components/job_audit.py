@@ -14,6 +14,8 @@ from fakeai_dash import format as fmt
 from fakeai_dash import ids
 from fakeai_dash.i18n import N_, _
 from fakeai_dash.auth import state
+from fakeai_dash.auth.roles import ROLES, ROLE_WORDS
+from fakeai_dash.auth.wording import localized
 from fakeai_dash.validation import is_valid_id
 
 BODY = "detail-audit"  # this module's one id
@@ -34,8 +36,9 @@ def describe(record: dict[str, Any]) -> str:
         return _(PAST[action]).format(user=user) if action in PAST else f"{action.capitalize()} by {user}"
     verb = _(VERB[action]) if action in VERB else action.capitalize()
     if outcome == "refused":
-        return _("{action} refused for {user} ({role})").format(action=verb, user=user,
-                                                              role=record.get('role') or _('no role'))
+        role = record.get("role")
+        return _("{action} refused for {user} ({role})").format(
+            action=verb, user=user, role=_(ROLE_WORDS[role]) if role in ROLES else role or _("no role"))
     return _("{action} by {user} failed").format(action=verb, user=user)
 
 
@@ -49,7 +52,8 @@ def history_view(records: list[dict[str, Any]]) -> list:
         items.append(html.Li([
             html.Span(describe(record), className=colour),
             _(" at "), html.Span(fmt.clock(record.get("ts")) + " UTC", title=fmt.absolute_time(record.get("ts"))),
-            *([html.Span(f" — {record['message']}", className="text-secondary")]
+            # Stored English; the gate's refusals also as parts, shown in the page's language.
+            *([html.Span(f" — {localized(record['message'], record.get('message_parts'))}", className="text-secondary")]
               if record.get("message") and outcome != "allowed" else []),
         ], className="audit-entry"))
     return [html.Div(_("History"), className="detail-label"),

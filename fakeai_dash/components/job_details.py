@@ -18,6 +18,7 @@ from fakeai_dash import ids
 from fakeai_dash.api.client import ApiError
 from fakeai_dash.api.models import ACTIVE_STATUSES, FINISHED_STATUSES
 from fakeai_dash.auth import allow_refresh, authorize_write
+from fakeai_dash.auth.wording import error_text
 from fakeai_dash.components import (
     checkpoints,
     cost_tracker,
@@ -113,7 +114,7 @@ def action_result(action: str, job: dict[str, Any] | None = None, error: ApiErro
     if action in ("pause", "resume") and error.status in UNSUPPORTED_STATUSES:
         text = _(_UNSUPPORTED[action]).format(status=error.status, message=error.message)
         return [html.Strong(_(_NOT_AVAILABLE[action])), text], "warning", True
-    return [html.Strong(_(_FAILED[action])), str(error)], "danger", False
+    return [html.Strong(_(_FAILED[action])), error_text(error)], "danger", False
 
 
 # One sentence per action: the verb's form differs in German and Chinese.

@@ -33,6 +33,16 @@ def mount_when_a_job_is_shown(container_id: str, mounted_id: str, graphs: list[d
                 const props = graph.props || {};
                 if (props["aria-label"] && window.T) { props["aria-label"] = window.T(props["aria-label"]); }
             });
+            // plotly.js's own words (the toolbar's tooltips) too: chart_loader.js loads its locale.
+            const plotlyLocale = window.fakeaiDash && window.fakeaiDash.plotlyLocale;
+            const localize = (node) => {
+                if (!node || typeof node !== "object") { return; }
+                if (Array.isArray(node)) { node.forEach(localize); return; }
+                const props = node.props || {};
+                if (node.type === "Graph") { props.config = Object.assign({}, props.config, {locale: plotlyLocale()}); }
+                localize(props.children);
+            };
+            if (plotlyLocale) { localize(graphs); }
             // After the small plotly.js bundle (assets/chart_loader.js): a graph mounted before
             // it would fetch the full one. Should it fail to load, the graphs fetch their own.
             const loader = window.fakeaiDash && window.fakeaiDash.loadPlotly;

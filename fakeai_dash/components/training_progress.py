@@ -35,7 +35,9 @@ from fakeai_dash.theme import normalize_theme
 DEFAULT_VIEW = {"smoothing": 0.6, "log": False, "x": "step"}
 QUERY_KEYS = {"smoothing": "smoothing", "log": "log", "x": "x"}
 GRAPH_CONFIG = {"displaylogo": False,
-                "modeBarButtonsToRemove": ["lasso2d", "select2d"],
+                # plotly.js 4's "Share chart..." uploads the figure to Plotly Cloud: a job's data
+                # stays in-house (and plotly's locales do not translate it).
+                "modeBarButtonsToRemove": ["lasso2d", "select2d", "sendChartToCloud"],
                 "toImageButtonOptions": {"format": "png", "scale": 2}}
 _TRUE = ("1", "true", "yes", "on")
 NO_METRICS_TEXT = N_("No training metrics reported for this job yet; the charts appear with the first step.")

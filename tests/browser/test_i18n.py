@@ -32,7 +32,8 @@ POT = i18n.TRANSLATIONS_DIR / "messages.pot"
 # Identical in translation by nature: loanwords, product terms and values typed as they are.
 IDENTICAL = {
     "de": {".", "Budget", "Checkpoints", "Checkpoints ", "Code", "Dashboard", "Job", "Job ", "Jobs ", "Seed",
-           "Seed (optional)", "Status", "Suffix", "Suffix (optional)", "Tokens", "auto", "live"},
+           "Seed (optional)", "Status", "Suffix", "Suffix (optional)", "Tokens", "auto", "live",
+           "Zoom"},  # plotly.js's own German for its toolbar's "Zoom" (plotly-locale-de.js)
     "zh": {"DPO beta", "auto", "my-experiment"},
 }
 # Where the page shows data, never our words: hidden before the text is read.
@@ -151,7 +152,11 @@ def check_screens(dash_duo, code: str, job_id: str) -> dict[str, list[str]]:
                ticks(LOAD_TICKS, TICK), "the loss chart was not drawn")
     wait_until(dash_duo, lambda: dash_duo.find_element("#events-log-count").text, ticks(LOAD_TICKS, TICK),
                "the events log did not load")
-    left["details"] = visible_text(dash_duo)
+    # plotly.js's toolbar (shown on hover) says its buttons' names in the page's language too.
+    toolbar = [button.get_attribute("data-title")
+               for button in dash_duo.driver.find_elements(By.CSS_SELECTOR, "#loss-graph .modebar-btn")]
+    assert len(toolbar) >= 5, toolbar
+    left["details"] = visible_text(dash_duo) + "\n" + "\n".join(toolbar)
     shoot(dash_duo, f"{code}-details")
     shoot_full_page(dash_duo, f"{code}-details-full")
     # A script's click: the scrolled page leaves the header where selenium's click lands on another element.
@@ -201,6 +206,9 @@ def test_i18n001_pages_in_german_and_chinese_show_no_english_ui_string(fakeai, s
     assert lang_cookie(dash_duo) == "de"
     de_texts = check_screens(dash_duo, "de", job_id)
 
+    assert "Download plot as a PNG" in english["details"].splitlines()
+    assert "Graphen als PNG herunterladen" in de_texts["details"].splitlines()
+    assert "下载图表为PNG格式" in zh_texts["details"].splitlines()
     for code, texts in (("zh", zh_texts), ("de", de_texts)):
         assert {screen: english_left(text, code) for screen, text in texts.items()} == \
             {"list": [], "details": [], "dialog": []}, f"English msgids on the {code} pages"

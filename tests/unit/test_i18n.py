@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 from babel.messages.pofile import read_po
 from flask import Flask
+from plotly.utils import PlotlyJSONEncoder
 
 from fakeai_dash import format as fmt
-from fakeai_dash import i18n
+from fakeai_dash import i18n, ids
 from fakeai_dash.app import ASSETS_DIR
 from fakeai_dash.components.training_progress import progress_outputs
 from fakeai_dash.i18n_web import localize_index, localize_running, script_catalog, script_messages
@@ -214,3 +215,183 @@ def test_i18n_unit012_alert_sentences_are_stored_in_english_and_shown_in_the_pag
         assert alert_text(alert) == "此任务预计花费 $12.50，超出其 $10.00 的预算。"
     assert alert_text({"message": "an old alert without parts"}) == "an old alert without parts"
     assert "This job cost {cost}, over its budget of {budget}." in i18n.SCRIPT_MESSAGES
+
+
+# -- pages the server writes itself, and the gate's refusals (the real app, Flask's test client) --
+
+GERMAN = {"Accept-Language": "de-DE,de;q=0.9"}
+
+
+def page_text(response) -> str:
+    """A server-written page's title and visible words (its tags dropped)."""
+    return " ".join(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)).split())
+
+
+@pytest.fixture
+def sim():
+    from tests.scale_sim import ScaleSimulator
+
+    with ScaleSimulator(jobs=3, running_jobs=2) as server:
+        yield server
+
+
+@pytest.fixture
+def basic_app(make_app, sim, tmp_path):
+    from tests.integration.test_auth_gate import write_users
+
+    def make(**overrides):
+        return make_app(sim.url, auth="basic", users_file=write_users(tmp_path / "users.json"),
+                        data_dir=str(tmp_path / "data"), **overrides)
+
+    return make
+
+
+def test_i18n_unit013_sign_in_pages_speak_the_requests_language(basic_app):
+    from tests.integration.test_auth_gate import VIEWER, basic
+
+    client = basic_app(rate_limit_signin="2/minute").server.test_client()
+    english = client.get("/")
+    assert english.status_code == 401 and '<html lang="en"' in english.text
+    assert page_text(english).startswith("Sign-in required · Fine-Tuning Dashboard Sign-in required Sign in with")
+    german = client.get("/", headers=GERMAN)  # Accept-Language
+    assert german.status_code == 401 and '<html lang="de"' in german.text
+    assert page_text(german) == ("Anmeldung erforderlich · Fine-Tuning-Dashboard Anmeldung erforderlich Melden Sie "
+                                 "sich mit dem Benutzernamen und dem Passwort an, die Sie von einem Administrator "
+                                 "erhalten haben.")
+    chinese = client.get("/?lang=zh", headers=GERMAN)  # ?lang= beats Accept-Language
+    assert '<html lang="zh-Hans"' in chinese.text and page_text(chinese).startswith("需要登录 · 微调仪表板 需要登录 请使用")
+    signed_out = client.get("/auth/signed-out")  # the choice ?lang=zh left in the cookie
+    assert signed_out.status_code == 401
+    assert page_text(signed_out) == ("已退出登录 · 微调仪表板 已退出登录 您已退出微调仪表板。请关闭此标签页，或重新登录"
+                                     "（浏览器会要求输入用户名和密码）。 重新登录")
+    # Past the failed sign-in limit: the page and the limit's own sentence in German.
+    wrong = basic(("bob", "not-the-password"))
+    assert [client.get("/", headers=wrong).status_code for _ in range(2)] == [401, 401]
+    blocked = client.get("/?lang=de", headers=basic(VIEWER))
+    assert blocked.status_code == 429
+    assert re.fullmatch(r"Zu viele Anmeldeversuche · Fine-Tuning-Dashboard Zu viele Anmeldeversuche Zu viele "
+                        r"fehlgeschlagene Anmeldungen: Die Grenze liegt bei 2 pro Minute\. Versuchen Sie es in "
+                        r"\d+ s erneut\.", page_text(blocked)), page_text(blocked)
+
+
+def test_i18n_unit014_no_access_and_oidc_pages_speak_the_requests_language(make_app, sim, tmp_path):
+    import time
+
+    app = make_app(sim.url, auth="oidc", oidc_issuer="http://127.0.0.1:9", oidc_client_id="dash",
+                   oidc_client_secret="s" * 32, data_dir=str(tmp_path / "data"))
+    client = app.server.test_client()
+    with client.session_transaction() as session:  # signed in through the provider, in no group
+        session["user"] = {"name": "erin", "role": None, "exp": time.time() + 600}
+    english = client.get("/")
+    assert english.status_code == 403 and "No access" in page_text(english) and "erin" in page_text(english)
+    chinese = client.get("/", headers={"Accept-Language": "zh-CN"})
+    assert chinese.status_code == 403 and '<html lang="zh-Hans"' in chinese.text
+    assert page_text(chinese) == ("无访问权限 · 微调仪表板 无访问权限 您已以 erin 身份登录，但此账户无权访问微调仪表板。"
+                                  "请联系管理员为您添加权限。 退出登录")
+    # The provider does not answer (nothing listens on port 9): said in German, no traceback.
+    unavailable = client.get("/oidc/sso/login", headers=GERMAN)
+    assert unavailable.status_code == 502
+    assert page_text(unavailable) == ("Anmeldung nicht verfügbar · Fine-Tuning-Dashboard Anmeldung nicht verfügbar "
+                                      "Der Anmeldeanbieter (http://127.0.0.1:9) hat nicht geantwortet. Versuchen "
+                                      "Sie es in einer Minute erneut.")
+
+
+def test_i18n_unit015_refusals_are_recorded_in_english_and_shown_in_the_pages_language(basic_app, sim):
+    from fakeai_dash.auth import gate
+    from fakeai_dash.components.job_audit import history_view
+    from tests.integration.test_auth_gate import (
+        OPERATOR, VIEWER, basic, callback_body, cancel_body, create_body, dependencies, running_job, text_of,
+        upload_body,
+    )
+
+    app = basic_app(rate_limit_writes="1/minute", rate_limit_refresh="1/minute")
+    client = app.server.test_client()
+    deps = dependencies(lambda p: client.get(p, headers=basic(VIEWER)))
+    job_id = running_job(sim)
+    on_german_page = {"Referer": f"http://localhost/jobs/{job_id}?lang=de"}
+
+    def post(user, body, headers):
+        response = client.post("/_dash-update-component", json=body, headers={**basic(user), **headers})
+        assert response.status_code == 200, response.get_data(as_text=True)[:300]
+        return response.get_json()["response"]
+
+    refused = text_of(post(VIEWER, cancel_body(deps, job_id), on_german_page))
+    assert ("Nicht erlaubt: Zum Abbrechen von Jobs ist die Rolle Operator nötig, und bob ist Betrachter."
+            in refused), refused
+    assert "Not allowed" not in refused
+    # The create dialog's refusals (an upload, a job) too.
+    upload = text_of(post(VIEWER, upload_body(deps), on_german_page))
+    assert "Nicht erlaubt: Zum Hochladen von Dateien ist die Rolle Operator nötig, und bob ist Betrachter." in upload
+    create = text_of(post(VIEWER, create_body(deps, "file-sim-train-0001"), {"Accept-Language": "zh-CN"}))
+    assert "不允许：创建任务需要操作员角色，而 bob 是查看者。" in create and "Not allowed" not in upload + create
+    # The audit trail keeps the English (a record), and the parts to show it in any language.
+    record = next(r for r in app.server.extensions[gate.EXTENSION].trail.recent(10) if r["action"] == "cancel")
+    assert record["message"] == "Not allowed: cancelling jobs needs the operator role, and bob is a viewer."
+    with i18n.use_locale("zh"):
+        history = text_of(json.loads(json.dumps(history_view([record]), cls=PlotlyJSONEncoder)))
+    assert "不允许：取消任务需要操作员角色，而 bob 是查看者。" in history and "Not allowed" not in history
+    assert "bob（查看者）" in history  # the role's name too, not "viewer"
+    with i18n.use_locale("en"):
+        assert record["message"] in text_of(json.loads(json.dumps(history_view([record]), cls=PlotlyJSONEncoder)))
+    # The header: the read-only reason on the disabled Create button, in Chinese.
+    header = post(VIEWER, callback_body(deps, "header-user", {"header-user": "header-user"}, "id"),
+                  {"Accept-Language": "zh-CN"})
+    assert header[ids.Header.CREATE]["title"] == "只读：您的角色是查看者。上传、创建、取消、暂停和恢复任务需要操作员角色。"
+    assert header["auth-session-store"]["data"]["reason"] == header[ids.Header.CREATE]["title"]
+    # Over the write limit (an operator's second write) and the refresh limit, in German.
+    others = [j for j in sim.job_ids() if sim._job(j).status == "running"]
+    post(OPERATOR, cancel_body(deps, others[0]), on_german_page)
+    too_many = text_of(post(OPERATOR, cancel_body(deps, others[1]), on_german_page))
+    assert re.search(r"Zu viele Änderungen \(Hochladen, Erstellen, Abbrechen, Pausieren, Fortsetzen\): Die Grenze "
+                     r"liegt bei 1 pro Minute\. Versuchen Sie es in \d+ s erneut\.", too_many), too_many
+    assert app.server.extensions[gate.EXTENSION].trail.recent(1)[0]["message"].startswith("Too many changes (")
+    refresh = callback_body(deps, ids.Header.REFRESH, {ids.Header.REFRESH: 1}, "n_clicks", "header-refresh-note")
+    post(VIEWER, callback_body(deps, ids.Header.REFRESH, {ids.Header.REFRESH: 1}, "n_clicks", "jobs-store.data"), {})
+    note = text_of(post(VIEWER, refresh, on_german_page))
+    assert re.fullmatch(r"Zu viele erzwungene Aktualisierungen: Die Grenze liegt bei 1 pro Minute\. Versuchen Sie "
+                        r"es in \d+ s erneut\. .+", note), note
+    assert "Too many" not in note
+
+
+def test_i18n_unit016_security_refusals_speak_the_requests_language(make_app, sim):
+    app = make_app(sim.url, upload_limit_mb=0.5)
+    client = app.server.test_client()
+    too_big = client.post("/_dash-update-component", data=b"x" * (2 * 1024 * 1024), content_type="application/json",
+                          headers=GERMAN)
+    assert too_big.status_code == 413
+    assert too_big.get_json() == {"message": "Die Anfrage ist größer, als dieses Dashboard annimmt: Im Browser können "
+                                             "Dateien bis 0,5 MB hochgeladen werden. Laden Sie größere Dateien über "
+                                             "die API hoch und geben Sie ihre ID ein."}
+    forged = client.post("/_dash-update-component", json={}, headers={"Origin": "https://evil.example",
+                                                                      "Accept-Language": "zh-CN"})
+    assert forged.status_code == 403
+    assert forged.get_json() == {"message": "已拒绝：此请求来自其他网站（https://evil.example），而不是仪表板自己的页面。"}
+
+
+def test_i18n_unit017_plotly_locales_are_vendored_with_plotly_and_not_served_on_the_list(make_app, sim):
+    vendor = ASSETS_DIR / "vendor"
+    bundle = (vendor / "plotly-basic.min.js").read_text()[:200]
+    loader = (ASSETS_DIR / "chart_loader.js").read_text()
+    version = re.search(r'const VERSION = "([\d.]+)"', loader).group(1)
+    assert f"v{version}\n" in bundle  # the loader's ?m= is the bundle's version
+    for name, code in (("plotly-locale-de.js", "de"), ("plotly-locale-zh-cn.js", "zh-CN")):
+        text = (vendor / name).read_text()
+        assert f'name:"{code}"' in text and "Plotly.register(locale)" in text and name in loader
+    # Loaded by chart_loader.js for a job's charts only: the list page (in German too) names neither.
+    page = make_app(sim.url).server.test_client().get("/", headers=GERMAN).get_data(as_text=True)
+    assert "chart_loader.js" in page and "plotly-locale" not in page and "plotly-basic" not in page
+
+
+def test_i18n_unit018_a_wording_is_its_english_survives_pickling_and_falls_back_on_bad_parts():
+    import pickle
+
+    from fakeai_dash.auth.wording import localized, words
+
+    refusal = words("Not allowed: {action} is not an action this dashboard performs.", action="'x'")
+    assert refusal == "Not allowed: 'x' is not an action this dashboard performs." and isinstance(refusal, str)
+    copy = pickle.loads(pickle.dumps(refusal))
+    assert copy == refusal and copy.parts == refusal.parts
+    with i18n.use_locale("de"):
+        assert localized(copy) == "Nicht erlaubt: 'x' ist keine Aktion, die dieses Dashboard ausführt."
+        assert localized("stored text", [["Not allowed: {action} is not…", {}]]) == "stored text"  # a damaged record
+        assert localized("an API's message") == "an API's message" and localized(None) == ""
