@@ -81,9 +81,12 @@ def stream(feed: ChangeFeed, engine, members: list[str], seen: dict[str, int],
         new_seq = feed.wait(seq, keepalive_s)
         if feed.closing:
             break
+        # Still shown: the sync loop keeps the members current (the fast lane for a running job).
+        # On every wake, not only on keep-alives, which a busy job's stream never reaches
+        # (watch_live writes at most once a second per member).
+        for member in members:
+            engine.watch_live(member)
         if new_seq == seq:
-            for member in members:
-                engine.watch_live(member)  # still shown: the sync loop keeps it current
             # An event, not a comment: EventSource hides comments from the page, which must see
             # that the stream is alive (push.js drops a stream silent for 40 s).
             yield "event: ping\ndata: {}\n\n"

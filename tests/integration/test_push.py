@@ -159,6 +159,33 @@ def test_push006_the_fast_lane_reads_new_events_of_a_job_a_live_page_shows(sourc
         assert kinds.get("events", 0) >= 3 and kinds.get("job_retrieve", 0) <= 1, kinds
 
 
+def test_push010_a_busy_stream_keeps_its_job_in_the_fast_lane(source_for):
+    # A live page stays in the fast lane (LIVE_TTL_S) by its stream touching its members. They
+    # were touched only on keep-alives, which a busy job never reaches (every change wakes the
+    # stream first): 40 s after a page opened a busy job, its steps came at full-round pace.
+    from fakeai_dash.sync.engine import LIVE
+
+    source = source_for()
+    source.feed.open_stream()
+    reader = threading.Thread(target=lambda: [None for _ in stream(source.feed, source.engine, [JOB_A], {},
+                                                                    keepalive_s=30.0)], daemon=True)
+    reader.start()
+    touched = lambda: source.store.members_since(source.engine.key(LIVE), 0).get(JOB_A)  # noqa: E731
+    first = wait_until(touched, 5, "the stream's first touch")
+    stop = threading.Event()
+
+    def busy_job():  # a change every 0.2 s, so the stream never waits out a keep-alive
+        while not stop.wait(0.2):
+            announce(source.store, source.engine.key, JOB_A)
+
+    threading.Thread(target=busy_job, daemon=True).start()
+    try:
+        wait_until(lambda: touched() >= first + 1.0, 5, "the stream touching its job again while changes flow")
+    finally:
+        stop.set()
+        source.feed.close()
+
+
 def test_push007_a_page_polled_but_not_live_gets_no_fast_lane(source_for):
     with ScaleSimulator(jobs=5, big=["300:live"], rate=4.0) as sim:
         job = sim.big_job_ids[0]
