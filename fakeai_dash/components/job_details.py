@@ -248,14 +248,16 @@ def fetch_job_detail(_ticks, job_id, _action, _refresh, signature, _pushed=None)
         return failed, {"job_id": job_id, "signature": None, "final": False}, failed
     payload = detail_payload(detail, detail.get("training_file_bytes"))
     digest = payload_signature(payload, time.time())
-    summary = summary_slice(payload)
     new_signature = {"job_id": job_id, "signature": digest,
                      # Settled, per the sync loop: finished AND its whole history loaded (a status
                      # flips before the last events and the older history have arrived).
                      "final": bool(detail.get("final")),
-                     "summary": snapshot_signature(summary)}
+                     "summary": signature.get("summary")}
     if same_job and digest == signature.get("signature"):
+        # Nothing new (the usual tick): the summary, part of the payload, is unchanged too.
         return no_update, (new_signature if new_signature != signature else no_update), no_update
+    summary = summary_slice(payload)
+    new_signature["summary"] = snapshot_signature(summary)
     summary_changed = not same_job or new_signature["summary"] != signature.get("summary")
     return payload, new_signature, summary if summary_changed else no_update
 

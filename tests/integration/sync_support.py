@@ -14,15 +14,17 @@ REFRESH = 0.5  # the sync loop's round interval in these tests
 
 @pytest.fixture
 def source_for(tmp_path):
-    """``make(api_base, **settings)``: a DataSource whose sync loop runs (each in its own data dir)."""
+    """``make(api_base, start=True, **settings)``: a DataSource (each in its own data dir) whose sync
+    loop runs unless ``start`` is False (the API address then need not answer)."""
     sources = []
 
-    def make(api_base: str, **overrides):
+    def make(api_base: str = "http://127.0.0.1:9", start: bool = True, **overrides):
         values = {"api_base": api_base, "refresh_interval": REFRESH, "data_dir": str(tmp_path / f"d{len(sources)}"),
                   **overrides}
         settings = Settings(_env_file=None, **values)
         source = build_source(settings, client_from_settings(settings))
-        source.engine.start()
+        if start:
+            source.engine.start()
         sources.append(source)
         return source
 

@@ -14,6 +14,7 @@ from fakeai_dash.push import MAX_STREAMS_ENV, REQUEST_THREADS_ENV, members_asked
 from fakeai_dash.sync import LIST, build_source
 from fakeai_dash.sync.changes import announce
 from fakeai_dash.sync.list_sync import publish_list
+from tests.integration.sync_support import source_for  # noqa: F401 - a fixture
 from tests.integration.test_auth_gate import OPERATOR, basic, write_users
 from tests.load.sse import parse
 from tests.redis_server import running_redis
@@ -21,25 +22,6 @@ from tests.scale_sim import ScaleSimulator
 from tests.waiting import observe, wait_until
 
 JOB_A, JOB_B = "ftjob-aaa", "ftjob-bbb"
-
-
-@pytest.fixture
-def source_for(tmp_path):
-    """A real DataSource (store, engine, feed) per call; its sync loop runs only when asked."""
-    sources = []
-
-    def make(api_base: str = "http://127.0.0.1:9", start: bool = False, **overrides):
-        values = {"api_base": api_base, "refresh_interval": 0.5, "data_dir": str(tmp_path / "data"), **overrides}
-        settings = Settings(_env_file=None, **values)
-        source = build_source(settings, client_from_settings(settings))
-        if start:
-            source.engine.start()
-        sources.append(source)
-        return source
-
-    yield make
-    for source in sources:
-        source.close()
 
 
 class Reader:
@@ -70,7 +52,7 @@ class Reader:
 
 
 def test_push001_a_stream_carries_only_its_own_members(source_for):
-    source = source_for()
+    source = source_for(start=False)
     reader = Reader(source, [LIST, JOB_A])
     hello, *first = reader.take(3)
     assert hello.event == "hello" and hello.data == {"versions": {LIST: 0, JOB_A: 0}}
@@ -90,7 +72,7 @@ def test_push001_a_stream_carries_only_its_own_members(source_for):
 
 
 def test_push002_a_page_that_reconnects_hears_only_what_it_missed(source_for):
-    source = source_for()
+    source = source_for(start=False)
     key = source.engine.key
     for member in (LIST, JOB_A, JOB_B):
         announce(source.store, key, member)
@@ -114,7 +96,7 @@ def test_push003_request_parsing_is_bounded_and_checks_ids():
 
 
 def test_push004_list_and_job_rounds_announce_only_real_changes(source_for):
-    source = source_for()
+    source = source_for(start=False)
     key, store = source.engine.key, source.store
     rows = [{"id": JOB_A, "status": "running", "created_at": 1, "model": "m"}]
     publish_list(store, key, rows, True, 1.0)
@@ -147,7 +129,7 @@ def test_push005_workers_hear_each_other_through_redis_pub_sub(tmp_path):
 def test_push006_the_fast_lane_reads_new_events_of_a_job_a_live_page_shows(source_for):
     with ScaleSimulator(jobs=5, big=["5000:live"], rate=4.0) as sim:
         job = sim.big_job_ids[0]
-        source = source_for(sim.url, start=True, refresh_interval=5.0, live_poll_interval=0.2)
+        source = source_for(sim.url, refresh_interval=5.0, live_poll_interval=0.2)
         source.engine.watch_live(job)
         first = wait_until(lambda: source.store.get(source.engine.key("job", job)), 10, "the job's first round")
         step = first["progress"]["step"]
@@ -165,7 +147,7 @@ def test_push010_a_busy_stream_keeps_its_job_in_the_fast_lane(source_for):
     # stream first): 40 s after a page opened a busy job, its steps came at full-round pace.
     from fakeai_dash.sync.engine import LIVE
 
-    source = source_for()
+    source = source_for(start=False)
     source.feed.open_stream()
     reader = threading.Thread(target=lambda: [None for _ in stream(source.feed, source.engine, [JOB_A], {},
                                                                     keepalive_s=30.0)], daemon=True)
@@ -189,7 +171,7 @@ def test_push010_a_busy_stream_keeps_its_job_in_the_fast_lane(source_for):
 def test_push007_a_page_polled_but_not_live_gets_no_fast_lane(source_for):
     with ScaleSimulator(jobs=5, big=["300:live"], rate=4.0) as sim:
         job = sim.big_job_ids[0]
-        source = source_for(sim.url, start=True, refresh_interval=2.0, live_poll_interval=0.2)
+        source = source_for(sim.url, refresh_interval=2.0, live_poll_interval=0.2)
         source.engine.watch(job)  # a polling page
         wait_until(lambda: (source.store.get(source.engine.key("job", job)) or {}).get("history", {}).get("loaded") == 1,
                    10, "the job's history loaded (no backfill pages any more)")

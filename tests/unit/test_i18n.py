@@ -20,6 +20,7 @@ from fakeai_dash.app import ASSETS_DIR
 from fakeai_dash.components.training_progress import progress_outputs
 from fakeai_dash.i18n_web import localize_index, localize_running, script_catalog, script_messages
 from fakeai_dash.series import MetricHistory
+from tests.integration.test_auth_gate import basic_app, sim  # noqa: F401 - fixtures
 
 T0 = 1_800_000_000.0  # 2027-01-15 08:00:00 UTC
 PLACEHOLDER = re.compile(r"\{\w+\}")
@@ -225,25 +226,6 @@ GERMAN = {"Accept-Language": "de-DE,de;q=0.9"}
 def page_text(response) -> str:
     """A server-written page's title and visible words (its tags dropped)."""
     return " ".join(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)).split())
-
-
-@pytest.fixture
-def sim():
-    from tests.scale_sim import ScaleSimulator
-
-    with ScaleSimulator(jobs=3, running_jobs=2) as server:
-        yield server
-
-
-@pytest.fixture
-def basic_app(make_app, sim, tmp_path):
-    from tests.integration.test_auth_gate import write_users
-
-    def make(**overrides):
-        return make_app(sim.url, auth="basic", users_file=write_users(tmp_path / "users.json"),
-                        data_dir=str(tmp_path / "data"), **overrides)
-
-    return make
 
 
 def test_i18n_unit013_sign_in_pages_speak_the_requests_language(basic_app):
