@@ -18,14 +18,13 @@ import argparse
 import random
 import signal
 import sys
-import threading
 import time
 
 import psutil
 import requests
 
 from tests.load.push_pages import (
-    NEWEST, BrowserPage, ProtocolPage, first_at_or_after, gunicorn_memory, healthz_probe, latencies, push_groups,
+    NEWEST, BrowserPage, HealthzProbe, ProtocolPage, first_at_or_after, gunicorn_memory, latencies, push_groups,
     server_cpu,
 )
 from tests.load.replay import percentile, server_outputs
@@ -118,18 +117,14 @@ def measure_streams(sim, app, job, groups, server_set, args, current: int) -> di
         time.sleep(0.01)
     wait_for(lambda: sum(p.client.live for p in pages) == len(pages), 60, f"{len(pages)} streams open")
     rss_open, threads = gunicorn_memory(app)
-    probes: list[float] = []
-    stop = threading.Event()
-    prober = threading.Thread(target=healthz_probe, args=(app.url, stop, probes), daemon=True)
-    prober.start()
+    prober = HealthzProbe(app.url).start()
     births = advance_samples(sim, job, current, args.stream_samples, (2.0, 2.5))
     last = births[-1][1]
     try:
         wait_for(lambda: all(p.shown and p.shown[-1][1] >= last for p in pages), 30, "every page showing the last step")
     except RuntimeError:
         pass
-    stop.set()
-    prober.join(timeout=5)
+    probes = prober.stop()
     rss_busy, threads_busy = gunicorn_memory(app)
     found, missed = latencies(births, [p.shown for p in pages])
     refused = sum(p.client.refused for p in pages)
