@@ -246,6 +246,15 @@ def fetch_job_detail(_ticks, job_id, _action, _refresh, signature, _pushed=None)
             return (no_update,) * 3  # keep the last good data; the API banner explains
         failed = {"job_id": job_id, "error": str(error)}
         return failed, {"job_id": job_id, "signature": None, "final": False}, failed
+    return detail_stores(job_id, detail, signature)
+
+
+def detail_stores(job_id: str, detail: dict[str, Any], signature: dict[str, Any] | None = None) -> tuple:
+    """(store, signature, summary) for the picture's ``detail`` of ``job_id``, sent to a page
+    whose signature store holds ``signature``: no_update for what it already has. The fetch
+    runs it on every tick; first_view for the page's layout (no signature yet)."""
+    signature = signature or {}
+    same_job = signature.get("job_id") == job_id
     payload = detail_payload(detail, detail.get("training_file_bytes"))
     digest = payload_signature(payload, time.time())
     new_signature = {"job_id": job_id, "signature": digest,
