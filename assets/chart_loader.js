@@ -2,9 +2,11 @@
 // only scatter traces), 1.2 MB instead of the 4.8 MB full bundle dcc.Graph would fetch — and
 // parse, which was most of the time a job's first chart took. dcc.Graph uses window.Plotly
 // when it is already there, so the graphs mount only once this has loaded (lazy_graphs.py).
-// Nothing loads on the jobs list; on a job's own URL it starts at once, alongside Dash's start.
+// Nothing loads on the jobs list; a job's own URL loads it as the page's first script
+// (components/first_view.py: its graphs come in the first layout), so this finds it there.
 (function () {
   // The vendored file's version, as its ?m=: a new file gets a new URL (assets are cached for a year).
+  // components/first_view.py names the files and the version too (a unit test keeps them equal).
   const VERSION = "4.1.1";
   const base = (document.currentScript && document.currentScript.src) || location.href;
   let loading = null;
@@ -38,7 +40,8 @@
 
   function loadPlotly() {
     if (!loading) {
-      const locale = pageLocale();
+      // A job's own page loads both as its first scripts (components/first_view.py).
+      const locale = document.querySelector("script[data-plotly-locale]") ? null : pageLocale();
       const plotly = window.Plotly ? Promise.resolve(window.Plotly) : loadScript("plotly-basic.min.js");
       loading = plotly.then(function (Plotly) {
         // Without its locale the charts still draw, in English.

@@ -19,7 +19,14 @@
     return "dark";  // no preference expressed: the NVIDIA dark look
   }
 
+  // The server draws a job's first charts into its page (components/first_view.py) in the theme
+  // this names. Set on every load, before the page's first request: a session cookie is enough.
+  function share(theme) {
+    try { document.cookie = KEY + "=" + theme + "; path=/; SameSite=Lax"; } catch (blocked) { /* drawn dark, then redrawn */ }
+  }
+
   root.setAttribute("data-bs-theme", stored() || preferred());
+  share(root.getAttribute("data-bs-theme"));
 
   window.fakeaiTheme = {
     key: KEY,
@@ -28,6 +35,7 @@
     choose: function (theme) {
       theme = valid(theme) || "dark";
       root.setAttribute("data-bs-theme", theme);
+      share(theme);
       try { window.localStorage.setItem(KEY, theme); } catch (blocked) { /* private mode: this page only */ }
       return theme;
     },

@@ -8,6 +8,7 @@ from dash import dcc, html
 from fakeai_dash import ids
 from fakeai_dash.i18n import _
 from fakeai_dash.components import api_banner, create_job_dialog, header, job_details, jobs_list
+from fakeai_dash.components.first_view import fill_job_page
 from fakeai_dash.components import push as push_channel
 
 
@@ -38,6 +39,7 @@ def build_layout(refresh_interval_s: float, upload_limit_mb: float | None = None
                 lg=5, className="mb-3 jobs-col"),
         dbc.Col(job_details.layout(), lg=7, className="mb-3"),
     ], className="g-3 mx-0 px-2 pt-3")
-    return html.Div([*stores, header.layout(), html.Main([api_banner.layout(), body]),
+    root = html.Div([*stores, header.layout(), html.Main([api_banner.layout(), body]),
                      create_job_dialog.layout(upload_limit_mb)],
                     className="app-root")
+    return fill_job_page(root)  # a job's own URL: its data, panels and charts come with the page

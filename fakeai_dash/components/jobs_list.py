@@ -314,12 +314,15 @@ def select_job(cell):
 # in the page's first round of callbacks, not one server round trip later. The id stays
 # untrusted: the data source checks it before any use.
 clientside_callback(
-    """function (pathname) {
+    """function (pathname, selected) {
         const match = new RegExp(%s).exec(pathname || "");
-        return match ? match[1] : null;
+        const job = match ? match[1] : null;
+        // The page may come with its job selected (first_view.py): no second start.
+        return job === (selected === undefined ? null : selected) ? window.dash_clientside.no_update : job;
     }""" % json.dumps(_JOB_PATH.pattern),
     Output(ids.JobDetails.SELECTED, "data"),
     Input(ids.Page.LOCATION, "pathname"),
+    State(ids.JobDetails.SELECTED, "data"),
 )
 
 

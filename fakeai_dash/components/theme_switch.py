@@ -9,7 +9,7 @@ remembers it, and ``ids.Theme.STORE`` carries it to the callbacks that build Plo
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, clientside_callback, dcc, html
+from dash import Input, Output, State, clientside_callback, dcc, html
 
 from fakeai_dash import ids
 from fakeai_dash.i18n import N_, _
@@ -55,12 +55,18 @@ clientside_callback(
 # triggers a callback whose graph is not there yet. They read the theme itself from ids.Theme.STORE
 # (a State): a graph drawn before this store is set is drawn in the right theme all the same.
 clientside_callback(
-    """function (theme, charts, comparison) {
+    """function (theme, charts, comparison, drawn) {
         const mounted = (box) => Array.isArray(box) ? box.length > 0 : !!box;
-        return mounted(charts) && mounted(comparison) && theme ? theme : window.dash_clientside.no_update;
+        // Charts the page came with (first_view.py) are drawn in the theme they name: no redraw.
+        const drawnIn = drawn && drawn.key && drawn.key.theme;
+        if (!mounted(charts) || !mounted(comparison) || !theme || drawnIn === theme) {
+            return window.dash_clientside.no_update;
+        }
+        return theme;
     }""",
     Output(ids.Theme.FIGURES, "data"),
     Input(ids.Theme.STORE, "data"),
     Input(ids.TrainingProgress.MOUNTED, "data"),
     Input(ids.JobComparison.MOUNTED, "data"),
+    State(ids.TrainingProgress.DRAWN, "data"),
 )

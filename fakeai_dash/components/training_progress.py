@@ -21,7 +21,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 
 from fakeai_dash import format as fmt
-from fakeai_dash import ids
+from fakeai_dash import i18n, ids
 from fakeai_dash.i18n import N_, _, for_scripts
 from fakeai_dash.components.lazy_graphs import mount_when_a_job_is_shown
 from fakeai_dash.comparison import clean_picks, picks_from_query, query_with_picks
@@ -40,6 +40,8 @@ GRAPH_CONFIG = {"displaylogo": False,
                 "modeBarButtonsToRemove": ["lasso2d", "select2d", "sendChartToCloud"],
                 "toImageButtonOptions": {"format": "png", "scale": 2}}
 _TRUE = ("1", "true", "yes", "on")
+# plotly.js's names of its locales (assets/chart_loader.js loads their files on a de/zh page).
+PLOTLY_LOCALES = {"de": "de", "zh": "zh-CN"}
 NO_METRICS_TEXT = N_("No training metrics reported for this job yet; the charts appear with the first step.")
 _HIDDEN = {"display": "none"}
 # The graphs are put in place by a script (lazy_graphs.py), which shows these in the page's language.
@@ -177,6 +179,18 @@ def _graphs() -> list[dcc.Graph]:
                      role="figure", **{"aria-label": LOSS_CHART_LABEL}),
             html.Div(dcc.Graph(id=ids.TrainingProgress.ACCURACY, config=GRAPH_CONFIG, style=graph_style,
                                responsive=True), role="figure", **{"aria-label": ACCURACY_CHART_LABEL})]
+
+
+def drawn_graphs(figures: dict[str, Any]) -> list[html.Div]:
+    """The graphs as lazy_graphs mounts them, with their ``{graph id: figure}`` and words in the
+    request's language: first_view puts them in a job page's layout."""
+    graphs = _graphs()
+    for wrapper in graphs:
+        wrapper.__dict__["aria-label"] = _(wrapper.__dict__["aria-label"])
+        graph = wrapper.children
+        graph.figure = figures.get(graph.id)
+        graph.config = {**graph.config, "locale": PLOTLY_LOCALES.get(i18n.current_locale(), "en")}
+    return graphs
 
 
 mount_when_a_job_is_shown(ids.TrainingProgress.CHARTS, ids.TrainingProgress.MOUNTED, _graphs())
