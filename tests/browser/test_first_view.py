@@ -13,7 +13,7 @@ import pytest
 
 from fakeai_dash import ids
 from fakeai_dash.theme import PALETTES
-from tests.browser_support import LOAD_TICKS, ticks, wait_until
+from tests.browser_support import LOAD_TICKS, prop, ticks, wait_until
 from tests.load.capture import RECORDER
 from tests.scale_sim import ScaleSimulator
 from tests.theme_support import emulate_color_scheme, figure_paper, switch_theme
@@ -44,6 +44,10 @@ def test_firstb001_a_reloaded_jobs_page_draws_its_charts_from_the_page_in_its_th
         # The first visit makes the sync loop fetch the job (nobody watched it before).
         dash_duo.driver.get(f"{dash_duo.server_url}/jobs/{job_id}")
         wait_until(dash_duo, lambda: plotted(dash_duo, LOSS), ticks(LOAD_TICKS, TICK), "the first visit's chart")
+        # Settled: finished and its whole history in the picture (else a later fetch brings news,
+        # and a redraw of the charts would be right, not a failure of the page's first view).
+        wait_until(dash_duo, lambda: (prop(dash_duo, ids.JobDetails.SIGNATURE, "data") or {}).get("final"),
+                   ticks(LOAD_TICKS, TICK), "the job's history never settled")
 
         # A reload (or a link, a bookmark): the job is in the picture, so the page brings it.
         dash_duo.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": RECORDER})

@@ -169,3 +169,18 @@ def test_first006_chart_loader_names_the_files_first_view_names():
     assert f'"{first_view.PLOTLY_BUNDLE}"' in script
     for name in (first_view.PLOTLY_BUNDLE, *first_view.PLOTLY_LOCALE_FILES.values()):
         assert (ASSETS / "vendor" / name).is_file()
+
+
+def test_first007_a_german_jobs_page_is_drawn_in_german(app, sim):
+    """The layout is built in the page's language (?lang= of the Referer): panels, figures and
+    plotly.js's own words (its locale, loaded first on that page: test_first005)."""
+    job_id = sim.big_job_ids[0]
+    held(app, job_id)
+    page = layout_for(app.server.test_client(), f"/jobs/{job_id}?lang=de")
+    assert page[ids.TrainingProgress.BAR_TEXT]["children"].startswith("Schritt 300 / 300")
+    loss = page[ids.TrainingProgress.LOSS]
+    assert loss["figure"]["layout"]["xaxis"]["title"]["text"] == "Schritt"
+    assert loss["config"]["locale"] == "de"
+    english = layout_for(app.server.test_client(), f"/jobs/{job_id}")
+    assert english[ids.TrainingProgress.LOSS]["figure"]["layout"]["xaxis"]["title"]["text"] == "Step"
+    assert english[ids.TrainingProgress.LOSS]["config"]["locale"] == "en"
