@@ -44,7 +44,7 @@ THEME_COOKIE = "fakeai-dash-theme"
 # assets/chart_loader.js names them (a unit test keeps the two equal).
 PLOTLY_VERSION = "4.1.1"
 PLOTLY_BUNDLE = "plotly-basic.min.js"
-PLOTLY_LOCALE_FILES = {"de": "plotly-locale-de.js", "zh": "plotly-locale-zh-cn.js"}
+PLOTLY_LOCALE_FILES = {code: file for code, (_name, file) in training_progress.PLOTLY_LOCALES.items()}
 PRELOADED_CHUNKS = ("dash/dcc/async-graph.js",)
 
 
@@ -117,8 +117,8 @@ def _job_page(job_id: str, query: str) -> list[tuple[str, str, Any]]:
     settings += [(progress.SMOOTHING, "value", view["smoothing"]), (progress.LOG_Y, "value", view["log"]),
                  (progress.X_AXIS, "value", view["x"])]
     theme = normalize_theme(request.cookies.get(THEME_COOKIE))
-    drawn = training_progress.render_progress(store, view["smoothing"], view["log"], view["x"], None, None, None,
-                                              None, theme)
+    drawn = training_progress.render_progress(store, view["smoothing"], view["log"], view["x"], zoom=None,
+                                              _graphs=None, drawn=None, theme=theme)
     outputs = _outputs(training_progress.render_progress, drawn)
     figures = {component: value for component, prop, value in outputs if prop == "figure"}
     settings += [entry for entry in outputs if entry[1] != "figure"]

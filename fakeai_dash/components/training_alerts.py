@@ -13,6 +13,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, html, no_update
 
 from fakeai_dash import ids
+from fakeai_dash.auth.wording import localized
 from fakeai_dash.i18n import _
 from fakeai_dash.format import number as fmt_number
 from fakeai_dash.data import current_source
@@ -32,11 +33,7 @@ def fetch_alerts(_ticks, _pushed, shown):
 
 def alert_text(alert: dict[str, Any]) -> str:
     """The alert's sentence in the page's language (from its parts; the stored English otherwise)."""
-    parts = alert.get("message_parts")
-    try:
-        return "".join(_(msgid).format(**args) for msgid, args in parts)
-    except (TypeError, ValueError, KeyError, IndexError, AttributeError):
-        return str(alert.get("message") or "")
+    return localized(alert.get("message"), alert.get("message_parts"))
 
 
 def where_text(alert: dict[str, Any]) -> str | None:

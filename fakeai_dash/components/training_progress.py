@@ -40,8 +40,9 @@ GRAPH_CONFIG = {"displaylogo": False,
                 "modeBarButtonsToRemove": ["lasso2d", "select2d", "sendChartToCloud"],
                 "toImageButtonOptions": {"format": "png", "scale": 2}}
 _TRUE = ("1", "true", "yes", "on")
-# plotly.js's names of its locales (assets/chart_loader.js loads their files on a de/zh page).
-PLOTLY_LOCALES = {"de": "de", "zh": "zh-CN"}
+# plotly.js's locales, (its name, its file in assets/vendor/), as assets/chart_loader.js loads
+# them on a de/zh page (first_view.py loads the file first on a job's page).
+PLOTLY_LOCALES = {"de": ("de", "plotly-locale-de.js"), "zh": ("zh-CN", "plotly-locale-zh-cn.js")}
 NO_METRICS_TEXT = N_("No training metrics reported for this job yet; the charts appear with the first step.")
 _HIDDEN = {"display": "none"}
 # The graphs are put in place by a script (lazy_graphs.py), which shows these in the page's language.
@@ -189,7 +190,7 @@ def drawn_graphs(figures: dict[str, Any]) -> list[html.Div]:
         wrapper.__dict__["aria-label"] = _(wrapper.__dict__["aria-label"])
         graph = wrapper.children
         graph.figure = figures.get(graph.id)
-        graph.config = {**graph.config, "locale": PLOTLY_LOCALES.get(i18n.current_locale(), "en")}
+        graph.config = {**graph.config, "locale": PLOTLY_LOCALES.get(i18n.current_locale(), ("en", None))[0]}
     return graphs
 
 
