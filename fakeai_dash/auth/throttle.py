@@ -125,10 +125,10 @@ local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
 local free, cap = tonumber(ARGV[2]), tonumber(ARGV[3])
 local delay = 0
 if failures >= free then delay = math.min(cap, 2 ^ math.min(failures - free, 30)) end
-local until = tostring(tonumber(ARGV[1]) + delay)
-redis.call('HSET', KEYS[1], 'until', until)
+local wait_until = tostring(tonumber(ARGV[1]) + delay)
+redis.call('HSET', KEYS[1], 'until', wait_until)
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
-return until
+return wait_until
 """
 
 
