@@ -92,7 +92,11 @@ class Settings(BaseSettings):
                                                                "instance (default: one per host, in the data dir)")
     rate_limit_writes: str = Field("20/minute", description="Writes (upload, create, cancel, pause, resume) per user")
     rate_limit_refresh: str = Field("30/minute", description="Forced refreshes per user")
-    rate_limit_signin: str = Field("10/minute", description="Failed Basic sign-ins per client address")
+    rate_limit_signin: str = Field("10/minute", description="Failed Basic sign-ins one user name may have from one "
+                                                            "address before each further try waits (the count "
+                                                            "is kept at least this period, and 15 minutes)")
+    signin_max_delay: float = Field(60.0, ge=1, le=3600, description="Longest wait between sign-in tries past "
+                                                                     "those failures (1 s, 2 s, 4 s, ... up to this)")
 
     @field_validator("api_base")
     @classmethod

@@ -27,6 +27,7 @@ from fakeai_dash.auth.gate import (
     state,
 )
 from fakeai_dash.auth.roles import ANONYMOUS, OPERATOR, VIEWER, User
+from fakeai_dash.auth.throttle import build_throttle
 
 DATA_DIR_ENV = "FAKEAI_DASH_DATA_DIR"
 HEALTH_PATH = "/healthz"
@@ -80,7 +81,8 @@ def configure_auth(app: Dash, settings) -> AuthState:
         authenticator = DashboardOIDC(app, settings, session_secret(settings, directory), css)
         public |= authenticator.public_paths()
     auth = AuthState(mode=mode, authenticator=authenticator, trail=build_trail(settings.cache_url, directory),
-                     limits=build_limits(server, settings), public=public, css=css)
+                     limits=build_limits(server, settings), public=public, css=css,
+                     throttle=build_throttle(settings, directory) if mode == "basic" else None)
     server.extensions[EXTENSION] = auth
     protect(server, auth)
     return auth

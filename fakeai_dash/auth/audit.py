@@ -1,12 +1,18 @@
 """The audit trail: every write attempt, allowed, refused or failed, recorded durably.
 
-Each record goes to the ``fakeai_dash.audit`` logger as one JSON line (a log drain keeps it),
+Each attempt goes to the ``fakeai_dash.audit`` logger as one JSON line (a log drain keeps it),
 and to a store the job details read a job's history from:
 
 - Redis, when configured: the stream ``fakeai-dash:audit`` (XADD, bounded with MAXLEN) and a short
   stream per job or file, so every worker and instance sees the same history;
 - otherwise an SQLite file in the data directory (``audit.sqlite3``), shared by the workers of
   one host, indexed by job, append-only (triggers refuse UPDATE and DELETE).
+
+Those hold the allowed and failed writes. Refusals, which anyone signed in can send by the
+thousand, are merged and bounded on their own (auth/refusals.py) and never evict them; a history
+reads both, merged by time. A refusal's log line is the merged entry as it stands after this
+attempt (``count`` says how many so far): the log still has a line per attempt, the store does not
+grow per repeat.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ import threading
 import time
 from datetime import datetime, timezone
 from typing import Any, Protocol
+
+from fakeai_dash.auth.refusals import RedisRefusals, SqliteRefusals, merged, newest_first
 
 AUDIT_LOGGER = "fakeai_dash.audit"
 STREAM_MAXLEN = 100_000  # the whole trail in Redis (approximate trim); logs keep everything
@@ -75,13 +83,15 @@ def make_record(*, user: str, role: str, mode: str, action: str, target: str | N
 
 class AuditBackend(Protocol):
     def append(self, record: dict[str, Any]) -> None: ...
+    def refuse(self, record: dict[str, Any]) -> dict[str, Any]: ...
     def history(self, target: str, limit: int) -> list[dict[str, Any]]: ...
     def recent(self, limit: int) -> list[dict[str, Any]]: ...
     def close(self) -> None: ...
 
 
 class SqliteAudit:
-    """An append-only SQLite table in the data directory; one connection per process."""
+    """An append-only SQLite table in the data directory (and the bounded refusals beside it);
+    one connection per process."""
 
     SCHEMA = """
     CREATE TABLE IF NOT EXISTS audit (
@@ -103,6 +113,7 @@ class SqliteAudit:
         self._db.execute("PRAGMA synchronous=FULL")  # a recorded attempt survives a power cut
         with self._lock:
             self._db.executescript(self.SCHEMA)
+            self.refusals = SqliteRefusals(self._db)
 
     def append(self, record: dict[str, Any]) -> None:
         with self._lock:
@@ -110,16 +121,23 @@ class SqliteAudit:
                              (record["ts"], record["user"], record["action"], record["target"],
                               record["outcome"], json.dumps(record, sort_keys=True)))
 
+    def refuse(self, record: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            return self.refusals.add(record)
+
     def history(self, target: str, limit: int = 20) -> list[dict[str, Any]]:
+        # Refusals an older version wrote into ``audit`` are read from there, as before.
         with self._lock:
             rows = self._db.execute("SELECT record FROM audit WHERE target = ? ORDER BY id DESC LIMIT ?",
                                     (target, int(limit))).fetchall()
-        return [json.loads(row[0]) for row in rows]
+            refused = self.refusals.history(target, limit)
+        return newest_first([json.loads(row[0]) for row in rows], refused, limit=limit)
 
     def recent(self, limit: int = 100) -> list[dict[str, Any]]:
         with self._lock:
             rows = self._db.execute("SELECT record FROM audit ORDER BY id DESC LIMIT ?", (int(limit),)).fetchall()
-        return [json.loads(row[0]) for row in rows]
+            refused = self.refusals.recent(limit)
+        return newest_first([json.loads(row[0]) for row in rows], refused, limit=limit)
 
     def close(self) -> None:
         with self._lock:
@@ -127,7 +145,8 @@ class SqliteAudit:
 
 
 class RedisAudit:
-    """A Redis stream of every attempt plus a short stream per target (job or file id)."""
+    """A Redis stream of every allowed or failed write plus a short stream per target (job or file
+    id); refusals merged beside them."""
 
     def __init__(self, url: str, prefix: str = "fakeai-dash:"):
         import redis
@@ -136,6 +155,7 @@ class RedisAudit:
                                           health_check_interval=30)
         self.stream = f"{prefix}audit"
         self.target_prefix = f"{prefix}audit:target:"
+        self.refusals = RedisRefusals(self.redis, prefix)
 
     def append(self, record: dict[str, Any]) -> None:
         fields = {"record": json.dumps(record, sort_keys=True)}
@@ -151,11 +171,16 @@ class RedisAudit:
     def _records(entries) -> list[dict[str, Any]]:
         return [json.loads(fields[b"record"]) for _id, fields in entries]
 
+    def refuse(self, record: dict[str, Any]) -> dict[str, Any]:
+        return self.refusals.add(record)
+
     def history(self, target: str, limit: int = 20) -> list[dict[str, Any]]:
-        return self._records(self.redis.xrevrange(self.target_prefix + target, count=int(limit)))
+        return newest_first(self._records(self.redis.xrevrange(self.target_prefix + target, count=int(limit))),
+                            self.refusals.history(target, limit), limit=limit)
 
     def recent(self, limit: int = 100) -> list[dict[str, Any]]:
-        return self._records(self.redis.xrevrange(self.stream, count=int(limit)))
+        return newest_first(self._records(self.redis.xrevrange(self.stream, count=int(limit))),
+                            self.refusals.recent(limit), limit=limit)
 
     def close(self) -> None:
         self.redis.close()
@@ -169,15 +194,21 @@ class AuditTrail:
         self.logger = _audit_logger()
 
     def record(self, **fields: Any) -> dict[str, Any]:
+        """Store and log one attempt; a refusal comes back as the entry it merged into (``count``)."""
         record = make_record(**fields)
         if record["outcome"] not in OUTCOMES:
             raise ValueError(f"unknown outcome {record['outcome']!r}")
-        self.logger.info(json.dumps(record, sort_keys=True))
+        entry = merged(record, 1, record["ts"]) if record["outcome"] == "refused" else record
         try:
-            self.backend.append(record)
-        except Exception as error:  # noqa: BLE001 - the log line above already holds the record
+            if record["outcome"] == "refused":
+                entry = self.backend.refuse(record)
+            else:
+                self.backend.append(record)
+        except Exception as error:  # noqa: BLE001 - the log line below still holds the record
             log.error("audit store failed (%s: %s); the record is in the log only", type(error).__name__, error)
-        return record
+        finally:
+            self.logger.info(json.dumps(entry, sort_keys=True))
+        return entry
 
     def history(self, target: str, limit: int = 20) -> list[dict[str, Any]]:
         try:

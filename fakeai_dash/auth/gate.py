@@ -7,6 +7,8 @@
   may not do ``action`` and a user over the write rate limit, before any API call, and records
   the attempt in the audit trail, allowed, refused or failed (with the API's message).
 - ``allow_refresh(scope)`` rate-limits forced refreshes per user.
+- Basic sign-in: past a few failures for one user name from one address, each further try of that
+  pair waits a growing delay (auth/throttle.py); nobody else waits for them.
 
 Rate limits are flask-limiter's: Redis storage when FAKEAI_DASH_CACHE_URL is set (the limits hold
 across workers and instances), memory per worker otherwise.
@@ -31,6 +33,7 @@ from fakeai_dash.api.client import ApiError
 from fakeai_dash.auth.audit import AuditTrail
 from fakeai_dash.auth.pages import page
 from fakeai_dash.auth.roles import ANONYMOUS, READ_ONLY_REASON, ROLE_WORDS, ROLES, WRITE_ACTIONS, User
+from fakeai_dash.auth.throttle import SigninThrottle
 from fakeai_dash.auth.wording import Wording, localized, words
 from fakeai_dash.i18n import N_, _
 from fakeai_dash.validation import is_valid_id
@@ -50,8 +53,7 @@ NEEDS_OPERATOR = {
 }
 TOO_MANY = {"write": N_("Too many changes (uploads, creates, cancels, pauses, resumes): the limit is {limit}. "
                         "Try again in {wait} s."),
-            "refresh": N_("Too many forced refreshes: the limit is {limit}. Try again in {wait} s."),
-            "signin": N_("Too many failed sign-ins: the limit is {limit}. Try again in {wait} s.")}
+            "refresh": N_("Too many forced refreshes: the limit is {limit}. Try again in {wait} s.")}
 # "10 per minute", "100 per 5 minutes": limits' granularity names, one sentence each.
 PER_ONE = {"second": N_("{amount} per second"), "minute": N_("{amount} per minute"), "hour": N_("{amount} per hour"),
            "day": N_("{amount} per day"), "month": N_("{amount} per month"), "year": N_("{amount} per year")}
@@ -146,6 +148,7 @@ class AuthState:
     limits: Limits
     public: set[str]
     css: list[str]
+    throttle: SigninThrottle | None = None  # Basic sign-in only
 
 
 def state(app: Flask | None = None) -> AuthState | None:
@@ -190,16 +193,19 @@ def protect(app: Flask, auth: AuthState) -> None:
         credentials = authenticator.credentials()
         if auth.mode == "basic" and credentials is not None:
             # Recently verified credentials pass at once; anything else is hashed (~50 ms of CPU)
-            # only while the address is under its failed sign-in limit.
+            # only once this name's wait from this address (after its failures) is over.
             user = authenticator.identify(credentials, slow=False)
-            address = request.remote_addr or "-"
-            too_many = None if user else auth.limits.blocked("signin", address)
-            if too_many:
-                return page(_("Too many sign-in attempts"), [localized(too_many)], status=429, css=auth.css)
-            user = user or authenticator.identify(credentials)
             if user is None:
-                auth.limits.hit("signin", address)
-                log.warning("Basic sign-in refused for %r from %s", credentials[0][:64], address)
+                name, address = credentials[0], request.remote_addr or "-"
+                wait = auth.throttle.wait(name, address)
+                if wait:
+                    return too_many_sign_ins(auth, wait)
+                user = authenticator.identify(credentials)
+                if user is None:
+                    wait = auth.throttle.failed(name, address)
+                    log.warning("Basic sign-in refused for %r from %s (next try in %d s)", name[:64], address, wait)
+                else:
+                    auth.throttle.succeeded(name, address)
         else:
             user = authenticator.identify(credentials)
         if user is None:
@@ -210,6 +216,12 @@ def protect(app: Flask, auth: AuthState) -> None:
                         links=[(_("Sign out"), authenticator.sign_out_path)], status=403, css=auth.css)
         g.setdefault(_G_USER, user)
         return None
+
+
+def too_many_sign_ins(auth: AuthState, wait: int) -> Response:
+    return page(_("Too many sign-in attempts"),
+                [_("Too many failed sign-ins for this user name from your address. Try again in {wait} s.")
+                 .format(wait=wait)], status=429, css=auth.css, headers={"Retry-After": str(wait)})
 
 
 # -- writes ------------------------------------------------------------------------------------
@@ -315,6 +327,5 @@ def build_limits(app: Flask, settings: Any) -> Limits:
                       storage_options={"socket_timeout": 5, "socket_connect_timeout": 3} if settings.cache_url else {},
                       strategy="moving-window", default_limits=[], headers_enabled=False,
                       key_prefix="fakeai-dash-limits")
-    rules = {"write": parse_many(settings.rate_limit_writes), "refresh": parse_many(settings.rate_limit_refresh),
-             "signin": parse_many(settings.rate_limit_signin)}
+    rules = {"write": parse_many(settings.rate_limit_writes), "refresh": parse_many(settings.rate_limit_refresh)}
     return Limits(limiter, rules)

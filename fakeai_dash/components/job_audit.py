@@ -1,7 +1,8 @@
 """JobAudit: the selected job's history from the audit trail ("Cancelled by alice at 14:02 UTC").
 
 Every write attempt on the job, newest first: who, what, when, and whether it was allowed,
-refused (role or rate limit) or failed (with the API's message).
+refused (role or rate limit) or failed (with the API's message). Repeated refusals come merged
+(auth/refusals.py): one line with how many and from when to when.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dash import Input, Output, callback, html, no_update
 
 from fakeai_dash import format as fmt
 from fakeai_dash import ids
-from fakeai_dash.i18n import N_, _
+from fakeai_dash.i18n import N_, _, ngettext
 from fakeai_dash.auth import state
 from fakeai_dash.auth.roles import ROLES, ROLE_WORDS
 from fakeai_dash.auth.wording import localized
@@ -37,8 +38,13 @@ def describe(record: dict[str, Any]) -> str:
     verb = _(VERB[action]) if action in VERB else action.capitalize()
     if outcome == "refused":
         role = record.get("role")
-        return _("{action} refused for {user} ({role})").format(
-            action=verb, user=user, role=_(ROLE_WORDS[role]) if role in ROLES else role or _("no role"))
+        role = _(ROLE_WORDS[role]) if role in ROLES else role or _("no role")
+        count = record.get("count") or 1
+        if count > 1:
+            return ngettext("{action} refused {count} time for {user} ({role})",
+                            "{action} refused {count} times for {user} ({role})", count).format(
+                action=verb, count=count, user=user, role=role)
+        return _("{action} refused for {user} ({role})").format(action=verb, user=user, role=role)
     return _("{action} by {user} failed").format(action=verb, user=user)
 
 
@@ -49,9 +55,13 @@ def history_view(records: list[dict[str, Any]]) -> list:
     for record in records[:SHOWN]:
         outcome = record.get("outcome")
         colour = {"allowed": "text-success", "refused": "text-warning", "failed": "text-danger"}.get(outcome, "")
+        last = record.get("last_ts") if (record.get("count") or 1) > 1 else None
         items.append(html.Li([
             html.Span(describe(record), className=colour),
-            _(" at "), html.Span(fmt.clock(record.get("ts")) + " UTC", title=fmt.absolute_time(record.get("ts"))),
+            _(" at "), html.Span(fmt.clock(record.get("ts")) + ("" if last else " UTC"),
+                                 title=fmt.absolute_time(record.get("ts"))),
+            # A merged refusal: its first and its last attempt.
+            *([html.Span(f"–{fmt.clock(last)} UTC", title=fmt.absolute_time(last))] if last else []),
             # Stored English; the gate's refusals also as parts, shown in the page's language.
             *([html.Span(f" — {localized(record['message'], record.get('message_parts'))}", className="text-secondary")]
               if record.get("message") and outcome != "allowed" else []),

@@ -209,9 +209,31 @@ def test_audit006_redis_with_tls_and_a_password_carries_trail_and_limits(tls_red
     assert "Cancel requested." in text_of(first.get_json()) and "Too many changes" in text_of(second.get_json())
     assert writes(sim) == 1
     entries = redis.Redis.from_url(url).xrange("fakeai-dash:audit")
-    assert [json.loads(e[1][b"record"])["outcome"] for e in entries] == ["allowed", "refused"]
+    assert [json.loads(e[1][b"record"])["outcome"] for e in entries] == ["allowed"]
+    assert [r["outcome"] for r in trail(apps[1])] == ["refused", "allowed"]  # refusals kept apart (refusals.py)
     # The server really demands both: no password, or no TLS, gets nothing.
     with pytest.raises(redis.AuthenticationError):
         redis.Redis.from_url(f"rediss://127.0.0.1:{port}/0?ssl_ca_certs={ca}").xrange("fakeai-dash:audit")
     with pytest.raises(redis.ConnectionError):
         redis.Redis.from_url(f"redis://:s3cret-redis-pw@127.0.0.1:{port}/0", socket_timeout=2).ping()
+
+
+def test_audit007_a_refusal_entry_only_counts_up_and_writes_stay_append_only(tmp_path):
+    path = str(tmp_path / "audit.sqlite3")
+    one, two = AuditTrail(SqliteAudit(path)), AuditTrail(SqliteAudit(path))  # two workers of one host
+    one.record(user="alice", role="operator", mode="basic", action="cancel", target="ftjob-1", outcome="allowed")
+    counts = [(one, two)[n % 2].record(user="bob", role="viewer", mode="basic", action="cancel", target="ftjob-1",
+                                        outcome="refused", message="Not allowed")["count"] for n in range(50)]
+    assert counts == list(range(1, 51))  # one entry, counted by both workers
+    assert [(r["user"], r.get("count")) for r in one.history("ftjob-1", 2)] == [("bob", 50), ("alice", None)]
+    one.close()
+    two.close()
+    db = sqlite3.connect(path)
+    for statement in ("UPDATE refusals SET count = 1", "UPDATE refusals SET user = 'mallory'",
+                      "UPDATE refusals SET record = '{}'", "UPDATE refusals SET last_ts = 0"):
+        with pytest.raises(sqlite3.DatabaseError, match="only counts up"):
+            db.execute(statement)
+    with pytest.raises(sqlite3.DatabaseError, match="past the bound"):
+        db.execute("DELETE FROM refusals")
+    assert db.execute("SELECT count(*), sum(count) FROM refusals").fetchone() == (1, 50)
+    db.close()

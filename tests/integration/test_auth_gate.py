@@ -333,13 +333,20 @@ def test_auth009_forced_refreshes_over_the_limit_do_not_nudge_the_sync_loop(basi
     assert refresh(1, OPERATOR) > second  # another user has a budget of their own
 
 
-def test_auth010_failed_sign_ins_are_limited_per_address(basic_app):
+def test_auth010_failed_sign_ins_slow_down_one_name_from_one_address_only(basic_app):
     client = basic_app(rate_limit_signin="3/minute").server.test_client()
-    wrong = basic(("bob", "not-the-password"))
-    assert [client.get("/", headers=wrong).status_code for _ in range(3)] == [401, 401, 401]
-    blocked = client.get("/", headers=basic(VIEWER))  # even the right password waits now
-    assert blocked.status_code == 429
-    assert "Too many failed sign-ins" in blocked.get_data(as_text=True)
+    here, there = {"REMOTE_ADDR": "10.0.0.1"}, {"REMOTE_ADDR": "10.0.0.2"}
+
+    def sign_in(user, where):
+        return client.get("/_dash-layout", headers=basic(user), environ_base=where)
+
+    wrong = ("bob", "not-the-password")
+    assert [sign_in(wrong, here).status_code for _ in range(3)] == [401, 401, 401]
+    blocked = sign_in(VIEWER, here)  # bob's own password waits its turn from this address
+    assert blocked.status_code == 429 and blocked.headers["Retry-After"] == "1"
+    assert "Too many failed sign-ins for this user name from your address. Try again in 1 s." in blocked.text
+    assert sign_in(OPERATOR, here).status_code == 200  # alice from the same address: never held up
+    assert sign_in(VIEWER, there).status_code == 200  # bob from elsewhere: never held up
 
 
 def test_auth011_users_added_while_serving_can_sign_in(basic_app, tmp_path):

@@ -246,14 +246,14 @@ def test_i18n_unit013_sign_in_pages_speak_the_requests_language(basic_app):
     assert signed_out.status_code == 401
     assert page_text(signed_out) == ("已退出登录 · 微调仪表板 已退出登录 您已退出微调仪表板。请关闭此标签页，或重新登录"
                                      "（浏览器会要求输入用户名和密码）。 重新登录")
-    # Past the failed sign-in limit: the page and the limit's own sentence in German.
+    # Past the free failed sign-ins: the page and its wait in German.
     wrong = basic(("bob", "not-the-password"))
     assert [client.get("/", headers=wrong).status_code for _ in range(2)] == [401, 401]
     blocked = client.get("/?lang=de", headers=basic(VIEWER))
     assert blocked.status_code == 429
     assert re.fullmatch(r"Zu viele Anmeldeversuche · Fine-Tuning-Dashboard Zu viele Anmeldeversuche Zu viele "
-                        r"fehlgeschlagene Anmeldungen: Die Grenze liegt bei 2 pro Minute\. Versuchen Sie es in "
-                        r"\d+ s erneut\.", page_text(blocked)), page_text(blocked)
+                        r"fehlgeschlagene Anmeldungen mit diesem Benutzernamen von Ihrer Adresse\. Versuchen Sie es "
+                        r"in \d+ s erneut\.", page_text(blocked)), page_text(blocked)
 
 
 def test_i18n_unit014_no_access_and_oidc_pages_speak_the_requests_language(make_app, sim, tmp_path):
