@@ -163,6 +163,32 @@ def configured(settings) -> bool:
     return bool(settings.allowed_hosts or settings.oidc_redirect_uri)
 
 
+# -- the dashboard's own address ----------------------------------------------------------------
+
+def local_address(environ: dict) -> tuple[str, int] | None:
+    """The address this connection arrived at: the listening socket's own, which no request
+    header can change (gunicorn and werkzeug's server pass the socket in the environ)."""
+    sock = environ.get("gunicorn.socket") or environ.get("werkzeug.socket")
+    try:
+        host, port = sock.getsockname()[:2]
+        return str(host), int(port)
+    except (AttributeError, OSError, TypeError, ValueError):
+        return None
+
+
+def own_url(configured_url: str | None, path: str, environ: dict, host: str, port: int) -> str:
+    """``configured_url``, else http://<loopback address>:<port><path> from where this connection
+    arrived (loopback only), else from the bind settings ``host``/``port``: never from Host or
+    X-Forwarded-Host, which any client writes."""
+    if configured_url:
+        return configured_url
+    arrived = local_address(environ)
+    if arrived is not None and is_loopback_name(arrived[0]):
+        host, port = arrived
+    literal = f"[{host}]" if ":" in host else host
+    return f"http://{literal}:{port}{path}"
+
+
 # -- the guard ---------------------------------------------------------------------------------
 
 class HostGuard:
@@ -194,5 +220,5 @@ class HostGuard:
         return environ.get("PATH_INFO") == self.health_path and environ.get("REQUEST_METHOD") in ("GET", "HEAD")
 
 
-__all__ = ["ANY", "HostGuard", "HostPolicy", "configured", "is_loopback_name", "normalize_entry", "parse_entries",
-           "policy_for", "split_host"]
+__all__ = ["ANY", "HostGuard", "HostPolicy", "configured", "is_loopback_name", "local_address", "normalize_entry",
+           "own_url", "parse_entries", "policy_for", "split_host"]

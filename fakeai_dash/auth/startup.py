@@ -6,7 +6,8 @@ socket behind a proxy):
 - FAKEAI_DASH_AUTH must be set: basic or oidc, or none on purpose (which starts with a warning);
 - the names browsers use must be set (FAKEAI_DASH_ALLOWED_HOSTS, or the OIDC callback URL):
   every other Host is refused (fakeai_dash.hosts), and on a public bind nothing else is known;
-  ``*`` answers any host on purpose (a warning).
+  ``*`` answers any host on purpose (a warning);
+- OIDC needs FAKEAI_DASH_OIDC_REDIRECT_URI: the callback URL is never built from the request.
 """
 
 from __future__ import annotations
@@ -57,6 +58,10 @@ def start_problem(settings: Any, binds: Iterable[str]) -> tuple[str | None, str 
                         "fakeai-dash users add NAME --role operator --password-stdin", None)
         except UsersFileError as error:
             return f"fakeai-dash: {error}", None
+    if settings.auth == "oidc" and public and not settings.oidc_redirect_uri:
+        return (f"fakeai-dash: refusing to serve {', '.join(public)} with OIDC sign-in without "
+                "FAKEAI_DASH_OIDC_REDIRECT_URI: set it to the callback URL registered at the provider "
+                "(e.g. https://dash.example.com/oidc/sso/callback).", None)
     if public and not hosts.configured(settings):
         return (f"fakeai-dash: refusing to serve {', '.join(public)} without FAKEAI_DASH_ALLOWED_HOSTS: set it to "
                 "the host name(s) browsers use to reach the dashboard (e.g. dash.example.com), or * to answer "

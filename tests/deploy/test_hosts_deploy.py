@@ -18,6 +18,7 @@ import json
 import socket
 import sqlite3
 import subprocess
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -27,6 +28,7 @@ from fakeai_dash.embedded import free_port
 from tests.deploy.test_auth_deploy import PROCFILE, procfile_env
 from tests.deploy.test_server import VENV_BIN, clean_env, running
 from tests.integration.test_auth_gate import callback_body, cancel_body, create_body, dependencies, text_of
+from tests.oidc_provider import OIDCProvider, OIDCUser
 from tests.scale_sim import ScaleSimulator
 from tests.waiting import wait_until
 
@@ -116,9 +118,67 @@ def test_hosts001_dns_rebinding_on_loopback_is_refused(tmp_path, sim):
     assert "Traceback" not in server.log
 
 
+def login_redirect_uri(answer: requests.Response) -> str:
+    """The redirect_uri the app sent the browser to the provider with."""
+    assert answer.status_code == 302, (answer.status_code, answer.text[:300])
+    return parse_qs(urlsplit(answer.headers["Location"]).query)["redirect_uri"][0]
+
+
+def oidc_env(idp: OIDCProvider, **settings: str) -> dict[str, str]:
+    return {"FAKEAI_DASH_AUTH": "oidc", "FAKEAI_DASH_OIDC_ISSUER": idp.issuer,
+            "FAKEAI_DASH_OIDC_CLIENT_ID": idp.client_id, "FAKEAI_DASH_OIDC_CLIENT_SECRET": idp.client_secret,
+            **settings}
+
+
+def test_hosts002_the_oidc_callback_url_never_names_the_requests_host(tmp_path, sim):
+    people = {"carol": OIDCUser("carol-secret-pw", "carol@example.com", ["staff"])}
+    with OIDCProvider(people) as idp:
+        port = free_port()
+        env = procfile_env(tmp_path, "127.0.0.1", port, FAKEAI_DASH_API_BASE=sim.url, WEB_CONCURRENCY="1",
+                           FAKEAI_DASH_ALLOWED_HOSTS="alt.example", **oidc_env(idp))
+        with running(PROCFILE, tmp_path, env, port) as server:
+            login = f"{server.base}/oidc/sso/login"
+            own = f"http://127.0.0.1:{port}/oidc/sso/callback"  # loopback, unset: where the connection arrived
+            # No proxy is trusted, yet dash-auth took X-Forwarded-Host as the site's name.
+            for headers in ({"X-Forwarded-Host": "evil.example"}, {"X-Forwarded-Host": f"evil.example:{port}"},
+                            {"Host": f"alt.example:{port}", "X-Forwarded-Host": "evil.example"},
+                            {"Host": f"localhost:{port}"}):
+                answer = requests.get(login, headers=headers, allow_redirects=False, timeout=10)
+                assert login_redirect_uri(answer) == own, headers
+            forged = requests.get(login, headers={"Host": f"evil.example:{port}"}, allow_redirects=False, timeout=10)
+            assert forged.status_code == 400 and "evil.example" not in forged.headers.get("Location", "")
+        assert "Traceback" not in server.log
+
+        # Behind a trusted proxy: the setting's URL whatever the forwarded host; its host is allowed.
+        public = "https://dash.example.com/oidc/sso/callback"
+        behind = tmp_path / "behind"
+        behind.mkdir()
+        port = free_port()
+        env = procfile_env(behind, "127.0.0.1", port, FAKEAI_DASH_API_BASE=sim.url, WEB_CONCURRENCY="1",
+                           FAKEAI_DASH_TRUSTED_PROXIES="1", FAKEAI_DASH_OIDC_REDIRECT_URI=public,
+                           FAKEAI_DASH_ALLOWED_HOSTS="alt.example", **oidc_env(idp))
+        with running(PROCFILE, behind, env, port) as server:
+            login = f"{server.base}/oidc/sso/login"
+            proxied = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+            for host in ("dash.example.com", "alt.example", "evil.example, dash.example.com"):
+                answer = requests.get(login, headers={**proxied, "X-Forwarded-Host": host}, allow_redirects=False,
+                                      timeout=10)
+                assert login_redirect_uri(answer) == public, host
+                # The proxy said https: HSTS, and the sign-in's state cookie is Secure.
+                assert "Strict-Transport-Security" in answer.headers and "Secure" in answer.headers["Set-Cookie"]
+            for host in ("evil.example", "dash.example.com, evil.example"):  # the last hop's value counts
+                answer = requests.get(login, headers={**proxied, "X-Forwarded-Host": host}, allow_redirects=False,
+                                      timeout=10)
+                assert answer.status_code == 400, host
+        assert "Traceback" not in server.log
+
+
 @pytest.mark.parametrize(("settings", "named"), [
     ({"FAKEAI_DASH_AUTH": "none"}, "FAKEAI_DASH_ALLOWED_HOSTS"),
-], ids=["no-allowed-hosts"])
+    ({"FAKEAI_DASH_AUTH": "oidc", "FAKEAI_DASH_OIDC_ISSUER": "https://idp.example",
+      "FAKEAI_DASH_OIDC_CLIENT_ID": "dash", "FAKEAI_DASH_OIDC_CLIENT_SECRET": "s3cret",
+      "FAKEAI_DASH_ALLOWED_HOSTS": "dash.example.com"}, "FAKEAI_DASH_OIDC_REDIRECT_URI"),
+], ids=["no-allowed-hosts", "oidc-without-redirect-uri"])
 def test_hosts003_a_public_bind_without_its_host_names_refuses_to_start_with_one_line(tmp_path, settings, named):
     for command, env in ((PROCFILE, procfile_env(tmp_path, "0.0.0.0", free_port(), **settings)),
                          ([str(VENV_BIN / "fakeai-dash"), "--host", "0.0.0.0", "--port", str(free_port())],

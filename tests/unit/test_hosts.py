@@ -4,6 +4,7 @@ check of a public bind, the guard's refusal and the OIDC callback URL built from
 from __future__ import annotations
 
 import ipaddress
+import socket
 import string
 
 import pytest
@@ -13,7 +14,7 @@ from werkzeug.test import EnvironBuilder
 
 from fakeai_dash.auth.startup import start_problem
 from fakeai_dash.config import Settings, SettingsError, load_settings
-from fakeai_dash.hosts import HostGuard, HostPolicy, normalize_entry, parse_entries, policy_for, split_host
+from fakeai_dash.hosts import HostGuard, HostPolicy, normalize_entry, own_url, parse_entries, policy_for, split_host
 
 POLICY = HostPolicy(tuple(parse_entries("dash.example.com, .corp.example, admin.example.org:8443, [2001:db8::7]")))
 
@@ -159,6 +160,7 @@ OIDC = {"auth": "oidc", "oidc_issuer": "https://idp.example", "oidc_client_id": 
     ({"auth": "none", "allowed_hosts": "*"}, "0.0.0.0:8050", None, "FAKEAI_DASH_ALLOWED_HOSTS=*"),
     ({"allowed_hosts": "*"}, "127.0.0.1:8050", None, "DNS rebinding"),
     ({**OIDC}, "127.0.0.1:8050", None, None),
+    ({**OIDC, "allowed_hosts": "dash.example.com"}, "0.0.0.0:8050", "FAKEAI_DASH_OIDC_REDIRECT_URI", None),
     ({**OIDC, "oidc_redirect_uri": "https://dash.example.com/oidc/sso/callback"}, "unix:/run/d.sock", None, None),
     ({}, "0.0.0.0:8050", "FAKEAI_DASH_AUTH=basic", None),  # sign-in is named first
 ])
@@ -193,3 +195,22 @@ def test_hosts_unit013_a_request_without_host_is_refused_except_the_health_check
     assert call(post)[0] == "400 Bad Request"  # only the probe's GET is answered whatever the Host
     status, body = call(EnvironBuilder(path="/", headers={"Host": "évil.example"}).get_environ())
     assert status == "400 Bad Request" and body.decode().count("\n") == 1
+
+
+# -- the OIDC callback URL -----------------------------------------------------------------------
+
+def test_hosts_unit014_the_callback_url_comes_from_settings_or_the_loopback_socket():
+    forged = EnvironBuilder(path="/oidc/sso/login", headers={"Host": "evil.example",
+                                                             "X-Forwarded-Host": "evil.example"}).get_environ()
+    path = "/oidc/sso/callback"
+    assert own_url("https://dash.example.com/cb", path, forged, "127.0.0.1", 8050) == "https://dash.example.com/cb"
+    assert own_url(None, path, forged, "127.0.0.1", 8050) == "http://127.0.0.1:8050/oidc/sso/callback"
+    assert own_url(None, path, forged, "::1", 9000) == "http://[::1]:9000/oidc/sso/callback"
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        with socket.create_connection(("127.0.0.1", port)) as client, listener.accept()[0] as served:
+            assert client
+            environ = {**forged, "gunicorn.socket": served}
+            assert own_url(None, path, environ, "127.0.0.1", 8050) == f"http://127.0.0.1:{port}{path}"
