@@ -57,7 +57,7 @@ def raw_status(port: int, request: bytes) -> int:
     return int(head.split()[1])
 
 
-def test_hosts001_dns_rebinding_on_loopback_is_refused(tmp_path, sim):
+def test_hosts001_dns_rebinding_on_loopback_is_refused_and_forwarded_proto_is_not_believed(tmp_path, sim):
     port, data = free_port(), tmp_path / "data"
     env = procfile_env(tmp_path, "127.0.0.1", port, FAKEAI_DASH_API_BASE=sim.url, FAKEAI_DASH_DATA_DIR=str(data),
                        WEB_CONCURRENCY="1")
@@ -113,6 +113,13 @@ def test_hosts001_dns_rebinding_on_loopback_is_refused(tmp_path, sim):
         for host in (f"localhost:{port}", f"127.0.0.1:{port}", f"127.9.9.9:{port}", f"[::1]:{port}", f"LocalHost.:{port}"):
             assert requests.get(f"{base}/_dash-layout", headers={"Host": host}, timeout=10).status_code == 200, host
 
+        # No proxy is trusted: a client's own X-Forwarded-Proto does not make plain http "https"
+        # (gunicorn believed it from 127.0.0.1 whatever FAKEAI_DASH_TRUSTED_PROXIES said).
+        claimed = requests.get(f"{base}/?lang=de", headers={"X-Forwarded-Proto": "https", "X-Forwarded-Ssl": "on"},
+                               timeout=10)
+        assert claimed.status_code == 200
+        assert "Strict-Transport-Security" not in claimed.headers
+        assert "lang=de" in claimed.headers["Set-Cookie"] and "Secure" not in claimed.headers["Set-Cookie"]
     assert [(r["action"], r["outcome"], r["user"]) for r in audit_rows(data)] == [
         ("create", "allowed", "anonymous"), ("cancel", "allowed", "anonymous")]
     assert "Traceback" not in server.log
