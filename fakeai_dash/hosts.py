@@ -103,7 +103,7 @@ def normalize_entry(entry: str) -> str:
     if "://" in text or "/" in text:
         raise ValueError(f"{text!r} is a URL: write its host name only (e.g. {urlsplit(text).netloc or 'dash.example.com'})")
     subdomains = text.startswith((".", "*."))
-    text = text.lstrip("*").lstrip(".")
+    text = text.removeprefix("*").removeprefix(".") if subdomains else text
     try:
         text = text.encode("idna").decode("ascii") if not text.isascii() else text
     except UnicodeError:

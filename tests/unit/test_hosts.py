@@ -132,6 +132,7 @@ def test_hosts_unit009_the_setting_takes_commas_or_json(monkeypatch, value, entr
     ("user@dash.example.com", "is not a host name"), ("dash example", "is not a host name"),
     ('["dash.example.com"', "not a valid JSON list"), ('["a", 1]', "a JSON list of host names"),
     ("a..example", "is not a host name"), ("dash.example.com:0", "is not a host name"),
+    ("*dash.example.com", "is not a host name"), ("..example.com", "is not a host name"),
 ])
 def test_hosts_unit010_a_bad_entry_is_one_line_naming_the_setting(monkeypatch, value, says):
     monkeypatch.setenv("FAKEAI_DASH_ALLOWED_HOSTS", value)
