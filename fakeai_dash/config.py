@@ -6,13 +6,15 @@ import argparse
 import ipaddress
 import re
 from collections.abc import Sequence
-from typing import Literal
+from urllib.parse import urlsplit
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings import SettingsError as SourceError
 
+from fakeai_dash import hosts
 from fakeai_dash.pricing import DEFAULT_PRICE_PER_1K
 
 
@@ -31,6 +33,12 @@ class Settings(BaseSettings):
                                                          "(the key would travel unencrypted)")
     trusted_proxies: int = Field(0, ge=0, le=10, description="Proxies in front whose X-Forwarded-For/-Proto/-Host "
                                                              "headers are believed (0: none)")
+    # NoDecode: the value is read by hosts.parse_entries (a comma-separated list, as Heroku config
+    # vars hold it, or a JSON list), not as JSON alone.
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Host names browsers use to reach the dashboard, besides loopback "
+                                          "(dash.example.com, .example.com for subdomains, optional :port; * for "
+                                          "any); required on a public bind")
     api_type: Literal["openai", "azure"] = Field("openai", description="Auth and URL style")
     azure_api_version: str = Field("2024-10-21", description="api-version query for Azure OpenAI")
     refresh_interval: float = Field(3.0, ge=0.5, le=3600, description="Seconds between refreshes")
@@ -82,8 +90,9 @@ class Settings(BaseSettings):
     oidc_client_id: str | None = Field(None, description="OIDC client id")
     oidc_client_secret: SecretStr | None = Field(None, description="OIDC client secret")
     oidc_scopes: str = Field("openid email profile", description="OIDC scopes asked for")
-    oidc_redirect_uri: str | None = Field(None, description="The callback URL registered at the provider "
-                                                            "(default: <this server>/oidc/sso/callback)")
+    oidc_redirect_uri: str | None = Field(None, description="The callback URL registered at the provider; "
+                                                            "required on a public bind (on loopback: "
+                                                            "http://127.0.0.1:<port>/oidc/sso/callback)")
     oidc_groups_claim: str = Field("groups", description="ID-token claim listing the user's groups or roles")
     oidc_operators: list[str] = Field(default_factory=list, description="Groups, e-mails or @domains that operate")
     oidc_viewers: list[str] = Field(default_factory=list, description="Groups, e-mails or @domains that may view "
@@ -110,6 +119,26 @@ class Settings(BaseSettings):
         for api_path in ("/v1", "/openai"):  # OpenAI's and Azure's API roots
             if value.endswith(api_path):
                 return value[: -len(api_path)]
+        return value
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _allowed_hosts_parse(cls, value):
+        if value is None:
+            return []
+        try:
+            return hosts.parse_entries(value)
+        except ValueError as error:
+            raise _setting_error(str(error)) from None
+
+    @field_validator("oidc_redirect_uri")
+    @classmethod
+    def _redirect_uri_is_absolute(cls, value: str | None) -> str | None:
+        if not value or not value.strip():
+            return None
+        value = value.strip()
+        if not value.startswith(("http://", "https://")) or not urlsplit(value).hostname:
+            raise ValueError("must be the full callback URL, e.g. https://dash.example.com/oidc/sso/callback")
         return value
 
     @field_validator("cache_url")

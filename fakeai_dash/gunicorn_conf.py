@@ -34,6 +34,19 @@ accesslog = "-"
 # gunicorn >= 25 opens a control socket at one fixed path per user ($HOME/.gunicorn/gunicorn.ctl):
 # two dashboards on one host would fight over it, and nothing here uses it.
 control_socket_disable = True
+# Forwarded headers are believed in one place only: the app's ProxyFix, and only with
+# FAKEAI_DASH_TRUSTED_PROXIES > 0 (fakeai_dash/security.py). gunicorn's defaults believed
+# X-Forwarded-Proto (and -Ssl, -Protocol) from any peer at 127.0.0.1 or on a unix socket,
+# whatever that setting said: a local client, or a same-host proxy that passes the header
+# through, made a plain-http request "https" (HSTS, Secure cookies). With proxies trusted,
+# ProxyFix takes the value the Nth proxy appended (it counts hops; gunicorn trusts a peer's
+# whole header, and reads headers ProxyFix ignores), so gunicorn believing them too would let
+# a client's own header decide again. Hence: gunicorn believes nobody, whatever the setting.
+forwarded_allow_ips = ""
+secure_scheme_headers = {}
+# Headers with "_" a trusted peer may set (SCRIPT_NAME, PATH_INFO): a unix-socket peer is always
+# trusted by gunicorn, so none.
+forwarder_headers = ""
 
 API_BASE_ENV = "FAKEAI_DASH_API_BASE"
 # The sync loop's local store and leader lock live here, shared by this master's workers

@@ -12,8 +12,11 @@ attributes, the request size cap and the proxies it may believe.
   the request came over HTTPS.
 - **Size**: MAX_CONTENT_LENGTH a little over what the largest accepted upload takes in a Dash
   callback (base64, 4/3 of the file); a bigger request is answered 413 with one sentence.
+- **Hosts** (hosts.py): a request naming a host that is not allowed gets 400 before anything
+  else runs (DNS rebinding).
 - **Proxies**: X-Forwarded-* are believed only with FAKEAI_DASH_TRUSTED_PROXIES > 0 (werkzeug's
-  ProxyFix): the scheme decides HSTS and Secure cookies, the host the same-origin check.
+  ProxyFix): the scheme decides HSTS and Secure cookies, the host the host check and the
+  same-origin check. gunicorn believes none of them (gunicorn_conf.py).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from fakeai_dash import i18n
+from fakeai_dash.hosts import HostGuard, policy_for
 
 MB = 1024 * 1024
 # Room for the rest of an upload callback's body (filename, form state, JSON punctuation).
@@ -177,6 +181,9 @@ def configure_security(app: Dash, settings) -> Talisman:
                                           "type their id.").format(limit=limit))
 
     server.wsgi_app = CookieGuard(server.wsgi_app)
+    # Outside everything the app does (sign-in, Dash, the push route, static files), and inside
+    # ProxyFix, so that behind trusted proxies the forwarded host is the one checked.
+    server.wsgi_app = HostGuard(server.wsgi_app, policy_for(settings))
     if settings.trusted_proxies:
         hops = settings.trusted_proxies
         server.wsgi_app = ProxyFix(server.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)

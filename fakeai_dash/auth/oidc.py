@@ -88,7 +88,13 @@ class DashboardOIDC(OIDCAuth):
     # -- the routes dash-auth registered --------------------------------------------------------
 
     def _create_redirect_uri(self, idp: str):
-        return self.settings.oidc_redirect_uri or super()._create_redirect_uri(idp)
+        # Never from Host or X-Forwarded-Host (dash-auth's way): a forged one sent the provider's
+        # code to another site. The setting (required on a public bind: auth/startup.py), else on
+        # loopback the address this connection arrived at.
+        from fakeai_dash.hosts import own_url
+
+        return own_url(self.settings.oidc_redirect_uri, CALLBACK_PATH, request.environ, self.settings.host,
+                       self.settings.port)
 
     def login_request(self, idp: str = None):
         session["next"] = local_path(request.args.get("next"))

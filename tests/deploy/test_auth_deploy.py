@@ -74,7 +74,7 @@ def test_deploy001_public_bind_without_sign_in_refuses_to_start_with_one_line(tm
 def test_deploy002_explicit_none_starts_with_a_warning_and_loopback_needs_nothing(tmp_path, sim):
     port = free_port()
     env = procfile_env(tmp_path, "0.0.0.0", port, FAKEAI_DASH_AUTH="none", FAKEAI_DASH_API_BASE=sim.url,
-                       WEB_CONCURRENCY="1")
+                       FAKEAI_DASH_ALLOWED_HOSTS="dash.example.com", WEB_CONCURRENCY="1")
     with running(PROCFILE, tmp_path, env, port) as server:
         assert requests.get(f"{server.base}/_dash-layout", timeout=10).status_code == 200
     assert "FAKEAI_DASH_AUTH=none on 0.0.0.0" in server.log and "anyone who reaches it" in server.log
@@ -113,7 +113,8 @@ def test_deploy004_basic_under_gunicorn_viewer_refused_operator_audited(tmp_path
     data = tmp_path / "data"
     port = free_port()
     env = procfile_env(tmp_path, "0.0.0.0", port, FAKEAI_DASH_AUTH="basic", FAKEAI_DASH_USERS_FILE=str(users),
-                       FAKEAI_DASH_API_BASE=sim.url, FAKEAI_DASH_DATA_DIR=str(data))
+                       FAKEAI_DASH_API_BASE=sim.url, FAKEAI_DASH_DATA_DIR=str(data),
+                       FAKEAI_DASH_ALLOWED_HOSTS="dash.example.com")
     # The same app in this process names every route the workers serve.
     routes = concrete_paths(make_app(sim.url, auth="basic", users_file=str(users), data_dir=str(tmp_path / "x")))
     with running(PROCFILE, tmp_path, env, port) as server:

@@ -44,10 +44,11 @@ def answers(url: str) -> bool:
 
 
 def clean_env(home: Path, **extra: str) -> dict[str, str]:
-    """The environment minus our settings; HOME and XDG_RUNTIME_DIR inside the test's directory."""
+    """The environment minus our settings; HOME and XDG_RUNTIME_DIR inside the test's directory;
+    this checkout's fakeai_dash first (an editable install elsewhere must not serve the CLI's tests)."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("FAKEAI_DASH_", "WEB_CONCURRENCY", "XDG_RUNTIME_DIR"))}
-    return {**env, "PYTHONUNBUFFERED": "1", "HOME": str(home), **extra}
+    return {**env, "PYTHONUNBUFFERED": "1", "HOME": str(home), "PYTHONPATH": str(ROOT), **extra}
 
 
 class Running:

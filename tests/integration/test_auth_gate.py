@@ -385,5 +385,5 @@ def test_auth013_which_binds_count_as_loopback(bind, loopback):
     assert is_loopback(bind) is loopback
     error, warning = start_problem(Settings(_env_file=None), [bind])
     assert (error is None) is loopback and warning is None
-    error, warning = start_problem(Settings(_env_file=None, auth="none"), [bind])
+    error, warning = start_problem(Settings(_env_file=None, auth="none", allowed_hosts="dash.example.com"), [bind])
     assert error is None and (warning is None) is loopback

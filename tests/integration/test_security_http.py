@@ -58,7 +58,9 @@ def api(httpserver):
 
 @pytest.fixture
 def app(api, make_app):
-    return make_app(api.url_for("").rstrip("/"), refresh_interval=3600, upload_limit_mb=0.5)
+    # Served as dash.example too (the HTTPS tests' host): every other name is refused (hosts.py).
+    return make_app(api.url_for("").rstrip("/"), refresh_interval=3600, upload_limit_mb=0.5,
+                    allowed_hosts=["dash.example"])
 
 
 # -- headers -----------------------------------------------------------------------------------
@@ -218,7 +220,8 @@ def test_sec_http008_hsts_only_on_requests_known_to_be_https(app):
 
 
 def test_sec_http009_behind_a_trusted_proxy_the_forwarded_scheme_and_host_count(api, make_app):
-    app = make_app(api.url_for("").rstrip("/"), refresh_interval=3600, trusted_proxies=1)
+    app = make_app(api.url_for("").rstrip("/"), refresh_interval=3600, trusted_proxies=1,
+                   allowed_hosts=["dash.example"])
     app.server.secret_key = "test-secret"
     app.server.add_url_rule("/_test/cookie", "test_cookie", lambda: (session.update(x=1), "ok")[1])
     client = app.server.test_client()
