@@ -9,7 +9,7 @@ and expiry. Changed here:
 - the callback keeps a small session (name, e-mail, role, expiry), not the whole ID token, gives
   the role from the token's groups (or e-mail), and escapes the provider's error text, which
   dash-auth returns as HTML as it came;
-- after sign-in the user lands on the page they asked for (a local path only).
+- after sign-in the user lands on the page they asked for (a same-site path: auth/redirects.py).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from dash_auth import OIDCAuth
 from flask import Response, redirect, request, session
 
 from fakeai_dash.auth.pages import page
+from fakeai_dash.auth.redirects import local_path
 from fakeai_dash.auth.roles import User, role_from_memberships
 from fakeai_dash.i18n import _
 
@@ -33,13 +34,6 @@ SESSION_HOURS = 12
 LOGIN_PATH = f"/oidc/{IDP}/login"
 CALLBACK_PATH = f"/oidc/{IDP}/callback"
 LOGOUT_PATH = "/oidc/logout"
-
-
-def local_path(value: str | None) -> str:
-    """``value`` when it is a path on this site, else "/": never an open redirect."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
-        return "/"
-    return value[:2048]
 
 
 class DashboardOIDC(OIDCAuth):

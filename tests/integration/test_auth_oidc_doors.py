@@ -1,0 +1,119 @@
+"""OIDC sign-in's doors on the real app and the real provider (#17, findings 2, 3 and 6):
+
+- ``next`` never sends the browser off the site, whatever it holds (no 500 either);
+- an unverified e-mail, a group posing as an address, a malformed address or a chosen
+  ``preferred_username`` grants no operator role, and the audited name is the verified e-mail
+  or the issuer's ``sub``;
+- sign-out ends the session on the server: a saved cookie signs nobody in afterwards; the cookie
+  holds only a random id; a role change in the settings applies to sessions already open.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import zlib
+from urllib.parse import urljoin
+
+import pytest
+import requests
+from hypothesis import HealthCheck, given, settings
+
+from tests.conftest import AppServer
+from tests.integration.test_auth_gate import cancel_body, dependencies, running_job, text_of, trail, writes
+from tests.integration.test_auth_oidc import HTML, session_of, sign_in
+from tests.oidc_provider import OMIT, OIDCProvider, OIDCUser
+from tests.scale_sim import ScaleSimulator
+from tests.unit.test_auth_next import HOSTILE, assert_same_site
+from tests.waiting import wait_until
+
+PW = "a-long-password-1"
+PEOPLE = {
+    "carol": OIDCUser(PW, "carol@example.com", ["fakeai-operators"]),
+    "alice": OIDCUser(PW, "alice@corp.com"),  # verified, in the domain: the one true operator
+    # The four ways in of finding 3, each with operators ["@corp.com"]:
+    "eve": OIDCUser(PW, "eve@corp.com", claims={"email_verified": OMIT}),  # Entra ID never sends it
+    "frank": OIDCUser(PW, "frank@corp.com", claims={"email_verified": "false"}),  # a string, truthy
+    "gina": OIDCUser(PW, "gina@gmail.com", ["@corp.com"]),  # a group named like the domain
+    "hank": OIDCUser(PW, "x@evil.com@corp.com"),  # two "@"
+    # A viewer who picked the name of an operator.
+    "ivan": OIDCUser(PW, "ivan@gmail.com", claims={"preferred_username": "alice@corp.com", "name": "alice@corp.com"}),
+}
+
+
+@pytest.fixture(scope="module")
+def sim():
+    with ScaleSimulator(jobs=6, running_jobs=4) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def idp():
+    with OIDCProvider(PEOPLE) as provider:
+        yield provider
+
+
+@pytest.fixture
+def oidc_app(make_app, sim, idp, tmp_path):
+    servers = []
+
+    def make(**overrides):
+        values = {"auth": "oidc", "oidc_issuer": idp.issuer, "oidc_client_id": idp.client_id,
+                  "oidc_client_secret": idp.client_secret, "oidc_operators": ["fakeai-operators"],
+                  "data_dir": str(tmp_path / "data"), "session_secret": "one-deployment-secret-0123456789abcdef",
+                  **overrides}
+        app = make_app(sim.url, **values)
+        server = AppServer(app)
+        servers.append(server)
+        return app, server.url
+
+    yield make
+    for server in servers:
+        server.close()
+
+
+def landing(url: str, next_query: str, user: str = "carol") -> requests.Response:
+    """The callback's answer after a sign-in started at /oidc/sso/login?<next_query>; every
+    redirect followed by hand, so a broken check cannot send the test off the machine."""
+    browser = requests.Session()
+    started = browser.get(f"{url}/oidc/sso/login?{next_query}", allow_redirects=False, timeout=10)
+    assert started.status_code == 302, (next_query, started.status_code)
+    form = browser.get(started.headers["Location"], timeout=10)
+    action = re.search(r"action='([^']+)'", form.text).group(1).replace("&amp;", "&")
+    back = browser.post(urljoin(form.url, action), data={"username": user, "password": PW}, allow_redirects=False,
+                        timeout=10)
+    assert back.headers["Location"].startswith(url + "/oidc/sso/callback?")
+    return browser.get(back.headers["Location"], allow_redirects=False, timeout=10)
+
+
+def cookie_payload(cookie: str) -> dict:
+    """What anyone can read in a Flask session cookie: base64 JSON (zlib'd when it starts with ".")."""
+    compressed = cookie.startswith(".")
+    data = cookie.lstrip(".").split(".")[0]
+    raw = base64.urlsafe_b64decode(data + "=" * (-len(data) % 4))
+    return json.loads(zlib.decompress(raw) if compressed else raw)
+
+
+# -- finding 2: next ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("query", ["next=/%09/evil.example", "next=/%0a/evil.example", "next=/%0d%0aSet-Cookie:x=1",
+                                   "next=/%5Cevil.example", "next=/%252F/evil.example", "next=%2F%E3%80%80/evil"])
+def test_doors101_a_hostile_next_lands_home_never_elsewhere_nor_a_server_error(oidc_app, query):
+    _app, url = oidc_app()
+    landed = landing(url, query)
+    assert landed.status_code == 302 and landed.headers["Location"] == "/", (query, landed.headers.get("Location"))
+
+
+def test_doors102_the_real_flow_over_hostile_next_values(oidc_app):
+    _app, url = oidc_app()
+
+    @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(HOSTILE)
+    def lands_on_the_site(value):
+        landed = landing(url, "next=" + requests.utils.quote(value, safe=""))
+        assert landed.status_code == 302, (value, landed.status_code)
+        assert_same_site(landed.headers["Location"])
+
+    lands_on_the_site()
+    assert landing(url, "next=/jobs/ftjob-abc%3Ftab%3Dmetrics").headers["Location"] == "/jobs/ftjob-abc?tab=metrics"
