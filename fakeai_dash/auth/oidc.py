@@ -7,8 +7,9 @@ and expiry. Changed here:
 - the request check is the dashboard's gate (fakeai_dash.auth.gate), not dash-auth's
   before_request, which lets any callback through whose body names a public pathname;
 - the callback keeps a small session (name, e-mail, role, expiry), not the whole ID token, gives
-  the role from the token's groups (or e-mail), and escapes the provider's error text, which
-  dash-auth returns as HTML as it came;
+  the role from the token's groups or verified e-mail (auth/claims.py), names the user by the
+  verified e-mail or ``sub`` (never ``preferred_username``), and escapes the provider's error
+  text, which dash-auth returns as HTML as it came;
 - after sign-in the user lands on the page they asked for (a same-site path: auth/redirects.py).
 """
 
@@ -22,9 +23,10 @@ from authlib.integrations.base_client import OAuthError
 from dash_auth import OIDCAuth
 from flask import Response, redirect, request, session
 
+from fakeai_dash.auth.claims import identity_from_claims, role_for
 from fakeai_dash.auth.pages import page
 from fakeai_dash.auth.redirects import local_path
-from fakeai_dash.auth.roles import User, role_from_memberships
+from fakeai_dash.auth.roles import User
 from fakeai_dash.i18n import _
 
 log = logging.getLogger(__name__)
@@ -109,18 +111,15 @@ class DashboardOIDC(OIDCAuth):
             log.warning("OIDC callback refused: %s: %s", type(error).__name__, error)
             return page(_("Sign-in failed"), [_("The sign-in answer could not be verified.")],
                         links=[(_("Try again"), "/")], status=401, css=self.css)
-        claims = token.get("userinfo") or {}
-        name = claims.get("preferred_username") or claims.get("email") or claims.get("sub")
-        if not name:
+        identity = identity_from_claims(token.get("userinfo") or {}, self.settings.oidc_groups_claim)
+        if identity is None:
             return page(_("Sign-in failed"), [_("The provider named no user.")], status=401, css=self.css)
-        settings = self.settings
-        role = role_from_memberships(claims, settings.oidc_groups_claim, settings.oidc_operators,
-                                     settings.oidc_viewers)
+        role = role_for(identity, self.settings.oidc_operators, self.settings.oidc_viewers)
         next_path = local_path(session.get("next"))
         session.clear()  # nothing from before sign-in survives it (no session fixation)
-        session["user"] = {"name": str(name)[:128], "email": claims.get("email"), "sub": claims.get("sub"),
+        session["user"] = {"name": identity.name, "email": identity.email, "sub": identity.sub,
                            "role": role, "exp": time.time() + SESSION_HOURS * 3600}
-        log.info("OIDC sign-in: %s as %s", name, role or "no access")
+        log.info("OIDC sign-in: %s as %s", identity.name, role or "no access")
         return redirect(next_path)
 
     def logout(self):

@@ -117,3 +117,31 @@ def test_doors102_the_real_flow_over_hostile_next_values(oidc_app):
 
     lands_on_the_site()
     assert landing(url, "next=/jobs/ftjob-abc%3Ftab%3Dmetrics").headers["Location"] == "/jobs/ftjob-abc?tab=metrics"
+
+
+# -- finding 3: roles from claims ----------------------------------------------------------------------
+
+@pytest.mark.parametrize(("user", "audited"), [("eve", "sub-eve"), ("frank", "sub-frank"), ("gina", "gina@gmail.com"),
+                                               ("hank", "sub-hank"), ("ivan", "ivan@gmail.com")])
+def test_doors103_unverified_or_posing_claims_give_no_operator_and_the_audit_names_the_verified(oidc_app, sim, user,
+                                                                                               audited):
+    app, url = oidc_app(oidc_operators=["@corp.com"])
+    browser = requests.Session()
+    assert sign_in(browser, url, user, PW).status_code == 200
+    who = session_of(browser, url)["auth-session-store"]["data"]
+    assert (who["name"], who["role"], who["can_write"]) == (audited, "viewer", False)
+    deps = dependencies(lambda p: browser.get(url + p, timeout=10))
+    answer = browser.post(url + "/_dash-update-component", json=cancel_body(deps, running_job(sim)), timeout=10).json()
+    assert f"and {audited} is a viewer" in text_of(answer)
+    assert writes(sim) == 0
+    assert [(r["user"], r["outcome"]) for r in trail(app)] == [(audited, "refused")]
+    assert "alice" not in json.dumps(trail(app))
+
+
+def test_doors104_a_verified_address_operates_and_viewers_lists_still_hold(oidc_app):
+    _app, url = oidc_app(oidc_operators=["@corp.com"], oidc_viewers=["group:staff", "@gmail.com"])
+    alice, eve = requests.Session(), requests.Session()
+    assert sign_in(alice, url, "alice", PW).status_code == 200
+    assert session_of(alice, url)["auth-session-store"]["data"]["role"] == "operator"
+    refused = sign_in(eve, url, "eve", PW)  # unverified: not in @corp.com, nor a viewer
+    assert refused.status_code == 403 and "signed in as sub-eve" in refused.text
