@@ -92,6 +92,8 @@ class Settings(BaseSettings):
                                                                       "signs in)")
     session_secret: SecretStr | None = Field(None, description="Signs sign-in cookies; the same on every "
                                                                "instance (default: one per host, in the data dir)")
+    session_hours: float = Field(12.0, gt=0, le=24 * 30, description="How long an OIDC sign-in lasts (the session "
+                                                                     "is kept server-side; sign-out ends it)")
 
     @field_validator("oidc_operators", "oidc_viewers")
     @classmethod

@@ -145,3 +145,46 @@ def test_doors104_a_verified_address_operates_and_viewers_lists_still_hold(oidc_
     assert session_of(alice, url)["auth-session-store"]["data"]["role"] == "operator"
     refused = sign_in(eve, url, "eve", PW)  # unverified: not in @corp.com, nor a viewer
     assert refused.status_code == 403 and "signed in as sub-eve" in refused.text
+
+
+# -- finding 6: sessions the server can end ----------------------------------------------------------
+
+def test_doors105_sign_out_ends_the_session_a_saved_cookie_is_refused(oidc_app):
+    _app, url = oidc_app()
+    browser = requests.Session()
+    assert sign_in(browser, url, "carol", PW).status_code == 200
+    saved = browser.cookies.get("session")
+    assert requests.get(url + "/_dash-layout", cookies={"session": saved}, timeout=10).status_code == 200
+    assert browser.get(url + "/oidc/logout", timeout=10).status_code == 200
+    assert requests.get(url + "/_dash-layout", cookies={"session": saved}, timeout=10).status_code == 401
+    again = requests.get(url + "/", cookies={"session": saved}, headers=HTML, allow_redirects=False, timeout=10)
+    assert again.status_code == 302 and again.headers["Location"].startswith("/oidc/sso/login")
+
+
+def test_doors106_the_cookie_holds_a_random_id_only(oidc_app):
+    _app, url = oidc_app()
+    browser = requests.Session()
+    assert sign_in(browser, url, "carol", PW).status_code == 200
+    payload = cookie_payload(browser.cookies.get("session"))
+    assert list(payload) == ["sid"] and re.fullmatch(r"[A-Za-z0-9_-]{43}", payload["sid"])
+    other = requests.Session()
+    assert sign_in(other, url, "carol", PW).status_code == 200
+    assert cookie_payload(other.cookies.get("session"))["sid"] != payload["sid"]  # one per sign-in
+
+
+def test_doors107_a_role_change_in_the_settings_applies_to_open_sessions(oidc_app):
+    # Two apps on one data directory and secret: the same deployment before and after a restart
+    # that removed the operators group from FAKEAI_DASH_OIDC_OPERATORS.
+    _before, url = oidc_app(oidc_operators=["fakeai-operators"])
+    browser = requests.Session()
+    assert sign_in(browser, url, "carol", PW).status_code == 200
+    assert session_of(browser, url)["auth-session-store"]["data"]["role"] == "operator"
+    _after, url_after = oidc_app(oidc_operators=[])  # made once the first serves (Dash's callbacks are global)
+    assert session_of(browser, url_after)["auth-session-store"]["data"]["role"] == "viewer"
+
+
+def test_doors108_a_session_ends_after_its_lifetime(oidc_app):
+    _app, url = oidc_app(session_hours=1 / 3600)  # one second
+    browser = requests.Session()
+    assert sign_in(browser, url, "carol", PW).status_code == 200
+    wait_until(lambda: browser.get(url + "/_dash-layout", timeout=10).status_code == 401, 10, "the session to expire")
