@@ -11,12 +11,15 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
 import zlib
 from urllib.parse import urljoin
 
+import msgpack
 import pytest
+import redis
 import requests
 from hypothesis import HealthCheck, given, settings
 
@@ -24,6 +27,7 @@ from tests.conftest import AppServer
 from tests.integration.test_auth_gate import cancel_body, dependencies, running_job, text_of, trail, writes
 from tests.integration.test_auth_oidc import HTML, session_of, sign_in
 from tests.oidc_provider import OMIT, OIDCProvider, OIDCUser
+from tests.redis_server import running_redis
 from tests.scale_sim import ScaleSimulator
 from tests.unit.test_auth_next import HOSTILE, assert_same_site
 from tests.waiting import wait_until
@@ -188,3 +192,22 @@ def test_doors108_a_session_ends_after_its_lifetime(oidc_app):
     browser = requests.Session()
     assert sign_in(browser, url, "carol", PW).status_code == 200
     wait_until(lambda: browser.get(url + "/_dash-layout", timeout=10).status_code == 401, 10, "the session to expire")
+
+
+def test_doors109_with_redis_the_session_is_a_key_with_a_ttl_and_sign_out_deletes_it(oidc_app):
+    with running_redis() as cache_url:
+        _app, url = oidc_app(cache_url=cache_url)
+        browser = requests.Session()
+        assert sign_in(browser, url, "carol", PW).status_code == 200
+        saved = browser.cookies.get("session")
+        key = "fakeai-dash:session:" + hashlib.sha256(cookie_payload(saved)["sid"].encode()).hexdigest()
+        client = redis.Redis.from_url(cache_url)
+        record = msgpack.unpackb(client.get(key))
+        assert (record["sub"], record["email"], record["groups"]) == ("sub-carol", "carol@example.com",
+                                                                      ["fakeai-operators"])
+        assert 11.9 * 3600 < client.pttl(key) / 1000 <= 12 * 3600  # FAKEAI_DASH_SESSION_HOURS' default
+        assert cookie_payload(saved)["sid"] not in str(client.keys("*"))  # the store holds no cookie
+        assert browser.get(url + "/oidc/logout", timeout=10).status_code == 200
+        assert client.exists(key) == 0
+        assert requests.get(url + "/_dash-layout", cookies={"session": saved}, timeout=10).status_code == 401
+        client.close()
