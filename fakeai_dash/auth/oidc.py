@@ -129,6 +129,7 @@ class DashboardOIDC(OIDCAuth):
             log.error("OIDC sign-in could not be saved: %s: %s", type(error).__name__, error)
             return page(_("Sign-in is unavailable"), [_("Your sign-in could not be saved. Try again in a minute.")],
                         links=[(_("Try again"), "/")], status=503, css=self.css)
+        self.sessions.revoke(session.get("sid"))  # signing in again ends the session it replaces
         session.clear()  # nothing from before sign-in survives it (no session fixation)
         session["sid"] = session_id  # all the cookie holds from now on: a random id
         role = role_for(identity, self.settings.oidc_operators, self.settings.oidc_viewers)

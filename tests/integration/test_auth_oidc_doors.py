@@ -211,3 +211,15 @@ def test_doors109_with_redis_the_session_is_a_key_with_a_ttl_and_sign_out_delete
         assert client.exists(key) == 0
         assert requests.get(url + "/_dash-layout", cookies={"session": saved}, timeout=10).status_code == 401
         client.close()
+
+
+def test_doors110_signing_in_again_ends_the_session_it_replaces(oidc_app):
+    _app, url = oidc_app()
+    browser = requests.Session()
+    assert sign_in(browser, url, "carol", PW).status_code == 200
+    first = browser.cookies.get("session")
+    assert landing(url, "next=/", "carol").status_code == 302  # a second sign-in, elsewhere: first lives on
+    assert requests.get(url + "/_dash-layout", cookies={"session": first}, timeout=10).status_code == 200
+    again = sign_in(browser, url, "carol", PW, "/oidc/sso/login")  # in the same browser: replaces it
+    assert again.status_code == 200 and browser.cookies.get("session") != first
+    assert requests.get(url + "/_dash-layout", cookies={"session": first}, timeout=10).status_code == 401
