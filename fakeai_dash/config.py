@@ -94,11 +94,28 @@ class Settings(BaseSettings):
                                                             "required on a public bind (on loopback: "
                                                             "http://127.0.0.1:<port>/oidc/sso/callback)")
     oidc_groups_claim: str = Field("groups", description="ID-token claim listing the user's groups or roles")
-    oidc_operators: list[str] = Field(default_factory=list, description="Groups, e-mails or @domains that operate")
-    oidc_viewers: list[str] = Field(default_factory=list, description="Groups, e-mails or @domains that may view "
-                                                                      "(empty: everyone the provider signs in)")
+    oidc_operators: list[str] = Field(default_factory=list, description="group:NAME, verified e-mails or @domains "
+                                                                        "that operate (auth/claims.py)")
+    oidc_viewers: list[str] = Field(default_factory=list, description="group:NAME, verified e-mails or @domains "
+                                                                      "that may view (empty: everyone the provider "
+                                                                      "signs in)")
     session_secret: SecretStr | None = Field(None, description="Signs sign-in cookies; the same on every "
                                                                "instance (default: one per host, in the data dir)")
+    session_hours: float = Field(12.0, gt=0, le=24 * 30, description="How long an OIDC sign-in lasts (the session "
+                                                                     "is kept server-side; sign-out ends it)")
+
+    @field_validator("oidc_operators", "oidc_viewers")
+    @classmethod
+    def _oidc_entries_parse(cls, value: list[str]) -> list[str]:
+        # An entry that states no rule would silently grant nothing (or, before, the wrong thing).
+        from fakeai_dash.auth.claims import parse_entry
+
+        for entry in value:
+            try:
+                parse_entry(entry)
+            except ValueError as error:
+                raise _setting_error(str(error)) from None
+        return value
     rate_limit_writes: str = Field("20/minute", description="Writes (upload, create, cancel, pause, resume) per user")
     rate_limit_refresh: str = Field("30/minute", description="Forced refreshes per user")
     rate_limit_signin: str = Field("10/minute", description="Failed Basic sign-ins one user name may have from one "

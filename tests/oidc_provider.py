@@ -6,6 +6,12 @@ talks to it over HTTP exactly as it would to Keycloak or Entra ID: nothing in th
 
     with OIDCProvider(users={"carol": OIDCUser("pw", "carol@example.com", ["fakeai-operators"])}) as idp:
         idp.issuer, idp.client_id, idp.client_secret, idp.logins
+
+A test chooses what a user's ID token says with ``claims``: each key replaces the standard claim
+(``sub``, ``preferred_username``, ``email``, ``email_verified``, ``groups``…) and OMIT leaves it out,
+as Entra ID leaves out ``email_verified``:
+
+    OIDCUser("pw", "x@corp.com", claims={"email_verified": OMIT, "preferred_username": "alice@corp.com"})
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 from html import escape
 from urllib.parse import urlencode
 
@@ -28,12 +35,16 @@ from joserfc.jwk import RSAKey
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 
+OMIT = object()  # as a value in OIDCUser.claims: the ID token carries no such claim
+
+
 @dataclass
 class OIDCUser:
     password: str
     email: str
     groups: list[str] = field(default_factory=list)
     name: str = ""
+    claims: dict[str, Any] = field(default_factory=dict)  # overrides of the standard claims (OMIT: none)
 
 
 @dataclass
@@ -171,8 +182,10 @@ class OIDCProvider:
 
             def generate_user_info(self, user, scope):
                 person = provider.users[user]
-                return UserInfo(sub=f"sub-{user}", preferred_username=user, name=person.name or user,
-                                email=person.email, email_verified=True, groups=list(person.groups))
+                claims = {"sub": f"sub-{user}", "preferred_username": user, "name": person.name or user,
+                          "email": person.email, "email_verified": True, "groups": list(person.groups),
+                          **person.claims}
+                return UserInfo({key: value for key, value in claims.items() if value is not OMIT})
 
         def save_token(token, req):
             with provider._lock:

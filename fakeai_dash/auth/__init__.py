@@ -77,8 +77,10 @@ def configure_auth(app: Dash, settings) -> AuthState:
         public.add(BasicSignIn.sign_out_path)
     elif mode == "oidc":
         from fakeai_dash.auth.oidc import DashboardOIDC
+        from fakeai_dash.auth.sessions import build_sessions
 
-        authenticator = DashboardOIDC(app, settings, session_secret(settings, directory), css)
+        authenticator = DashboardOIDC(app, settings, session_secret(settings, directory), css,
+                                      build_sessions(settings, directory))
         public |= authenticator.public_paths()
     auth = AuthState(mode=mode, authenticator=authenticator, trail=build_trail(settings.cache_url, directory),
                      limits=build_limits(server, settings), public=public, css=css,

@@ -6,49 +6,47 @@ and expiry. Changed here:
 
 - the request check is the dashboard's gate (fakeai_dash.auth.gate), not dash-auth's
   before_request, which lets any callback through whose body names a public pathname;
-- the callback keeps a small session (name, e-mail, role, expiry), not the whole ID token, gives
-  the role from the token's groups (or e-mail), and escapes the provider's error text, which
-  dash-auth returns as HTML as it came;
-- after sign-in the user lands on the page they asked for (a local path only).
+- the callback keeps what the token proves (sub, a verified e-mail, groups: auth/claims.py) in a
+  server-side session (auth/sessions.py) and puts only its random id in the cookie; the role is
+  worked out on every request from that record and the current settings, and sign-out deletes it;
+- the user is named (on the page, in the audit trail) by the verified e-mail or ``sub``, never by
+  ``preferred_username``, which the user may choose;
+- the provider's error text, which dash-auth returns as HTML as it came, is escaped;
+- after sign-in the user lands on the page they asked for (a same-site path: auth/redirects.py).
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from urllib.parse import quote
 
 from authlib.integrations.base_client import OAuthError
 from dash_auth import OIDCAuth
 from flask import Response, redirect, request, session
 
+from fakeai_dash.auth.claims import Identity, identity_from_claims, role_for
 from fakeai_dash.auth.pages import page
-from fakeai_dash.auth.roles import User, role_from_memberships
+from fakeai_dash.auth.redirects import local_path
+from fakeai_dash.auth.roles import User
+from fakeai_dash.auth.sessions import SessionStore
 from fakeai_dash.i18n import _
 
 log = logging.getLogger(__name__)
 
 IDP = "sso"
-SESSION_HOURS = 12
 LOGIN_PATH = f"/oidc/{IDP}/login"
 CALLBACK_PATH = f"/oidc/{IDP}/callback"
 LOGOUT_PATH = "/oidc/logout"
-
-
-def local_path(value: str | None) -> str:
-    """``value`` when it is a path on this site, else "/": never an open redirect."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
-        return "/"
-    return value[:2048]
 
 
 class DashboardOIDC(OIDCAuth):
     mode = "oidc"
     sign_out_path = LOGOUT_PATH
 
-    def __init__(self, app, settings, secret_key: str, css: list[str]):
+    def __init__(self, app, settings, secret_key: str, css: list[str], sessions: SessionStore):
         self.settings = settings
         self.css = css
+        self.sessions = sessions
         super().__init__(app, secret_key=secret_key)
         issuer = settings.oidc_issuer.rstrip("/")
         self.register_provider(
@@ -68,14 +66,19 @@ class DashboardOIDC(OIDCAuth):
     # -- who is asking -----------------------------------------------------------------------
 
     def credentials(self):
-        return session.get("user")
+        return session.get("sid")
 
-    def identify(self, user) -> User | None:
-        if not isinstance(user, dict) or not user.get("name") or user.get("exp", 0) < time.time():
+    def identify(self, session_id) -> User | None:
+        record = self.sessions.get(session_id)
+        if record is None:
             return None
-        if user.get("role") is None:
-            return User(user["name"], "", self.mode, user.get("email"))  # signed in, no access
-        return User(user["name"], user["role"], self.mode, user.get("email"))
+        identity = Identity(str(record.get("sub") or ""), record.get("email") or None,
+                            tuple(record.get("groups") or ()))
+        if not identity.sub:
+            return None
+        # From the settings of now: a change to FAKEAI_DASH_OIDC_OPERATORS applies on the next request.
+        role = role_for(identity, self.settings.oidc_operators, self.settings.oidc_viewers)
+        return User(identity.name, role or "", self.mode, identity.email)  # "": signed in, no access
 
     def challenge(self) -> Response:
         wants_page = request.method == "GET" and "text/html" in request.headers.get("Accept", "") \
@@ -121,21 +124,26 @@ class DashboardOIDC(OIDCAuth):
             log.warning("OIDC callback refused: %s: %s", type(error).__name__, error)
             return page(_("Sign-in failed"), [_("The sign-in answer could not be verified.")],
                         links=[(_("Try again"), "/")], status=401, css=self.css)
-        claims = token.get("userinfo") or {}
-        name = claims.get("preferred_username") or claims.get("email") or claims.get("sub")
-        if not name:
+        identity = identity_from_claims(token.get("userinfo") or {}, self.settings.oidc_groups_claim)
+        if identity is None:
             return page(_("Sign-in failed"), [_("The provider named no user.")], status=401, css=self.css)
-        settings = self.settings
-        role = role_from_memberships(claims, settings.oidc_groups_claim, settings.oidc_operators,
-                                     settings.oidc_viewers)
         next_path = local_path(session.get("next"))
+        try:
+            session_id = self.sessions.create({"sub": identity.sub, "email": identity.email,
+                                               "groups": list(identity.groups)})
+        except Exception as error:  # noqa: BLE001 - the shared store did not answer: say so, no traceback
+            log.error("OIDC sign-in could not be saved: %s: %s", type(error).__name__, error)
+            return page(_("Sign-in is unavailable"), [_("Your sign-in could not be saved. Try again in a minute.")],
+                        links=[(_("Try again"), "/")], status=503, css=self.css)
+        self.sessions.revoke(session.get("sid"))  # signing in again ends the session it replaces
         session.clear()  # nothing from before sign-in survives it (no session fixation)
-        session["user"] = {"name": str(name)[:128], "email": claims.get("email"), "sub": claims.get("sub"),
-                           "role": role, "exp": time.time() + SESSION_HOURS * 3600}
-        log.info("OIDC sign-in: %s as %s", name, role or "no access")
+        session["sid"] = session_id  # all the cookie holds from now on: a random id
+        role = role_for(identity, self.settings.oidc_operators, self.settings.oidc_viewers)
+        log.info("OIDC sign-in: %s as %s", identity.name, role or "no access")
         return redirect(next_path)
 
     def logout(self):
+        self.sessions.revoke(session.get("sid"))  # a saved copy of the cookie signs nobody in now
         session.clear()
         return page(_("Signed out"), [_("You are signed out of the Fine-Tuning Dashboard.")],
                     links=[(_("Sign in again"), "/")], css=self.css)

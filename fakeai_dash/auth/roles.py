@@ -50,27 +50,3 @@ class User:
 # With FAKEAI_DASH_AUTH=none (or on loopback with nothing configured) everyone is this user.
 ANONYMOUS = User("anonymous", OPERATOR, "none")
 
-
-def role_from_memberships(claims: dict, groups_claim: str, operators: list[str], viewers: list[str]) -> str | None:
-    """The role an OIDC user gets from the ID token: operator, viewer, or None (no access).
-
-    Entries of ``operators``/``viewers`` are group (or role) names from ``groups_claim``, e-mail
-    addresses, or ``@domain`` for every verified address of a domain.
-    """
-    groups = claims.get(groups_claim) or []
-    if isinstance(groups, str):
-        groups = [part for part in groups.replace(";", ",").split(",") if part]
-    memberships = {str(group).strip() for group in groups if isinstance(group, (str, int))}
-    email = claims.get("email") if claims.get("email_verified", True) is not False else None
-    if isinstance(email, str) and email:
-        email = email.strip().lower()
-        memberships |= {email, "@" + email.rsplit("@", 1)[-1]}
-
-    def member_of(entries: list[str]) -> bool:
-        return any(entry.strip() in memberships or entry.strip().lower() in memberships for entry in entries)
-
-    if member_of(operators):
-        return OPERATOR
-    if not viewers or member_of(viewers):
-        return VIEWER
-    return None

@@ -124,7 +124,8 @@ def test_authb003_oidc_sign_in_through_the_provider_form_and_sign_out(dash_duo, 
                 driver.find_element(By.ID, "username").send_keys(name)
                 driver.find_element(By.ID, "password").send_keys(password)
                 driver.find_element(By.ID, "sign-in").click()
-                dash_duo.wait_for_contains_text("#header-user", f"Signed in as {name}", timeout=ticks(LOAD_TICKS, TICK))
+                dash_duo.wait_for_contains_text("#header-user", f"Signed in as {name}@example.com",
+                                                timeout=ticks(LOAD_TICKS, TICK))
                 assert role_text in dash_duo.find_element("#header-user").text
                 assert dash_duo.find_element(f"#{ids.Header.CREATE}").is_enabled() is (name == "carol")
                 dash_duo.find_element("#header-user-sign-out").click()

@@ -108,7 +108,8 @@ def test_oidc002_an_operator_signs_in_lands_on_the_page_asked_for_and_writes_on_
     assert idp.logins == ["carol"] and idp.tokens_issued == 1
     deps = dependencies(lambda p: browser.get(url + p, timeout=10))
     who = session_of(browser, url)
-    assert who["auth-session-store"]["data"] == {"name": "carol", "role": "operator", "mode": "oidc",
+    # The name shown and audited is the verified e-mail, never preferred_username (finding 3 of #17).
+    assert who["auth-session-store"]["data"] == {"name": "carol@example.com", "role": "operator", "mode": "oidc",
                                                  "can_write": True, "reason": None}
     assert "Sign out" in text_of(who["header-user"])
     answer = browser.post(url + "/_dash-update-component", json=cancel_body(deps, job_id), timeout=10).json()
@@ -116,7 +117,7 @@ def test_oidc002_an_operator_signs_in_lands_on_the_page_asked_for_and_writes_on_
     assert writes(sim) == 1
     record = trail(app)[0]
     assert (record["user"], record["role"], record["auth"], record["action"], record["outcome"], record["target"]) == (
-        "carol", "operator", "oidc", "cancel", "allowed", job_id)
+        "carol@example.com", "operator", "oidc", "cancel", "allowed", job_id)
 
 
 def test_oidc003_a_viewer_is_refused_writes_and_the_api_sees_none(oidc_app, sim):
@@ -125,16 +126,16 @@ def test_oidc003_a_viewer_is_refused_writes_and_the_api_sees_none(oidc_app, sim)
     assert sign_in(browser, url, "dave", "dave-secret-pw").status_code == 200
     deps = dependencies(lambda p: browser.get(url + p, timeout=10))
     answer = browser.post(url + "/_dash-update-component", json=cancel_body(deps, running_job(sim)), timeout=10).json()
-    assert "Not allowed: cancelling jobs needs the operator role, and dave is a viewer." in text_of(answer)
+    assert "Not allowed: cancelling jobs needs the operator role, and dave@example.com is a viewer." in text_of(answer)
     assert writes(sim) == 0
-    assert (trail(app)[0]["user"], trail(app)[0]["outcome"]) == ("dave", "refused")
+    assert (trail(app)[0]["user"], trail(app)[0]["outcome"]) == ("dave@example.com", "refused")
 
 
 def test_oidc004_someone_outside_the_viewers_is_signed_in_but_has_no_access(oidc_app):
     _app, url = oidc_app(oidc_viewers=["staff", "@example.com"])
     browser = requests.Session()
     denied = sign_in(browser, url, "erin", "erin-secret-pw")
-    assert denied.status_code == 403 and "has no access" in denied.text and "erin" in denied.text
+    assert denied.status_code == 403 and "has no access" in denied.text and "erin@elsewhere.example" in denied.text
     assert browser.get(url + "/_dash-layout", timeout=10).status_code == 403
     allowed = requests.Session()  # dave is staff: a viewer
     assert sign_in(allowed, url, "dave", "dave-secret-pw").status_code == 200

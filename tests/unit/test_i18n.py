@@ -257,13 +257,15 @@ def test_i18n_unit013_sign_in_pages_speak_the_requests_language(basic_app):
 
 
 def test_i18n_unit014_no_access_and_oidc_pages_speak_the_requests_language(make_app, sim, tmp_path):
-    import time
+    from fakeai_dash.auth import state
 
     app = make_app(sim.url, auth="oidc", oidc_issuer="http://127.0.0.1:9", oidc_client_id="dash",
-                   oidc_client_secret="s" * 32, data_dir=str(tmp_path / "data"))
+                   oidc_client_secret="s" * 32, oidc_viewers=["group:staff"], data_dir=str(tmp_path / "data"))
     client = app.server.test_client()
-    with client.session_transaction() as session:  # signed in through the provider, in no group
-        session["user"] = {"name": "erin", "role": None, "exp": time.time() + 600}
+    # Signed in through the provider (a server-side session; the cookie holds its id), in no group.
+    session_id = state(app.server).authenticator.sessions.create({"sub": "erin", "email": None, "groups": []})
+    with client.session_transaction() as session:
+        session["sid"] = session_id
     english = client.get("/")
     assert english.status_code == 403 and "No access" in page_text(english) and "erin" in page_text(english)
     chinese = client.get("/", headers={"Accept-Language": "zh-CN"})
