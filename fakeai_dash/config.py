@@ -93,6 +93,13 @@ class Settings(BaseSettings):
     rate_limit_writes: str = Field("20/minute", description="Writes (upload, create, cancel, pause, resume) per user")
     rate_limit_refresh: str = Field("30/minute", description="Forced refreshes per user")
     rate_limit_signin: str = Field("10/minute", description="Failed Basic sign-ins per client address")
+    # What one reader can make the sync loop poll (fakeai_dash/sync/interest.py).
+    rate_limit_watch: str = Field("60/minute", description="Jobs a user starts watching (opening or comparing "
+                                                           "one; not each refresh of an open page) per user")
+    watch_unknown_per_user: int = Field(20, ge=1, le=10_000, description="Job ids outside the jobs list one user "
+                                                                          "may have looked up per 10 minutes")
+    watch_max: int = Field(200, ge=1, le=100_000, description="Jobs the sync loop follows at once, for every "
+                                                              "viewer together")
 
     @field_validator("api_base")
     @classmethod
@@ -130,7 +137,7 @@ class Settings(BaseSettings):
             self.cache_ttl = max(0.5, self.refresh_interval / 2)
         return self
 
-    @field_validator("rate_limit_writes", "rate_limit_refresh", "rate_limit_signin")
+    @field_validator("rate_limit_writes", "rate_limit_refresh", "rate_limit_signin", "rate_limit_watch")
     @classmethod
     def _rate_limit_parses(cls, value: str) -> str:
         from limits import parse_many

@@ -25,6 +25,7 @@ from fakeai_dash.auth.gate import (
     read_only_reason,
     refresh_blocked,
     state,
+    watch_viewer,
 )
 from fakeai_dash.auth.roles import ANONYMOUS, OPERATOR, VIEWER, User
 from fakeai_dash.datadir import DATA_DIR_ENV, private_file
@@ -89,4 +90,5 @@ def configure_auth(app: Dash, settings) -> AuthState:
 
 
 __all__ = ["ANONYMOUS", "OPERATOR", "VIEWER", "AuthState", "User", "WriteRefused", "allow_refresh",
-           "authorize_write", "configure_auth", "current_user", "read_only_reason", "refresh_blocked", "state"]
+           "authorize_write", "configure_auth", "current_user", "read_only_reason", "refresh_blocked", "state",
+           "watch_viewer"]

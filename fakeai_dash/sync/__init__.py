@@ -13,6 +13,7 @@ from fakeai_dash.alerts import rules_from_settings
 from fakeai_dash.api.client import FineTuningClient
 from fakeai_dash.datadir import DATA_DIR_ENV, data_dir, private_file
 from fakeai_dash.sync.engine import LIST, SyncEngine, namespace
+from fakeai_dash.sync.interest import Admission
 from fakeai_dash.sync.leader import FileLeader, RedisLeader
 from fakeai_dash.sync.source import EXTENSION_KEY, DataSource, NotReady, current_source
 from fakeai_dash.sync.store import LocalStore, RedisStore
@@ -33,7 +34,10 @@ def build_source(settings: Any, client: FineTuningClient) -> DataSource:
                         alert_active_jobs=getattr(settings, "alert_active_jobs", 0),
                         alert_active_interval=getattr(settings, "alert_active_interval", 30.0),
                         live_poll_s=settings.live_poll_interval if getattr(settings, "push", True) else 0.0)
-    return DataSource(client, store, engine, settings.cache_ttl or settings.refresh_interval)
+    admission = Admission(store, engine.key, engine.interest_ttl,
+                          unknown_per_user=getattr(settings, "watch_unknown_per_user", 20),
+                          max_watched=getattr(settings, "watch_max", 200))
+    return DataSource(client, store, engine, settings.cache_ttl or settings.refresh_interval, admission)
 
 
 __all__ = ["DATA_DIR_ENV", "EXTENSION_KEY", "LIST", "DataSource", "NotReady", "SyncEngine",
