@@ -28,7 +28,7 @@ from fakeai_dash.auth.gate import (
     watch_viewer,
 )
 from fakeai_dash.auth.roles import ANONYMOUS, OPERATOR, VIEWER, User
-from fakeai_dash.datadir import DATA_DIR_ENV, private_file
+from fakeai_dash.datadir import DATA_DIR_ENV, private_file  # noqa: F401 - DATA_DIR_ENV: its old home
 from fakeai_dash.datadir import data_dir as shared_data_dir
 
 HEALTH_PATH = "/healthz"

@@ -23,7 +23,7 @@ from fakeai_dash import ids
 from fakeai_dash.embedded import free_port
 from tests.deploy.test_auth_deploy import PROCFILE, procfile_env
 from tests.deploy.test_server import running, wait_until
-from tests.integration.test_auth_gate import callback_body, dependencies, text_of
+from tests.integration.test_auth_gate import callback_body, dependencies
 from tests.oidc_provider import OIDCProvider, OIDCUser
 from tests.scale_sim import ScaleSimulator
 
