@@ -15,7 +15,7 @@ from dash import _callback as dash_callbacks
 
 from fakeai_dash import __version__, components
 from fakeai_dash.api.client import client_from_settings
-from fakeai_dash.auth import configure_auth
+from fakeai_dash.auth import configure_auth, watch_viewer
 from fakeai_dash.config import Settings, load_settings
 from fakeai_dash.data import EXTENSION_KEY, build_source
 from fakeai_dash.embedded import EmbeddedFakeAI
@@ -101,6 +101,7 @@ def create_app(settings: Settings | None = None, *, backend: EmbeddedFakeAI | No
     server = app.server
     source = build_source(settings, client_from_settings(settings, api_base))
     server.extensions[EXTENSION_KEY] = source
+    source.viewer = watch_viewer  # a job a user starts watching passes the caps and the "watch" limit
     if settings.push:
         configure_push(server, source, app.config.routes_pathname_prefix)  # Server-Sent Events
     # Ordinary requests run GUNICORN_THREADS at a time per worker, however many threads streams hold.

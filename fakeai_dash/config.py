@@ -123,6 +123,13 @@ class Settings(BaseSettings):
                                                             "is kept at least this period, and 15 minutes)")
     signin_max_delay: float = Field(60.0, ge=1, le=3600, description="Longest wait between sign-in tries past "
                                                                      "those failures (1 s, 2 s, 4 s, ... up to this)")
+    # What one reader can make the sync loop poll (fakeai_dash/sync/interest.py).
+    rate_limit_watch: str = Field("60/minute", description="Jobs a user starts watching (opening or comparing "
+                                                           "one; not each refresh of an open page) per user")
+    watch_unknown_per_user: int = Field(20, ge=1, le=10_000, description="Job ids outside the jobs list one user "
+                                                                          "may have looked up per 10 minutes")
+    watch_max: int = Field(200, ge=1, le=100_000, description="Jobs the sync loop follows at once, for every "
+                                                              "viewer together")
 
     @field_validator("api_base")
     @classmethod
@@ -180,7 +187,7 @@ class Settings(BaseSettings):
             self.cache_ttl = max(0.5, self.refresh_interval / 2)
         return self
 
-    @field_validator("rate_limit_writes", "rate_limit_refresh", "rate_limit_signin")
+    @field_validator("rate_limit_writes", "rate_limit_refresh", "rate_limit_signin", "rate_limit_watch")
     @classmethod
     def _rate_limit_parses(cls, value: str) -> str:
         from limits import parse_many

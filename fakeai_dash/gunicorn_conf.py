@@ -84,7 +84,7 @@ def on_starting(server):
 
     check_start(settings, server.cfg.bind)  # a public bind without sign-in: one line, exit 2
     if DATA_DIR_ENV not in os.environ:
-        _data_dir = tempfile.mkdtemp(prefix="fakeai-dash-")
+        _data_dir = tempfile.mkdtemp(prefix="fakeai-dash-")  # 0700: private, as fakeai_dash/datadir.py wants
         os.environ[DATA_DIR_ENV] = _data_dir
     if not settings.embedded:
         return

@@ -154,7 +154,9 @@ def configure_push(server: Flask, source, prefix: str = "/") -> None:
     slots = StreamSlots(_stream_limit())
 
     def push():
-        members = members_asked(request.args)
+        # Only the jobs this user may have watched (sync/interest.py): a stream keeps its members
+        # watched for as long as it is open, so a forged one must not name made-up ids freely.
+        members = source.admitted(members_asked(request.args))
         seen = versions_seen(request.args.get("v"), members)
         if source.feed.closing or not slots.take():
             # Busy (or stopping): the page polls and retries later, perhaps on another worker.

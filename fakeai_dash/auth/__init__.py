@@ -12,7 +12,7 @@ import tempfile
 
 from dash import Dash
 
-from fakeai_dash.auth.audit import build_trail
+from fakeai_dash.auth.audit import AUDIT_FILE, build_trail
 from fakeai_dash.auth.gate import (
     EXTENSION,
     AuthState,
@@ -25,18 +25,18 @@ from fakeai_dash.auth.gate import (
     read_only_reason,
     refresh_blocked,
     state,
+    watch_viewer,
 )
 from fakeai_dash.auth.roles import ANONYMOUS, OPERATOR, VIEWER, User
 from fakeai_dash.auth.throttle import build_throttle
+from fakeai_dash.datadir import DATA_DIR_ENV, private_file  # noqa: F401 - DATA_DIR_ENV: its old home
+from fakeai_dash.datadir import data_dir as shared_data_dir
 
-DATA_DIR_ENV = "FAKEAI_DASH_DATA_DIR"
 HEALTH_PATH = "/healthz"
 
 
 def data_dir(settings) -> str:
-    directory = settings.data_dir or os.environ.get(DATA_DIR_ENV) or tempfile.mkdtemp(prefix="fakeai-dash-auth-")
-    os.makedirs(directory, exist_ok=True)
-    return directory
+    return shared_data_dir(settings, prefix="fakeai-dash-auth-")
 
 
 def session_secret(settings, directory: str) -> str:
@@ -57,6 +57,7 @@ def session_secret(settings, directory: str) -> str:
             pass
         finally:
             os.unlink(tmp)
+    private_file(path)  # one an older version wrote as the umask said
     with open(path) as handle:
         return handle.read().strip()
 
@@ -66,6 +67,8 @@ def configure_auth(app: Dash, settings) -> AuthState:
     server = app.server
     mode = settings.auth or "none"
     directory = data_dir(settings)
+    if not settings.cache_url:
+        private_file(os.path.join(directory, AUDIT_FILE))  # before SQLite creates it as the umask says
     css = [app.get_asset_url("vendor/bootstrap.min.css"), app.get_asset_url("theme.css")]
     public = {HEALTH_PATH, f"{app.config.routes_pathname_prefix}_favicon.ico"}
     authenticator = None
@@ -91,4 +94,5 @@ def configure_auth(app: Dash, settings) -> AuthState:
 
 
 __all__ = ["ANONYMOUS", "OPERATOR", "VIEWER", "AuthState", "User", "WriteRefused", "allow_refresh",
-           "authorize_write", "configure_auth", "current_user", "read_only_reason", "refresh_blocked", "state"]
+           "authorize_write", "configure_auth", "current_user", "read_only_reason", "refresh_blocked", "state",
+           "watch_viewer"]

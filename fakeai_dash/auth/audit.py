@@ -35,6 +35,7 @@ TARGET_MAXLEN = 200  # the newest attempts per job kept for its history
 TARGET_TTL_S = 180 * 24 * 3600
 OUTCOMES = ("allowed", "refused", "failed")
 MESSAGE_MAX = 500
+AUDIT_FILE = "audit.sqlite3"  # in the host's data directory, without Redis
 
 log = logging.getLogger(__name__)
 
@@ -227,4 +228,4 @@ class AuditTrail:
 def build_trail(cache_url: str | None, data_dir: str) -> AuditTrail:
     if cache_url:
         return AuditTrail(RedisAudit(cache_url))
-    return AuditTrail(SqliteAudit(os.path.join(data_dir, "audit.sqlite3")))
+    return AuditTrail(SqliteAudit(os.path.join(data_dir, AUDIT_FILE)))

@@ -53,7 +53,8 @@ NEEDS_OPERATOR = {
 }
 TOO_MANY = {"write": N_("Too many changes (uploads, creates, cancels, pauses, resumes): the limit is {limit}. "
                         "Try again in {wait} s."),
-            "refresh": N_("Too many forced refreshes: the limit is {limit}. Try again in {wait} s.")}
+            "refresh": N_("Too many forced refreshes: the limit is {limit}. Try again in {wait} s."),
+            "watch": N_("Too many jobs opened: the limit is {limit}. Try again in {wait} s.")}
 # "10 per minute", "100 per 5 minutes": limits' granularity names, one sentence each.
 PER_ONE = {"second": N_("{amount} per second"), "minute": N_("{amount} per minute"), "hour": N_("{amount} per hour"),
            "day": N_("{amount} per day"), "month": N_("{amount} per month"), "year": N_("{amount} per year")}
@@ -314,6 +315,18 @@ def refresh_blocked(scope: str = "jobs") -> Wording | None:
     return auth.limits.blocked("refresh", scope, user_key(user))
 
 
+# -- watching (a job's first look by a user: sync/interest.py) ------------------------------------
+
+def watch_viewer() -> tuple[str, Any] | None:
+    """(this user's key, a function spending one "watch" of their rate limit: the refusal or None)
+    for the sync loop's admission; None outside a request (the app's own reads are trusted)."""
+    if not has_request_context():
+        return None
+    user, auth = current_user() or ANONYMOUS, state()
+    key = user_key(user)
+    return key, (lambda: auth.limits.hit("watch", key)) if auth is not None else (lambda: None)
+
+
 def read_only_reason(user: User | None) -> str | None:
     """Why ``user`` may not write, in the request's language (shown, never recorded); None if they may."""
     if user is None:
@@ -327,5 +340,6 @@ def build_limits(app: Flask, settings: Any) -> Limits:
                       storage_options={"socket_timeout": 5, "socket_connect_timeout": 3} if settings.cache_url else {},
                       strategy="moving-window", default_limits=[], headers_enabled=False,
                       key_prefix="fakeai-dash-limits")
-    rules = {"write": parse_many(settings.rate_limit_writes), "refresh": parse_many(settings.rate_limit_refresh)}
+    rules = {"write": parse_many(settings.rate_limit_writes), "refresh": parse_many(settings.rate_limit_refresh),
+             "watch": parse_many(getattr(settings, "rate_limit_watch", "60/minute"))}
     return Limits(limiter, rules)

@@ -32,6 +32,8 @@ import threading
 import time
 from typing import Protocol
 
+from fakeai_dash.datadir import private_file
+
 log = logging.getLogger(__name__)
 FORGET_MIN_S = 900  # never sooner: waiting out a 60 s cap must not buy a fresh set of free tries
 
@@ -87,6 +89,7 @@ class SqliteCounts:
     def __init__(self, path: str, free: int, max_delay: float, forget_s: float):
         self.free, self.max_delay, self.forget_s = free, max_delay, forget_s
         self._lock = threading.Lock()
+        private_file(path)  # before SQLite creates it as the umask says (its -wal/-shm follow its mode)
         self._db = sqlite3.connect(path, timeout=10, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS failures (key TEXT PRIMARY KEY, failures INTEGER NOT NULL, "

@@ -31,7 +31,7 @@ from fakeai_dash.components import (
     status_timeline,
     training_progress,
 )
-from fakeai_dash.data import NotReady, current_source, snapshot_signature
+from fakeai_dash.data import NoSuchJob, NotReady, WatchRefused, current_source, snapshot_signature
 from fakeai_dash.i18n import N_, _, for_scripts
 from fakeai_dash.metrics import estimate_total_tokens
 from fakeai_dash.theme import status_class, status_label
@@ -241,10 +241,14 @@ def fetch_job_detail(_ticks, job_id, _action, _refresh, signature, _pushed=None)
         detail = source.job_detail(job_id)
     except NotReady:
         return (no_update,) * 3  # "Loading job…" stays; the next tick looks again
+    except NoSuchJob as error:
+        # Said once and settled ("final"): the page's ticks stop asking; a forced refresh still may.
+        missing = {"job_id": job_id, "error": str(error), "missing": True}
+        return missing, {"job_id": job_id, "signature": None, "final": True}, missing
     except ApiError as error:
         if same_job and signature.get("signature"):
             return (no_update,) * 3  # keep the last good data; the API banner explains
-        failed = {"job_id": job_id, "error": str(error)}
+        failed = {"job_id": job_id, "error": error_text(error) if isinstance(error, WatchRefused) else str(error)}
         return failed, {"job_id": job_id, "signature": None, "final": False}, failed
     return detail_stores(job_id, detail, signature)
 
@@ -293,6 +297,8 @@ def show_details(job_id, store):
         return _(SELECT_PROMPT), shown, hidden
     if is_current(store, job_id):
         return no_update, no_update, no_update
+    if store and store.get("job_id") == job_id and store.get("missing"):
+        return [html.Div(_("No such job"), className="empty-title"), html.Div(store["error"])], shown, hidden
     if store and store.get("job_id") == job_id and store.get("error"):
         return [html.Div(_("Job {job_id} could not be loaded").format(job_id=job_id), className="empty-title"),
                 html.Div(store["error"])], shown, hidden

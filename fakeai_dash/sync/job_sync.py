@@ -21,6 +21,7 @@ from fakeai_dash.api.client import ApiError, FineTuningClient
 from fakeai_dash.api.models import FINISHED_STATUSES
 from fakeai_dash.metrics import cost_summary, estimate_total_tokens, progress
 from fakeai_dash.sync.changes import announce, entry_changed
+from fakeai_dash.sync.interest import MISSING_TTL_S, is_missing
 from fakeai_dash.sync.list_sync import LIST_MEMBER
 from fakeai_dash.series import MetricHistory, rows_from_events, rows_from_result_csv
 
@@ -116,6 +117,8 @@ class JobSync:
         if state.get("final"):
             self.store.touch(self.key("kept"), job_id, time.time())  # still in use: keep it
             return  # a finished job whose whole history is kept: no request at all
+        if not state and is_missing(self.store.get(self.key("job", job_id)), time.time()):
+            return None  # the API said 404 a moment ago (interest.py remembers it): not asked again
         try:
             job = self.client.retrieve_job(job_id).model_dump()
         except ApiError as error:
@@ -327,13 +330,15 @@ class JobSync:
         self._share_alerts(dict.fromkeys(evicted))  # an evicted job's alerts go with its curves
 
     def _publish_error(self, job_id: str, error: ApiError) -> None:
-        self._publish(job_id, {"error": {"message": error.message, "status": error.status}, "at": time.time()})
+        # A 404 is remembered for MISSING_TTL_S, then forgotten: made-up ids never fill the store.
+        self._publish(job_id, {"error": {"message": error.message, "status": error.status}, "at": time.time()},
+                      ttl=MISSING_TTL_S if error.status == 404 else None)
 
-    def _publish(self, job_id: str, entry: dict[str, Any]) -> None:
+    def _publish(self, job_id: str, entry: dict[str, Any], ttl: float | None = None) -> None:
         """Write what the details panels read; announce it (push) when it changed."""
         key = self.key("job", job_id)
         before = self.store.get(key)
-        self.store.set(key, entry)
+        self.store.set(key, entry, ttl=ttl)
         if entry_changed(before, entry):
             announce(self.store, self.key, job_id)
 

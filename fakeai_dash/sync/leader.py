@@ -20,7 +20,9 @@ class FileLeader:
         from filelock import FileLock
 
         # thread_local=False: the sync thread acquires, and stop() may release from another thread.
-        self._lock = FileLock(path, thread_local=False)
+        # mode: a lock file made anew (filelock may remove it on release) is private, like the
+        # rest of the data directory (fakeai_dash/datadir.py).
+        self._lock = FileLock(path, thread_local=False, mode=0o600)
         self.path = path
 
     def try_lead(self) -> bool:

@@ -20,6 +20,7 @@ from fakeai_dash.budgets import month_spend
 from fakeai_dash.series import MetricHistory
 from fakeai_dash.sync.changes import ChangeFeed, announce
 from fakeai_dash.sync.engine import LIST, SyncEngine
+from fakeai_dash.sync.interest import Admission, NoSuchJob, Viewer, is_missing
 from fakeai_dash.sync.list_sync import publish_list
 from fakeai_dash.sync.listing import merge_rows
 from fakeai_dash.shared_results import shared_results
@@ -61,7 +62,8 @@ class NotReady(Exception):
 
 
 class DataSource:
-    def __init__(self, client: FineTuningClient, store, engine: SyncEngine, ttl: float):
+    def __init__(self, client: FineTuningClient, store, engine: SyncEngine, ttl: float,
+                 admission: Admission | None = None):
         self.client = client
         self.store = store
         self.engine = engine
@@ -69,6 +71,10 @@ class DataSource:
         self.ttl = ttl  # for the few direct reads (files, models) that the create dialog makes
         self._histories: OrderedDict[tuple[str, str], MetricHistory] = OrderedDict()
         self._histories_lock = threading.Lock()
+        # Who asks (gate.watch_viewer in the app): a request's first look at a job passes the caps
+        # and the "watch" rate limit; None (no request: tests, the app's own code) is trusted.
+        self.viewer: Callable[[], Viewer | None] = lambda: None
+        self.admission = admission or Admission(store, engine.key, engine.interest_ttl)
 
     def key(self, kind: str, member: str | None = None) -> str:
         return self.engine.key(kind, member)
@@ -135,15 +141,44 @@ class DataSource:
         return month_spend((entry or {}).get("rows") or [], price_table, now)
 
     def job_detail(self, job_id: str) -> dict[str, Any]:
-        """``{"job", "events" (a bounded summary, oldest first), "checkpoints", "history", "at"}``."""
+        """``{"job", "events" (a bounded summary, oldest first), "checkpoints", "history", "at"}``.
+        Raises NoSuchJob for an id the API recently answered 404 for, WatchRefused past a cap."""
         checked_id(job_id)  # a browser's id: never watched, stored or sent unless it is an id
+        key = self.key("job", job_id)
+        entry = self.store.get(key)
+        self._admit(job_id, entry)
         self.engine.watch(job_id)
-        entry = self._read(self.key("job", job_id), job_id)
+        entry = entry if entry is not None else self._read(key, job_id)
         if entry is None:
             raise self.problem(job_id) or NotReady()
+        if is_missing(entry, time.time()):
+            raise NoSuchJob(job_id)
         if entry.get("error"):
             raise ApiError(entry["error"]["message"], entry["error"].get("status"))
         return entry
+
+    def _admit(self, job_id: str, entry: dict[str, Any] | None) -> None:
+        """Whether this request may have ``job_id`` watched (sync/interest.py); raises if not."""
+        if is_missing(entry, time.time()):
+            if job_id not in self.admission.list_ids():
+                raise NoSuchJob(job_id)  # remembered: no watch, no request
+            self.store.delete(self.key("job", job_id))  # in the list now (a new job): look again
+        viewer = self.viewer()
+        if viewer is not None:
+            self.admission.admit(job_id, viewer, entry)
+
+    def admitted(self, members: list[str]) -> list[str]:
+        """The members of ``members`` this request may have watched (LIST always): for the push
+        streams, which watch what a page names for as long as it stays open."""
+        kept = []
+        for member in members:
+            try:
+                if member != LIST:
+                    self._admit(member, self.store.get(self.key("job", member)))
+            except ApiError:
+                continue
+            kept.append(member)
+        return kept
 
     def metric_history(self, job_id: str) -> MetricHistory | None:
         """The job's complete metric curves (decoded once per version per worker)."""
@@ -184,8 +219,10 @@ class DataSource:
         return page if page is not None else self._older_from_api(job_id, before, limit, complete)
 
     def _older_from_api(self, job_id: str, before: str, limit: int, complete: bool) -> dict[str, Any]:
-        if complete:
-            return {"events": [], "has_older": False}  # nothing older (or an SSE server: no cursor)
+        if complete or self.store.get(self.key("jobstate", job_id)) is None:
+            # Nothing older (or an SSE server: no cursor), or a job the sync loop never fetched
+            # (a forged id: its events are not asked for).
+            return {"events": [], "has_older": False}
         page = self.client.events_page(job_id, after=before, limit=min(limit, 100))
         return {"events": [e.model_dump() for e in page.events], "has_older": page.has_more}
 

@@ -3,11 +3,13 @@
 Two backends with one small interface: Redis when configured (every worker and instance),
 otherwise a diskcache directory on the host (every worker of one host; SQLite does the
 locking). Values are msgpack: plain data, never pickles, so whoever can write to the store
-cannot run code in the workers.
+cannot run code in the workers (the diskcache file is read through BytesDisk, which refuses
+the pickles diskcache itself would load).
 """
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any, Protocol
 
@@ -47,9 +49,16 @@ class LocalStore:
     def __init__(self, directory: str, size_limit: int = 2 * 1024**3):
         import diskcache
 
+        from fakeai_dash.datadir import private_dir, private_file
+        from fakeai_dash.sync.bytes_disk import BytesDisk
+
+        # Made private before diskcache (0755) and SQLite (umask) make them; SQLite gives the
+        # -wal and -shm files the database's mode.
+        private_file(os.path.join(private_dir(directory), diskcache.core.DBNAME))
         # Least-recently-stored eviction past the size bound: a finished job's history can be
-        # fetched again, so nothing is lost but time.
-        self.cache = diskcache.Cache(directory, size_limit=size_limit, eviction_policy="least-recently-stored")
+        # fetched again, so nothing is lost but time. BytesDisk: bytes only, never a pickle.
+        self.cache = diskcache.Cache(directory, size_limit=size_limit, eviction_policy="least-recently-stored",
+                                     disk=BytesDisk)
 
     def get(self, key: str) -> Any:
         return unpack(self.cache.get(key))
