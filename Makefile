@@ -26,7 +26,8 @@ install-test: $(VENV)/.installed-test compile
 # Python code and T() of assets/*.js into messages.pot and merges it into each language's .po
 # (translate the new entries there). The .mo files are built from the .po, never committed:
 # a binary beside its source goes stale and conflicts in every merge; `make compile` (run by
-# install, run and test) rebuilds only those older than their .po.
+# install, run and test) rebuilds only those older than their .po. A deployment never runs make:
+# fakeai_dash/i18n.py compiles a .po in memory where its .mo is missing or older than it.
 TRANSLATIONS := fakeai_dash/translations
 PO_FILES := $(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
