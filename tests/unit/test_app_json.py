@@ -13,6 +13,8 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from fakeai_dash.config import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,3 +96,8 @@ def test_app_json004_its_values_load_as_settings(monkeypatch, tmp_path):
     assert settings.trusted_proxies == 1 and settings.cache_tls_verify is False
     assert settings.cache_url.startswith("rediss://:secret@ec2-1-2-3-4.compute-1.amazonaws.com:6380?ssl_cert_reqs=none")
 
+
+
+@pytest.mark.parametrize("name", sorted(MUST_DECIDE))
+def test_app_json005_the_readme_names_each_setting_to_decide(name):
+    assert name in (ROOT / "README.md").read_text(), name
