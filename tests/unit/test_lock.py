@@ -121,11 +121,11 @@ def test_lock003_a_change_to_pyproject_without_make_lock_fails(change):
     text, lock = PYPROJECT.read_text(), LOCK.read_text()
     pinned_dash = parse_lock(lock)["dash"]["version"]
     edited = {
-        "added": text.replace('"babel>=2.14",', '"babel>=2.14",\n    "humanize>=4",'),
+        "added": text.replace('"babel>=2.14",', '"babel>=2.14",\n    "a-package-nobody-locked>=1",'),
         "removed": text.replace('"msgpack>=1.0",', ""),
         # Still one line, still satisfied by nothing but the digest: a looser specifier.
         "respecified": text.replace('"dash>=4.4",', '"dash>=4",'),
-        "extra": text.replace('redis = ["redis>=4"]', 'redis = ["redis>=4", "hiredis>=2"]'),
+        "extra": text.replace('redis = ["redis>=4"]', 'redis = ["redis>=4", "another-package-nobody-locked>=2"]'),
         "python": text.replace('requires-python = ">=3.11"', 'requires-python = ">=3.12"'),
     }[change]
     assert edited != text, "the edit did not apply: update this test"
