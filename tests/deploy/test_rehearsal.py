@@ -92,7 +92,8 @@ def slug(tmp_path_factory):
                            cwd=root, env=env, timeout=60)
     assert probe.returncode == 0, "fakeai_dash is importable without the app directory: the lock installed it"
     assert not (venv / "bin" / "pytest").exists() and not (venv / "bin" / "fakeai-dash").exists()
-    return app, venv, install_seconds
+    yield app, venv, install_seconds
+    shutil.rmtree(root, ignore_errors=True)  # a few hundred MB: not kept with pytest's last three runs
 
 
 def app_json_config(app: Path, users_file: str, redis_url: str) -> dict[str, str]:
