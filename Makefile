@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: run test bench bench-app bench-baseline install install-test system-deps clean messages compile
+.PHONY: run test bench bench-app bench-baseline install install-test system-deps clean messages compile lock audit
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,8 @@ install-test: $(VENV)/.installed-test compile
 # Python code and T() of assets/*.js into messages.pot and merges it into each language's .po
 # (translate the new entries there). The .mo files are built from the .po, never committed:
 # a binary beside its source goes stale and conflicts in every merge; `make compile` (run by
-# install, run and test) rebuilds only those older than their .po.
+# install, run and test) rebuilds only those older than their .po. A deployment never runs make:
+# fakeai_dash/i18n.py compiles a .po in memory where its .mo is missing or older than it.
 TRANSLATIONS := fakeai_dash/translations
 PO_FILES := $(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
@@ -83,5 +84,35 @@ bench-baseline: install-test system-deps
 	$(MAKE) --no-print-directory bench-app APP_DIR=$(CURDIR)/.bench-baseline
 	git worktree remove --force .bench-baseline
 
+# The deploy lock (Heroku's buildpack, Dokku, any Procfile platform install it with plain pip):
+# requirements.txt, compiled from pyproject.toml with the demo and redis extras, every package
+# pinned with the hashes of its files on PyPI. `make lock` keeps the pins it can and adds what
+# pyproject.toml asks for; `make lock LOCK_ARGS=--upgrade` moves everything to the newest versions
+# (or --upgrade-package dash). It resolves against PyPI only (what the platform installs from),
+# not a local pip.conf's mirrors, with the Python of .python-version. tests/unit/test_lock.py
+# fails while the lock and pyproject.toml disagree. pip-tools and pip-audit live in a tool venv
+# of their own, so neither they nor the pip versions they need touch the app's environment.
+TOOLS ?= .venv-tools
+LOCK_INDEX ?= https://pypi.org/simple
+LOCK_ARGS ?=
+AUDIT_ARGS ?=
+
+$(TOOLS)/.installed:
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet "pip-tools>=7.4" "pip-audit>=2.7"
+	touch $@
+
+lock: $(TOOLS)/.installed
+	$(TOOLS)/bin/python -m tools.lockfile check-python
+	env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null $(TOOLS)/bin/pip-compile --quiet --generate-hashes \
+		--allow-unsafe --strip-extras --extra demo --extra redis --index-url $(LOCK_INDEX) \
+		--output-file requirements.txt $(LOCK_ARGS) pyproject.toml
+	$(TOOLS)/bin/python -m tools.lockfile stamp requirements.txt
+
+# Known vulnerabilities in what a deploy runs (PyPI's advisory database). Not part of `make test`:
+# where the database cannot be reached it says so and succeeds.
+audit: $(TOOLS)/.installed
+	$(TOOLS)/bin/python -m tools.audit requirements.txt $(AUDIT_ARGS)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .hypothesis

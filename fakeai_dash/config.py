@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from urllib.parse import urlsplit
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings import SettingsError as SourceError
@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address the dashboard listens on")
     port: int = Field(8050, ge=1, le=65535, description="Port the dashboard listens on")
     cache_url: str | None = Field(None, description="redis:// URL for a cache shared by workers")
+    # What Heroku's Redis add-on and Dokku's redis:link set: the cache when FAKEAI_DASH_CACHE_URL is not.
+    redis_url: str | None = Field(None, validation_alias=AliasChoices("REDIS_URL", "redis_url"),
+                                  description="REDIS_URL, used when FAKEAI_DASH_CACHE_URL is not set")
+    cache_tls_verify: bool = Field(True, description="Verify the rediss:// server's certificate and host name; false "
+                                                     "only for a provider whose certificate is self-signed (Heroku Redis)")
     cache_ttl: float | None = Field(None, gt=0, le=3600, description="Seconds an API answer is reused")
     data_dir: str | None = Field(None, description="Directory for the sync loop's picture when no Redis "
                                                    "is set (shared by the workers of one host)")
@@ -171,6 +176,18 @@ class Settings(BaseSettings):
         if value and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must be a redis:// URL")
         return value or None
+
+    @model_validator(mode="after")
+    def _cache_url_from_redis_url(self) -> Settings:
+        if self.cache_url is None and self.redis_url and self.redis_url.strip():
+            if not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
+                raise _setting_error("FAKEAI_DASH_CACHE_URL is not set and REDIS_URL is not a redis:// URL")
+            self.cache_url = self.redis_url.strip()
+        if self.cache_url and self.cache_url.startswith("rediss://") and not self.cache_tls_verify \
+                and "ssl_cert_reqs=" not in self.cache_url:
+            # Query arguments that redis-py (and flask-limiter's storage, through it) read from the URL.
+            self.cache_url += ("&" if "?" in self.cache_url else "?") + "ssl_cert_reqs=none&ssl_check_hostname=false"
+        return self
 
     @field_validator("price_per_1k_tokens")
     @classmethod

@@ -10,8 +10,10 @@ The locale of a request, first match wins:
 4. the browser's ``Accept-Language`` (a first visit);
 5. English.
 
-Messages come from Babel's compiled catalogs (``fakeai_dash/translations``, built by
-``make messages`` / ``make compile``): no Dash imports here, only Flask's request.
+Messages come from Babel's catalogs (``fakeai_dash/translations``): the ``.mo`` that
+``make compile`` builds, or, where it is missing or older than its ``.po`` (a deployment, which
+never runs make), the ``.po`` compiled in memory once per process. No Dash imports here, only
+Flask's request.
 """
 
 from __future__ import annotations
@@ -114,15 +116,21 @@ def use_locale(code: str) -> Iterator[str]:
 
 @functools.cache
 def translations(code: str) -> NullTranslations:
-    """The compiled catalog of ``code`` (English is the msgids themselves: no catalog needed)."""
+    """The catalog of ``code`` (English is the msgids themselves: no catalog needed)."""
     if code == DEFAULT:
         return NullTranslations()
-    folder = TRANSLATIONS_DIR / code / "LC_MESSAGES"
-    if (folder / f"{DOMAIN}.mo").is_file():
-        return Translations.load(str(TRANSLATIONS_DIR), [code], domain=DOMAIN)
-    # An install that skipped `make compile` (pip install . alone) still speaks the language:
-    # compile the .po in memory rather than fall back to English without a word.
-    source = folder / f"{DOMAIN}.po"
+    return load_catalog(TRANSLATIONS_DIR / code / "LC_MESSAGES", code)
+
+
+def load_catalog(folder: Path, code: str) -> NullTranslations:
+    """``folder``'s compiled ``messages.mo`` when it is at least as new as its ``.po``; otherwise
+    the ``.po`` compiled in memory. A deployment installs from the lock and runs from the source
+    tree, never `make compile` (the .mo files are not committed): it still speaks the language, and
+    a .mo left behind by an older `make compile` never hides a newer translation."""
+    compiled_path, source = folder / f"{DOMAIN}.mo", folder / f"{DOMAIN}.po"
+    if compiled_path.is_file() and (not source.is_file() or compiled_path.stat().st_mtime >= source.stat().st_mtime):
+        with compiled_path.open("rb") as handle:
+            return Translations(handle, domain=DOMAIN)
     if not source.is_file():
         return NullTranslations()
     with source.open("rb") as handle:

@@ -44,10 +44,11 @@ def answers(url: str) -> bool:
 
 
 def clean_env(home: Path, **extra: str) -> dict[str, str]:
-    """The environment minus our settings; HOME and XDG_RUNTIME_DIR inside the test's directory;
-    this checkout's fakeai_dash first (an editable install elsewhere must not serve the CLI's tests)."""
+    """The environment minus our settings (REDIS_URL is one: the cache when FAKEAI_DASH_CACHE_URL is
+    not set); HOME and XDG_RUNTIME_DIR inside the test's directory; this checkout's fakeai_dash
+    first (an editable install elsewhere must not serve the CLI's tests)."""
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("FAKEAI_DASH_", "WEB_CONCURRENCY", "XDG_RUNTIME_DIR"))}
+           if not k.startswith(("FAKEAI_DASH_", "WEB_CONCURRENCY", "XDG_RUNTIME_DIR")) and k != "REDIS_URL"}
     return {**env, "PYTHONUNBUFFERED": "1", "HOME": str(home), "PYTHONPATH": str(ROOT), **extra}
 
 

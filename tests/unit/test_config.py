@@ -212,3 +212,38 @@ def test_config015_cli_invalid_value_exits_2_with_message_and_no_traceback(tmp_p
     assert named in result.stderr
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
+
+
+def test_config030_redis_url_of_a_platform_add_on_is_the_cache_unless_cache_url_says_otherwise(monkeypatch):
+    # Heroku's Redis add-on and Dokku's redis:link set REDIS_URL (and change it when they rotate
+    # the credentials): app.json's deploy works without copying it into FAKEAI_DASH_CACHE_URL.
+    monkeypatch.setenv("REDIS_URL", "rediss://:secret@ec2-1-2-3-4.compute-1.amazonaws.com:6380")
+    assert load_settings([]).cache_url == "rediss://:secret@ec2-1-2-3-4.compute-1.amazonaws.com:6380"
+    monkeypatch.setenv("FAKEAI_DASH_CACHE_URL", "redis://own.example:6379/2")
+    assert load_settings([]).cache_url == "redis://own.example:6379/2"
+    assert load_settings(["--cache-url", "redis://flag.example/0"]).cache_url == "redis://flag.example/0"
+    monkeypatch.delenv("FAKEAI_DASH_CACHE_URL")
+    monkeypatch.setenv("REDIS_URL", "memcached://x")
+    with pytest.raises(SettingsError) as caught:
+        load_settings([])
+    assert str(caught.value) == ("Invalid configuration:\n  FAKEAI_DASH_CACHE_URL is not set and REDIS_URL is not "
+                                 "a redis:// URL")
+    monkeypatch.setenv("REDIS_URL", "")
+    assert load_settings([]).cache_url is None
+
+
+def test_config031_cache_tls_verify_false_accepts_a_self_signed_redis_certificate(monkeypatch):
+    # Heroku Redis serves rediss:// with a self-signed certificate: verification is switched off
+    # only when asked, for every client of the URL (sync store, audit stream, rate limits).
+    import redis
+
+    url = "rediss://:secret@ec2-1-2-3-4.compute-1.amazonaws.com:6380"
+    monkeypatch.setenv("REDIS_URL", url)
+    assert load_settings([]).cache_url == url  # verified by default
+    monkeypatch.setenv("FAKEAI_DASH_CACHE_TLS_VERIFY", "false")
+    relaxed = load_settings([]).cache_url
+    assert relaxed == url + "?ssl_cert_reqs=none&ssl_check_hostname=false"
+    kwargs = redis.Redis.from_url(relaxed).connection_pool.connection_kwargs
+    assert kwargs["ssl_cert_reqs"] == "none" and kwargs["ssl_check_hostname"] is False
+    monkeypatch.setenv("REDIS_URL", "redis://plain.example:6379/0")  # no TLS: nothing to relax
+    assert load_settings([]).cache_url == "redis://plain.example:6379/0"

@@ -379,3 +379,34 @@ def test_i18n_unit018_a_wording_is_its_english_survives_pickling_and_falls_back_
         assert localized(copy) == "Nicht erlaubt: 'x' ist keine Aktion, die dieses Dashboard ausführt."
         assert localized("stored text", [["Not allowed: {action} is not…", {}]]) == "stored text"  # a damaged record
         assert localized("an API's message") == "an API's message" and localized(None) == ""
+
+
+def test_i18n_unit019_a_missing_or_stale_mo_gives_way_to_its_po(tmp_path):
+    # A deployment installs from the lock and runs from the source tree: `make compile` never runs
+    # there, and a .mo left from an older compile must not hide a newer translation.
+    import os
+
+    from babel.messages.catalog import Catalog
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import write_po
+
+    folder = tmp_path / "de" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+
+    def save(kind: str, translation: str, mtime: float) -> None:
+        catalog = Catalog(locale="de")
+        catalog.add("Jobs", translation)
+        path = folder / f"messages.{kind}"
+        with path.open("wb") as handle:
+            (write_po if kind == "po" else write_mo)(handle, catalog)
+        os.utime(path, (mtime, mtime))
+
+    assert i18n.load_catalog(folder, "de").gettext("Jobs") == "Jobs"  # neither: the msgid
+    save("po", "Aufträge", 1_000)
+    assert i18n.load_catalog(folder, "de").gettext("Jobs") == "Aufträge"  # no .mo: the .po, compiled in memory
+    save("mo", "Jobs (mo)", 2_000)
+    assert i18n.load_catalog(folder, "de").gettext("Jobs") == "Jobs (mo)"  # an up-to-date .mo is used
+    save("po", "Trainingsjobs", 3_000)
+    assert i18n.load_catalog(folder, "de").gettext("Jobs") == "Trainingsjobs"  # a stale .mo is not
+    (folder / "messages.po").unlink()
+    assert i18n.load_catalog(folder, "de").gettext("Jobs") == "Jobs (mo)"  # a .mo alone still counts

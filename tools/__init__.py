@@ -1,0 +1,1 @@
+"""Repository tools run by the Makefile (`make lock`, `make audit`); not part of the app."""
