@@ -40,6 +40,21 @@ dagfuncs.jobProgress = function (d) {
           title: T("Estimated from the API's expected finish time")};
 };
 
+/* The cells' values, for the grid's change detection: AG Grid redraws a cell only when its value
+   changes, so a cell that draws several fields of its row takes a value made of all of them. */
+dagfuncs.jobCellValue = function (d) {
+  if (!d) return null;
+  return [d.model, d.suffix, d.fine_tuned_model, d.id].map(function (v) { return v == null ? "" : String(v); }).join("\u0001");
+};
+
+dagfuncs.statusCellValue = function (d) {
+  if (!d) return null;
+  var progress = dagfuncs.jobProgress(d);
+  var alerts = (d.alerts || []).map(function (a) { return JSON.stringify(a); }).join(",");
+  return [d.status, progress ? progress.pct + (progress.estimated ? "~" : "") : "", d.step, d.total_steps,
+          alerts].map(function (v) { return v == null ? "" : String(v); }).join("\u0001");
+};
+
 dagfuncs.searchText = function (d) {
   return [d.id, d.model, d.suffix, d.fine_tuned_model].filter(Boolean).join(" ");
 };
