@@ -25,7 +25,8 @@ function statusBadge(status) {
 }
 
 dagcomponentfuncs.StatusCell = function (props) {
-  var status = props.value == null ? "unknown" : String(props.value);
+  // The cell's value is statusCellValue's (every field drawn here); the badge is the row's status.
+  var status = props.data == null || props.data.status == null ? "unknown" : String(props.data.status);
   var progress = window.dashAgGridFunctions.jobProgress(props.data);
   var children = [statusBadge(status)];
   if (progress != null) {

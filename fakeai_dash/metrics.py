@@ -234,6 +234,21 @@ def progress(job: Job, events: Iterable[Event]) -> dict[str, Any]:
     return {"step": step, "total_steps": total, "fraction": fraction}
 
 
+def whole_percent(fraction: float | None) -> int | None:
+    """A fraction as the whole percent the list and the details both show (halves round up, as
+    the list's estimate does in assets/dashAgGridFunctions.js: 12.5% is 13% on both)."""
+    number = _finite(fraction)
+    return None if number is None else int(math.floor(number * 100 + 0.5))
+
+
+def shown_progress(job: Job, events: Iterable[Event]) -> dict[str, Any]:
+    """The one progress rule of the list and the details: ``{"step", "total_steps", "percent"}``
+    from the job and its events (with the full history's last step: series.history_event).
+    The sync loop publishes it for the list; the details draw their bar from the same call."""
+    info = progress(job, events)
+    return {"step": info["step"], "total_steps": info["total_steps"], "percent": whole_percent(info["fraction"])}
+
+
 def estimated_fraction(job: Job, now: float) -> float | None:
     """A running job's share of its expected duration (created → the API's estimated_finish),
     capped at 99%: the list's and the details' rule when no step count is known. Labelled an

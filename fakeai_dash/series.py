@@ -133,6 +133,18 @@ def rows_from_events(events: Iterable[Mapping[str, Any]]) -> tuple[list[dict[str
     return rows, total
 
 
+def history_event(history: MetricHistory | None) -> list[dict[str, Any]]:
+    """The history's last step and announced total as one metrics event, for metrics.progress
+    (the picture's events may be only the newest few, or none)."""
+    if history is None or history.last_step is None:
+        return []
+    step = history.last_step
+    data: dict[str, Any] = {"step": int(step) if float(step).is_integer() else step}
+    if history.total_steps:
+        data["total_steps"] = history.total_steps
+    return [{"type": "metrics", "data": data}]
+
+
 def decode_result_file(content: bytes | str) -> str:
     """A result file's text; some deployments base64-encode the CSV, accept both."""
     text = content.decode("utf-8", "replace") if isinstance(content, bytes) else content

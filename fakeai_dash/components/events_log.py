@@ -60,14 +60,14 @@ _GRID_THEME = (
 )
 
 COLUMN_DEFS = [
-    {"field": "time", "headerName": N_("Time (UTC)"), "width": 92, "cellClass": "event-time",
+    {"field": "time", "headerName": N_("Time (UTC)"), "width": 92, "minWidth": 92, "cellClass": "event-time",
      "tooltipValueGetter": {"function": "absoluteTime(params.data.created_at)"}},
-    {"field": "level", "headerName": N_("Level"), "width": 84,
+    {"field": "level", "headerName": N_("Level"), "width": 84, "minWidth": 84,
      "cellClass": {"function": "'event-level level-' + eventLevelClass(params.data)"}},
-    {"field": "type", "headerName": N_("Type"), "width": 84, "cellClass": "event-type"},
-    {"field": "message", "headerName": N_("Message"), "flex": 3, "minWidth": 200, "tooltipField": "message",
+    {"field": "type", "headerName": N_("Type"), "width": 84, "minWidth": 84, "cellClass": "event-type"},
+    {"field": "message", "headerName": N_("Message"), "width": 300, "minWidth": 160, "tooltipField": "message",
      "cellClass": "event-message"},
-    {"field": "data", "headerName": N_("Data"), "flex": 2, "minWidth": 140, "cellClass": "event-data-cell",
+    {"field": "data", "headerName": N_("Data"), "width": 200, "minWidth": 120, "cellClass": "event-data-cell",
      "valueFormatter": {"function": "eventDataText(params.value)"},
      "tooltipValueGetter": {"function": "eventDataJson(params.value)"}},
     # What the level and type filters test: unknown levels ride along with "info", unknown types
@@ -248,6 +248,11 @@ def layout() -> dbc.Card:
         },
         filterModel={},
         className="events-grid",
+        # Fitted by the grid's API whenever its size changes, not by flex columns: AG Grid keeps a
+        # grid with flex columns in its delay-render state (header cells hidden) until the grid is
+        # scrolled into view, so below the fold axe read a header row without column headers
+        # (aria-required-children), and its first widths ran wider than a narrow card.
+        columnSize="responsiveSizeToFit",
         style={"height": "100%", "width": "100%"},
     )
     return dbc.Card([

@@ -31,13 +31,22 @@ _NOT_SEARCHED = {"function": "''"}
 MAX_MODEL_CONDITIONS = 64
 WITH_ALERTS = "alerts"  # the status filter's "With alerts" choice
 
+# A cell drawing several fields of its row takes a value made of all of them (valueGetter): AG
+# Grid redraws a cell only when its value changes, so a cell bound to one field stayed stale
+# when another it draws changed (a succeeded job's fine-tuned model, a running job's steps).
+# Filters keep reading the one field they are about (filterValueGetter); sorting by the combined
+# value orders by that field first (the value starts with it).
 COLUMN_DEFS = [
-    # Status carries the estimated progress of running jobs under the badge.
-    {"field": "status", "headerName": N_("Status"), "width": 132, "cellRenderer": "StatusCell",
+    # Status carries the progress of running jobs and the alert badges under the status badge.
+    {"field": "status", "colId": "status", "headerName": N_("Status"), "width": 132, "cellRenderer": "StatusCell",
+     "valueGetter": {"function": "statusCellValue(params.data)"},
+     "filterValueGetter": {"function": "params.data.status"},
      "filter": "agTextColumnFilter", "filterParams": {"maxNumConditions": 8},
      "getQuickFilterText": _NOT_SEARCHED},
     # One OR condition per picked model; equals is exact, as model ids are.
-    {"field": "model", "headerName": N_("Job"), "flex": 1, "minWidth": 220, "cellRenderer": "JobCell",
+    {"field": "model", "colId": "model", "headerName": N_("Job"), "flex": 1, "minWidth": 220, "cellRenderer": "JobCell",
+     "valueGetter": {"function": "jobCellValue(params.data)"},
+     "filterValueGetter": {"function": "params.data.model"},
      "filter": "agTextColumnFilter", "filterParams": {"maxNumConditions": MAX_MODEL_CONDITIONS, "caseSensitive": True},
      "getQuickFilterText": {"function": "searchText(params.data)"}},
     {"field": "created_at", "headerName": N_("Created"), "width": 104, "sort": "desc", "filter": "agNumberColumnFilter",

@@ -27,8 +27,9 @@ from fakeai_dash.components.lazy_graphs import mount_when_a_job_is_shown
 from fakeai_dash.comparison import clean_picks, picks_from_query, query_with_picks
 from fakeai_dash.data import current_source
 from fakeai_dash.components.training_charts import ZOOM, chart_updates, loading_note
-from fakeai_dash.metrics import EMA_MAX_WEIGHT, estimated_fraction, normalize_status, ordered_metric_names, progress
-from fakeai_dash.series import MetricHistory, history_csv
+from fakeai_dash.metrics import (EMA_MAX_WEIGHT, estimated_fraction, normalize_status, ordered_metric_names, progress,
+                                 whole_percent)
+from fakeai_dash.series import MetricHistory, history_csv, history_event  # noqa: F401 - history_event: re-exported
 from fakeai_dash.theme import normalize_theme
 
 # TensorBoard's default smoothing: enough to read a noisy loss, the raw curve stays visible.
@@ -83,37 +84,26 @@ def query_from_view(view: dict[str, Any], search: str | None = None) -> str:
     return f"?{urlencode(query, safe=',')}" if query else ""
 
 
-def history_event(history: MetricHistory | None) -> list[dict[str, Any]]:
-    """The history's last step and announced total as one metrics event, for metrics.progress
-    (the store's events may be only the newest few, or none)."""
-    if history is None or history.last_step is None:
-        return []
-    step = history.last_step
-    data: dict[str, Any] = {"step": int(step) if float(step).is_integer() else step}
-    if history.total_steps:
-        data["total_steps"] = history.total_steps
-    return [{"type": "metrics", "data": data}]
-
-
 def progress_view(job: dict[str, Any], events: list[dict[str, Any]], now: float | None = None) -> tuple[float, str, str]:
     """(bar percent, bar label, caption) for the job's progress: by steps where they are known,
-    else the API's expected finish as a labelled estimate (the jobs list's rule too)."""
+    else the API's expected finish as a labelled estimate. The jobs list's rule too: the whole
+    percent both show is metrics.whole_percent's (the sync loop publishes it for the list)."""
     info = progress(job, events)
     status = normalize_status(job.get("status"))
     estimate = estimated_fraction(job, time.time() if now is None else now) if info["fraction"] is None else None
     if estimate is not None:
-        label = _("~{percent} est.").format(percent=f"{round(estimate * 100)}%")
+        label = _("~{percent} est.").format(percent=f"{whole_percent(estimate)}%")
         return estimate * 100, label, _("{label} (from the API's expected finish time; steps not reported yet)").format(label=label)
     if info["fraction"] is None:
         caption = _("Step {step}").format(step=info['step']) if info["step"] else (
             _("Waiting for training to start") if status in ("validating_files", "queued", "pending") else _("Progress unknown"))
         return 0, "", caption
     percent = info["fraction"] * 100
-    caption = _("Step {step} / {total}").format(step=info['step'] or 0, total=info['total_steps']) \
-        + f" · {fmt.percent(info['fraction'], 0)}"
+    shown = fmt.percent(whole_percent(info["fraction"]) / 100, 0)
+    caption = _("Step {step} / {total}").format(step=info['step'] or 0, total=info['total_steps']) + f" · {shown}"
     if status in ("cancelled", "failed"):
         caption += " · " + (_("cancelled here") if status == "cancelled" else _("failed here"))
-    return percent, fmt.percent(info["fraction"], 0), caption
+    return percent, shown, caption
 
 
 def _has_training_metrics(history: MetricHistory | None) -> bool:

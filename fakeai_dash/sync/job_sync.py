@@ -19,11 +19,11 @@ from typing import Any
 from fakeai_dash.alerts import AlertRules, earliest, first_non_finite, job_alerts
 from fakeai_dash.api.client import ApiError, FineTuningClient
 from fakeai_dash.api.models import FINISHED_STATUSES
-from fakeai_dash.metrics import cost_summary, estimate_total_tokens, progress
+from fakeai_dash.metrics import cost_summary, estimate_total_tokens, shown_progress
 from fakeai_dash.sync.changes import announce, entry_changed
 from fakeai_dash.sync.interest import MISSING_TTL_S, is_missing
-from fakeai_dash.sync.list_sync import LIST_MEMBER
-from fakeai_dash.series import MetricHistory, rows_from_events, rows_from_result_csv
+from fakeai_dash.sync.list_sync import LIST_MEMBER, list_steps
+from fakeai_dash.series import MetricHistory, history_event, rows_from_events, rows_from_result_csv
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +86,12 @@ def summary_events(lifecycle: list[dict], window: list[dict]) -> list[dict]:
     ids = {event["id"] for event in metrics}
     merged = [e for e in lifecycle if e["id"] not in ids] + metrics
     return sorted(merged, key=lambda e: (e.get("created_at") or 0))
+
+
+def job_steps(job: dict[str, Any], summary: list[dict], history: MetricHistory) -> dict[str, Any]:
+    """``{"step", "total_steps", "percent"}`` by the details' rule (training_progress.progress_view
+    reads the same summary and history): what the job's entry and the list's live map carry."""
+    return shown_progress(job, [*summary, *history_event(history)])
 
 
 def history_version(history: MetricHistory) -> str:
@@ -170,12 +176,12 @@ class JobSync:
         self.store.set(self.key("jobstate", job_id), state)
         self._keep(job_id)
         summary = summary_events(lifecycle, window)
-        steps = progress(job, summary)
+        steps = job_steps(job, summary, history)
         self._share_steps(job_id, steps)
         alerts = self._alerts(job_id, job, history, summary, window, checkpoints, state)
         self._publish(job_id, {
             "job": job, "events": summary, "checkpoints": checkpoints,
-            "progress": {"step": steps["step"], "total_steps": steps["total_steps"]},
+            "progress": steps,
             "history": {"loaded": loaded, "version": version, "points": len(history)},
             "at": time.time(), "final": state["final"],
             "training_file_bytes": state.get("training_file_bytes"),
@@ -274,7 +280,7 @@ class JobSync:
         live = self.store.get(self.key("progress"))
         if live is None or job_id not in live or not steps.get("total_steps"):
             return
-        shared = {**live[job_id], "step": steps.get("step") or 0, "total_steps": steps["total_steps"]}
+        shared = {**live[job_id], **list_steps(steps)}
         if shared == live[job_id]:
             return
         live[job_id] = shared
@@ -373,11 +379,11 @@ class JobSync:
         self.store.set(self.key("log", job_id), window)
         self.store.set(self.key("jobstate", job_id), state)
         summary = summary_events(lifecycle, window)
-        steps = progress(entry["job"], summary)
+        steps = job_steps(entry["job"], summary, history)
         self._share_steps(job_id, steps)
         self._publish(job_id, {
             **entry, "events": summary,
-            "progress": {"step": steps["step"], "total_steps": steps["total_steps"]},
+            "progress": steps,
             "history": {**(entry.get("history") or {}), "version": version, "points": len(history)},
             "at": time.time(),
         })

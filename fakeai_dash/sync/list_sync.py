@@ -112,5 +112,11 @@ def live_updates(store, key, rows: list[dict]) -> dict[str, dict]:
     for job_id, entry in zip(job_ids, store.get_many([key("job", j) for j in job_ids]), strict=True):
         steps = (entry or {}).get("progress") or {}
         if steps.get("total_steps"):
-            live[job_id].update(step=steps.get("step") or 0, total_steps=steps["total_steps"])
+            live[job_id].update(list_steps(steps))
     return live
+
+
+def list_steps(steps: dict[str, Any]) -> dict[str, Any]:
+    """What a row of the list takes from a job's published progress (job_sync.job_steps): its
+    steps and the percent the details show, computed once, on the server."""
+    return {"step": steps.get("step") or 0, "total_steps": steps["total_steps"], "percent": steps.get("percent")}

@@ -1,6 +1,8 @@
 """axe-core (4.14, vendored: tests/browser/vendor) on every screen, in both themes, in one app start:
 the list, the filters open, the create dialog open, the details of a running, a succeeded and a
-failed job, and the comparison. Not one serious or critical violation may remain.
+failed job, and the comparison; then a real FakeAI job's details while it runs. A running job is
+also read in a usual window, where the lower panels are below the fold. Not one serious or
+critical violation may remain.
 
 Beside axe, what it does not judge as serious: the page's landmarks (header, main, nav), a
 visible focus ring for keyboard focus, and the dialog keeping focus inside while it is open.
@@ -174,13 +176,39 @@ def visit_comparison(dash_duo, jobs: dict[str, str], theme: str) -> None:
     assert_accessible(dash_duo, "comparison", theme)
 
 
-def test_a11y001_every_screen_in_both_themes_has_no_serious_violation(dash_duo, start_dash):
+def visit_running_below_the_fold(dash_duo, jobs: dict[str, str], theme: str) -> None:
+    """A running job's details in a usual window, its lower panels (the events grid) out of view:
+    a grid below the fold must read as well as one in view (the tall window shows everything)."""
+    open_job(dash_duo, jobs["running"])
+    assert_accessible(dash_duo, "details-running-below-the-fold", theme)
+
+
+def visit_running_fakeai_job(dash_duo, fakeai, start_dash) -> None:
+    """A real FakeAI job's details while it trains (checkpoints, events and curves arrive as it
+    runs), in both themes: the dark one first, as the browser prefers, then the header's switch."""
+    job = fakeai.create_job(suffix="a11y-live")
+    emulate_color_scheme(dash_duo, "dark")
+    dash_duo.driver.set_window_size(1440, 1000)  # a usual window: the lower panels are below the fold
+    start_dash(fakeai.url, path=f"/jobs/{job['id']}", refresh_interval=TICK)  # a new origin: no stored theme
+    dash_duo.wait_for_text_to_equal(f"#{ids.JobDetails.JOB_ID}", job["id"], timeout=PAGE_LOAD)
+    wait_until(dash_duo, lambda: fakeai.job(job["id"])["status"] == "running" and plotted(dash_duo, ids.TrainingProgress.LOSS)
+               and "Step" in dash_duo.find_element(f"#{ids.TrainingProgress.BAR_TEXT}").text, PAGE_LOAD,
+               "the FakeAI job never showed running with its curves")
+    for theme in ("dark", "light"):
+        if theme == "light":
+            switch_theme(dash_duo, "light", TICK)
+        assert fakeai.job(job["id"])["status"] == "running", "the job finished before axe looked at it"
+        assert_accessible(dash_duo, "details-running-fakeai", theme)
+
+
+def test_a11y001_every_screen_in_both_themes_has_no_serious_violation(dash_duo, start_dash, fakeai):
     with ScaleSimulator(jobs=20, running_jobs=1) as sim:
         jobs = jobs_by_status(sim)
         dash_duo.driver.set_window_size(1440, 1000)
         emulate_color_scheme(dash_duo, "dark")
         start_dash(sim.url, refresh_interval=TICK)
         visit_list_filters_and_dialog(dash_duo, "dark", walk_dialog=True)
+        visit_running_below_the_fold(dash_duo, jobs, "dark")
         # A tall window for the details, so that every panel (and every job row) is laid out.
         dash_duo.driver.set_window_size(1440, 3200)
         visit_details(dash_duo, jobs, "dark")
@@ -194,4 +222,8 @@ def test_a11y001_every_screen_in_both_themes_has_no_serious_violation(dash_duo, 
         dash_duo.driver.set_window_size(1440, 1000)
         dash_duo.driver.get(dash_duo.server_url)
         visit_list_filters_and_dialog(dash_duo, "light", walk_dialog=False)
+        visit_running_below_the_fold(dash_duo, jobs, "light")
         assert dash_duo.get_logs() == []
+
+    visit_running_fakeai_job(dash_duo, fakeai, start_dash)
+    assert dash_duo.get_logs() == []

@@ -298,3 +298,69 @@ def test_jobs008_empty_state_and_unknown_status(httpserver, start_dash):
     badge = dash_duo.find_element(row_selector(odd["id"]) + " .status-badge")
     assert badge.text == "compacting_weights" and "status-other" in badge.get_attribute("class")
     assert dash_duo.get_logs() == []
+
+
+def row_cells(dash_duo, job_id: str) -> dict | None:
+    """What the job's row draws now: its status badge, job cell and tokens, read in one script."""
+    return dash_duo.driver.execute_script("""
+        const row = document.querySelector(arguments[0]);
+        if (!row) { return null; }
+        const text = (selector) => { const el = row.querySelector(selector); return el ? el.textContent : null; };
+        const badge = row.querySelector('.status-badge');
+        return {status: badge ? badge.className : null, progress: text('.progress-cell .pct'),
+                model: text('.job-cell-model span:first-child'), suffix: text('.job-cell-suffix'),
+                output: text('.job-cell-output'), tokens: text('[col-id="trained_tokens"]')};
+    """, row_selector(job_id))
+
+
+def details_label(dash_duo) -> str:
+    return dash_duo.driver.execute_script(
+        "const bar = document.querySelector(arguments[0]); return bar ? bar.textContent : '';",
+        f"#{ids.TrainingProgress.BAR} .progress-bar")
+
+
+def test_jobs010_an_open_list_follows_a_job_to_success_without_reload(fakeai, start_dash):
+    """Every cell drawing several fields of a row redraws when any of them changes: the list left
+    open shows a job's suffix, fine-tuned model and final tokens once it succeeds, and its
+    progress is the details' (FakeAI sends the suffix only inside the fine-tuned model's name)."""
+    loaded = fakeai.create_job()
+    dash_duo = start_dash(fakeai.url, refresh_interval=TICK)
+    dash_duo.wait_for_element(row_selector(loaded["id"]), timeout=ticks(LOAD_TICKS, TICK))
+    # A mark on the page: still there at the end, the page was never reloaded.
+    dash_duo.driver.execute_script("window.__rowsStayTrue = 1")
+
+    job = fakeai.create_job(model="Qwen/Qwen2.5-7B-Instruct", suffix="stays-true")  # after the page opened
+    dash_duo.wait_for_element(row_selector(job["id"]), timeout=ticks(10, TICK))
+    first = row_cells(dash_duo, job["id"])
+    assert first["model"] == "Qwen/Qwen2.5-7B-Instruct" and first["output"] is None, first
+
+    # Its details open beside the list (a click, not a page load): while it runs, the list's
+    # percent and the details' bar tell the same progress, step after step.
+    dash_duo.find_element(f"{row_selector(job['id'])} .ag-cell").click()
+    dash_duo.wait_for_text_to_equal(f"#{ids.JobDetails.JOB_ID}", job["id"], timeout=ticks(LOAD_TICKS, TICK))
+    agreed: set[str] = set()
+
+    def agreeing_or_done():
+        if fakeai.job(job["id"])["status"] != "running" and agreed:
+            return True
+        cells, bar = row_cells(dash_duo, job["id"]), details_label(dash_duo)
+        if cells and bar and not bar.startswith("~") and cells["progress"] == bar:
+            agreed.add(bar)
+        return len(agreed) >= 3
+
+    wait_until(dash_duo, agreeing_or_done, ticks(90, TICK), "the list's progress never matched the details'",
+               poll=0.2)
+    assert agreed, "the list and the details never showed one percent"
+
+    # Without a reload, the row comes to show exactly what the API says of the finished job.
+    finished = wait_until(dash_duo, lambda: (lambda j: j if j["status"] == "succeeded" else None)(
+        fakeai.job(job["id"])), ticks(90, TICK), "the FakeAI job never succeeded", poll=0.5)
+    assert finished["fine_tuned_model"] and finished["trained_tokens"]
+    tokens = dash_duo.driver.execute_script(
+        "return window.dashAgGridFunctions.compactNumber(arguments[0])", finished["trained_tokens"])
+    expected = {"status": "status-badge status-succeeded", "progress": None, "model": "Qwen/Qwen2.5-7B-Instruct",
+                "suffix": "stays-true", "output": f"→ {finished['fine_tuned_model']}", "tokens": tokens}
+    wait_until(dash_duo, lambda: row_cells(dash_duo, job["id"]) == expected, ticks(10, TICK),
+               f"the row never showed the finished job: {row_cells(dash_duo, job['id'])} != {expected}")
+    assert dash_duo.driver.execute_script("return window.__rowsStayTrue") == 1, "the page was reloaded"
+    assert dash_duo.get_logs() == []

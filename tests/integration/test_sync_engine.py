@@ -221,13 +221,13 @@ def test_sync012_the_list_knows_the_steps_of_an_opened_job(source_for):
 
         def steps():
             live = source.progress().get(job_id, {})
-            return live.get("step"), live.get("total_steps")
+            return live.get("step"), live.get("total_steps"), live.get("percent")
 
         detail = detail_when(source, job_id, lambda d: d["progress"]["step"] == 250)
-        assert detail["progress"] == {"step": 250, "total_steps": 1000}
-        wait_until(lambda: steps() == (250, 1000), 10, "the list to learn the steps")
+        assert detail["progress"] == {"step": 250, "total_steps": 1000, "percent": 25}
+        wait_until(lambda: steps() == (250, 1000, 25), 10, "the list to learn the steps")
         sim.advance(job_id, 100)
-        wait_until(lambda: steps() == (350, 1000), 10, "the list to follow")
+        wait_until(lambda: steps() == (350, 1000, 35), 10, "the list to follow")
 
 
 def test_sync013_the_events_log_pages_past_the_kept_window_with_one_request(source_for):

@@ -108,3 +108,55 @@ def test_list008_recovery_clears_the_banner_even_when_the_jobs_did_not_change(ap
     assert status["ok"] is True
     # Once healthy, a quiet tick reads only the signature and sends nothing at all.
     assert jobs_list.fetch_jobs(3, None, None, signature, healthy, live) == (no_update,) * 5
+
+
+def _running(step_messages: list[int], total: int = 200) -> tuple[dict, list[dict]]:
+    job = {"id": "ftjob-rule", "status": "running", "created_at": 1000, "estimated_finish": 2000}
+    events = [{"id": f"e{s}", "created_at": 1000 + s, "type": "metrics", "message": f"Step {s}/{total} completed",
+               "data": {"step": s, "train_loss": 1.0}} for s in step_messages]
+    return job, events
+
+
+@pytest.mark.parametrize("fraction, shown", [(0.125, 13), (0.124, 12), (0.135, 14), (0.99, 99), (1.0, 100),
+                                             (0.0, 0), (None, None)])
+def test_list009_whole_percents_round_halves_up(fraction, shown):
+    from fakeai_dash.metrics import whole_percent
+
+    # As Math.floor(x * 100 + 0.5) does in assets/dashAgGridFunctions.js (Babel rounds half to even).
+    assert whole_percent(fraction) == shown
+
+
+@pytest.mark.parametrize("summary_steps, history_steps", [
+    ([25], [25]),            # 12.5%: the details said 12%, the list 13%
+    ([10], [10, 20, 30]),    # the summary's newest metric event lags the history (the sync read only it)
+    ([], [5, 60]),           # no metric event in the summary at all
+])
+def test_list010_the_list_and_the_details_show_one_percent(summary_steps, history_steps):
+    """What the sync loop publishes for the list is the details' bar label, from the same inputs."""
+    from fakeai_dash.components.training_progress import progress_view
+    from fakeai_dash.series import history_event, history_from_events
+    from fakeai_dash.sync.job_sync import job_steps
+    from fakeai_dash.sync.list_sync import list_steps
+
+    job, summary = _running(summary_steps)
+    history = history_from_events(_running(history_steps)[1]).with_total(200)
+    published = list_steps(job_steps(job, summary, history))
+    _bar, label, _caption = progress_view(job, [*summary, *history_event(history)], now=1500)
+    assert label == f"{published['percent']}%"
+    assert published == {"step": history_steps[-1], "total_steps": 200,
+                         "percent": int(100 * history_steps[-1] / 200 + 0.5)}
+
+
+def test_list011_the_live_map_carries_the_published_percent(tmp_path):
+    from fakeai_dash.sync.list_sync import live_updates
+    from fakeai_dash.sync.store import LocalStore
+
+    store = LocalStore(str(tmp_path))
+    key = lambda kind, member=None: kind if member is None else f"{kind}:{member}"  # noqa: E731
+    store.set(key("job", "ftjob-a"), {"progress": {"step": 25, "total_steps": 200, "percent": 13}})
+    rows = [{"id": "ftjob-a", "status": "running", "estimated_finish": 2000, "trained_tokens": None},
+            {"id": "ftjob-b", "status": "running", "estimated_finish": 3000, "trained_tokens": None},
+            {"id": "ftjob-c", "status": "succeeded", "estimated_finish": None, "trained_tokens": 7}]
+    assert live_updates(store, key, rows) == {
+        "ftjob-a": {"estimated_finish": 2000, "trained_tokens": None, "step": 25, "total_steps": 200, "percent": 13},
+        "ftjob-b": {"estimated_finish": 3000, "trained_tokens": None}}
