@@ -7,6 +7,7 @@ between the app and the provider.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from urllib.parse import urljoin
 
@@ -48,22 +49,31 @@ def idp():
         yield provider
 
 
-@pytest.fixture
-def oidc_app(make_app, sim, idp, tmp_path):
+@contextlib.contextmanager
+def oidc_apps(make_app, sim, idp, tmp_path, **defaults):
+    """``make(**settings) -> (app, url)``: OIDC apps on the provider ``idp``, served until the end."""
     servers = []
 
     def make(**overrides):
         values = {"auth": "oidc", "oidc_issuer": idp.issuer, "oidc_client_id": idp.client_id,
                   "oidc_client_secret": idp.client_secret, "oidc_operators": ["fakeai-operators"],
-                  "data_dir": str(tmp_path / "data"), **overrides}
+                  "data_dir": str(tmp_path / "data"), **defaults, **overrides}
         app = make_app(sim.url, **values)
         server = AppServer(app)
         servers.append(server)
         return app, server.url
 
-    yield make
-    for server in servers:
-        server.close()
+    try:
+        yield make
+    finally:
+        for server in servers:
+            server.close()
+
+
+@pytest.fixture
+def oidc_app(make_app, sim, idp, tmp_path):
+    with oidc_apps(make_app, sim, idp, tmp_path) as make:
+        yield make
 
 
 def sign_in(browser: requests.Session, app_url: str, user: str, password: str, path: str = "/") -> requests.Response:

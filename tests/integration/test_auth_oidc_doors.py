@@ -23,9 +23,8 @@ import redis
 import requests
 from hypothesis import HealthCheck, given, settings
 
-from tests.conftest import AppServer
 from tests.integration.test_auth_gate import cancel_body, dependencies, running_job, text_of, trail, writes
-from tests.integration.test_auth_oidc import HTML, session_of, sign_in
+from tests.integration.test_auth_oidc import HTML, oidc_apps, session_of, sign_in
 from tests.oidc_provider import OMIT, OIDCProvider, OIDCUser
 from tests.redis_server import running_redis
 from tests.scale_sim import ScaleSimulator
@@ -60,21 +59,8 @@ def idp():
 
 @pytest.fixture
 def oidc_app(make_app, sim, idp, tmp_path):
-    servers = []
-
-    def make(**overrides):
-        values = {"auth": "oidc", "oidc_issuer": idp.issuer, "oidc_client_id": idp.client_id,
-                  "oidc_client_secret": idp.client_secret, "oidc_operators": ["fakeai-operators"],
-                  "data_dir": str(tmp_path / "data"), "session_secret": "one-deployment-secret-0123456789abcdef",
-                  **overrides}
-        app = make_app(sim.url, **values)
-        server = AppServer(app)
-        servers.append(server)
-        return app, server.url
-
-    yield make
-    for server in servers:
-        server.close()
+    with oidc_apps(make_app, sim, idp, tmp_path, session_secret="one-deployment-secret-0123456789abcdef") as make:
+        yield make
 
 
 def landing(url: str, next_query: str, user: str = "carol") -> requests.Response:

@@ -1,6 +1,9 @@
-"""Fixtures for calling callbacks as plain functions (Dash's documented context trick)."""
+"""Fixtures for calling callbacks as plain functions (Dash's documented context trick), and a
+clean environment for the settings tests."""
 
 from __future__ import annotations
+
+import os
 
 import pytest
 from dash._callback_context import context_value
@@ -27,3 +30,13 @@ def trigger():
     yield set_trigger
     for token in reversed(tokens):
         context_value.reset(token)
+
+
+@pytest.fixture
+def clean_settings_env(monkeypatch, tmp_path):
+    """No FAKEAI_DASH_* from the outside, and a cwd without a .env of the developer's (settings
+    modules opt in with usefixtures)."""
+    for name in list(os.environ):
+        if name.startswith("FAKEAI_DASH_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)

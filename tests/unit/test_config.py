@@ -18,13 +18,7 @@ import pytest
 from fakeai_dash.config import Settings, SettingsError, load_settings
 
 
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch, tmp_path):
-    """No FAKEAI_DASH_* from the outside, and a cwd without a .env of the developer's."""
-    for name in list(os.environ):
-        if name.startswith("FAKEAI_DASH_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("clean_settings_env")
 
 
 # -- sources and precedence ---------------------------------------------------------------

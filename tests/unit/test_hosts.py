@@ -19,14 +19,7 @@ from fakeai_dash.hosts import HostGuard, HostPolicy, normalize_entry, own_url, p
 POLICY = HostPolicy(tuple(parse_entries("dash.example.com, .corp.example, admin.example.org:8443, [2001:db8::7]")))
 
 
-@pytest.fixture(autouse=True)
-def no_env(monkeypatch, tmp_path):
-    import os
-
-    for name in list(os.environ):
-        if name.startswith("FAKEAI_DASH_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("clean_settings_env")
 
 
 # -- which hosts pass ------------------------------------------------------------------------------
