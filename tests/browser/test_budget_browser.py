@@ -34,9 +34,12 @@ def fill(dash_duo, field: str, value: str) -> None:
     element.send_keys(value)
 
 
-def test_budget001_expensive_configuration_warns_before_submit_and_does_not_block(fakeai, start_dash, tmp_path):
-    # $2 per 1K tokens: the dataset below is ~1.3K tokens per epoch, so about $2.6 an epoch.
-    dash_duo = start_dash(fakeai.url, "/", refresh_interval=TICK, price_per_1k_tokens={"default": 2.0},
+def test_budget001_expensive_configuration_warns_before_submit_and_does_not_block(private_fakeai, start_dash,
+                                                                                 tmp_path):
+    # $2 per 1K tokens: the dataset below is ~1.3K tokens per epoch, so about $2.6 an epoch. A FakeAI
+    # of its own: the month's spend is nothing but this test's, not the jobs other tests ran to
+    # success on the shared one (one was enough to spend the $12).
+    dash_duo = start_dash(private_fakeai.url, "/", refresh_interval=TICK, price_per_1k_tokens={"default": 2.0},
                           budget_per_job_usd=10.0, budget_per_month_usd=12.0)
     dash_duo.wait_for_element(f"#{ids.Header.CREATE}", timeout=ticks(LOAD_TICKS, TICK)).click()
     dash_duo.wait_for_element(f".create-job-dialog.show #{ids.CreateJob.SUBMIT}", timeout=ticks(10, TICK))
