@@ -227,5 +227,7 @@ class AuditTrail:
 
 def build_trail(cache_url: str | None, data_dir: str) -> AuditTrail:
     if cache_url:
-        return AuditTrail(RedisAudit(cache_url))
+        from fakeai_dash.auth.audit_spool import SpooledAudit
+
+        return AuditTrail(SpooledAudit(RedisAudit(cache_url), data_dir))  # kept through an outage
     return AuditTrail(SqliteAudit(os.path.join(data_dir, AUDIT_FILE)))
