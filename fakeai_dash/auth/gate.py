@@ -102,6 +102,7 @@ class Limits:
     limiter: Limiter
     rules: dict[str, list[RateLimitItem]]
     fallback: MovingWindowRateLimiter = field(default_factory=lambda: MovingWindowRateLimiter(MemoryStorage()))
+    failing: bool = False  # the storage failed last time: said once, until it answers again
 
     def _strategy(self):
         return self.limiter.limiter
@@ -111,8 +112,13 @@ class Limits:
         for item in self.rules[kind]:
             try:
                 allowed = self._strategy().hit(item, "fakeai-dash", kind, *keys)
+                if self.failing:
+                    self.failing = False
+                    log.info("rate-limit storage answers again")
             except Exception as error:  # noqa: BLE001 - Redis down: limits still hold per worker
-                log.warning("rate-limit storage failed (%s); limiting in this worker", error)
+                if not self.failing:  # once per outage, not once per write
+                    log.warning("rate-limit storage failed (%s); limiting in this worker", error)
+                    self.failing = True
                 allowed = self.fallback.hit(item, "fakeai-dash", kind, *keys)
             if not allowed:
                 return self._message(kind, item, keys)
