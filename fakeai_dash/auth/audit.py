@@ -152,7 +152,9 @@ class RedisAudit:
     def __init__(self, url: str, prefix: str = "fakeai-dash:"):
         import redis
 
-        self.redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=3,
+        # Short timeouts, like the picture's: an unreachable Redis sends a record to the spool
+        # (auth/audit_spool.py) within a fraction of a second.
+        self.redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=0.5,
                                           health_check_interval=30)
         self.stream = f"{prefix}audit"
         self.target_prefix = f"{prefix}audit:target:"

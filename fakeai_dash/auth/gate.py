@@ -343,7 +343,9 @@ def read_only_reason(user: User | None) -> str | None:
 def build_limits(app: Flask, settings: Any) -> Limits:
     limiter = Limiter(key_func=lambda: user_key(current_user() or ANONYMOUS), app=app,
                       storage_uri=limiter_storage_uri(settings.cache_url),
-                      storage_options={"socket_timeout": 5, "socket_connect_timeout": 3} if settings.cache_url else {},
+                      # Short: a dead Redis costs a write a fraction of a second, then limits hold per worker.
+                      storage_options=({"socket_timeout": 2, "socket_connect_timeout": 0.5}
+                                       if settings.cache_url else {}),
                       strategy="moving-window", default_limits=[], headers_enabled=False,
                       key_prefix="fakeai-dash-limits")
     rules = {"write": parse_many(settings.rate_limit_writes), "refresh": parse_many(settings.rate_limit_refresh),

@@ -114,7 +114,8 @@ def test_outage003_audit_records_written_during_an_outage_are_flushed_once(serve
 
         server.start()  # empty; the flusher notices within a second or two
         wait_until(lambda: not trail.backend.pending(), 10, "the spool to be flushed")
-        assert [r["message"] for r in _stream(server.url, "fakeai-dash:audit")] == ["attempt 1", "attempt 2", "attempt 3"]
+        assert [r["message"] for r in _stream(server.url, "fakeai-dash:audit")] == \
+            ["attempt 1", "attempt 2", "attempt 3"]
         assert [r["message"] for r in _stream(server.url, "fakeai-dash:audit:target:ftjob-abc")] == \
             ["attempt 1", "attempt 2"]
         # A flush cut short after Redis took the records (the spool not yet emptied) runs again:
