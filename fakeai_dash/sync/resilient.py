@@ -33,8 +33,10 @@ CLAIM_KEEP = 10_000          # one-shot claims made in this worker while the sto
 
 def unreachable_errors() -> tuple[type[BaseException], ...]:
     """What "the store does not answer" looks like (not a bad command: that one still raises)."""
-    import redis
-
+    try:
+        import redis
+    except ImportError:  # installed without the redis extra: only local stores, whose errors are OSErrors
+        return (OSError,)
     return (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
 
 

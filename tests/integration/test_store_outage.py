@@ -209,3 +209,21 @@ def test_outage006_push_pauses_leadership_stops_and_comes_back_once(server, make
     assert len([w for w in warnings if "unreachable" in w]) == 2, warnings  # one per worker
     assert len([w for w in warnings if "answers again" in w]) == 2, warnings
     assert len(warnings) == 4, warnings
+
+
+def test_outage007_the_signin_throttle_counts_per_worker_quietly_while_redis_is_down(server, caplog):
+    from fakeai_dash.auth.throttle import MemoryCounts, RedisCounts, SigninThrottle
+
+    caplog.set_level(logging.INFO)
+    throttle = SigninThrottle(RedisCounts(server.url, 2, 60, 60), MemoryCounts(2, 60, 60))
+    assert throttle.wait("ann", "10.0.0.1") == 0
+    server.stop()
+    for _ in range(3):
+        throttle.failed("ann", "10.0.0.1")
+    assert throttle.wait("ann", "10.0.0.1") > 0  # counted in this worker meanwhile
+    for _ in range(200):  # every Basic request asks: no Redis call each, no log line each
+        throttle.wait("bob", "10.0.0.2")
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    server.start()
+    wait_until(lambda: throttle.breaker.call(lambda: True, lambda: False), 3, "Redis tried again")
+    assert throttle.wait("ann", "10.0.0.1") > 0  # the worker's own count still holds
