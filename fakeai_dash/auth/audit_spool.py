@@ -159,7 +159,7 @@ class SpooledAudit:
             with open(self.path, "w", encoding="utf-8"):
                 pass  # every line is in Redis now: start the spool over
         if lines:
-            log.warning("Flushed %d spooled audit records to Redis (%d already there)", added, len(lines) - added)
+            log.info("Flushed %d spooled audit records to Redis (%d already there)", added, len(lines) - added)
         return added
 
     def _flush_chunk(self, lines: list[dict[str, Any]]) -> int:

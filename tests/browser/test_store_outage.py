@@ -5,6 +5,7 @@ no console error, and the cancel's audit record in Redis afterwards."""
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 
@@ -73,7 +74,8 @@ def audit_targets(url: str) -> list[tuple[str, str]]:
         client.close()
 
 
-def test_outage_browser001_redis_down_keeps_pages_working_and_recovers(make_app, serve_app, tmp_path):
+def test_outage_browser001_redis_down_keeps_pages_working_and_recovers(make_app, serve_app, tmp_path, caplog):
+    caplog.set_level(logging.INFO)
     with redis_server() as store, ScaleSimulator(jobs=4, big=["5000:live", "5000:live"], rate=2.0) as sim:
         watched, cancelled = sim.big_job_ids
         app = make_app(sim.url, cache_url=store.url, refresh_interval=TICK, data_dir=str(tmp_path / "data"))
@@ -136,6 +138,12 @@ def test_outage_browser001_redis_down_keeps_pages_working_and_recovers(make_app,
         assert records.count(("cancel", cancelled)) == 1, records
 
         assert recorder.server_errors() == []
+        # The server's log: no traceback, one warning when the store went away and one when it was back.
+        records = [r for r in caplog.records if r.name.startswith("fakeai_dash")]
+        assert not [r.getMessage() for r in records if r.exc_info or r.levelno >= logging.ERROR]
+        warnings = [r.getMessage() for r in records if r.levelno == logging.WARNING]
+        assert [w.split(" (")[0] for w in warnings if "shared store" in w] == \
+            ["The shared store", "The shared store"], warnings
         logs = dash_duo.get_logs()
         driver.switch_to.window(cancel_tab)
         assert logs == [] and dash_duo.get_logs() == []
