@@ -12,7 +12,7 @@
   var push = {
     source: null, url: null, state: "polling", reported: "polling", wanted: false, attempt: 0, retry: null,
     lastMessage: 0, versions: {}, counters: {list: 0, job: 0}, job: null, compare: [], jobFinal: false,
-    config: {}, heartbeat: null, watchdog: null, opened: 0, changes: 0
+    config: {}, heartbeat: null, watchdog: null, opened: 0, changes: 0, pauses: 0
   };
 
   function setProps(id, props) {
@@ -89,11 +89,25 @@
     push.source = source;
     source.onopen = function () {
       push.lastMessage = Date.now();
-      push.attempt = 0;
       push.opened += 1;
-      setState("live");
     };
-    source.addEventListener("hello", function () { push.lastMessage = Date.now(); });
+    // Live once the server says hello: a paused answer (below) opens too, but says no hello.
+    source.addEventListener("hello", function () {
+      push.lastMessage = Date.now();
+      push.attempt = 0;
+      setState("live");
+    });
+    source.addEventListener("pause", function () {
+      // The server cannot hear changes (its shared store is down): poll, and try the stream
+      // again with the usual backoff. A clean answer, so the console stays quiet.
+      close();
+      push.pauses += 1;
+      if (!push.wanted) { return; }
+      var backoff = push.config.backoff_ms || [1000, 2000, 4000, 8000, 15000, 30000];
+      setState("polling");
+      push.retry = setTimeout(open, backoff[Math.min(push.attempt, backoff.length - 1)] * (0.8 + Math.random() * 0.4));
+      push.attempt += 1;
+    });
     source.addEventListener("ping", function () { push.lastMessage = Date.now(); });
     source.addEventListener("change", onChange);
     source.addEventListener("bye", function () {
@@ -172,7 +186,7 @@
     /* For tests and the load harness: what the bridge has done so far. */
     stats: function () {
       return {state: push.state, opened: push.opened, changes: push.changes, attempt: push.attempt,
-              url: push.url, versions: Object.assign({}, push.versions)};
+              url: push.url, pauses: push.pauses, versions: Object.assign({}, push.versions)};
     }
   };
 })();

@@ -35,6 +35,9 @@ KEEPALIVE_S = 15.0   # a ping this often: proxies keep the connection, the page 
 MAX_COMPARED = 8     # jobs a page compares (the picker's own limit is lower)
 RETRY_MS = 2000      # EventSource's own reconnect delay, if the page's bridge does not take over first
 MAX_VERSION_TEXT = 2000
+# The shared store is unreachable (sync/resilient.py): no change can be heard, so the page is told
+# to poll (assets/push.js) and to try the stream again with its backoff.
+PAUSE = "event: pause\ndata: {}\n\n"
 
 
 def members_asked(args) -> list[str]:
@@ -59,6 +62,13 @@ def versions_seen(text: str | None, members: list[str]) -> dict[str, int]:
     return seen
 
 
+def paused_stream() -> Iterator[str]:
+    """A stream that says at once "no live updates for now": a 200 that ends cleanly, so the page
+    falls back to polling with no HTTP error and no console error (a 503 would log one)."""
+    yield f"retry: {RETRY_MS}\n\n"
+    yield PAUSE
+
+
 def sse(event: str, data: dict) -> str:
     return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
 
@@ -81,6 +91,9 @@ def stream(feed: ChangeFeed, engine, members: list[str], seen: dict[str, int],
         new_seq = feed.wait(seq, keepalive_s)
         if feed.closing:
             break
+        if feed.paused:
+            yield PAUSE  # the store went away: the page polls (last picture, banner) and retries
+            return
         # Still shown: the sync loop keeps the members current (the fast lane for a running job).
         # On every wake, not only on keep-alives, which a busy job's stream never reaches
         # (watch_live writes at most once a second per member).
@@ -156,6 +169,8 @@ def configure_push(server: Flask, source, prefix: str = "/") -> None:
     def push():
         # Only the jobs this user may have watched (sync/interest.py): a stream keeps its members
         # watched for as long as it is open, so a forged one must not name made-up ids freely.
+        if source.feed.paused or source.store_down_since():
+            return Response(paused_stream(), mimetype="text/event-stream", headers={"Cache-Control": "no-store"})
         members = source.admitted(members_asked(request.args))
         seen = versions_seen(request.args.get("v"), members)
         if source.feed.closing or not slots.take():

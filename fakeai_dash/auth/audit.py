@@ -152,7 +152,9 @@ class RedisAudit:
     def __init__(self, url: str, prefix: str = "fakeai-dash:"):
         import redis
 
-        self.redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=3,
+        # Short timeouts, like the picture's: an unreachable Redis sends a record to the spool
+        # (auth/audit_spool.py) within a fraction of a second.
+        self.redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=0.5,
                                           health_check_interval=30)
         self.stream = f"{prefix}audit"
         self.target_prefix = f"{prefix}audit:target:"
@@ -227,5 +229,7 @@ class AuditTrail:
 
 def build_trail(cache_url: str | None, data_dir: str) -> AuditTrail:
     if cache_url:
-        return AuditTrail(RedisAudit(cache_url))
+        from fakeai_dash.auth.audit_spool import SpooledAudit
+
+        return AuditTrail(SpooledAudit(RedisAudit(cache_url), data_dir))  # kept through an outage
     return AuditTrail(SqliteAudit(os.path.join(data_dir, AUDIT_FILE)))

@@ -102,6 +102,7 @@ class Limits:
     limiter: Limiter
     rules: dict[str, list[RateLimitItem]]
     fallback: MovingWindowRateLimiter = field(default_factory=lambda: MovingWindowRateLimiter(MemoryStorage()))
+    failing: bool = False  # the storage failed last time: said once, until it answers again
 
     def _strategy(self):
         return self.limiter.limiter
@@ -111,8 +112,13 @@ class Limits:
         for item in self.rules[kind]:
             try:
                 allowed = self._strategy().hit(item, "fakeai-dash", kind, *keys)
+                if self.failing:
+                    self.failing = False
+                    log.info("rate-limit storage answers again")
             except Exception as error:  # noqa: BLE001 - Redis down: limits still hold per worker
-                log.warning("rate-limit storage failed (%s); limiting in this worker", error)
+                if not self.failing:  # once per outage, not once per write
+                    log.warning("rate-limit storage failed (%s); limiting in this worker", error)
+                    self.failing = True
                 allowed = self.fallback.hit(item, "fakeai-dash", kind, *keys)
             if not allowed:
                 return self._message(kind, item, keys)
@@ -337,7 +343,9 @@ def read_only_reason(user: User | None) -> str | None:
 def build_limits(app: Flask, settings: Any) -> Limits:
     limiter = Limiter(key_func=lambda: user_key(current_user() or ANONYMOUS), app=app,
                       storage_uri=limiter_storage_uri(settings.cache_url),
-                      storage_options={"socket_timeout": 5, "socket_connect_timeout": 3} if settings.cache_url else {},
+                      # Short: a dead Redis costs a write a fraction of a second, then limits hold per worker.
+                      storage_options=({"socket_timeout": 2, "socket_connect_timeout": 0.5}
+                                       if settings.cache_url else {}),
                       strategy="moving-window", default_limits=[], headers_enabled=False,
                       key_prefix="fakeai-dash-limits")
     rules = {"write": parse_many(settings.rate_limit_writes), "refresh": parse_many(settings.rate_limit_refresh),

@@ -139,7 +139,8 @@ class RedisCounts:
     def __init__(self, url: str, free: int, max_delay: float, forget_s: float, prefix: str = "fakeai-dash:"):
         import redis
 
-        self.redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=3, health_check_interval=30)
+        # Short timeouts, like the picture's (sync/store.py): a dead Redis costs a request little.
+        self.redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=0.5, health_check_interval=30)
         self.prefix = f"{prefix}signin:"
         self.args = (free, max_delay, int(forget_s))
         self._fail = self.redis.register_script(FAIL_SCRIPT)
@@ -159,14 +160,20 @@ class SigninThrottle:
     """The wait before a (name, address)'s next sign-in is checked, and the counts behind it."""
 
     def __init__(self, counts: Counts, fallback: MemoryCounts):
+        from fakeai_dash.sync.resilient import Breaker
+
         self.counts, self.fallback = counts, fallback
+        # Every Basic request asks: while Redis is unreachable it is tried once a second, not per
+        # request, and the outage is logged by the picture's store, not once per request here.
+        self.breaker = Breaker("sign-in throttle", quiet=True)
 
     def _call(self, method: str, *args):
+        fallback = lambda: getattr(self.fallback, method)(*args)  # noqa: E731
         try:
-            return getattr(self.counts, method)(*args)
-        except Exception as error:  # noqa: BLE001 - Redis down: count in this worker meanwhile
+            return self.breaker.call(lambda: getattr(self.counts, method)(*args), fallback)
+        except Exception as error:  # noqa: BLE001 - any other storage failure: count in this worker meanwhile
             log.warning("sign-in throttle storage failed (%s); counting in this worker", error)
-            return getattr(self.fallback, method)(*args)
+            return fallback()
 
     def wait(self, name: str, address: str) -> int:
         """Whole seconds before this name's next try from this address is checked (0: now)."""

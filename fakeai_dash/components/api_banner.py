@@ -55,6 +55,12 @@ def banner_text(status: dict | None, now: float | None = None, api_type: str = "
         kept = _("Showing the data from {stamp} ({age} s ago); retrying every refresh.").format(stamp=stamp, age=age)
     else:
         kept = _("No data could be loaded yet; retrying every refresh.")
+    if status.get("store_down"):
+        since = time.strftime("%H:%M:%S", time.localtime(status["store_down"]))
+        # The API may be fine: what is missing is the picture every worker shares (Redis).
+        return [html.Strong(_("Live updates paused: the shared store is unreachable since {time}.")
+                            .format(time=since), id="api-banner-store"),
+                html.Br(), html.Small(kept, className="api-banner-age")]
     message = html.Span(status.get("message") or _("Unknown error"), id="api-banner-message")
     code = http_status(status)
     if code in KEY_REFUSED:

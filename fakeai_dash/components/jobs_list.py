@@ -134,6 +134,10 @@ def api_status_after_error(error: ApiError, last_good: float | None) -> dict[str
     return {"ok": False, "message": str(error), "last_good": last_good}
 
 
+def store_down_status(down_since: float, last_good: float | None) -> dict[str, Any]:
+    return {"ok": False, "store_down": down_since, "last_good": last_good}
+
+
 @callback(
     Output(ids.JobsList.STORE, "data"),
     Output(ids.JobsList.SIGNATURE, "data"),
@@ -154,17 +158,24 @@ def fetch_jobs(_ticks, _clicks, _signal, signature, api_status, shown_live, _pus
     if ctx.triggered_id in (ids.Header.REFRESH, ids.JobsList.REFRESH_SIGNAL) and allow_refresh("jobs"):
         source.invalidate("jobs")  # a nudge: the sync loop refetches now (never twice within 2 s)
     problem = source.problem()
-    if not problem and signature and (api_status or {}).get("ok") and source.signature() == signature:
+    # The shared store is down: this worker shows its last picture, and the banner says so.
+    down = source.store_down_since()
+    if not problem and not down and signature and (api_status or {}).get("ok") and source.signature() == signature:
         # A quiet tick: no rows read or sent; only active jobs' moving fields, if they moved.
         return no_update, no_update, no_update, no_update, _live_update(source, shown_live)
     try:
         snapshot = source.jobs_snapshot()
     except NotReady:
-        return no_update, no_update, no_update, no_update, no_update  # the spinner stays
-    except ApiError as error:
-        status = api_status_after_error(error, source.last_success())
+        status = store_down_status(down, source.last_success()) if down else api_status
         return no_update, no_update, no_update, (status if status != api_status else no_update), no_update
-    if problem:
+    except ApiError as error:
+        status = (store_down_status(down, source.last_success()) if down
+                  else api_status_after_error(error, source.last_success()))
+        return no_update, no_update, no_update, (status if status != api_status else no_update), no_update
+    if down:
+        status = store_down_status(down, snapshot.get("at"))
+        status_out = status if status != api_status else no_update
+    elif problem:
         # Keep the rows on screen (the picture's last good ones): the banner says how old they are.
         status = api_status_after_error(problem, snapshot.get("at"))
         status_out = status if status != api_status else no_update

@@ -15,6 +15,7 @@ from fakeai_dash.datadir import DATA_DIR_ENV, data_dir, private_file
 from fakeai_dash.sync.engine import LIST, SyncEngine, namespace
 from fakeai_dash.sync.interest import Admission
 from fakeai_dash.sync.leader import FileLeader, RedisLeader
+from fakeai_dash.sync.resilient import ResilientStore
 from fakeai_dash.sync.source import EXTENSION_KEY, DataSource, NotReady, current_source
 from fakeai_dash.sync.store import LocalStore, RedisStore
 
@@ -22,7 +23,8 @@ from fakeai_dash.sync.store import LocalStore, RedisStore
 def build_source(settings: Any, client: FineTuningClient) -> DataSource:
     ns = namespace(client.api_base)
     if settings.cache_url:
-        store = RedisStore(settings.cache_url)
+        # Reads outlive a Redis outage (the last picture, bounded per worker); writes wait for it.
+        store = ResilientStore(RedisStore(settings.cache_url))
         leader = RedisLeader(store.redis, store.prefix + f"{ns}:leader")
     else:
         directory = data_dir(settings)  # private: 0700, and 0600 files (fakeai_dash/datadir.py)

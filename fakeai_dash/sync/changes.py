@@ -53,6 +53,9 @@ class ChangeFeed:
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
         self.closing = False
+        # The Redis subscription is lost (the store is down): no change can be heard, so the
+        # streams end and their pages poll until it is back (push.py's "pause").
+        self.paused = False
 
     # -- stream side ---------------------------------------------------------------------------
 
@@ -88,7 +91,7 @@ class ChangeFeed:
     def wait(self, seen_seq: int, timeout: float) -> int:
         """The sequence once it differs from ``seen_seq``, or after ``timeout`` s, or when closing."""
         with self._cond:
-            self._cond.wait_for(lambda: self._seq != seen_seq or self.closing, timeout)
+            self._cond.wait_for(lambda: self._seq != seen_seq or self.closing or self.paused, timeout)
             return self._seq
 
     def close(self) -> None:
@@ -146,6 +149,7 @@ class ChangeFeed:
                 pubsub.subscribe(channel)
                 self._refresh()  # whatever was announced while we were not subscribed
                 failures = 0
+                self.paused = False
                 while not self._stop.is_set():
                     message = pubsub.get_message(timeout=1.0)
                     if message and message.get("type") == "message":
@@ -154,8 +158,12 @@ class ChangeFeed:
             except Exception as error:  # noqa: BLE001 - Redis away: polling browsers, retry with backoff
                 delay = REDIS_RETRY_S[min(failures, len(REDIS_RETRY_S) - 1)]
                 if failures == 0:
-                    log.warning("Push updates: Redis subscription lost (%s); retrying", error)
+                    # info: the store's own breaker (sync/resilient.py) gives the outage's warning
+                    log.info("Push updates: Redis subscription lost (%s); retrying", error)
                 failures += 1
+                with self._cond:
+                    self.paused = True
+                    self._cond.notify_all()
                 self._stop.wait(delay)
             finally:
                 if pubsub is not None:

@@ -127,7 +127,14 @@ class SyncEngine:
         next_lead_try = 0.0
         while not self._stop.is_set():
             now = time.monotonic()
-            if now >= next_lead_try:
+            # The store unreachable (sync/resilient.py): leadership cannot be proven, so none is
+            # claimed, and the API is not polled for answers nobody could share. The probe tries
+            # the store at most once a second; leadership is won again once it answers.
+            down = self.store.probe() if hasattr(self.store, "probe") else None
+            if down and self.leading:
+                self.leader.release()
+                self.leading = False
+            if now >= next_lead_try and not down:
                 next_lead_try = now + LEAD_EVERY_S
                 try:
                     self.leading = self.leader.try_lead()

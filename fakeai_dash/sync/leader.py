@@ -69,8 +69,8 @@ class RedisLeader:
                 self._leading = False
                 return False
             except redis.exceptions.RedisError as error:
-                if not self._warned:  # once per outage, not once a second
-                    log.warning("Redis unavailable for the sync lock: %s", error)
+                if not self._warned:  # once per outage, not once a second; the warning is the store's
+                    log.info("Redis unavailable for the sync lock: %s", error)
                     self._warned = True
                 self._leading = False
                 return False

@@ -98,6 +98,11 @@ class DataSource:
             return ApiError(f"The API has not answered for {int(time.time() - busy)} s")
         return None
 
+    def store_down_since(self) -> float | None:
+        """Since when this worker cannot reach the shared store (None: it answers, or is local).
+        Meanwhile reads serve this worker's last picture and live updates are paused."""
+        return getattr(self.store, "down_since", None)
+
     def last_success(self, member: str = LIST) -> float | None:
         entry = self.store.get(self.key("jobs#signature" if member == LIST else "job", None if member == LIST else member))
         return (entry or {}).get("at")

@@ -126,7 +126,9 @@ class RedisStore:
     def __init__(self, url: str, prefix: str = "fakeai-dash:"):
         import redis
 
-        self.redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=3,
+        # Short timeouts: a dead or unreachable Redis costs a request a fraction of a second, after
+        # which the workers serve their last picture (sync/resilient.py) and try again each second.
+        self.redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=0.5,
                                           health_check_interval=30)
         self.prefix = prefix
 
@@ -140,7 +142,10 @@ class RedisStore:
         return self.redis.get(self._k(key))
 
     def get_many(self, keys: list[str]) -> list[Any]:
-        return [unpack(raw) for raw in self.redis.mget([self._k(k) for k in keys])] if keys else []
+        return [unpack(raw) for raw in self.get_many_raw(keys)]
+
+    def get_many_raw(self, keys: list[str]) -> list[bytes | None]:
+        return self.redis.mget([self._k(k) for k in keys]) if keys else []
 
     def set(self, key: str, value: Any, ttl: float | None = None) -> None:
         self.redis.set(self._k(key), pack(value), px=int(ttl * 1000) if ttl else None)
