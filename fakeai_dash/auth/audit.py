@@ -70,7 +70,7 @@ def make_record(*, user: str, role: str, mode: str, action: str, target: str | N
     ts = time.time() if ts is None else ts
     record = {
         "event": "audit",
-        "ts": round(ts, 3),
+        "ts": round(ts, 6),  # to the microsecond: a write and a refusal in one millisecond keep their order
         "time": datetime.fromtimestamp(ts, tz=timezone.utc).isoformat(timespec="seconds"),
         "user": user, "role": role, "auth": mode, "addr": addr,
         "action": action, "target": target, "outcome": outcome,

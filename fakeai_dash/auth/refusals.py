@@ -56,7 +56,7 @@ def overflow_record(record: dict[str, Any]) -> dict[str, Any]:
 
 def merged(record: dict[str, Any], count: int, last_ts: float) -> dict[str, Any]:
     """The entry as read: the first attempt's record, how many, and when the last one came."""
-    last_ts = round(float(last_ts), 3)
+    last_ts = round(float(last_ts), 6)
     return {**record, "count": int(count), "last_ts": last_ts,
             "last_time": datetime.fromtimestamp(last_ts, tz=timezone.utc).isoformat(timespec="seconds")}
 

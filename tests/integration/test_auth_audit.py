@@ -237,3 +237,15 @@ def test_audit007_a_refusal_entry_only_counts_up_and_writes_stay_append_only(tmp
         db.execute("DELETE FROM refusals")
     assert db.execute("SELECT count(*), sum(count) FROM refusals").fetchone() == (1, 50)
     db.close()
+
+
+def test_audit008_a_write_and_a_refusal_in_one_millisecond_keep_their_order(tmp_path):
+    # The history merges two tables by time: kept to the millisecond, the two tied and the write
+    # (read first) came out on top now and then (test_audit004 failed that way once).
+    trail = AuditTrail(SqliteAudit(str(tmp_path / "audit.sqlite3")))
+    trail.record(user="alice", role="operator", mode="basic", action="cancel", target="ftjob-1", outcome="allowed",
+                 ts=1_700_000_000.0002)
+    trail.record(user="bob", role="viewer", mode="basic", action="cancel", target="ftjob-1", outcome="refused",
+                 message="Not allowed", ts=1_700_000_000.0004)
+    assert [r["user"] for r in trail.history("ftjob-1")] == ["bob", "alice"]
+    trail.close()
