@@ -93,7 +93,7 @@ def user_box(user: auth.User | None) -> tuple[list, str]:
                       title=(_("May upload, create, cancel, pause and resume jobs") if operator
                              else auth.read_only_reason(user)))
     # One flex item: a space at the edge of a flex item would collapse ("Signed in asbob").
-    children = [html.Span([_("Signed in as "), html.Strong(user.name, className="text-light", id=f"{USER_BOX}-name")],
+    children = [html.Span([_("Signed in as "), html.Strong(user.name, className="header-user-name", id=f"{USER_BOX}-name")],
                           className="text-secondary small text-nowrap"), badge]
     if sign_out:
         children.append(html.A(_("Sign out"), href=sign_out, className="btn btn-outline-secondary btn-sm ms-2",

@@ -282,6 +282,11 @@ def is_current(store: dict[str, Any] | None, job_id: str | None) -> bool:
     return bool(store and job_id and store.get("job_id") == job_id and store.get("job"))
 
 
+def _explained(title: str, reason: str) -> html.Div:
+    # One block: the placeholder centres its children in a row, which ran title and reason together.
+    return html.Div([html.Div(title, className="empty-title"), html.Div(reason)], className="empty-state")
+
+
 @callback(
     Output(ids.JobDetails.PLACEHOLDER, "children"),
     Output(PLACEHOLDER_CARD, "style"),
@@ -298,10 +303,9 @@ def show_details(job_id, store):
     if is_current(store, job_id):
         return no_update, no_update, no_update
     if store and store.get("job_id") == job_id and store.get("missing"):
-        return [html.Div(_("No such job"), className="empty-title"), html.Div(store["error"])], shown, hidden
+        return _explained(_("No such job"), store["error"]), shown, hidden
     if store and store.get("job_id") == job_id and store.get("error"):
-        return [html.Div(_("Job {job_id} could not be loaded").format(job_id=job_id), className="empty-title"),
-                html.Div(store["error"])], shown, hidden
+        return _explained(_("Job {job_id} could not be loaded").format(job_id=job_id), store["error"]), shown, hidden
     return [dbc.Spinner(size="sm", color="success", spinner_class_name="me-2"), _("Loading job {job_id}…").format(job_id=job_id)], shown, hidden
 
 

@@ -67,6 +67,12 @@ def test_authb001_viewer_sees_who_they_are_and_no_write_controls(dash_duo, serve
     serve_app(basic_app)
     dash_duo.wait_for_contains_text("#header-user", "Signed in as bob", timeout=ticks(LOAD_TICKS, TICK))
     assert "viewer · read-only" in dash_duo.find_element("#header-user").text
+    # The signed-in name is drawn in the theme's text colour (it was white on the light header,
+    # which axe reports only as "incomplete": it cannot tell the header's background).
+    name_color, text_color = dash_duo.driver.execute_script(
+        "return [getComputedStyle(document.getElementById('header-user-name')).color,"
+        " getComputedStyle(document.body).color];")
+    assert name_color == text_color, (name_color, text_color)
     assert dash_duo.find_element("#header-user-sign-out").get_attribute("href").endswith("/auth/signed-out")
     create = dash_duo.find_element(f"#{ids.Header.CREATE}")
     # The c shortcut (assets/shortcuts.js) goes through that button, so it opens nothing for a viewer.

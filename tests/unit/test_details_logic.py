@@ -304,3 +304,17 @@ def test_progress_without_steps_is_a_labelled_estimate_like_the_list():
     # Never 100% by the clock alone, and no estimate for a job that is not running.
     assert progress_view(job, [], now=9999)[1] == "~99% est."
     assert progress_view({**job, "status": "queued"}, [], now=1470)[1] == ""
+
+
+@pytest.mark.parametrize("store", [
+    {"job_id": "ftjob-x1", "missing": True, "error": "No such job: the API knows no job ftjob-x1."},
+    {"job_id": "ftjob-x1", "error": "The API did not answer"},
+])
+def test_a_failed_load_says_what_and_why_in_one_block(store):
+    # The placeholder centres its children in a row: a title and a reason given as two children
+    # ran together on screen ("No such jobNo such job: …").
+    children, shown, hidden = job_details.show_details("ftjob-x1", store)
+    assert shown == {} and hidden == {"display": "none"}
+    assert children.className == "empty-state"
+    title, reason = children.children
+    assert title.className == "empty-title" and reason.children == store["error"]
