@@ -206,6 +206,9 @@ class Push:
     # Bumped by the push bridge (assets/push.js) when the list / a shown job changed: the fetch
     # callbacks take them as Inputs beside the refresh Interval.
     LIST_SIGNAL = "push-list-signal"
+    # Only the list's live fields moved (a running job's steps): its own small fetch, which never
+    # re-triggers, and so never drops, the list's fetch of new rows.
+    PROGRESS_SIGNAL = "push-progress-signal"
     JOB_SIGNAL = "push-job-signal"
     # "live" (a stream is open), "polling" (no stream: the Interval polls) or "off" (auto-refresh off).
     STATE = "push-state-store"

@@ -168,6 +168,19 @@ def fetch_jobs(_ticks, _clicks, _signal, signature, api_status, shown_live, _pus
     return rows, snapshot["signature"], job_stats(rows), status_out, live_out
 
 
+@callback(
+    Output(ids.JobsList.PROGRESS, "data", allow_duplicate=True),
+    Input(ids.Push.PROGRESS_SIGNAL, "data"),  # pushed: only active jobs' live fields moved
+    State(ids.JobsList.PROGRESS, "data"),
+    prevent_initial_call=True,
+)
+def fetch_progress(_pushed, shown_live):
+    # Its own callback, not another Input of fetch_jobs: a running job moves these several times a
+    # second, and each re-run of fetch_jobs would drop the answer of the one in flight (Dash keeps
+    # only the newest call's), so a new row waited until a gap between steps let one through.
+    return _live_update(current_source(), shown_live)
+
+
 def _live_update(source, shown: dict | None):
     """Active jobs' moving fields (expected finish, steps): a few bytes, never the whole list."""
     live = source.progress()
@@ -184,9 +197,12 @@ clientside_callback(
         const withLive = (row) => progress && progress[row.id] ? Object.assign({}, row, progress[row.id]) : row;
         // Alert badges and the "With alerts" filter field (assets/notifications.js).
         const withSteps = (row) => window.fakeaiAlerts.withAlerts(withLive(row), alerts);
-        const triggered = (window.dash_clientside.callback_context.triggered[0] || {}).prop_id || "";
+        // Every input that changed, not only the first: on a busy page Dash merges a progress
+        // change and a rows change into one call, and rows seen as "only progress" were dropped
+        // until the next new row (seconds; issue #22, item 7).
+        const triggered = window.dash_clientside.callback_context.triggered.map((t) => t.prop_id || "");
         if (rows == null) { return [nu, nu, show, hide, hide]; }
-        if (triggered.startsWith("%(progress)s")) {
+        if (triggered.length && triggered.every((prop) => prop.startsWith("%(progress)s."))) {
             // Only active jobs' live fields moved: update those rows in place, not 10,000 rows.
             const update = rows.filter((row) => progress && progress[row.id]).map(withSteps);
             return [nu, update.length ? {update: update} : nu, nu, nu, nu];

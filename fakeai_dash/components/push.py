@@ -1,7 +1,8 @@
 """Push: the page's end of the push channel — its stores, the header's live/polling indicator and
 the clientside bridge to assets/push.js, which holds the EventSource.
 
-The bridge only bumps two signal stores ("the list changed", "a job shown changed"); the fetch
+The bridge only bumps signal stores ("the list changed", "its live fields moved", "a job shown
+changed"); the fetch
 callbacks take them as Inputs beside the refresh Interval, so a pushed update is drawn by the
 same stores and render callbacks as a polled one. While live, the Interval is off (header's
 toggle_polling) and the bridge sends one keep-alive fetch every HEARTBEAT_S instead.
@@ -37,6 +38,7 @@ def layout(refresh_interval_s: float, enabled: bool = True) -> list:
         dcc.Store(id=ids.Push.CONFIG, data=config),
         dcc.Store(id=ids.Push.STATE, data="polling"),
         dcc.Store(id=ids.Push.LIST_SIGNAL),
+        dcc.Store(id=ids.Push.PROGRESS_SIGNAL),
         dcc.Store(id=ids.Push.JOB_SIGNAL),
         dcc.Interval(id=ids.Push.CLOCK, interval=int(refresh_interval_s * 1000)),
     ]

@@ -19,6 +19,11 @@ from fakeai_dash.sync.listing import active_ids, merge_rows, order_rows, unique_
 RECONCILE_S = 300        # a full walk this often catches jobs deleted on the server
 CATCH_UP_PAGES = 10      # newest pages read in one steady round before falling back to a full walk
 LIST_MEMBER = "list"     # the engine's LIST (the engine imports this module)
+# Active jobs' live fields (steps, ETA, tokens) announce a member of their own: they move several
+# times a second while a job runs, and a page re-running its list fetch that often has each answer
+# dropped by the next (Dash discards an in-flight callback re-triggered before it returns), so on a
+# busy machine a new row waited behind them for seconds (issue #22, item 7).
+LIST_PROGRESS = "list-progress"
 ACTIVE_RECHECKS = 64     # active jobs off the newest page re-read per round (most recently created first)
 RECHECK_THREADS = 8
 
@@ -100,8 +105,10 @@ def publish_list(store, key, rows: list[dict], complete: bool, at: float | None)
     store.set(key("jobs"), {"rows": rows, "signature": signature, "at": at, "complete": complete})
     store.set(key("jobs#signature"), {"signature": signature, "at": at})
     store.set(key("progress"), live)
-    if before != (signature, live):
-        announce(store, key, LIST_MEMBER)  # push: browsers showing the list fetch it now
+    if before[0] != signature:
+        announce(store, key, LIST_MEMBER)  # push: browsers showing the list fetch its rows now
+    if before[1] != live:
+        announce(store, key, LIST_PROGRESS)  # push: only the live fields, a few bytes
 
 
 def live_updates(store, key, rows: list[dict]) -> dict[str, dict]:

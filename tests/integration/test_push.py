@@ -13,7 +13,7 @@ from fakeai_dash.config import Settings
 from fakeai_dash.push import MAX_STREAMS_ENV, REQUEST_THREADS_ENV, members_asked, stream, versions_seen
 from fakeai_dash.sync import LIST, build_source
 from fakeai_dash.sync.changes import announce
-from fakeai_dash.sync.list_sync import publish_list
+from fakeai_dash.sync.list_sync import LIST_PROGRESS, publish_list
 from tests.integration.sync_support import source_for  # noqa: F401 - a fixture
 from tests.integration.test_auth_gate import OPERATOR, basic, write_users
 from tests.load.sse import parse
@@ -54,10 +54,11 @@ class Reader:
 def test_push001_a_stream_carries_only_its_own_members(source_for):
     source = source_for(start=False)
     reader = Reader(source, [LIST, JOB_A])
-    hello, *first = reader.take(3)
-    assert hello.event == "hello" and hello.data == {"versions": {LIST: 0, JOB_A: 0}}
+    hello, *first = reader.take(4)
+    # The list comes with its live fields, a member of their own (the page fetches them apart).
+    assert hello.event == "hello" and hello.data == {"versions": {LIST: 0, JOB_A: 0, LIST_PROGRESS: 0}}
     # A first connection resyncs everything it shows.
-    assert sorted(e.data["member"] for e in first) == sorted([LIST, JOB_A])
+    assert sorted(e.data["member"] for e in first) == sorted([LIST, JOB_A, LIST_PROGRESS])
     announce(source.store, source.engine.key, JOB_B)  # another page's job: not for this one
     announce(source.store, source.engine.key, JOB_A)
     change = reader.take(1)[0]
@@ -77,7 +78,7 @@ def test_push002_a_page_that_reconnects_hears_only_what_it_missed(source_for):
     for member in (LIST, JOB_A, JOB_B):
         announce(source.store, key, member)
     versions = source.store.versions(key("changes"))
-    seen = {LIST: versions[LIST], JOB_A: versions[JOB_A]}
+    seen = {LIST: versions[LIST], JOB_A: versions[JOB_A], LIST_PROGRESS: versions.get(LIST_PROGRESS, 0)}
     announce(source.store, key, JOB_A)  # while the page was away
     reader = Reader(source, [LIST, JOB_A], seen)
     hello, change = reader.take(2)
@@ -103,6 +104,12 @@ def test_push004_list_and_job_rounds_announce_only_real_changes(source_for):
     first = store.versions(key("changes")).get(LIST)
     publish_list(store, key, rows, True, 2.0)  # same rows, a later fetch: nothing to push
     assert store.versions(key("changes")).get(LIST) == first
+    # A running job's moving fields announce only the list's live fields: a page re-running the
+    # rows' fetch for each step had the answer carrying a new row dropped by the next re-run.
+    progress_before = store.versions(key("changes")).get(LIST_PROGRESS)
+    publish_list(store, key, [{**rows[0], "trained_tokens": 1000, "estimated_finish": 99}], True, 2.5)
+    versions = store.versions(key("changes"))
+    assert versions.get(LIST) == first and versions[LIST_PROGRESS] > (progress_before or 0)
     publish_list(store, key, [{**rows[0], "status": "succeeded"}], True, 3.0)
     assert store.versions(key("changes"))[LIST] > first
 
@@ -117,7 +124,7 @@ def test_push005_workers_hear_each_other_through_redis_pub_sub(tmp_path):
             reader = Reader(other, [LIST, JOB_A])
             hello = reader.take(1)[0]
             assert hello.data["versions"][JOB_A] >= 1, "a new subscriber reads the versions announced before"
-            reader.take(2)  # the first connection's resync
+            reader.take(3)  # the first connection's resync (the list, its live fields, the job)
             announce(leader.store, leader.engine.key, JOB_A)
             change = reader.take(1)[0]
             assert change.data["member"] == JOB_A and change.data["version"] == hello.data["versions"][JOB_A] + 1
