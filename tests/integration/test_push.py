@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 
 import pytest
 
@@ -146,6 +147,24 @@ def test_push006_the_fast_lane_reads_new_events_of_a_job_a_live_page_shows(sourc
                    "new steps before the next full round")
         kinds = sim.stats()["by_job"][job]
         assert kinds.get("events", 0) >= 3 and kinds.get("job_retrieve", 0) <= 1, kinds
+
+
+def test_push011_the_fast_lane_brings_a_new_job_to_a_live_list_before_the_next_round(source_for):
+    # A job created at the API waited for the list's next full round (up to a refresh interval,
+    # 3 s by default) while a chart's new step came within live_poll_interval (issue #22 item 7).
+    with ScaleSimulator(jobs=30) as sim:
+        source = source_for(sim.url, refresh_interval=5.0, live_poll_interval=0.2)
+        source.engine.watch_live(LIST)
+        wait_until(lambda: (source.store.get(source.engine.key("liststate")) or {}).get("complete"), 10,
+                   "the list's first walk")
+        before = source.store.versions(source.engine.key("changes")).get(LIST)
+        created = sim.add_job(status="running")
+        began = time.monotonic()
+        wait_until(lambda: any(row["id"] == created["id"] for row in source.jobs_snapshot()["rows"]), 4.0,
+                   "the new job in the picture well before the next full round (5 s)")
+        assert time.monotonic() - began < 4.0
+        assert source.store.versions(source.engine.key("changes"))[LIST] > before, "live pages are told"
+        assert len(source.jobs_snapshot()["rows"]) == 31
 
 
 def test_push010_a_busy_stream_keeps_its_job_in_the_fast_lane(source_for):
