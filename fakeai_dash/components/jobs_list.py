@@ -191,33 +191,47 @@ def _live_update(source, shown: dict | None):
 
 # The rows are already in the browser (the store): hand them to the grid there. A server
 # callback would upload and download the whole list (megabytes at 10,000 jobs) per change.
+# Two callbacks, rows and live fields: Dash holds a callback back while any of its inputs or
+# states is the output of a callback in flight, and the live fields are fetched several times a
+# second while a job runs, so one callback reading both kept a new row out of the grid for as
+# long as a progress fetch was pending (issue #22, item 7). The rows' render reads the live fields
+# as last drawn from window.fakeaiListLive, which the live fields' render keeps.
 clientside_callback(
-    """function (rows, progress, alerts) {
+    """function (rows, alerts) {
         const nu = window.dash_clientside.no_update, hide = {display: "none"}, show = {};
-        const withLive = (row) => progress && progress[row.id] ? Object.assign({}, row, progress[row.id]) : row;
+        if (rows == null) { return [nu, show, hide, hide]; }
+        if (rows.length === 0) { return [[], hide, show, hide]; }
+        const live = window.fakeaiListLive || {};
         // Alert badges and the "With alerts" filter field (assets/notifications.js).
-        const withSteps = (row) => window.fakeaiAlerts.withAlerts(withLive(row), alerts);
-        // Every input that changed, not only the first: on a busy page Dash merges a progress
-        // change and a rows change into one call, and rows seen as "only progress" were dropped
-        // until the next new row (seconds; issue #22, item 7).
-        const triggered = window.dash_clientside.callback_context.triggered.map((t) => t.prop_id || "");
-        if (rows == null) { return [nu, nu, show, hide, hide]; }
-        if (triggered.length && triggered.every((prop) => prop.startsWith("%(progress)s."))) {
-            // Only active jobs' live fields moved: update those rows in place, not 10,000 rows.
-            const update = rows.filter((row) => progress && progress[row.id]).map(withSteps);
-            return [nu, update.length ? {update: update} : nu, nu, nu, nu];
-        }
-        if (rows.length === 0) { return [[], nu, hide, show, hide]; }
-        return [rows.map(withSteps), nu, hide, hide, show];
-    }""" % {"progress": ids.JobsList.PROGRESS},
+        const shown = (row) => window.fakeaiAlerts.withAlerts(live[row.id] ? Object.assign({}, row, live[row.id]) : row,
+                                                              alerts);
+        return [rows.map(shown), hide, hide, show];
+    }""",
     Output(ids.JobsList.GRID, "rowData"),
-    Output(ids.JobsList.GRID, "rowTransaction"),
     Output(ids.JobsList.LOADING, "style"),
     Output(ids.JobsList.EMPTY, "style"),
     Output(ids.JobsList.GRID_WRAPPER, "style"),
     Input(ids.JobsList.STORE, "data"),
-    Input(ids.JobsList.PROGRESS, "data"),
     Input(ids.Alerts.STORE, "data"),
+)
+
+clientside_callback(
+    """function (progress, rows, alerts) {
+        const nu = window.dash_clientside.no_update;
+        window.fakeaiListLive = progress || {};
+        if (!rows || !progress) { return nu; }
+        let grid = null;
+        try { grid = window.dash_ag_grid.getApi("%s"); } catch (notReadyYet) { return nu; }
+        // Only active jobs' live fields moved: update those rows in place, not 10,000 rows; a row
+        // the grid does not hold yet gets them from the rows' render.
+        const update = rows.filter((row) => progress[row.id] && grid.getRowNode(row.id))
+            .map((row) => window.fakeaiAlerts.withAlerts(Object.assign({}, row, progress[row.id]), alerts));
+        return update.length ? {update: update} : nu;
+    }""" % ids.JobsList.GRID,
+    Output(ids.JobsList.GRID, "rowTransaction"),
+    Input(ids.JobsList.PROGRESS, "data"),
+    State(ids.JobsList.STORE, "data"),
+    State(ids.Alerts.STORE, "data"),
 )
 
 
