@@ -13,7 +13,7 @@
 
   var push = {
     source: null, url: null, state: "polling", reported: "polling", wanted: false, attempt: 0, retry: null,
-    lastMessage: 0, versions: {}, counters: {list: 0, job: 0, progress: 0}, job: null, compare: [], jobFinal: false,
+    lastMessage: 0, versions: {}, counters: {list: 0, job: 0, progress: 0}, job: null, compare: [], settledJob: null,
     config: {}, heartbeat: null, watchdog: null, opened: 0, changes: 0
   };
 
@@ -130,7 +130,7 @@
     // open job is revalidated too (its elapsed time and estimate move with the clock).
     if (push.state !== "live") { return; }
     bump("list");
-    if (push.job && !push.jobFinal) { bump("job"); }
+    if (push.job && push.settledJob !== push.job) { bump("job"); }
   }
 
   function watchdog() {
@@ -146,11 +146,10 @@
   }
 
   window.fakeaiPush = {
-    /* Called by the bridge callback whenever auto-refresh, the open job, the compared jobs or
-     * the open job's settledness change; returns the state now. */
-    configure: function (enabled, job, compare, jobFinal, config) {
+    /* Called by the bridge callback whenever auto-refresh, the open job or the compared jobs
+     * change; returns the state now. */
+    configure: function (enabled, job, compare, config) {
       push.config = config || {};
-      push.jobFinal = jobFinal;
       var on = enabled && push.config.enabled !== false && typeof EventSource !== "undefined";
       if (!on) {
         push.wanted = false;
@@ -173,6 +172,8 @@
       }
       return report();
     },
+    /* Whether the open job is settled (its details say so): the heartbeat then leaves it alone. */
+    settled: function (job, final) { push.settledJob = final ? job : null; },
     /* For tests and the load harness: what the bridge has done so far. */
     stats: function () {
       return {state: push.state, opened: push.opened, changes: push.changes, attempt: push.attempt,

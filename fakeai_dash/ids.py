@@ -209,6 +209,8 @@ class Push:
     # Only the list's live fields moved (a running job's steps): its own small fetch, which never
     # re-triggers, and so never drops, the list's fetch of new rows.
     PROGRESS_SIGNAL = "push-progress-signal"
+    # The output of the callback telling push.js whether the open job is settled (nothing reads it).
+    SETTLED = "push-settled-store"
     JOB_SIGNAL = "push-job-signal"
     # "live" (a stream is open), "polling" (no stream: the Interval polls) or "off" (auto-refresh off).
     STATE = "push-state-store"
