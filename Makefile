@@ -74,6 +74,8 @@ bench-app:
 	$(PY) -m tests.bench.open_job $(if $(APP_DIR),--app-dir $(APP_DIR))
 	$(PY) -m tests.bench.forged_refresh $(if $(APP_DIR),--app-dir $(APP_DIR))
 	$(PY) -m tests.bench.forged_ids $(if $(APP_DIR),--app-dir $(APP_DIR))
+	$(PY) -m tests.bench.list_push $(if $(APP_DIR),--app-dir $(APP_DIR))
+	$(PY) -m tests.bench.list_push --busy $(if $(APP_DIR),--app-dir $(APP_DIR))
 	$(PY) -m tests.load.viewers --viewers 1,20,50 --seconds 30 --sim-jobs 3000 --latency 0.15 $(if $(APP_DIR),--app-dir $(APP_DIR))
 	$(PY) -m tests.load.viewers --viewers 10 --seconds 30 --sim-jobs 3000 --latency 0.15 --stall 30 $(if $(APP_DIR),--app-dir $(APP_DIR))
 	$(if $(APP_DIR),,$(PY) -m tests.load.push --pages 20 --samples 30 --streams 200 --idle-seconds 120)

@@ -7,11 +7,13 @@
  * once it is back, the page resyncs (the server names every member whose version moved). */
 (function () {
   "use strict";
-  var STATE = "push-state-store", LIST = "push-list-signal", JOB = "push-job-signal";
+  var STATE = "push-state-store", LIST = "push-list-signal", JOB = "push-job-signal",
+    PROGRESS = "push-progress-signal", LIST_PROGRESS = "list-progress";
+  var SIGNALS = {list: LIST, job: JOB, progress: PROGRESS};
 
   var push = {
     source: null, url: null, state: "polling", reported: "polling", wanted: false, attempt: 0, retry: null,
-    lastMessage: 0, versions: {}, counters: {list: 0, job: 0}, job: null, compare: [], jobFinal: false,
+    lastMessage: 0, versions: {}, counters: {list: 0, job: 0, progress: 0}, job: null, compare: [], settledJob: null,
     config: {}, heartbeat: null, watchdog: null, opened: 0, changes: 0, pauses: 0
   };
 
@@ -39,11 +41,11 @@
 
   function bump(which) {
     push.counters[which] += 1;
-    setProps(which === "list" ? LIST : JOB, {data: push.counters[which]});
+    setProps(SIGNALS[which], {data: push.counters[which]});
   }
 
   function members() {
-    var list = ["list"];
+    var list = ["list", LIST_PROGRESS];  // the server adds the list's live fields to every stream
     if (push.job) { list.push(push.job); }
     push.compare.forEach(function (id) { if (list.indexOf(id) < 0) { list.push(id); } });
     return list;
@@ -79,7 +81,9 @@
     push.lastMessage = Date.now();
     push.changes += 1;
     push.versions[change.member] = change.version;
-    bump(change.member === "list" ? "list" : "job");
+    // Three signals, three fetches: a running job's steps (several a second) re-run only the small
+    // live-fields fetch, never the list's own, whose answer with a new row a re-run would drop.
+    bump(change.member === "list" ? "list" : change.member === LIST_PROGRESS ? "progress" : "job");
   }
 
   function open() {
@@ -140,7 +144,7 @@
     // open job is revalidated too (its elapsed time and estimate move with the clock).
     if (push.state !== "live") { return; }
     bump("list");
-    if (push.job && !push.jobFinal) { bump("job"); }
+    if (push.job && push.settledJob !== push.job) { bump("job"); }
   }
 
   function watchdog() {
@@ -156,11 +160,10 @@
   }
 
   window.fakeaiPush = {
-    /* Called by the bridge callback whenever auto-refresh, the open job, the compared jobs or
-     * the open job's settledness change; returns the state now. */
-    configure: function (enabled, job, compare, jobFinal, config) {
+    /* Called by the bridge callback whenever auto-refresh, the open job or the compared jobs
+     * change; returns the state now. */
+    configure: function (enabled, job, compare, config) {
       push.config = config || {};
-      push.jobFinal = jobFinal;
       var on = enabled && push.config.enabled !== false && typeof EventSource !== "undefined";
       if (!on) {
         push.wanted = false;
@@ -183,6 +186,8 @@
       }
       return report();
     },
+    /* Whether the open job is settled (its details say so): the heartbeat then leaves it alone. */
+    settled: function (job, final) { push.settledJob = final ? job : null; },
     /* For tests and the load harness: what the bridge has done so far. */
     stats: function () {
       return {state: push.state, opened: push.opened, changes: push.changes, attempt: push.attempt,

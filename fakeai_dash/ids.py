@@ -206,6 +206,11 @@ class Push:
     # Bumped by the push bridge (assets/push.js) when the list / a shown job changed: the fetch
     # callbacks take them as Inputs beside the refresh Interval.
     LIST_SIGNAL = "push-list-signal"
+    # Only the list's live fields moved (a running job's steps): its own small fetch, which never
+    # re-triggers, and so never drops, the list's fetch of new rows.
+    PROGRESS_SIGNAL = "push-progress-signal"
+    # The output of the callback telling push.js whether the open job is settled (nothing reads it).
+    SETTLED = "push-settled-store"
     JOB_SIGNAL = "push-job-signal"
     # "live" (a stream is open), "polling" (no stream: the Interval polls) or "off" (auto-refresh off).
     STATE = "push-state-store"

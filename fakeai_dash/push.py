@@ -23,6 +23,7 @@ from flask import Flask, Response, request
 
 from fakeai_dash.sync.changes import ChangeFeed
 from fakeai_dash.sync.engine import LIST
+from fakeai_dash.sync.list_sync import LIST_PROGRESS
 from fakeai_dash.validation import is_valid_id
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,12 @@ def members_asked(args) -> list[str]:
     return members
 
 
+def heard(members: list[str]) -> list[str]:
+    """What a stream tells the page about: its members, plus the list's live fields beside the
+    list (a member of their own, so the rows' fetch is not re-run for each step; never watched)."""
+    return [*members, LIST_PROGRESS] if LIST in members else list(members)
+
+
 def versions_seen(text: str | None, members: list[str]) -> dict[str, int]:
     """``member:version,...`` as the page last saw them (only the members it asks for)."""
     seen: dict[str, int] = {}
@@ -79,11 +86,12 @@ def stream(feed: ChangeFeed, engine, members: list[str], seen: dict[str, int],
     for member in members:
         engine.watch_live(member)
     yield f"retry: {RETRY_MS}\n\n"
+    told = heard(members)
     seq = feed.seq
-    current = feed.current(members)
+    current = feed.current(told)
     yield sse("hello", {"versions": current})
     # Whatever changed since the page last looked (all of it on a first connection).
-    for member in members:
+    for member in told:
         if seen.get(member) != current[member]:
             yield sse("change", {"member": member, "version": current[member]})
     sent = dict(current)
@@ -105,8 +113,8 @@ def stream(feed: ChangeFeed, engine, members: list[str], seen: dict[str, int],
             yield "event: ping\ndata: {}\n\n"
             continue
         seq = new_seq
-        current = feed.current(members)
-        for member in members:
+        current = feed.current(told)
+        for member in told:
             if current[member] != sent.get(member):
                 sent[member] = current[member]
                 yield sse("change", {"member": member, "version": current[member]})
@@ -172,7 +180,7 @@ def configure_push(server: Flask, source, prefix: str = "/") -> None:
         if source.feed.paused or source.store_down_since():
             return Response(paused_stream(), mimetype="text/event-stream", headers={"Cache-Control": "no-store"})
         members = source.admitted(members_asked(request.args))
-        seen = versions_seen(request.args.get("v"), members)
+        seen = versions_seen(request.args.get("v"), heard(members))
         if source.feed.closing or not slots.take():
             # Busy (or stopping): the page polls and retries later, perhaps on another worker.
             return Response("Push is busy; the page polls instead.\n", status=503, mimetype="text/plain",

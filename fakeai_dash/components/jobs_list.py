@@ -188,6 +188,19 @@ def fetch_jobs(_ticks, _clicks, _signal, signature, api_status, shown_live, _pus
     return rows, snapshot["signature"], job_stats(rows), status_out, live_out
 
 
+@callback(
+    Output(ids.JobsList.PROGRESS, "data", allow_duplicate=True),
+    Input(ids.Push.PROGRESS_SIGNAL, "data"),  # pushed: only active jobs' live fields moved
+    State(ids.JobsList.PROGRESS, "data"),
+    prevent_initial_call=True,
+)
+def fetch_progress(_pushed, shown_live):
+    # Its own callback, not another Input of fetch_jobs: a running job moves these several times a
+    # second, and each re-run of fetch_jobs would drop the answer of the one in flight (Dash keeps
+    # only the newest call's), so a new row waited until a gap between steps let one through.
+    return _live_update(current_source(), shown_live)
+
+
 def _live_update(source, shown: dict | None):
     """Active jobs' moving fields (expected finish, steps): a few bytes, never the whole list."""
     live = source.progress()
@@ -198,30 +211,47 @@ def _live_update(source, shown: dict | None):
 
 # The rows are already in the browser (the store): hand them to the grid there. A server
 # callback would upload and download the whole list (megabytes at 10,000 jobs) per change.
+# Two callbacks, rows and live fields: Dash holds a callback back while any of its inputs or
+# states is the output of a callback in flight, and the live fields are fetched several times a
+# second while a job runs, so one callback reading both kept a new row out of the grid for as
+# long as a progress fetch was pending (issue #22, item 7). The rows' render reads the live fields
+# as last drawn from window.fakeaiListLive, which the live fields' render keeps.
 clientside_callback(
-    """function (rows, progress, alerts) {
+    """function (rows, alerts) {
         const nu = window.dash_clientside.no_update, hide = {display: "none"}, show = {};
-        const withLive = (row) => progress && progress[row.id] ? Object.assign({}, row, progress[row.id]) : row;
+        if (rows == null) { return [nu, show, hide, hide]; }
+        if (rows.length === 0) { return [[], hide, show, hide]; }
+        const live = window.fakeaiListLive || {};
         // Alert badges and the "With alerts" filter field (assets/notifications.js).
-        const withSteps = (row) => window.fakeaiAlerts.withAlerts(withLive(row), alerts);
-        const triggered = (window.dash_clientside.callback_context.triggered[0] || {}).prop_id || "";
-        if (rows == null) { return [nu, nu, show, hide, hide]; }
-        if (triggered.startsWith("%(progress)s")) {
-            // Only active jobs' live fields moved: update those rows in place, not 10,000 rows.
-            const update = rows.filter((row) => progress && progress[row.id]).map(withSteps);
-            return [nu, update.length ? {update: update} : nu, nu, nu, nu];
-        }
-        if (rows.length === 0) { return [[], nu, hide, show, hide]; }
-        return [rows.map(withSteps), nu, hide, hide, show];
-    }""" % {"progress": ids.JobsList.PROGRESS},
+        const shown = (row) => window.fakeaiAlerts.withAlerts(live[row.id] ? Object.assign({}, row, live[row.id]) : row,
+                                                              alerts);
+        return [rows.map(shown), hide, hide, show];
+    }""",
     Output(ids.JobsList.GRID, "rowData"),
-    Output(ids.JobsList.GRID, "rowTransaction"),
     Output(ids.JobsList.LOADING, "style"),
     Output(ids.JobsList.EMPTY, "style"),
     Output(ids.JobsList.GRID_WRAPPER, "style"),
     Input(ids.JobsList.STORE, "data"),
-    Input(ids.JobsList.PROGRESS, "data"),
     Input(ids.Alerts.STORE, "data"),
+)
+
+clientside_callback(
+    """function (progress, rows, alerts) {
+        const nu = window.dash_clientside.no_update;
+        window.fakeaiListLive = progress || {};
+        if (!rows || !progress) { return nu; }
+        let grid = null;
+        try { grid = window.dash_ag_grid.getApi("%s"); } catch (notReadyYet) { return nu; }
+        // Only active jobs' live fields moved: update those rows in place, not 10,000 rows; a row
+        // the grid does not hold yet gets them from the rows' render.
+        const update = rows.filter((row) => progress[row.id] && grid.getRowNode(row.id))
+            .map((row) => window.fakeaiAlerts.withAlerts(Object.assign({}, row, progress[row.id]), alerts));
+        return update.length ? {update: update} : nu;
+    }""" % ids.JobsList.GRID,
+    Output(ids.JobsList.GRID, "rowTransaction"),
+    Input(ids.JobsList.PROGRESS, "data"),
+    State(ids.JobsList.STORE, "data"),
+    State(ids.Alerts.STORE, "data"),
 )
 
 

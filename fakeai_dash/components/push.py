@@ -1,7 +1,8 @@
 """Push: the page's end of the push channel — its stores, the header's live/polling indicator and
 the clientside bridge to assets/push.js, which holds the EventSource.
 
-The bridge only bumps two signal stores ("the list changed", "a job shown changed"); the fetch
+The bridge only bumps signal stores ("the list changed", "its live fields moved", "a job shown
+changed"); the fetch
 callbacks take them as Inputs beside the refresh Interval, so a pushed update is drawn by the
 same stores and render callbacks as a polled one. While live, the Interval is off (header's
 toggle_polling) and the bridge sends one keep-alive fetch every HEARTBEAT_S instead.
@@ -37,6 +38,8 @@ def layout(refresh_interval_s: float, enabled: bool = True) -> list:
         dcc.Store(id=ids.Push.CONFIG, data=config),
         dcc.Store(id=ids.Push.STATE, data="polling"),
         dcc.Store(id=ids.Push.LIST_SIGNAL),
+        dcc.Store(id=ids.Push.PROGRESS_SIGNAL),
+        dcc.Store(id=ids.Push.SETTLED),
         dcc.Store(id=ids.Push.JOB_SIGNAL),
         dcc.Interval(id=ids.Push.CLOCK, interval=int(refresh_interval_s * 1000)),
     ]
@@ -57,17 +60,32 @@ def polling_disabled(auto_refresh: bool | None, push_state: str | None) -> bool:
 # EventSource for the list, the open job and the compared jobs, and closes it when auto-refresh
 # is switched off. Its answer is the state right now; later changes arrive through set_props.
 clientside_callback(
-    """function (autoRefresh, jobId, picks, detailSignature, config) {
+    """function (autoRefresh, jobId, picks, config) {
         if (!window.fakeaiPush) { return "polling"; }
-        const final = !!(detailSignature && detailSignature.final && detailSignature.job_id === jobId);
-        return window.fakeaiPush.configure(!!autoRefresh, jobId || null, picks || [], final, config || {});
+        return window.fakeaiPush.configure(!!autoRefresh, jobId || null, picks || [], config || {});
     }""",
     Output(ids.Push.STATE, "data"),
     Input(ids.Header.AUTO_REFRESH, "value"),
     Input(ids.JobDetails.SELECTED, "data"),
     Input(ids.JobComparison.PICKER, "value"),
-    Input(ids.JobDetails.SIGNATURE, "data"),
     State(ids.Push.CONFIG, "data"),
+)
+
+# Whether the open job is settled (then the heartbeat leaves it alone), told to the bridge apart:
+# Dash holds a callback back while one of its inputs is the output of a callback in flight, and
+# with the job's signature among the bridge's inputs the stream waited for the job's first fetch
+# to open (over 15 s on a loaded machine: the page stayed "polling").
+clientside_callback(
+    """function (detailSignature, jobId) {
+        if (window.fakeaiPush) {
+            window.fakeaiPush.settled(jobId || null,
+                                      !!(detailSignature && detailSignature.final && detailSignature.job_id === jobId));
+        }
+        return window.dash_clientside.no_update;
+    }""",
+    Output(ids.Push.SETTLED, "data"),  # read by nothing: a pending output must block nothing else
+    Input(ids.JobDetails.SIGNATURE, "data"),
+    State(ids.JobDetails.SELECTED, "data"),
 )
 
 clientside_callback(

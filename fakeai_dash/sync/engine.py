@@ -8,6 +8,8 @@ for ``interest_ttl`` seconds, the API sees no requests at all.
 Scheduling: every ``refresh_s`` the list and each watched job get a round, each on its own
 pool thread so a slow round (thousands of jobs, a long backfill) never delays another. A job
 watched for the first time, or a forced refresh, gets its round at once (within TICK_S).
+While a push stream shows them, the list and each running job also get a quick round (one small
+request) every ``live_poll_s`` between their full rounds: the fast lane.
 """
 
 from __future__ import annotations
@@ -162,7 +164,9 @@ class SyncEngine:
             last = self._last_round.get(member, 0.0)
             due = now - last >= (self.refresh_s if member in watched else self.alert_active_interval)
             forced = member in nudged and nudged[member] > last and now - last >= MIN_REFRESH_GAP_S
-            quick = (member in live and self._status.get(member) == "running"
+            # The list has a fast lane too: a job created at the API reaches live pages within
+            # about live_poll_s, as a chart's new step does, not after up to a refresh interval.
+            quick = (member in live and (member == LIST or self._status.get(member) == "running")
                      and now - max(last, self._last_quick.get(member, 0.0)) >= self.live_poll_s)
             if (due or forced or quick) and not self._stop.is_set():
                 if due or forced:
@@ -195,7 +199,10 @@ class SyncEngine:
     def _quick(self, member: str) -> None:
         try:
             with self.client.budget(self.round_budget_s):
-                self.job_sync.quick(member)
+                if member == LIST:
+                    self.list_sync.quick()
+                else:
+                    self.job_sync.quick(member)
         except ApiError as error:  # the full round, every refresh_s, reports errors
             log.debug("Live check of %s failed: %s", member, error)
         except Exception:  # noqa: BLE001

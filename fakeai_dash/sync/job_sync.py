@@ -22,7 +22,7 @@ from fakeai_dash.api.models import FINISHED_STATUSES
 from fakeai_dash.metrics import cost_summary, estimate_total_tokens, shown_progress
 from fakeai_dash.sync.changes import announce, entry_changed
 from fakeai_dash.sync.interest import MISSING_TTL_S, is_missing
-from fakeai_dash.sync.list_sync import LIST_MEMBER, list_steps
+from fakeai_dash.sync.list_sync import LIST_MEMBER, LIST_PROGRESS, list_steps
 from fakeai_dash.series import MetricHistory, history_event, rows_from_events, rows_from_result_csv
 
 log = logging.getLogger(__name__)
@@ -285,7 +285,7 @@ class JobSync:
             return
         live[job_id] = shared
         self.store.set(self.key("progress"), live)
-        announce(self.store, self.key, "list")  # push: the list's progress moved with the details
+        announce(self.store, self.key, LIST_PROGRESS)  # push: the list's progress moved with the details
 
     def _alerts(self, job_id, job, history, summary, window, checkpoints, state) -> list[dict]:
         """The job's training-health alerts, from the curves this round just updated (no extra

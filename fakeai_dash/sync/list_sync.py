@@ -19,8 +19,14 @@ from fakeai_dash.sync.listing import active_ids, merge_rows, order_rows, unique_
 RECONCILE_S = 300        # a full walk this often catches jobs deleted on the server
 CATCH_UP_PAGES = 10      # newest pages read in one steady round before falling back to a full walk
 LIST_MEMBER = "list"     # the engine's LIST (the engine imports this module)
+# Active jobs' live fields (steps, ETA, tokens) announce a member of their own: they move several
+# times a second while a job runs, and a page re-running its list fetch that often has each answer
+# dropped by the next (Dash discards an in-flight callback re-triggered before it returns), so on a
+# busy machine a new row waited behind them for seconds (issue #22, item 7).
+LIST_PROGRESS = "list-progress"
 ACTIVE_RECHECKS = 64     # active jobs off the newest page re-read per round (most recently created first)
 RECHECK_THREADS = 8
+QUICK_PAGE = 10          # jobs the fast lane reads (the newest): one small request
 
 
 class ListSync:
@@ -71,6 +77,24 @@ class ListSync:
         updated, gone = self._recheck(recheck)
         self.publish(merge_rows(current, unique_by_id(fresh) + updated, gone), complete=True)
 
+    def quick(self) -> bool:
+        """The fast lane (live pages show the list): the newest few jobs, one small request; a job
+        created since the last round is published now, not up to a refresh interval later.
+        Statuses and the other rows wait for the full round. Returns whether anything was new."""
+        current = (self.store.get(self.key("jobs")) or {}).get("rows")
+        state = self.store.get(self.key("liststate")) or {}
+        if current is None or not state.get("complete"):
+            return False  # the first walk is still under way: it publishes page by page
+        jobs, has_more = self.client.list_jobs_page(None, limit=QUICK_PAGE)
+        known = {row["id"] for row in current}
+        if all(job.id in known for job in jobs):
+            return False
+        if has_more and not any(job.id in known for job in jobs):
+            self._steady(current)  # more new jobs than this page holds: catch up now, page by page
+            return True
+        self.publish(merge_rows(current, [job_row(job) for job in jobs])[: self.max_jobs], complete=True)
+        return True
+
     def _recheck(self, job_ids: list[str]) -> tuple[list[dict], list[str]]:
         if not job_ids:
             return [], []
@@ -100,8 +124,10 @@ def publish_list(store, key, rows: list[dict], complete: bool, at: float | None)
     store.set(key("jobs"), {"rows": rows, "signature": signature, "at": at, "complete": complete})
     store.set(key("jobs#signature"), {"signature": signature, "at": at})
     store.set(key("progress"), live)
-    if before != (signature, live):
-        announce(store, key, LIST_MEMBER)  # push: browsers showing the list fetch it now
+    if before[0] != signature:
+        announce(store, key, LIST_MEMBER)  # push: browsers showing the list fetch its rows now
+    if before[1] != live:
+        announce(store, key, LIST_PROGRESS)  # push: only the live fields, a few bytes
 
 
 def live_updates(store, key, rows: list[dict]) -> dict[str, dict]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 
 import pytest
 
@@ -13,7 +14,7 @@ from fakeai_dash.config import Settings
 from fakeai_dash.push import MAX_STREAMS_ENV, REQUEST_THREADS_ENV, members_asked, stream, versions_seen
 from fakeai_dash.sync import LIST, build_source
 from fakeai_dash.sync.changes import announce
-from fakeai_dash.sync.list_sync import publish_list
+from fakeai_dash.sync.list_sync import LIST_PROGRESS, publish_list
 from tests.integration.sync_support import source_for  # noqa: F401 - a fixture
 from tests.integration.test_auth_gate import OPERATOR, basic, write_users
 from tests.load.sse import parse
@@ -54,10 +55,11 @@ class Reader:
 def test_push001_a_stream_carries_only_its_own_members(source_for):
     source = source_for(start=False)
     reader = Reader(source, [LIST, JOB_A])
-    hello, *first = reader.take(3)
-    assert hello.event == "hello" and hello.data == {"versions": {LIST: 0, JOB_A: 0}}
+    hello, *first = reader.take(4)
+    # The list comes with its live fields, a member of their own (the page fetches them apart).
+    assert hello.event == "hello" and hello.data == {"versions": {LIST: 0, JOB_A: 0, LIST_PROGRESS: 0}}
     # A first connection resyncs everything it shows.
-    assert sorted(e.data["member"] for e in first) == sorted([LIST, JOB_A])
+    assert sorted(e.data["member"] for e in first) == sorted([LIST, JOB_A, LIST_PROGRESS])
     announce(source.store, source.engine.key, JOB_B)  # another page's job: not for this one
     announce(source.store, source.engine.key, JOB_A)
     change = reader.take(1)[0]
@@ -77,7 +79,7 @@ def test_push002_a_page_that_reconnects_hears_only_what_it_missed(source_for):
     for member in (LIST, JOB_A, JOB_B):
         announce(source.store, key, member)
     versions = source.store.versions(key("changes"))
-    seen = {LIST: versions[LIST], JOB_A: versions[JOB_A]}
+    seen = {LIST: versions[LIST], JOB_A: versions[JOB_A], LIST_PROGRESS: versions.get(LIST_PROGRESS, 0)}
     announce(source.store, key, JOB_A)  # while the page was away
     reader = Reader(source, [LIST, JOB_A], seen)
     hello, change = reader.take(2)
@@ -103,6 +105,12 @@ def test_push004_list_and_job_rounds_announce_only_real_changes(source_for):
     first = store.versions(key("changes")).get(LIST)
     publish_list(store, key, rows, True, 2.0)  # same rows, a later fetch: nothing to push
     assert store.versions(key("changes")).get(LIST) == first
+    # A running job's moving fields announce only the list's live fields: a page re-running the
+    # rows' fetch for each step had the answer carrying a new row dropped by the next re-run.
+    progress_before = store.versions(key("changes")).get(LIST_PROGRESS)
+    publish_list(store, key, [{**rows[0], "trained_tokens": 1000, "estimated_finish": 99}], True, 2.5)
+    versions = store.versions(key("changes"))
+    assert versions.get(LIST) == first and versions[LIST_PROGRESS] > (progress_before or 0)
     publish_list(store, key, [{**rows[0], "status": "succeeded"}], True, 3.0)
     assert store.versions(key("changes"))[LIST] > first
 
@@ -117,7 +125,7 @@ def test_push005_workers_hear_each_other_through_redis_pub_sub(tmp_path):
             reader = Reader(other, [LIST, JOB_A])
             hello = reader.take(1)[0]
             assert hello.data["versions"][JOB_A] >= 1, "a new subscriber reads the versions announced before"
-            reader.take(2)  # the first connection's resync
+            reader.take(3)  # the first connection's resync (the list, its live fields, the job)
             announce(leader.store, leader.engine.key, JOB_A)
             change = reader.take(1)[0]
             assert change.data["member"] == JOB_A and change.data["version"] == hello.data["versions"][JOB_A] + 1
@@ -139,6 +147,24 @@ def test_push006_the_fast_lane_reads_new_events_of_a_job_a_live_page_shows(sourc
                    "new steps before the next full round")
         kinds = sim.stats()["by_job"][job]
         assert kinds.get("events", 0) >= 3 and kinds.get("job_retrieve", 0) <= 1, kinds
+
+
+def test_push011_the_fast_lane_brings_a_new_job_to_a_live_list_before_the_next_round(source_for):
+    # A job created at the API waited for the list's next full round (up to a refresh interval,
+    # 3 s by default) while a chart's new step came within live_poll_interval (issue #22 item 7).
+    with ScaleSimulator(jobs=30) as sim:
+        source = source_for(sim.url, refresh_interval=5.0, live_poll_interval=0.2)
+        source.engine.watch_live(LIST)
+        wait_until(lambda: (source.store.get(source.engine.key("liststate")) or {}).get("complete"), 10,
+                   "the list's first walk")
+        before = source.store.versions(source.engine.key("changes")).get(LIST)
+        created = sim.add_job(status="running")
+        began = time.monotonic()
+        wait_until(lambda: any(row["id"] == created["id"] for row in source.jobs_snapshot()["rows"]), 4.0,
+                   "the new job in the picture well before the next full round (5 s)")
+        assert time.monotonic() - began < 4.0
+        assert source.store.versions(source.engine.key("changes"))[LIST] > before, "live pages are told"
+        assert len(source.jobs_snapshot()["rows"]) == 31
 
 
 def test_push010_a_busy_stream_keeps_its_job_in_the_fast_lane(source_for):

@@ -19,7 +19,8 @@ from tests.load.replay import Request, ViewerState, parse_records, should_send, 
 from tests.load.sse import PushClient
 from tests.load.stack import Gunicorn
 
-PUSH_PROPS = ("push-job-signal.data", "push-list-signal.data")
+PUSH_PROPS = ("push-job-signal.data", "push-list-signal.data", "push-progress-signal.data")
+SIGNAL_OF = {"list": "push-list-signal.data", "list-progress": "push-progress-signal.data"}  # else the job's
 DETAIL_STORE = ("job-detail-store", "data")
 STEP_RECORDER = """
 (() => {
@@ -120,7 +121,7 @@ class ProtocolPage:
             if event.data["member"] == self.job:
                 self.shown.append((now, NEWEST["step"]))
             return
-        self.pending.put("push-list-signal.data" if event.data["member"] == "list" else "push-job-signal.data")
+        self.pending.put(SIGNAL_OF.get(event.data["member"], "push-job-signal.data"))
 
     def _work(self) -> None:
         while not self.stopping.is_set():
