@@ -18,7 +18,7 @@ from dash import Input, Output, Patch, State, callback, clientside_callback, ctx
 
 from fakeai_dash import ids
 from fakeai_dash.api.client import ApiError
-from fakeai_dash.api.models import ACTIVE_STATUSES
+from fakeai_dash.api.models import ACTIVE_STATUSES, FINISHED_STATUSES
 from fakeai_dash.auth import allow_refresh
 from fakeai_dash.data import NotReady, current_source
 from fakeai_dash.i18n import N_, _, column_defs, for_scripts
@@ -221,12 +221,16 @@ clientside_callback(
         const nu = window.dash_clientside.no_update, hide = {display: "none"}, show = {};
         if (rows == null) { return [nu, show, hide, hide]; }
         if (rows.length === 0) { return [[], hide, show, hide]; }
-        const live = window.fakeaiListLive || {};
+        const live = window.fakeaiListLive || {}, finished = %(finished)s;
+        // A finished row's own fields are final: the live fields last drawn may still be those of
+        // its last running moment (the progress fetch that drops it can land after the rows), and
+        // laid over it they hid its tokens and kept its percent.
+        const moving = (row) => live[row.id] && !finished.includes(row.status);
         // Alert badges and the "With alerts" filter field (assets/notifications.js).
-        const shown = (row) => window.fakeaiAlerts.withAlerts(live[row.id] ? Object.assign({}, row, live[row.id]) : row,
+        const shown = (row) => window.fakeaiAlerts.withAlerts(moving(row) ? Object.assign({}, row, live[row.id]) : row,
                                                               alerts);
         return [rows.map(shown), hide, hide, show];
-    }""",
+    }""" % {"finished": json.dumps(sorted(FINISHED_STATUSES))},
     Output(ids.JobsList.GRID, "rowData"),
     Output(ids.JobsList.LOADING, "style"),
     Output(ids.JobsList.EMPTY, "style"),
@@ -238,14 +242,17 @@ clientside_callback(
 clientside_callback(
     """function (progress, rows, alerts) {
         const nu = window.dash_clientside.no_update;
+        const before = window.fakeaiListLive || {};
         window.fakeaiListLive = progress || {};
         if (!rows || !progress) { return nu; }
         let grid = null;
         try { grid = window.dash_ag_grid.getApi("%s"); } catch (notReadyYet) { return nu; }
         // Only active jobs' live fields moved: update those rows in place, not 10,000 rows; a row
-        // the grid does not hold yet gets them from the rows' render.
-        const update = rows.filter((row) => progress[row.id] && grid.getRowNode(row.id))
-            .map((row) => window.fakeaiAlerts.withAlerts(Object.assign({}, row, progress[row.id]), alerts));
+        // the grid does not hold yet gets them from the rows' render. A job that left the map
+        // (it finished) gets its own row back, without the live fields it was drawn with.
+        const update = rows.filter((row) => (progress[row.id] || before[row.id]) && grid.getRowNode(row.id))
+            .map((row) => window.fakeaiAlerts.withAlerts(
+                progress[row.id] ? Object.assign({}, row, progress[row.id]) : row, alerts));
         return update.length ? {update: update} : nu;
     }""" % ids.JobsList.GRID,
     Output(ids.JobsList.GRID, "rowTransaction"),
