@@ -62,7 +62,7 @@ def test_memory002_shared_results_stay_within_their_stated_bytes(source_for):
         held = sum(approx_bytes(value) for value in cache.values())
         assert 0 < held <= cache.maxsize, (name, held, cache.maxsize)
         assert cache.currsize <= cache.maxsize, name
-    assert training_charts._FIGURES.cache.maxsize == 16 * MB
+    assert training_charts._FIGURES.cache.maxsize == training_charts._UPDATES.cache.maxsize == 8 * MB
 
 
 def test_memory003_one_value_past_the_bytes_is_returned_not_kept():
