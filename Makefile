@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: run test bench bench-app bench-baseline install install-test system-deps clean messages compile lock audit
+.PHONY: run test bench soak bench-app bench-baseline install install-test system-deps clean messages compile lock audit
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -63,11 +63,18 @@ test: install-test compile system-deps
 	$(PY) -m pytest --headless --benchmark-disable $(PYTEST_ARGS)
 
 # Every figure in docs/performance.md: micro-benchmarks, then the browser and load measurements
-# (minutes). `make bench-baseline BASE=<commit>` measures an older commit the same way.
+# (minutes), then the memory soak (25 minutes more). `make bench-baseline BASE=<commit>` measures
+# an older commit the same way.
 bench: install-test system-deps
 	$(PY) -m pytest tests/bench --benchmark-only $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory bench-app APP_DIR=
 	$(PY) -m tests.bench.memory
+	$(MAKE) --no-print-directory soak
+
+# Each worker's RSS while three pages watch a job at 10 steps/s for 25 minutes (issue #22 item 6).
+# SOAK_ARGS="--minutes 6 --steps-per-second 40 --settle-minutes 1.25": the same events, sooner.
+soak: install-test system-deps
+	$(PY) -m tests.bench.soak $(SOAK_ARGS)
 
 bench-app:
 	$(PY) -m tests.bench.first_visit $(if $(APP_DIR),--app-dir $(APP_DIR))

@@ -79,6 +79,11 @@ def on_starting(server):
     # The app's own log lines (embedded backend, sync leader, client warnings) beside gunicorn's.
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s",
                         datefmt="%Y-%m-%d %H:%M:%S %z")
+    from fakeai_dash.malloc import tune
+
+    # Before any worker is forked: each starts with few arenas and a fixed mmap threshold, or its
+    # RSS grows with a live job's history though its objects do not (fakeai_dash/malloc.py).
+    tune()
     settings = _settings(server)
     from fakeai_dash.auth.startup import check_start
 

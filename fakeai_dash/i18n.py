@@ -114,7 +114,7 @@ def use_locale(code: str) -> Iterator[str]:
         _forced.reset(token)
 
 
-@functools.cache
+@functools.cache  # bound: one catalog per supported language (callers pass current_locale())
 def translations(code: str) -> NullTranslations:
     """The catalog of ``code`` (English is the msgids themselves: no catalog needed)."""
     if code == DEFAULT:
@@ -141,7 +141,7 @@ def load_catalog(folder: Path, code: str) -> NullTranslations:
     return Translations(compiled, domain=DOMAIN)
 
 
-@functools.cache
+@functools.cache  # bound: one per supported language (callers pass current_locale())
 def babel_locale(code: str) -> Locale:
     # zh is Simplified Chinese as spoken in mainland China; en formats as en_US (the API's dollars).
     return Locale.parse({"en": "en_US", "de": "de_DE", "zh": "zh_Hans_CN"}.get(code, code))

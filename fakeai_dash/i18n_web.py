@@ -44,7 +44,7 @@ def localize_running(callbacks: list, translate) -> list:
     return callbacks
 
 
-@functools.cache
+@functools.cache  # bound: one per assets directory (one per app)
 def script_messages(assets_dir: str) -> tuple[str, ...]:
     """Every ``T("…")`` msgid of the scripts in ``assets_dir`` (vendored files excluded)."""
     found: list[str] = []

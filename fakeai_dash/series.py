@@ -47,6 +47,11 @@ class MetricHistory:
     # The sync loop's label of this content ("" when unknown): equal versions, equal columns.
     version: str = field(default="", compare=False)
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes of its arrays (what a cache of decoded histories holds)."""
+        return self.steps.nbytes + self.times.nbytes + sum(column.nbytes for column in self.metrics.values())
+
     def __len__(self) -> int:
         return int(self.steps.size)
 

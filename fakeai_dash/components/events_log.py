@@ -33,7 +33,9 @@ FILTER_LABELS = {"info": N_("info"), "warning": N_("warning"), "error": N_("erro
 # Events fetched per page (newest first), and the most the browser holds (~1.5 MB of rows at
 # 300 bytes each): past that "Load older" stops; the complete metrics are in the CSV export.
 PAGE_SIZE = 200
-_SHARED_ROWS = shared_results(32)
+# Bound (per worker): 32 pages of PAGE_SIZE rows, and 8 MB; a live job makes a new page version
+# at every event, and old versions fall out least recently used first.
+_SHARED_ROWS = shared_results(32, max_bytes=8 * 1024 * 1024)
 MAX_HELD = 5000
 ROW_HEIGHT = 30
 MAX_VISIBLE_ROWS = 12

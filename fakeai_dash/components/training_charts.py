@@ -145,8 +145,12 @@ def chart_updates(store: dict[str, Any], view: dict[str, Any], drawn: dict[str, 
 
 # Every viewer of a job at one history version gets the same figures, and viewers that hold the
 # same drawn figure get the same update: both are computed once per worker (shared_results.py).
-_FIGURES = shared_results(16)
-_UPDATES = shared_results(64)
+# Bounds (per worker): a figure is downsampled to a few thousand points (~250 KB as Python lists,
+# measured at 15,000 and 100,000 steps) whatever the history's length, and an update is at most a
+# figure's data (a Patch append is a few KB); a live job makes new keys at every event, and its
+# old versions fall out least recently used first. 8 MB each: 16 figures, 32 full updates.
+_FIGURES = shared_results(16, max_bytes=8 * 1024 * 1024)
+_UPDATES = shared_results(64, max_bytes=8 * 1024 * 1024)
 
 
 def graph_update(graph: str, job_id: str, series: MetricHistory, view: dict[str, Any], checkpoints: list[dict],

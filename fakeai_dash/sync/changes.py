@@ -44,7 +44,7 @@ class ChangeFeed:
     def __init__(self, store, key):
         self.store = store
         self.group = key(CHANGES)
-        self._versions: dict[str, int] = {}
+        self._versions: dict[str, int] = {}  # bound: the store's MAX_VERSIONED (4,000) members
         self._seq = 0
         self._cond = threading.Condition()
         self._streams = 0

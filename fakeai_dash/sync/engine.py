@@ -65,6 +65,8 @@ class SyncEngine:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._pool: ThreadPoolExecutor | None = None
+        # Per-member state (bound: the members watched, capped by Admission's watch_max, and
+        # dropped when a member's interest ends; _touched is cleared past 10,000 keys).
         self._running: dict[str, Future] = {}
         self._last_round: dict[str, float] = {}
         self._touched: dict[str, float] = {}

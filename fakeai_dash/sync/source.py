@@ -31,11 +31,20 @@ from fakeai_dash.validation import checked_id, is_valid_id
 EXTENSION_KEY = "fakeai_dash"
 # A first visit waits this long on the picture (not on the API) for the leader's first answer.
 FIRST_LOAD_WAIT_S = 1.5
-HISTORY_CACHE_SIZE = 8  # decoded histories kept per worker (a 100,000-step one is ~5 MB)
+# Decoded histories kept per worker: one version per job (the newest asked for: the picture holds
+# no other), at most 8 jobs and 64 MB of arrays (a 100,000-step history is ~5 MB). Keyed by version
+# alone, a live job's every event left one more ever longer history here until 8 were kept.
+HISTORY_CACHE_SIZE = 8
+HISTORY_CACHE_BYTES = 64 * 1024 * 1024
 # Pages of a job's kept event log, per worker, keyed by the packed log's digest: every open page
 # of a live job asks for the same newest page after each change, and decoding a 1,500-event
 # window for each was most of the events panel's cost (~10 ms of ~12).
-_LOG_PAGES = shared_results(32)
+# Bound (per worker): 32 pages of at most 1,000 events (events_page caps ``limit``), and 8 MB.
+_LOG_PAGES = shared_results(32, max_bytes=8 * 1024 * 1024)
+
+
+def _total_nbytes(histories: OrderedDict[str, MetricHistory]) -> int:
+    return sum(history.nbytes for history in histories.values())
 
 
 _FAILED = {"failed": True}  # what a first read found when the leader's first answer was an error
@@ -69,7 +78,7 @@ class DataSource:
         self.engine = engine
         self.feed = ChangeFeed(store, engine.key)  # this worker's ear for changes (push streams)
         self.ttl = ttl  # for the few direct reads (files, models) that the create dialog makes
-        self._histories: OrderedDict[tuple[str, str], MetricHistory] = OrderedDict()
+        self._histories: OrderedDict[str, MetricHistory] = OrderedDict()  # job id -> newest decoded
         self._histories_lock = threading.Lock()
         # Who asks (gate.watch_viewer in the app): a request's first look at a job passes the caps
         # and the "watch" rate limit; None (no request: tests, the app's own code) is trusted.
@@ -190,16 +199,18 @@ class DataSource:
         entry = self.store.get(self.key("series", job_id))
         if not entry:
             return None
-        cache_key = (job_id, entry.get("version", ""))
+        version = str(entry.get("version") or "")
         with self._histories_lock:
-            history = self._histories.get(cache_key)
-            if history is not None:
-                self._histories.move_to_end(cache_key)
+            history = self._histories.get(job_id)
+            if history is not None and history.version == version:
+                self._histories.move_to_end(job_id)
                 return history
         history = MetricHistory.from_dict(entry)
         with self._histories_lock:
-            self._histories[cache_key] = history
-            while len(self._histories) > HISTORY_CACHE_SIZE:
+            self._histories.pop(job_id, None)  # an older version: never asked for again
+            self._histories[job_id] = history
+            while len(self._histories) > 1 and (len(self._histories) > HISTORY_CACHE_SIZE
+                                                or _total_nbytes(self._histories) > HISTORY_CACHE_BYTES):
                 self._histories.popitem(last=False)
         return history
 
