@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from selenium.common.exceptions import ElementClickInterceptedException
 from selenium.webdriver.support.ui import WebDriverWait
 
 from fakeai_dash import ids
@@ -101,3 +102,15 @@ def turn_off_polling(dash_duo, interval: float) -> int:
     wait_until(dash_duo, lambda: pending_callbacks(dash_duo) == 0, ticks(5, interval),
                "callbacks started by the last tick did not finish")
     return prop(dash_duo, ids.Page.INTERVAL, "n_intervals")
+
+
+def click(dash_duo, selector):
+    """Click ``selector`` on a long page whose cards grow as they fill: centre it first, and if
+    something still covers it (a tooltip, a modal fading out), click it through the DOM, which
+    fires the same click event."""
+    element = dash_duo.find_element(selector)
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+    try:
+        element.click()
+    except ElementClickInterceptedException:
+        dash_duo.driver.execute_script("arguments[0].click()", element)

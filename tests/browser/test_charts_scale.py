@@ -14,9 +14,10 @@ import re
 import threading
 
 import pytest
-from selenium.common.exceptions import ElementClickInterceptedException
 from selenium.webdriver.support.ui import WebDriverWait
 from werkzeug import Response
+
+from tests.browser_support import click
 
 pytestmark = pytest.mark.browser
 
@@ -171,15 +172,6 @@ def relayout(dash_duo, graph_id, update):
     """, graph_id, update)
 
 
-def click(dash_duo, selector):
-    # The details panel is long and its cards grow as they fill: centre the element, and if
-    # something still covers it, click it through the DOM (the same click event).
-    element = dash_duo.find_element(selector)
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
-    try:
-        element.click()
-    except ElementClickInterceptedException:
-        dash_duo.driver.execute_script("arguments[0].click()", element)
 
 
 def screenshot(dash_duo, name, element_id):

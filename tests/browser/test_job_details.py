@@ -6,12 +6,11 @@ import time
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from selenium.common.exceptions import ElementClickInterceptedException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.browser_support import LOAD_TICKS, pending_callbacks, row_selector, ticks
+from tests.browser_support import LOAD_TICKS, click, pending_callbacks, row_selector, ticks
 
 pytestmark = pytest.mark.browser
 
@@ -82,15 +81,6 @@ def has_event(dash_duo, text):
     return any(text in row["message"] for row in event_rows(dash_duo) or [])
 
 
-def click(dash_duo, selector):
-    # The details panel is long: centre the element so nothing (a tooltip, a modal fading
-    # out) covers it; fall back to a DOM click, which fires the same events, if still covered.
-    element = dash_duo.find_element(selector)
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
-    try:
-        element.click()
-    except ElementClickInterceptedException:
-        dash_duo.driver.execute_script("arguments[0].click()", element)
 
 
 def set_smoothing(dash_duo, value):

@@ -10,11 +10,10 @@ import threading
 import time
 
 import redis
-from selenium.common.exceptions import ElementClickInterceptedException
 
 from fakeai_dash import ids
 from tests.browser.test_push import shown_step
-from tests.browser_support import LOAD_TICKS, pending_callbacks, prop, ticks, wait_until
+from tests.browser_support import LOAD_TICKS, click, pending_callbacks, prop, ticks, wait_until
 from tests.redis_server import redis_server
 from tests.scale_sim import ScaleSimulator
 
@@ -46,13 +45,6 @@ class StatusRecorder:
             return [(code, path) for code, path in self.statuses if code >= 500]
 
 
-def click(dash_duo, selector):
-    element = dash_duo.find_element(selector)
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
-    try:
-        element.click()
-    except ElementClickInterceptedException:
-        dash_duo.driver.execute_script("arguments[0].click()", element)
 
 
 def banner(dash_duo) -> str:
