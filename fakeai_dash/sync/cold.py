@@ -1,0 +1,132 @@
+"""ColdFetch: a job's URL that the picture does not hold yet is fetched on the spot, so its first
+view arrives drawn (components/first_view.py) instead of waiting for the sync loop's round.
+
+A link from a colleague or a notification names a job nobody has opened: the leader's round
+for it reads the job, then its checkpoints, then its newest events, one after another, and for
+a live job the whole older history (page after page) before it writes the picture. The page
+waited for all of that (2.1 s for a 1,500-step live job at 150 ms per answer). Here the job, its
+checkpoints and its newest events page are asked for at once (a finished job's result file
+follows the job), by the sync loop's own round code (JobSync.run with ``first_look``), so the
+picture gets exactly the entries a round writes and the loop continues from them: older pages
+and the training file's size come with the leader's next round, which the claim holds back
+until this write is done (SyncEngine._schedule), so nothing is asked twice.
+
+One fetch per job across every worker: the store's atomic ``add`` is the claim; whoever loses
+it waits on the picture. Either waits at most ``deadline_s``; past it the page is built as for
+any job not yet in the picture (its callbacks load it), while the fetch goes on in the
+background and fills the picture they wait on: no work is wasted.
+
+Any worker may do this, not only the leader: it is a read a user triggered, admitted first
+(sync/interest.py: ids validated, the per-user and total caps, the "watch" rate limit), one
+round of a few requests, like the leader's round it spares. Sending it to the leader (a nudge,
+then a wait) costs the leader's tick and runs its one-request-after-another round.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
+
+from fakeai_dash.api.client import ApiError, FineTuningClient
+from fakeai_dash.sync.store import wait_for
+
+log = logging.getLogger(__name__)
+
+DEADLINE_S = 0.4  # what a page waits for its cold job; then the ordinary path
+BUDGET_S = 10.0   # the background fetch's own time budget (it outlives the page's wait)
+CLAIM = "cold"    # store key kind: cold:<job id> holds the fetching worker's claim
+POOL_THREADS = 4   # per worker: fetches at once (each admitted: the interest caps bound them)
+
+
+class PrefetchingClient:
+    """The client, with a job's first requests of a round (the job, its checkpoints, its newest
+    events page) sent at once; the round then takes each answer where it would have asked."""
+
+    def __init__(self, client: FineTuningClient, job_id: str, pool: ThreadPoolExecutor, budget_s: float):
+        self._client = client
+        self._job_id = job_id
+        end = time.monotonic() + budget_s
+
+        def ask(method: str, **kwargs: Any) -> Future:
+            def call():
+                with client.budget(max(0.0, end - time.monotonic())):  # budgets are per thread
+                    return getattr(client, method)(job_id, **kwargs)
+            return pool.submit(call)
+
+        self._ahead = {"list_checkpoints": ask("list_checkpoints"), "events_page": ask("events_page")}
+
+    def retrieve_job(self, job_id: str):
+        return self._client.retrieve_job(job_id)
+
+    def list_checkpoints(self, job_id: str):
+        ahead = self._ahead.pop("list_checkpoints", None) if job_id == self._job_id else None
+        return ahead.result() if ahead else self._client.list_checkpoints(job_id)
+
+    def events_page(self, job_id: str, after: str | None = None, **kwargs: Any):
+        ahead = self._ahead.pop("events_page", None) if job_id == self._job_id and after is None and not kwargs else None
+        return ahead.result() if ahead else self._client.events_page(job_id, after=after, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:  # every other request: as the round makes it
+        return getattr(self._client, name)
+
+
+class ColdFetch:
+    """Fetches a cold job's first picture once across workers; see the module's docstring."""
+
+    def __init__(self, engine, deadline_s: float = DEADLINE_S, budget_s: float = BUDGET_S):
+        self.engine = engine
+        self.store = engine.store
+        self.deadline_s = deadline_s
+        self.budget_s = budget_s
+        self._pool = ThreadPoolExecutor(POOL_THREADS, thread_name_prefix="cold")
+        # The requests sent ahead have their own threads: a round waiting on them must never
+        # hold the thread they queue for.
+        self._requests = ThreadPoolExecutor(2 * POOL_THREADS, thread_name_prefix="cold-ask")
+        self._owner = f"{os.getpid()}"
+
+    def claim_key(self, job_id: str) -> str:
+        return self.engine.key(CLAIM, job_id)
+
+    def fetch(self, job_id: str) -> dict[str, Any] | None:
+        """The job's picture entry within the deadline, or None (the fetch may go on). Call only
+        for a valid id the reader was admitted to watch."""
+        key = self.engine.key("job", job_id)
+        if not self.store.add(self.claim_key(job_id), self._owner, ttl=self.budget_s + 1):
+            # Another page (or worker) fetches it: wait for its write, or for its claim to go.
+            return wait_for(lambda: self.store.get(key) or self._given_up(job_id), self.deadline_s) or None
+        try:
+            future = self._pool.submit(self._round, job_id)
+        except RuntimeError:  # shutting down
+            self.store.delete(self.claim_key(job_id))
+            return None
+        try:
+            future.result(timeout=self.deadline_s)
+        except FutureTimeout:
+            return None  # the page takes the ordinary path; the round goes on and fills the picture
+        return self.store.get(key)
+
+    def _given_up(self, job_id: str) -> dict[str, Any] | None:
+        """An empty answer ({}) once the claim is gone without an entry: stop waiting."""
+        return {} if self.store.get(self.claim_key(job_id)) is None else None
+
+    def _round(self, job_id: str) -> None:
+        sync = copy.copy(self.engine.job_sync)  # the loop's round code and locks, with requests ahead
+        try:
+            with self.engine.client.budget(self.budget_s):
+                sync.client = PrefetchingClient(self.engine.client, job_id, self._requests, self.budget_s)
+                sync.run(job_id, first_look=True)
+        except ApiError as error:  # the leader's round, let through by the claim's end, reports it
+            log.info("Cold fetch of %s failed: %s", job_id, error)
+        except Exception:  # noqa: BLE001 - a page's one-off fetch must never take a worker down
+            log.exception("Cold fetch of %s failed", job_id)
+        finally:
+            self.store.delete(self.claim_key(job_id))
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._requests.shutdown(wait=False, cancel_futures=True)
