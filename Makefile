@@ -72,6 +72,7 @@ bench: install-test system-deps
 bench-app:
 	$(PY) -m tests.bench.first_visit $(if $(APP_DIR),--app-dir $(APP_DIR))
 	$(PY) -m tests.bench.open_job $(if $(APP_DIR),--app-dir $(APP_DIR))
+	$(PY) -m tests.bench.open_cold $(if $(APP_DIR),--app-dir $(APP_DIR))
 	$(PY) -m tests.bench.forged_refresh $(if $(APP_DIR),--app-dir $(APP_DIR))
 	$(PY) -m tests.bench.forged_ids $(if $(APP_DIR),--app-dir $(APP_DIR))
 	$(PY) -m tests.load.viewers --viewers 1,20,50 --seconds 30 --sim-jobs 3000 --latency 0.15 $(if $(APP_DIR),--app-dir $(APP_DIR))
