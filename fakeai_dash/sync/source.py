@@ -173,7 +173,10 @@ class DataSource:
         key = self.key("job", job_id)
         entry = self.store.get(key)
         self._admit(job_id, entry)  # before any request: a refused id costs the API nothing
-        if entry is None:
+        if is_missing(entry, time.time()):
+            entry = None  # a remembered 404 that _admit let through: in the jobs list now, look again
+        if entry is None and self.store_down_since() is None:
+            # (While the shared store is down nobody polls: the page waits for it, as every read does.)
             entry = self.cold.fetch(job_id)
         self.engine.watch(job_id)
         if entry is None:
