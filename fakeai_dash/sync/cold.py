@@ -12,9 +12,10 @@ and the training file's size come with the leader's next round, which the claim 
 until this write is done (SyncEngine._schedule), so nothing is asked twice.
 
 One fetch per job across every worker: the store's atomic ``add`` is the claim; whoever loses
-it waits on the picture. Either waits at most ``deadline_s``; past it the page is built as for
-any job not yet in the picture (its callbacks load it), while the fetch goes on in the
-background and fills the picture they wait on: no work is wasted.
+it waits on the picture. Either waits at most ``deadline_s`` for the API (the claim's holder a
+little longer, GRACE_S, when every answer is in and only their reading is left); past it the
+page is built as for any job not yet in the picture (its callbacks load it), while the fetch
+goes on in the background and fills the picture they wait on: no work is wasted.
 
 Any worker may do this, not only the leader: it is a read a user triggered, admitted first
 (sync/interest.py: ids validated, the per-user and total caps, the "watch" rate limit), one
@@ -27,6 +28,7 @@ from __future__ import annotations
 import copy
 import logging
 import os
+import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -37,7 +39,8 @@ from fakeai_dash.sync.store import wait_for
 
 log = logging.getLogger(__name__)
 
-DEADLINE_S = 0.4  # what a page waits for its cold job; then the ordinary path
+DEADLINE_S = 0.4  # what a page waits for the API's answers on its cold job; then the ordinary path
+GRACE_S = 0.4     # and at most this much more while the answers are in and only being read
 BUDGET_S = 10.0   # the background fetch's own time budget (it outlives the page's wait)
 CLAIM = "cold"    # store key kind: cold:<job id> holds the fetching worker's claim
 POOL_THREADS = 4   # per worker: fetches at once (each admitted: the interest caps bound them)
@@ -45,41 +48,63 @@ POOL_THREADS = 4   # per worker: fetches at once (each admitted: the interest ca
 
 class PrefetchingClient:
     """The client, with a job's first requests of a round (the job, its checkpoints, its newest
-    events page) sent at once; the round then takes each answer where it would have asked."""
+    events page) sent at once; the round then takes each answer where it would have asked.
+    ``asking`` counts the requests under way: none left means the round is only working."""
 
     def __init__(self, client: FineTuningClient, job_id: str, pool: ThreadPoolExecutor, budget_s: float):
         self._client = client
         self._job_id = job_id
+        self._lock = threading.Lock()
+        self.asking = 0
         end = time.monotonic() + budget_s
 
         def ask(method: str, **kwargs: Any) -> Future:
             def call():
                 with client.budget(max(0.0, end - time.monotonic())):  # budgets are per thread
-                    return getattr(client, method)(job_id, **kwargs)
+                    return self._counted(getattr(client, method), job_id, **kwargs)
+            with self._lock:
+                self.asking += 1  # counted from now, not from when a thread picks it up
             return pool.submit(call)
 
         self._ahead = {"list_checkpoints": ask("list_checkpoints"), "events_page": ask("events_page")}
 
+    def _counted(self, request, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return request(*args, **kwargs)
+        finally:
+            with self._lock:
+                self.asking -= 1
+
+    def _ask(self, request, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            self.asking += 1
+        return self._counted(request, *args, **kwargs)
+
     def retrieve_job(self, job_id: str):
-        return self._client.retrieve_job(job_id)
+        return self._ask(self._client.retrieve_job, job_id)
 
     def list_checkpoints(self, job_id: str):
         ahead = self._ahead.pop("list_checkpoints", None) if job_id == self._job_id else None
-        return ahead.result() if ahead else self._client.list_checkpoints(job_id)
+        return ahead.result() if ahead else self._ask(self._client.list_checkpoints, job_id)
 
     def events_page(self, job_id: str, after: str | None = None, **kwargs: Any):
         ahead = self._ahead.pop("events_page", None) if job_id == self._job_id and after is None and not kwargs else None
-        return ahead.result() if ahead else self._client.events_page(job_id, after=after, **kwargs)
+        return ahead.result() if ahead else self._ask(self._client.events_page, job_id, after=after, **kwargs)
 
-    def __getattr__(self, name: str) -> Any:  # every other request: as the round makes it
-        return getattr(self._client, name)
+    def __getattr__(self, name: str) -> Any:  # every other request (the result file): as the round makes it
+        attribute = getattr(self._client, name)
+        if not callable(attribute):
+            return attribute
+        return lambda *args, **kwargs: self._ask(attribute, *args, **kwargs)
 
 
 class ColdFetch:
     """Fetches a cold job's first picture once across workers; see the module's docstring."""
 
-    def __init__(self, engine, deadline_s: float = DEADLINE_S, budget_s: float = BUDGET_S):
+    def __init__(self, engine, deadline_s: float = DEADLINE_S, budget_s: float = BUDGET_S,
+                 grace_s: float = GRACE_S):
         self.engine = engine
+        self.grace_s = grace_s
         self.store = engine.store
         self.deadline_s = deadline_s
         self.budget_s = budget_s
@@ -100,25 +125,33 @@ class ColdFetch:
             # Another page (or worker) fetches it: wait for its write, or for its claim to go.
             return wait_for(lambda: self.store.get(key) or self._given_up(job_id), self.deadline_s) or None
         try:
-            future = self._pool.submit(self._round, job_id)
+            client = PrefetchingClient(self.engine.client, job_id, self._requests, self.budget_s)
+            future = self._pool.submit(self._round, job_id, client)
         except RuntimeError:  # shutting down
             self.store.delete(self.claim_key(job_id))
             return None
         try:
             future.result(timeout=self.deadline_s)
         except FutureTimeout:
-            return None  # the page takes the ordinary path; the round goes on and fills the picture
+            if client.asking:
+                return None  # the API is slow: the page takes the ordinary path; the round goes on
+            try:
+                # Every answer is in and the round is only working (a 20,000-row result file
+                # takes ~0.2 s to read): a short wait beats the ordinary path's second of callbacks.
+                future.result(timeout=self.grace_s)
+            except FutureTimeout:
+                return None
         return self.store.get(key)
 
     def _given_up(self, job_id: str) -> dict[str, Any] | None:
         """An empty answer ({}) once the claim is gone without an entry: stop waiting."""
         return {} if self.store.get(self.claim_key(job_id)) is None else None
 
-    def _round(self, job_id: str) -> None:
+    def _round(self, job_id: str, client: PrefetchingClient) -> None:
         sync = copy.copy(self.engine.job_sync)  # the loop's round code and locks, with requests ahead
+        sync.client = client
         try:
             with self.engine.client.budget(self.budget_s):
-                sync.client = PrefetchingClient(self.engine.client, job_id, self._requests, self.budget_s)
                 sync.run(job_id, first_look=True)
         except ApiError as error:  # the leader's round, let through by the claim's end, reports it
             log.info("Cold fetch of %s failed: %s", job_id, error)
