@@ -40,7 +40,11 @@ from fakeai_dash.sync.store import wait_for
 log = logging.getLogger(__name__)
 
 DEADLINE_S = 0.4  # what a page waits for the API's answers on its cold job; then the ordinary path
-GRACE_S = 0.4     # and at most this much more while the answers are in and only being read
+# And at most this much more while every answer is in and only being read: with it the page
+# waits at most what it waited on the picture before (source.FIRST_LOAD_WAIT_S, 1.5 s), never on
+# the API. A 20,000-row result file takes ~0.2 s to read on an idle machine, over 1 s on a busy one,
+# and the ordinary path costs more than that (the page's callbacks, then their own wait).
+GRACE_S = 1.1
 BUDGET_S = 10.0   # the background fetch's own time budget (it outlives the page's wait)
 CLAIM = "cold"    # store key kind: cold:<job id> holds the fetching worker's claim
 POOL_THREADS = 4   # per worker: fetches at once (each admitted: the interest caps bound them)
@@ -136,8 +140,8 @@ class ColdFetch:
             if client.asking:
                 return None  # the API is slow: the page takes the ordinary path; the round goes on
             try:
-                # Every answer is in and the round is only working (a 20,000-row result file
-                # takes ~0.2 s to read): a short wait beats the ordinary path's second of callbacks.
+                # Every answer is in and the round is only working (GRACE_S): a short wait beats
+                # the ordinary path's second of callbacks.
                 future.result(timeout=self.grace_s)
             except FutureTimeout:
                 return None
