@@ -12,8 +12,10 @@ The graphs need plotly.js before they mount (a dcc.Graph without it fetches the 
 bundle), so a job's page loads the basic bundle, and its locale, as its first scripts
 (``plotly_first``); the list page still loads none.
 
-A job the picture does not hold yet (nobody has watched it), an id that is not one, or any
-trouble gives the ordinary empty page, whose callbacks load the job as before. The request has
+A job the picture does not hold yet (nobody has watched it: a colleague's link, a notification)
+is fetched on the spot, once across workers, within a short deadline (sync/cold.py), after the
+interest caps admit it. Past the deadline, an id that is not one, a refused or unknown id, or any
+trouble gives the ordinary empty page, whose callbacks load the job (and say why not) as before. The request has
 passed the sign-in gate (auth/gate.py) like every other; the page's URL comes from the Referer
 (``Referrer-Policy: same-origin`` sends it on the page's own requests) and is untrusted.
 """
@@ -105,7 +107,9 @@ def fill_job_page(root: html.Div) -> html.Div:
 
 def _job_page(job_id: str, query: str) -> list[tuple[str, str, Any]]:
     """Every (component id, property, value) the layout gets for ``job_id``."""
-    detail = current_source().job_detail(job_id)  # the picture only: NotReady, never a wait on the API
+    # The picture's entry, or a cold job fetched on the spot within a short deadline (sync/cold.py);
+    # NotReady past it.
+    detail = current_source().first_view_detail(job_id)
     store, signature, summary = job_details.detail_stores(job_id, detail)
     settings = [(ids.JobDetails.SELECTED, "data", job_id), (ids.JobDetails.STORE, "data", store),
                 (ids.JobDetails.SIGNATURE, "data", signature), (ids.JobDetails.SUMMARY, "data", summary),

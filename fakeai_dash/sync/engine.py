@@ -23,6 +23,7 @@ from typing import Any
 
 from fakeai_dash.api.client import ApiError, FineTuningClient
 from fakeai_dash.sync.changes import announce
+from fakeai_dash.sync.cold import CLAIM as COLD_CLAIM
 from fakeai_dash.sync.job_sync import JobSync
 from fakeai_dash.sync.list_sync import ListSync
 
@@ -171,6 +172,8 @@ class SyncEngine:
             quick = (member in live and (member == LIST or self._status.get(member) == "running")
                      and now - max(last, self._last_quick.get(member, 0.0)) >= self.live_poll_s)
             if (due or forced or quick) and not self._stop.is_set():
+                if member != LIST and self.store.get(self.key(COLD_CLAIM, member)) is not None:
+                    continue  # a page's cold fetch (sync/cold.py) writes its first picture: the round follows it
                 if due or forced:
                     self._last_round[member] = now
                     self._started[member] = now

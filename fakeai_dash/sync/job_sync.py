@@ -117,8 +117,10 @@ class JobSync:
         self.price_table = price_table
         self._alerts_lock = threading.Lock()  # rounds run in parallel; the alerts map is shared
 
-    def run(self, job_id: str) -> str | None:
-        """One full round; the job's status (None when nothing was fetched)."""
+    def run(self, job_id: str, first_look: bool = False) -> str | None:
+        """One full round; the job's status (None when nothing was fetched). A ``first_look``
+        (sync/cold.py: a page waits for it) leaves the older event pages and the training file's
+        size to the next round: it writes the same entries, from the newest page."""
         state = self.store.get(self.key("jobstate", job_id)) or {}
         if state.get("final"):
             self.store.touch(self.key("kept"), job_id, time.time())  # still in use: keep it
@@ -161,10 +163,12 @@ class JobSync:
         result_file = (job.get("result_files") or [None])[0] if finished else None
         if result_file and not state.get("result_read"):
             history = self._merge_result_file(job_id, result_file, history, state)
-        if not state.get("result_read") and not state.get("backfill_done") and not state.get("streamed"):
+        if not first_look and not state.get("result_read") and not state.get("backfill_done") \
+                and not state.get("streamed"):
             history, lifecycle, window = self._backfill(job_id, state, history, lifecycle, window)
 
-        if "training_file_bytes" not in state and not finished and job.get("trained_tokens") is None:
+        if "training_file_bytes" not in state and not finished and job.get("trained_tokens") is None \
+                and not first_look:
             state["training_file_bytes"] = self._file_bytes(job.get("training_file"))
         loaded = self._loaded(state, history)
         version = history_version(history)

@@ -19,6 +19,7 @@ from fakeai_dash.api.models import Job
 from fakeai_dash.budgets import month_spend
 from fakeai_dash.series import MetricHistory
 from fakeai_dash.sync.changes import ChangeFeed, announce
+from fakeai_dash.sync.cold import ColdFetch
 from fakeai_dash.sync.engine import LIST, SyncEngine
 from fakeai_dash.sync.interest import Admission, NoSuchJob, Viewer, is_missing
 from fakeai_dash.sync.list_sync import publish_list
@@ -84,6 +85,7 @@ class DataSource:
         # and the "watch" rate limit; None (no request: tests, the app's own code) is trusted.
         self.viewer: Callable[[], Viewer | None] = lambda: None
         self.admission = admission or Admission(store, engine.key, engine.interest_ttl)
+        self.cold = ColdFetch(engine)
 
     def key(self, kind: str, member: str | None = None) -> str:
         return self.engine.key(kind, member)
@@ -91,6 +93,7 @@ class DataSource:
     def close(self) -> None:
         """Stop this worker's sync loop (giving up leadership) and close the store."""
         self.feed.close()
+        self.cold.close()
         self.engine.stop()
         self.store.close()
 
@@ -165,6 +168,28 @@ class DataSource:
         entry = entry if entry is not None else self._read(key, job_id)
         if entry is None:
             raise self.problem(job_id) or NotReady()
+        if is_missing(entry, time.time()):
+            raise NoSuchJob(job_id)
+        if entry.get("error"):
+            raise ApiError(entry["error"]["message"], entry["error"].get("status"))
+        return entry
+
+    def first_view_detail(self, job_id: str) -> dict[str, Any]:
+        """job_detail for a page being built (components/first_view.py): a job the picture does
+        not hold yet is fetched on the spot, admitted first, within ColdFetch's short deadline;
+        past it, NotReady (the page's callbacks then wait for it as usual)."""
+        checked_id(job_id)
+        key = self.key("job", job_id)
+        entry = self.store.get(key)
+        self._admit(job_id, entry)  # before any request: a refused id costs the API nothing
+        if is_missing(entry, time.time()):
+            entry = None  # a remembered 404 that _admit let through: in the jobs list now, look again
+        if entry is None and self.store_down_since() is None:
+            # (While the shared store is down nobody polls: the page waits for it, as every read does.)
+            entry = self.cold.fetch(job_id)
+        self.engine.watch(job_id)
+        if entry is None:
+            raise NotReady()
         if is_missing(entry, time.time()):
             raise NoSuchJob(job_id)
         if entry.get("error"):

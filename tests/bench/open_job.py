@@ -48,7 +48,8 @@ FIRST_DRAWN_WATCH = """
 """
 
 
-def open_once(url: str, timeout: float = 120.0) -> dict:
+def open_once(url: str, timeout: float = 120.0, screenshot: str | None = None) -> dict:
+    """One cold-cache open of ``url``; ``screenshot``: a PNG of the page when its chart is seen."""
     driver = _driver()
     try:
         driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": FIRST_DRAWN_WATCH})
@@ -62,6 +63,9 @@ def open_once(url: str, timeout: float = 120.0) -> dict:
                 continue
             if drawn:
                 seen = time.monotonic() - started
+                if screenshot:  # the charts, as first drawn, in view
+                    driver.execute_script("document.querySelector('#loss-graph').scrollIntoView({block: 'center'});")
+                    driver.save_screenshot(screenshot)
                 drawn_at = driver.execute_script("return window.__firstLossAt || null;")
                 xs, ys = drawn["rawx"], drawn["rawy"]
                 spike = any(9_990 <= x <= 10_010 and y > 3 * (sorted(ys)[len(ys) // 2] or 1) for x, y in zip(xs, ys))
