@@ -59,8 +59,15 @@ system-deps:
 run: install compile
 	$(VENV)/bin/fakeai-dash
 
+# Two tiers, so the whole run stays near 20 minutes on 2 cores: the unit and integration tests
+# (each its own FakeAI, ports and data directory) run on two pytest-xdist workers; the browser,
+# deploy, load and benchmark-smoke tests then run one at a time, because two Chromiums or two
+# gunicorns racing for 2 cores would time the tests rather than the code.
+# `make test PYTEST_ARGS=-x` passes arguments to both tiers.
+PARALLEL_TIERS := tests/unit tests/integration
 test: install-test compile system-deps
-	$(PY) -m pytest --headless --benchmark-disable $(PYTEST_ARGS)
+	$(PY) -m pytest --headless --benchmark-disable -n 2 $(PARALLEL_TIERS) $(PYTEST_ARGS)
+	$(PY) -m pytest --headless --benchmark-disable $(addprefix --ignore=,$(PARALLEL_TIERS)) $(PYTEST_ARGS)
 
 # Every figure in docs/performance.md: micro-benchmarks, then the browser and load measurements
 # (minutes), then the memory soak (25 minutes more). `make bench-baseline BASE=<commit>` measures
