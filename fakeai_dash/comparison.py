@@ -12,14 +12,9 @@ from urllib.parse import parse_qsl, urlencode
 from fakeai_dash import format as fmt
 from fakeai_dash.downsample import downsample_indices
 from fakeai_dash.i18n import N_, _
-from fakeai_dash.metrics import (
-    best_checkpoint,
-    metric_direction,
-    metric_series,
-    normalize_status,
-)
+from fakeai_dash.metrics import best_checkpoint, metric_direction, normalize_status
 from fakeai_dash.pricing import training_cost
-from fakeai_dash.series import MetricHistory
+from fakeai_dash.series import MetricHistory, history_from_events
 from fakeai_dash.theme import status_label
 
 QUERY_KEY = "compare"
@@ -60,12 +55,6 @@ def clean_picks(picks: Iterable[Any] | None, selected: str | None) -> list[str]:
 
 # -- what the store keeps per job --------------------------------------------------------------
 
-def loss_series(events: Iterable[Mapping[str, Any]]) -> dict[str, list[list[float]]]:
-    """``{"train_loss": [[step, value], ...], "valid_loss": [...]}``: only what the chart draws."""
-    series = metric_series(events)
-    return {name: [[point.step, point.value] for point in series.get(name, [])] for name in LOSS_SERIES}
-
-
 def best_valid_loss(checkpoints: Iterable[Mapping[str, Any]]) -> float | None:
     """Validation loss of the best checkpoint (as the Checkpoints panel picks it), if it reports one."""
     checkpoints = list(checkpoints or ())
@@ -101,25 +90,20 @@ def job_summary(job: Mapping[str, Any], events: Iterable[Mapping[str, Any]],
     """One compared job as the card draws it: table fields, loss series, last metric values, best
     checkpoint. With the job's complete ``history`` its curves are whole (downsampled) and its
     last values are the history's; ``events`` alone give what they hold."""
-    events = list(events or ())
     hp = job.get("hyperparameters") or {}
-    if history is not None and len(history):
-        curves = history_loss_series(history)
-        final = {}
-        for name in FINAL_METRICS:
-            values = history.series(name)[2]
-            if values.size:
-                final[name] = float(values[-1])
-    else:
-        series = metric_series(events)
-        curves = loss_series(events)
-        final = {name: series[name][-1].value for name in FINAL_METRICS if series.get(name)}
+    if history is None or not len(history):
+        history = history_from_events(events or ())
+    final = {}
+    for name in FINAL_METRICS:
+        values = history.series(name)[2]
+        if values.size:
+            final[name] = float(values[-1])
     return {
         "id": job.get("id"),
         **{key: job.get(key) for key in ("status", "model", "suffix", "method_type", "trained_tokens",
                                          "created_at", "finished_at")},
         **{key: hp.get(key) for key in ("n_epochs", "batch_size", "learning_rate_multiplier")},
-        "series": curves,
+        "series": history_loss_series(history),
         "final": final,
         "best_valid_loss": best_valid_loss(checkpoints),
     }

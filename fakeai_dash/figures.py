@@ -11,7 +11,7 @@ import hashlib
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, NamedTuple, Union
+from typing import Any, NamedTuple
 
 import numpy as np
 import plotly.graph_objects as go
@@ -20,7 +20,7 @@ import plotly.io as pio
 from fakeai_dash.downsample import MAX_POINTS, MIN_POINTS, select
 from fakeai_dash.format import plotly_template_text, plotly_text
 from fakeai_dash.i18n import N_, _
-from fakeai_dash.metrics import ema_smooth, ordered_metric_names
+from fakeai_dash.metrics import ordered_metric_names
 from fakeai_dash.series import MetricHistory, ema_smooth_array
 # One palette for CSS and figures: theme.py is its single source.
 from fakeai_dash.theme import (
@@ -156,22 +156,9 @@ class Curve(NamedTuple):
     values: np.ndarray
 
 
-Series = Union[MetricHistory, Mapping[str, Sequence[Sequence[Any]]]]
-
-
-def curves(series: Series) -> dict[str, Curve]:
-    """Every non-empty metric of a MetricHistory, or of metrics.metric_series output (points
-    ``(step, value, created_at)``, JSON lists too), as numpy columns."""
-    if isinstance(series, MetricHistory):
-        found = {name: Curve(*series.series(name)) for name in series.metrics}
-    else:
-        found = {}
-        for name, points in series.items():
-            steps = np.array([_float(p[0]) for p in points], dtype=np.float64)
-            times = np.array([_float(p[2]) if len(p) > 2 else math.nan for p in points], dtype=np.float64)
-            values = np.array([_float(p[1]) for p in points], dtype=np.float64)
-            order = np.argsort(steps, kind="stable")
-            found[name] = Curve(steps[order], times[order], values[order])
+def curves(history: MetricHistory) -> dict[str, Curve]:
+    """Every non-empty metric of a history, as numpy columns."""
+    found = {name: Curve(*history.series(name)) for name in history.metrics}
     return {name: curve for name, curve in found.items() if curve.steps.size}
 
 
@@ -185,7 +172,7 @@ def _float(value: Any) -> float:
 
 
 def curves_origin(found: Mapping[str, Curve]) -> float | None:
-    """Earliest known time of any curve: the zero of the "elapsed" axis (as metrics.series_origin)."""
+    """Earliest known time of any curve: the zero of the "elapsed" axis ."""
     known = [float(np.nanmin(c.times)) for c in found.values() if np.isfinite(c.times).any()]
     return min(known) if known else None
 
@@ -432,7 +419,7 @@ def _add_note(figure: go.Figure, note: str | None, theme: str = "dark") -> None:
 
 
 def loss_figure(
-    series: Series,
+    series: MetricHistory,
     smoothing: float = 0.0,
     log_y: bool = False,
     x: str = "step",
@@ -447,8 +434,7 @@ def loss_figure(
 ) -> go.Figure:
     """Loss curves: train solid green, valid dashed light green, full-valid as markers, plus checkpoints.
 
-    ``series`` is a :class:`MetricHistory` or :func:`fakeai_dash.metrics.metric_series`
-    output (JSON-round-tripped lists work too). With ``smoothing`` > 0 each line is a
+    ``series`` is the job's :class:`MetricHistory`. With ``smoothing`` > 0 each line is a
     debiased EMA of the full-resolution curve drawn over its faded raw curve ("<name> (raw)").
     Each line holds at most ``budget`` points of the visible ``x_range`` (all of it when None),
     fewer when many lines share the figure (:func:`line_budget`).
@@ -510,7 +496,7 @@ def accuracy_uirevision(uirevision: str, x: str) -> str:
 
 
 def accuracy_figure(
-    series: Series,
+    series: MetricHistory,
     smoothing: float = 0.0,
     x: str = "step",
     uirevision: str = "accuracy",
@@ -671,7 +657,7 @@ def comparison_figure(
             if not points:
                 continue
             raw = [float(p[1]) for p in points]
-            ys = ema_smooth(raw, smoothing) if smoothing > 0 else raw
+            ys = ema_smooth_array(raw, smoothing).tolist() if smoothing > 0 else raw
             # A run's name is built from the API's suffix, model and id: text, not markup.
             name = f"{plotly_text(run['name'])} · {_(label)}"
             hover_name = f"{plotly_template_text(run['name'])} · {_(label)}"

@@ -1,18 +1,20 @@
-"""Turn a fine-tuning job's events and checkpoints into metric series and derived numbers."""
+"""Derived numbers of a fine-tuning job: status stages, progress, ETA, cost, checkpoint picks.
+
+The metric curves themselves live in one place, series.MetricHistory (numpy columns).
+"""
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import re
 import statistics
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, NamedTuple
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from fakeai_dash.api.models import FINISHED_STATUSES
 from fakeai_dash.i18n import N_
 from fakeai_dash.pricing import price_per_1k_tokens, training_cost
+from fakeai_dash.series import NON_METRIC_KEYS
 
 Job = Mapping[str, Any]
 Event = Mapping[str, Any]
@@ -33,8 +35,6 @@ STAGE_LABELS = {
     "cancelled": N_("Cancelled"),
 }
 
-# Keys in a metrics event's data that describe position, not a measured metric.
-NON_METRIC_KEYS = frozenset({"step", "total_steps"})
 
 # Token counters some servers put in metrics data; tried in this order.
 TOKEN_DATA_KEYS = ("trained_tokens", "elapsed_tokens", "tokens")
@@ -43,19 +43,6 @@ TOKEN_DATA_KEYS = ("trained_tokens", "elapsed_tokens", "tokens")
 # does not justify more precision than that.
 MIN_ETA_SPREAD = 0.25
 MAX_ETA_SPREAD = 0.9
-
-EMA_MAX_WEIGHT = 0.99
-
-
-class MetricPoint(NamedTuple):
-    """One metric value at a training step; ``created_at`` is the event's epoch seconds."""
-
-    step: int | float
-    value: float
-    created_at: int | float | None
-
-
-MetricSeries = dict[str, list[MetricPoint]]
 
 
 # --------------------------------------------------------------------------- helpers
@@ -102,19 +89,7 @@ def _metric_events(events: Iterable[Event]) -> Iterable[tuple[int | float, Event
             yield step, event
 
 
-# ------------------------------------------------------------------ series and table
-
-
-def metric_series(events: Iterable[Event]) -> MetricSeries:
-    """One series per metric key, sorted by step; a repeated step keeps the latest event's value."""
-    latest: dict[str, dict[int | float, MetricPoint]] = {}
-    for step, event in _metric_events(events):
-        for key, raw in event["data"].items():
-            value = _number(raw)
-            if key in NON_METRIC_KEYS or value is None:
-                continue
-            latest.setdefault(key, {})[step] = MetricPoint(step, value, event.get("created_at"))
-    return {key: [points[s] for s in sorted(points)] for key, points in latest.items()}
+# ------------------------------------------------------------------ metric names
 
 
 def _metric_rank(name: str) -> tuple[int, int, str]:
@@ -128,79 +103,6 @@ def ordered_metric_names(names: Iterable[str]) -> list[str]:
     """Losses first, then accuracies, then others; train before valid before full_valid.
     ``step`` and ``total_steps`` (OpenAI puts step in checkpoint metrics) are not metrics."""
     return sorted(set(names) - NON_METRIC_KEYS, key=_metric_rank)
-
-
-def series_origin(series: Mapping[str, Sequence[Sequence[Any]]]) -> float | None:
-    """Earliest timestamp in ``series``: the zero of every "elapsed" axis and CSV column."""
-    times = [_finite(p[2]) for points in series.values() for p in points]
-    times = [t for t in times if t is not None]
-    return min(times) if times else None
-
-
-def metric_table(events: Iterable[Event], origin: float | None = None) -> list[dict[str, Any]]:
-    """One row per step: ``step``, ``elapsed_s`` and every metric (None where absent).
-
-    ``elapsed_s`` counts from ``origin``, by default the first metric's timestamp.
-    """
-    series = metric_series(events)
-    names = ordered_metric_names(series)
-    origin = series_origin(series) if origin is None else origin
-    rows: dict[int | float, dict[str, Any]] = {}
-    times: dict[int | float, float] = {}
-    for name in names:
-        for step, value, created_at in series[name]:
-            rows.setdefault(step, {"step": step, "elapsed_s": None, **dict.fromkeys(names)})[name] = value
-            t = _finite(created_at)
-            if t is not None:
-                times[step] = max(times.get(step, t), t)
-    for step, row in rows.items():
-        if origin is not None and step in times:
-            row["elapsed_s"] = _tidy(times[step] - origin)
-    return [rows[step] for step in sorted(rows)]
-
-
-def _tidy(number: float) -> int | float:
-    return int(number) if float(number).is_integer() else number
-
-
-def metrics_csv(events: Iterable[Event], origin: float | None = None) -> str:
-    """CSV text ``step,elapsed_s,<metrics>`` with empty cells for metrics missing at a step."""
-    events = list(events or ())
-    rows = metric_table(events, origin)
-    names = ordered_metric_names(metric_series(events))
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["step", "elapsed_s", *names])
-    for row in rows:
-        writer.writerow(["" if row[col] is None else row[col] for col in ("step", "elapsed_s", *names)])
-    return buffer.getvalue()
-
-
-# ------------------------------------------------------------------------ smoothing
-
-
-def ema_smooth(values: Sequence[float | None], weight: float) -> list[float]:
-    """TensorBoard's debiased exponential moving average.
-
-    Non-finite values pass through unchanged and do not advance the average, and a
-    constant series is returned as-is (debiasing would otherwise wobble it through
-    float error). ``weight`` is clamped to [0, 0.99]; 0 returns the raw values.
-    """
-    raw = [float("nan") if _number(v) is None else float(v) for v in values]
-    weight = min(max(_finite(weight) or 0.0, 0.0), EMA_MAX_WEIGHT)
-    finite = [v for v in raw if math.isfinite(v)]
-    if weight == 0 or not finite or all(v == finite[0] for v in finite):
-        return raw
-    smoothed: list[float] = []
-    last, accumulated = 0.0, 0
-    for value in raw:
-        if not math.isfinite(value):
-            smoothed.append(value)
-            continue
-        last = last * weight + (1 - weight) * value
-        accumulated += 1
-        smoothed.append(last / (1 - weight**accumulated))
-    return smoothed
 
 
 # ------------------------------------------------------------------------- progress
@@ -634,26 +536,3 @@ def normalize_level(level: object) -> str:
     """Lower-cased level with OpenAI's "warn" folded into "warning"."""
     text = str(level or "").strip().lower()
     return "warning" if text == "warn" else text
-
-
-def filter_events(
-    events: Iterable[Event],
-    levels: Iterable[str] | None = None,
-    types: Iterable[str] | None = None,
-) -> list[Event]:
-    """Events matching ``levels`` and ``types``, newest first.
-
-    None means "no filter"; an empty collection matches nothing (an unticked
-    checklist shows no events). "warn" and "warning" are the same level.
-    """
-    level_set = None if levels is None else {normalize_level(level) for level in levels}
-    type_set = None if types is None else {str(t).lower() for t in types}
-    indexed = [
-        (index, event)
-        for index, event in enumerate(events or ())
-        if (level_set is None or normalize_level(event.get("level")) in level_set)
-        and (type_set is None or str(event.get("type") or "").lower() in type_set)
-    ]
-    # Newest first by timestamp; among equal timestamps the later-listed event is newer.
-    indexed.sort(key=lambda item: (_finite(item[1].get("created_at")) or 0.0, item[0]), reverse=True)
-    return [event for _, event in indexed]

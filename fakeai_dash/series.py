@@ -23,6 +23,7 @@ from fakeai_dash.api.models import METRIC_ALIASES
 # One name per curve whichever source it came from: result files say "valid_mean_token_accuracy"
 # where the wire models (api.models) already call it "valid_accuracy".
 RESULT_COLUMN_NAMES = METRIC_ALIASES
+# Keys in a metrics event's data that describe position, not a measured metric.
 NON_METRIC_KEYS = frozenset({"step", "total_steps"})
 
 
@@ -184,21 +185,23 @@ def rows_from_result_csv(content: bytes | str) -> list[dict[str, Any]]:
 
 
 def history_from_events(events: Iterable[Mapping[str, Any]]) -> MetricHistory:
+    """The history that ``events`` alone hold (a job the sync loop keeps no history for)."""
     rows, total = rows_from_events(events)
     return MetricHistory().merge_rows(rows).with_total(total)
 
 
 # -- column maths for charts and export (pure numpy) -------------------------------------------
 
-EMA_MAX_WEIGHT = 0.99  # the same clamp as metrics.ema_smooth
+# The smoothing slider's top: at 0.99 a curve already averages ~100 points.
+EMA_MAX_WEIGHT = 0.99
 # exp(600) is far from float64's limit (exp(709)): a block keeps weight**-k finite.
 _EMA_BLOCK_EXPONENT = 600.0
 
 
 def ema_smooth_array(values: Any, weight: float) -> np.ndarray:
-    """metrics.ema_smooth (TensorBoard's debiased EMA) for a numpy column, vectorised.
+    """TensorBoard's debiased exponential moving average of a column, vectorised.
 
-    Same rules: ``weight`` clamped to [0, 0.99], 0 (or a non-number) returns the values;
+    ``weight`` clamped to [0, 0.99], 0 (or a non-number) returns the values;
     non-finite values pass through unchanged and do not advance the average; a constant
     series is returned as it is. The recurrence ``last = last * w + (1 - w) * v`` is solved
     with cumulative sums in blocks short enough that ``w ** -k`` stays finite, so 100,000
@@ -214,8 +217,12 @@ def ema_smooth_array(values: Any, weight: float) -> np.ndarray:
     finite = np.flatnonzero(np.isfinite(raw))
     if weight == 0 or not finite.size or np.all(raw[finite] == raw[finite[0]]):
         return raw
-    kept = raw[finite]
     log_weight = math.log(weight)  # exp(k * log w): numpy's float power is ten times slower
+    if -log_weight > _EMA_BLOCK_EXPONENT:
+        # A weight under exp(-600) (smoothing=1e-300 in a URL) moves no value by a float's
+        # precision, and dividing by it would overflow: the raw values are the answer.
+        return raw
+    kept = raw[finite]
     block = max(1, int(_EMA_BLOCK_EXPONENT / -log_weight))
     block_powers = np.exp(np.arange(1, min(block, kept.size) + 1) * log_weight)
     smoothed = np.empty_like(kept)
@@ -236,7 +243,7 @@ def ema_smooth_array(values: Any, weight: float) -> np.ndarray:
 
 def history_csv(history: MetricHistory, names: Iterable[str] | None = None) -> str:
     """CSV text ``step,elapsed_s,<metrics>``, one row per step, empty cells where a step did not
-    report a metric: metrics.metrics_csv's format, for the complete history.
+    report a metric: the dashboard's one metrics export.
 
     ``elapsed_s`` counts from the earliest known time; ``names`` orders the metric columns.
     """

@@ -33,7 +33,6 @@ STATUS_COLORS = {
     "paused": "#a78bfa",
     "pending": "#5bc0de",
 }
-UNKNOWN_STATUS_COLOR = TEXT_DIM
 
 # -- themes ------------------------------------------------------------------------------------
 

@@ -81,25 +81,6 @@ COLUMN_DEFS = [
 
 # -- pure helpers ------------------------------------------------------------------------------
 
-def effective_filters(levels: list[str] | None, types: list[str] | None,
-                      events: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
-    """The filter sets to apply: levels and types the checklists do not name ride along with "info" / "message".
-
-    So an event with a level such as "debug" or a new type is never unreachable.
-    """
-    levels, types = list(levels or []), list(types or [])
-    if "info" in levels:
-        levels += [lvl for lvl in {normalize_level(e.get("level")) for e in events} if lvl not in LEVELS]
-    if "message" in types:
-        types += [t for t in {str(e.get("type") or "").lower() for e in events} if t not in TYPES]
-    return levels, types
-
-
-def level_class(level: Any) -> str:
-    level = normalize_level(level)
-    return f"level-{level}" if level in LEVELS else "level-other"
-
-
 def level_group(level: Any) -> str:
     level = normalize_level(level) or "info"
     return level if level in LEVELS else "info"

@@ -40,8 +40,3 @@ def active_ids(rows: Iterable[Mapping[str, Any]]) -> list[str]:
     """Jobs whose state can still change: re-checked every round even when off the newest page.
     An undocumented status counts as active: it may move on, and checking costs little."""
     return [row["id"] for row in rows if row.get("status") not in FINISHED_STATUSES]
-
-
-def newest_page_reaches_known(page_ids: list[str], known_ids: set[str]) -> bool:
-    """True when a newest-first page contains a job we already know: older pages hold nothing new."""
-    return any(job_id in known_ids for job_id in page_ids)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import pytest
 
-from fakeai_dash import figures, metrics
+from fakeai_dash import figures
 from fakeai_dash.api.client import FineTuningClient
 from fakeai_dash.api.models import Job
 from fakeai_dash.data import job_row, snapshot_signature
+from fakeai_dash.series import history_from_events
 from tests.jobs_factory import openai_job, serve_job_pages
 
 N_JOBS = 10_000
@@ -55,7 +56,7 @@ def test_bench004_series_and_smoothed_loss_figure_for_5000_steps(benchmark):
     events = _long_job_events(5000)
 
     def render():
-        series = metrics.metric_series(events)
+        series = history_from_events(events)
         return figures.loss_figure(series, smoothing=0.9, log_y=True)
 
     figure = benchmark(render)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs
 
+import pytest
+
 from fakeai_dash import comparison as c
 from fakeai_dash import figures as f
 from fakeai_dash.components import training_progress
-from fakeai_dash.metrics import ema_smooth
 from fakeai_dash.theme import GREEN
+from tests.support.histories import reference_ema
 
 T0 = 1_790_000_000
 
@@ -161,7 +163,7 @@ def test_comparison_figure_one_colour_per_job_train_solid_valid_dashed():
     assert figure.data[0].line.color == GREEN and figure.data[1].line.color == GREEN
     assert figure.data[2].line.color == f.COMPARE_COLORS[0] != GREEN
     assert [t.name for t in figure.data] == ["a (this job) · train", "a (this job) · valid", "b · train"]
-    assert list(figure.data[0].y) == ema_smooth([2.4, 2.0, 1.5], 0.6)   # the TrainingProgress smoothing
+    assert list(figure.data[0].y) == pytest.approx(reference_ema([2.4, 2.0, 1.5], 0.6), rel=1e-12)   # the TrainingProgress smoothing
     assert list(f.comparison_figure(runs, smoothing=0).data[0].y) == [2.4, 2.0, 1.5]
     assert figure.layout.template.layout.paper_bgcolor is not None and figure.layout.xaxis.title.text == "Step"
 

@@ -19,7 +19,9 @@ from fakeai_dash.components import (
     training_charts,
     training_progress,
 )
-from fakeai_dash.metrics import MetricPoint, cost_summary, ema_smooth
+from fakeai_dash.metrics import cost_summary
+from tests.support.histories import history_of
+from fakeai_dash.series import ema_smooth_array
 
 pytestmark = pytest.mark.usefixtures("no_callback_context_left_behind")
 
@@ -178,8 +180,12 @@ def test_progress_view():
     assert training_progress.progress_view(job("queued"), [])[2] == "Waiting for training to start"
 
 
+def _points(values):
+    return [(10 * i, v, T0 + 3 * i) for i, v in enumerate(values)]
+
+
 def _series(values):
-    return {"train_loss": [MetricPoint(10 * i, v, T0 + 3 * i) for i, v in enumerate(values)]}
+    return history_of({"train_loss": _points(values)})
 
 
 def _apply(figure_dict, plan):
@@ -205,9 +211,10 @@ def test_append_plan_refuses_changed_history_or_traces():
     old = f.loss_figure(_series([2.5, 2.1, 1.8]), 0.0, uirevision="j")
     shape = f.trace_shape(old)
     assert f.append_plan(shape, f.loss_figure(_series([2.5, 2.1]), 0.0, uirevision="j")) is None  # shrank
-    moved = {"train_loss": [MetricPoint(5, 2.5, T0)] + _series([2.5, 2.1, 1.8])["train_loss"]}
+    moved = history_of({"train_loss": [(5, 2.5, T0)] + _points([2.5, 2.1, 1.8])})
     assert f.append_plan(shape, f.loss_figure(moved, 0.0, uirevision="j")) is None  # first point moved
-    more = f.loss_figure({**_series([2.5, 2.1, 1.8]), "valid_loss": _series([2.6])["train_loss"]}, 0.0, uirevision="j")
+    more = f.loss_figure(history_of({"train_loss": _points([2.5, 2.1, 1.8]), "valid_loss": _points([2.6])}), 0.0,
+                         uirevision="j")
     assert f.append_plan(shape, more) is None  # a new trace appeared
     assert f.append_plan(None, old) is None
     assert f.append_plan(shape, old) == []
@@ -227,7 +234,7 @@ def test_figure_update_sends_patch_nothing_or_whole_figure():
 def test_ema_appending_points_never_moves_earlier_smoothed_values():
     # The reason patching smoothed curves is sound: TensorBoard's EMA only looks backwards.
     values = [2.5, 2.1, 1.8, 1.2, 1.1, 0.9]
-    assert ema_smooth(values, 0.8)[:4] == ema_smooth(values[:4], 0.8)
+    assert ema_smooth_array(values, 0.8)[:4].tolist() == ema_smooth_array(values[:4], 0.8).tolist()
 
 
 # -- hyperparameters, cost ---------------------------------------------------------------------
@@ -275,14 +282,12 @@ def test_comparison_arrow_follows_the_number_colour_follows_improvement():
     assert (model_comparison.change_class(True), model_comparison.change_class(False)) == ("improved", "worsened")
 
 
-def test_events_filters_accept_warn_and_keep_unknown_levels_reachable():
-    events = [{"level": "warn", "type": "message"}, {"level": "debug", "type": "message"},
-              {"level": "info", "type": "hyperparameters"}]
-    levels, types = events_log.effective_filters(["info", "warning"], ["message"], events)
-    assert set(levels) == {"info", "warning", "debug"} and set(types) == {"message", "hyperparameters"}
-    levels, types = events_log.effective_filters(["error"], ["metrics"], events)
-    assert levels == ["error"] and types == ["metrics"]
-    assert events_log.level_class("WARN") == "level-warning"
+def test_events_filter_groups_accept_warn_and_keep_unknown_levels_reachable():
+    # The grid filters on these groups: an unknown level rides with "info", an unknown type with "message".
+    assert [events_log.level_group(v) for v in ("WARN", "warning", "debug", None, "error")] == [
+        "warning", "warning", "info", "info", "error"]
+    assert [events_log.type_group(v) for v in ("metrics", "hyperparameters", None, "MESSAGE")] == [
+        "metrics", "message", "message", "message"]
 
 
 def test_a_lone_point_is_a_dot_and_its_second_point_rebuilds_the_figure():

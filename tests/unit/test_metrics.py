@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fakeai_dash import metrics as m
+from fakeai_dash.series import ema_smooth_array, history_csv, history_from_events
 
 T0 = 1_790_000_000  # job created_at
 
@@ -103,57 +104,66 @@ def openai_events():
     return events
 
 
-# ------------------------------------------------------------------ metric_series
+# ------------------------------------------------- the metric history from events
 
 
-def test_metric_series_from_fakeai_events():
-    series = m.metric_series(fakeai_events())
-    assert set(series) == {"train_loss", "valid_loss", "train_accuracy", "learning_rate"}
-    steps = [p.step for p in series["train_loss"]]
+def history(events):
+    return history_from_events(events)
+
+
+def curve(found, name):
+    steps, times, values = found.series(name)
+    return list(zip(steps.tolist(), values.tolist(), times.tolist()))
+
+
+def test_history_from_fakeai_events():
+    found = history(fakeai_events())
+    assert set(found.metrics) == {"train_loss", "valid_loss", "train_accuracy", "learning_rate"}
+    steps = [p[0] for p in curve(found, "train_loss")]
     assert steps == [0, 10, 20, 25, 30, 40, 50, 60, 70, 75, 80, 90, 100]
-    first = series["train_loss"][0]
-    assert (first.step, first.value, first.created_at) == (0, 2.5, T0)
+    assert curve(found, "train_loss")[0] == (0, 2.5, T0)
     # valid_loss has no step-0 value: FakeAI's initial event does not report one.
-    assert series["valid_loss"][0].step == 10
+    assert curve(found, "valid_loss")[0][0] == 10
 
 
-def test_metric_series_openai_drops_total_steps_keeps_unknown_keys():
+def test_history_openai_drops_total_steps_keeps_unknown_keys():
     events = openai_events()
     events[5]["data"]["tokens_per_second"] = 1234.5
-    series = m.metric_series(events)
-    assert "total_steps" not in series and "step" not in series
-    assert series["tokens_per_second"] == [m.MetricPoint(2, 1234.5, T0 + 612)]
-    assert [p.step for p in series["valid_loss"]] == [10, 20]
-    assert series["full_valid_loss"] == [m.MetricPoint(20, 1.2, T0 + 720)]
+    found = history(events)
+    assert "total_steps" not in found.metrics and "step" not in found.metrics
+    assert found.total_steps == 20
+    assert curve(found, "tokens_per_second") == [(2, 1234.5, T0 + 612)]
+    assert [p[0] for p in curve(found, "valid_loss")] == [10, 20]
+    assert curve(found, "full_valid_loss") == [(20, 1.2, T0 + 720)]
 
 
-def test_metric_series_sorts_steps_and_latest_duplicate_wins():
+def test_history_sorts_steps_and_latest_duplicate_wins():
     events = [
         event(10, "b", type_="metrics", data={"step": 20, "train_loss": 1.0}),
         event(11, "a", type_="metrics", data={"step": 10, "train_loss": 2.0}),
         event(12, "dup", type_="metrics", data={"step": 20.0, "train_loss": 0.5}),
     ]
-    assert m.metric_series(events)["train_loss"] == [m.MetricPoint(10, 2.0, 11), m.MetricPoint(20, 0.5, 12)]
+    assert curve(history(events), "train_loss") == [(10, 2.0, 11), (20, 0.5, 12)]
 
 
-def test_metric_series_skips_events_without_numeric_step_and_non_numeric_values():
+def test_history_skips_events_without_numeric_step_and_non_numeric_values():
     events = [
         event(1, "no step", type_="metrics", data={"train_loss": 9.0}),
-        event(2, "string step", type_="metrics", data={"step": "3", "train_loss": 9.0}),
         event(3, "bool step", type_="metrics", data={"step": True, "train_loss": 9.0}),
         event(4, "no data", type_="metrics", data=None),
         event(5, "message with data", type_="message", data={"step": 5, "train_loss": 9.0}),
         event(6, "ok", type_="metrics", data={"step": 7, "train_loss": 1.5, "note": "warmup", "flag": True}),
     ]
-    assert m.metric_series(events) == {"train_loss": [m.MetricPoint(7, 1.5, 6)]}
+    found = history(events)
+    assert list(found.metrics) == ["train_loss"]
+    assert curve(found, "train_loss") == [(7, 1.5, 6)]
 
 
-def test_metric_series_of_nothing_is_empty():
-    assert m.metric_series([]) == {}
-    assert m.metric_series(None) == {}
+def test_history_of_nothing_is_empty():
+    assert len(history([])) == 0 and history([]).metrics == {}
 
 
-# --------------------------------------------------------------------- table / CSV
+# --------------------------------------------------------------------- names / CSV
 
 
 def test_ordered_metric_names_losses_then_accuracies_then_others():
@@ -169,17 +179,13 @@ def test_ordered_metric_names_losses_then_accuracies_then_others():
     ]
 
 
-def test_metric_table_rows_have_every_column():
-    rows = m.metric_table(openai_events())
-    assert len(rows) == 20
-    assert rows[0]["step"] == 1 and rows[0]["elapsed_s"] == 0
-    assert rows[0]["valid_loss"] is None
-    assert rows[9]["valid_loss"] == pytest.approx(1.6)
-    assert rows[19]["elapsed_s"] == 19 * 6
+def export(events):
+    found = history(events)
+    return history_csv(found, m.ordered_metric_names(found.metrics))
 
 
 def test_metrics_csv_round_trips_through_csv_reader():
-    text = m.metrics_csv(fakeai_events(last_step=30, finished=False))
+    text = export(fakeai_events(last_step=30, finished=False))
     reader = csv.reader(io.StringIO(text))
     header = next(reader)
     assert header == ["step", "elapsed_s", "train_loss", "valid_loss", "train_accuracy", "learning_rate"]
@@ -192,33 +198,43 @@ def test_metrics_csv_round_trips_through_csv_reader():
     assert float(rows[-1][2]) == pytest.approx(1.85)
 
 
-def test_metrics_csv_with_explicit_origin_and_no_events():
-    text = m.metrics_csv(fakeai_events(last_step=10, finished=False), origin=T0 + 2)
-    rows = list(csv.DictReader(io.StringIO(text)))
-    assert [r["elapsed_s"] for r in rows] == ["-2", "3"]
-    assert m.metrics_csv([]) == "step,elapsed_s\n"
+def test_metrics_csv_of_openai_events_has_every_step_and_empty_cells():
+    rows = list(csv.DictReader(io.StringIO(export(openai_events()))))
+    assert len(rows) == 20
+    assert rows[0]["step"] == "1" and rows[0]["elapsed_s"] == "0"
+    assert rows[0]["valid_loss"] == ""
+    assert float(rows[9]["valid_loss"]) == pytest.approx(1.6)
+    assert rows[19]["elapsed_s"] == str(19 * 6)
+
+
+def test_metrics_csv_of_no_events_is_the_header():
+    assert export([]) == "step,elapsed_s\n"
 
 
 # ------------------------------------------------------------------------ EMA
 
 
+def ema(values, weight):
+    return ema_smooth_array(values, weight).tolist()
+
+
 def test_ema_hand_computed():
     # w=0.5: last=0.5 -> 0.5/0.5=1; last=1.25 -> 1.25/0.75=5/3; last=2.125 -> 2.125/0.875=17/7
-    assert m.ema_smooth([1, 2, 3], 0.5) == pytest.approx([1.0, 5 / 3, 17 / 7])
+    assert ema([1, 2, 3], 0.5) == pytest.approx([1.0, 5 / 3, 17 / 7])
 
 
 def test_ema_weight_zero_returns_raw_values():
-    assert m.ema_smooth([3.0, 1.0, 2.0], 0.0) == [3.0, 1.0, 2.0]
+    assert ema([3.0, 1.0, 2.0], 0.0) == [3.0, 1.0, 2.0]
 
 
 def test_ema_constant_series_stays_constant():
-    assert m.ema_smooth([2.5] * 5, 0.9) == [2.5] * 5
+    assert ema([2.5] * 5, 0.9) == [2.5] * 5
 
 
 def test_ema_skips_non_finite_values():
     # The NaN passes through and does not count: 3 is the 2nd accumulated value.
     # last = 0.5*0.5 + 0.5*3 = 1.75; debias = 1 - 0.25 = 0.75 -> 7/3
-    out = m.ema_smooth([1.0, float("nan"), 3.0, None], 0.5)
+    out = ema([1.0, float("nan"), 3.0, None], 0.5)
     assert out[0] == pytest.approx(1.0)
     assert math.isnan(out[1]) and math.isnan(out[3])
     assert out[2] == pytest.approx(7 / 3)
@@ -226,8 +242,8 @@ def test_ema_skips_non_finite_values():
 
 def test_ema_weight_is_clamped_to_099():
     values = [1.0, 5.0, 2.0, 8.0]
-    assert m.ema_smooth(values, 5.0) == m.ema_smooth(values, 0.99)
-    assert m.ema_smooth(values, -1.0) == values
+    assert ema(values, 5.0) == ema(values, 0.99)
+    assert ema(values, -1.0) == values
 
 
 @given(
@@ -235,7 +251,7 @@ def test_ema_weight_is_clamped_to_099():
     st.floats(min_value=0.0, max_value=0.99),
 )
 def test_ema_stays_within_input_range(values, weight):
-    out = m.ema_smooth(values, weight)
+    out = ema(values, weight)
     assert len(out) == len(values)
     low, high = min(values), max(values)
     tolerance = 1e-9 * max(1.0, abs(low), abs(high))
@@ -244,7 +260,7 @@ def test_ema_stays_within_input_range(values, weight):
 
 @given(st.lists(st.one_of(st.floats(allow_nan=True, allow_infinity=True, width=32), st.none()), max_size=30))
 def test_ema_keeps_non_finite_positions(values):
-    out = m.ema_smooth(values, 0.6)
+    out = ema(values, 0.6)
     for raw, smoothed in zip(values, out):
         if raw is None or not math.isfinite(raw):
             assert not math.isfinite(smoothed)
@@ -573,26 +589,9 @@ def test_compare_needs_two_checkpoints_and_handles_zero():
 # ----------------------------------------------------------------------- events
 
 
-def test_filter_events_warn_is_warning_and_newest_first():
-    events = [
-        event(1, "a", level="info"),
-        event(2, "b", level="warn"),
-        event(3, "c", level="warning"),
-        event(4, "d", level="error", type_="message"),
-        event(4, "e", level="info", type_="metrics", data={"step": 1}),
-    ]
-    assert [e["message"] for e in m.filter_events(events, ["warning"], None)] == ["c", "b"]
-    assert [e["message"] for e in m.filter_events(events, ["warn", "error"], None)] == ["d", "c", "b"]
-    # Same timestamp: the later-listed event counts as newer.
-    assert [e["message"] for e in m.filter_events(events)] == ["e", "d", "c", "b", "a"]
-    assert [e["message"] for e in m.filter_events(events, None, ["metrics"])] == ["e"]
-    assert [e["message"] for e in m.filter_events(events, ["info"], ["message"])] == ["a"]
-    assert m.filter_events(events, [], None) == []
-
-
-def test_filter_events_openai_shape():
-    newest = m.filter_events(openai_events(), ["warning"], ["message"])
-    assert [e["message"] for e in newest] == ["Usage policy evaluation slow"]
+def test_normalize_level_folds_openai_warn_into_warning():
+    assert [m.normalize_level(v) for v in ("warn", " WARNING ", "Error", None, "debug")] == [
+        "warning", "warning", "error", "", "debug"]
 
 
 def test_checkpoint_step_in_metrics_is_not_a_metric():

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from fakeai_dash import figures as f
 from fakeai_dash.format import plotly_template_text, plotly_text
-from fakeai_dash.metrics import MetricPoint
+from tests.support.histories import history_of
 
 T0 = 1_790_000_000
 HOSTILE = '<a href="javascript:alert(1)">x</a><span style="font-size:90px">&amp;%{y}</span>'
@@ -20,7 +20,7 @@ OUR_TAGS = re.compile(r"</?extra>|<br>")
 
 
 def points(values, start_step=10):
-    return [MetricPoint(start_step + 10 * i, v, T0 + 3 * i) for i, v in enumerate(values)]
+    return [(start_step + 10 * i, v, T0 + 3 * i) for i, v in enumerate(values)]
 
 
 def markup_left(text: str) -> str:
@@ -42,7 +42,7 @@ def test_sec_text001_escaped_text_has_no_markup_and_decodes_back(text):
 def test_sec_text002_a_metric_named_by_the_api_is_text_in_legend_and_hover():
     name = "train_loss" + HOSTILE
     for smoothing in (0.0, 0.6):
-        figure = f.loss_figure({name: points([2.0, 1.5, 1.0])}, smoothing=smoothing)
+        figure = f.loss_figure(history_of({name: points([2.0, 1.5, 1.0])}), smoothing=smoothing)
         assert figure.data, "the metric was not drawn"
         for trace in figure.data:
             assert "<" not in trace.name  # a legend name is no template: its "%{y}" stays text
@@ -55,7 +55,7 @@ def test_sec_text002_a_metric_named_by_the_api_is_text_in_legend_and_hover():
 def test_sec_text003_a_checkpoint_model_name_is_text_in_the_hover():
     checkpoint = {"id": "ftckpt-1", "created_at": T0, "step_number": 20,
                   "fine_tuned_model_checkpoint": "ft:m:" + HOSTILE, "metrics": {"train_loss": 1.5}}
-    figure = f.loss_figure({"train_loss": points([2.0, 1.5, 1.0])}, checkpoints=[checkpoint])
+    figure = f.loss_figure(history_of({"train_loss": points([2.0, 1.5, 1.0])}), checkpoints=[checkpoint])
     [marker] = [t for t in figure.data if t.name == f.CHECKPOINT_TRACE]
     shown = marker.customdata[0][2]
     assert "<" not in shown and shown == plotly_text("ft:m:" + HOSTILE)
@@ -77,5 +77,5 @@ def test_sec_text004_a_compared_jobs_name_is_text_in_legend_and_hover():
 
 @pytest.mark.parametrize("name", ["train_loss", "valid_loss", "full_valid_loss"])
 def test_sec_text005_ordinary_names_are_unchanged(name):
-    figure = f.loss_figure({name: points([2.0, 1.5, 1.0])})
+    figure = f.loss_figure(history_of({name: points([2.0, 1.5, 1.0])}))
     assert [t.name for t in figure.data] == [name]

@@ -15,6 +15,7 @@ import fakeai_dash.figures as f
 from fakeai_dash.components.training_progress import progress_outputs
 from fakeai_dash.series import MetricHistory
 from fakeai_dash.theme import GREEN, PALETTES, THEMES, normalize_theme, palette
+from tests.support.histories import history_of
 
 THEME_CSS = Path(__file__).resolve().parents[2] / "assets" / "theme.css"
 SELECTORS = {"dark": ':root, [data-bs-theme="dark"]', "light": '[data-bs-theme="light"]'}
@@ -69,7 +70,7 @@ def test_theme004_one_template_per_theme_from_the_palette():
 
 
 def test_theme005_light_figures_draw_every_line_and_mark_at_3_to_1():
-    series = {"train_loss": [[1, 2.0], [2, 1.5]], "valid_loss": [[1, 2.1], [2, 1.7]], "full_valid_loss": [[2, 1.6]]}
+    series = history_of({"train_loss": [[1, 2.0], [2, 1.5]], "valid_loss": [[1, 2.1], [2, 1.7]], "full_valid_loss": [[2, 1.6]]})
     figure = f.loss_figure(series, theme="light", alerts=[{"step": 2, "title": "stall", "kind": "stall"}])
     plot_bg = palette("light")["surface-0"]
     colors = [t.line.color or t.marker.color for t in figure.data] + [s.line.color for s in figure.layout.shapes]

@@ -1,0 +1,1 @@
+"""Helpers the tests share (histories to draw, reference implementations, waiting)."""
