@@ -1,4 +1,5 @@
-"""Pure logic of the job comparison: the picks in the URL query, what is kept per compared job, and the table rows.
+"""Pure logic of the job comparison: the picks in the URL query, what is kept per compared job,
+the table rows and the figure.
 
 Nothing here imports Dash: the JobComparison component calls these functions and draws what they return.
 """
@@ -9,13 +10,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+import plotly.graph_objects as go
+
 from fakeai_dash import format as fmt
 from fakeai_dash.downsample import downsample_indices
+from fakeai_dash.figures import base_figure, empty_figure
+from fakeai_dash.format import plotly_template_text, plotly_text
 from fakeai_dash.i18n import N_, _
 from fakeai_dash.metrics import best_checkpoint, metric_direction, normalize_status
 from fakeai_dash.pricing import training_cost
-from fakeai_dash.series import MetricHistory, history_from_events
-from fakeai_dash.theme import status_label
+from fakeai_dash.series import MetricHistory, ema_smooth_array, history_from_events
+from fakeai_dash.theme import GREEN, GREEN_DARK, GREEN_LIGHT, TEXT_MUTED, status_label
+from fakeai_dash.theme.plotly_templates import COLORWAY, themed
 
 QUERY_KEY = "compare"
 MAX_PICKS = 4
@@ -214,3 +220,55 @@ def comparison_rows(jobs: Sequence[Mapping[str, Any]], prices: Mapping[str, floa
             continue
         rows.append({"key": key, "label": label, "direction": direction, "cells": cells})
     return rows
+
+
+# -- the figure --------------------------------------------------------------------------------
+
+# The selected job keeps the brand green; compared jobs take the colorway's non-green, non-grey
+# colours, so no compared curve can be mistaken for the selected one.
+COMPARE_COLORS = [color for color in COLORWAY if color not in (GREEN, GREEN_LIGHT, GREEN_DARK, TEXT_MUTED)]
+COMPARE_LINES = (("train_loss", "solid", N_("train")), ("valid_loss", "dash", N_("valid")))
+
+
+def comparison_color(index: int, theme: str = "dark") -> str:
+    """Colour of the ``index``-th job of a comparison (0 is the selected job), as ``theme`` draws it."""
+    return themed(GREEN if index == 0 else COMPARE_COLORS[(index - 1) % len(COMPARE_COLORS)], theme)
+
+
+def comparison_figure(
+    runs: Sequence[Mapping[str, Any]], smoothing: float = 0.0, uirevision: str = "compare", theme: str = "dark"
+) -> go.Figure:
+    """Train (solid) and valid (dashed) loss of several jobs on one step axis, one colour per job.
+
+    ``runs`` is ``[{"id", "name", "series": {"train_loss": [[step, value], ...], "valid_loss": ...}}]``
+    with the selected job first; a run's optional "color" overrides :func:`comparison_color`. Both lines of a job share a legend group (the job id), so one
+    legend click hides the job. Smoothing is the TrainingProgress EMA, so curves read the same.
+    """
+    figure = base_figure(_("Loss by job"), uirevision, theme)
+    for index, run in enumerate(runs):
+        color = run.get("color") or comparison_color(index, theme)
+        for metric, dash, label in COMPARE_LINES:
+            points = run.get("series", {}).get(metric) or []
+            if not points:
+                continue
+            raw = [float(p[1]) for p in points]
+            ys = ema_smooth_array(raw, smoothing).tolist() if smoothing > 0 else raw
+            # A run's name is built from the API's suffix, model and id: text, not markup.
+            name = f"{plotly_text(run['name'])} · {_(label)}"
+            hover_name = f"{plotly_template_text(run['name'])} · {_(label)}"
+            figure.add_trace(go.Scatter(
+                name=name, x=[p[0] for p in points], y=ys, legendgroup=run["id"], meta=run["id"],
+                mode="lines" if len(points) > 1 else "lines+markers",
+                line={"color": color, "dash": dash, "width": 2.5 if index == 0 else 1.8},
+                customdata=[[p[0], r] for p, r in zip(points, raw)],
+                hovertemplate=f"%{{y:.4f}} ({_('raw')} %{{customdata[1]:.4f}})<extra>{hover_name}</extra>",
+            ))
+    if not figure.data:
+        return empty_figure(_("No loss metrics yet for these jobs"), theme)
+    figure.update_layout(
+        xaxis_title=_("Step"), yaxis={"title": {"text": _("Loss")}},
+        # Below the plot: up to ten entries would squeeze a side legend's plot in a narrow panel.
+        legend={"orientation": "h", "x": 0, "y": -0.3, "yanchor": "top"},
+        margin={"b": 20},
+    )
+    return figure

@@ -36,7 +36,7 @@ from fakeai_dash.comparison import (
 from fakeai_dash.components.cost_tracker import price_table
 from fakeai_dash.components.training_progress import GRAPH_CONFIG
 from fakeai_dash.data import NotReady, current_source, snapshot_signature
-from fakeai_dash.figures import comparison_color, comparison_figure
+from fakeai_dash.comparison import comparison_color, comparison_figure
 
 for_scripts(" (not in the jobs list)")  # the picker's options are labelled in the browser
 for_scripts("unknown")  # a job without a status, in those labels (the known statuses come with assets/*.js)

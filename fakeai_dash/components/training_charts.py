@@ -14,16 +14,8 @@ from typing import Any
 
 from dash import Patch, no_update
 
-from fakeai_dash.figures import (
-    accuracy_figure,
-    accuracy_uirevision,
-    append_plan,
-    figure_notes,
-    loss_figure,
-    loss_uirevision,
-    replace_plan,
-    trace_shape,
-)
+from fakeai_dash.figure_patches import append_plan, figure_notes, replace_plan, trace_shape
+from fakeai_dash.figures import accuracy_figure, accuracy_uirevision, loss_figure, loss_uirevision
 from fakeai_dash.i18n import _
 from fakeai_dash import i18n
 from fakeai_dash.series import MetricHistory

@@ -16,7 +16,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 from werkzeug import Response
 
-from fakeai_dash.figures import comparison_color
+from fakeai_dash.comparison import comparison_color
 from tests.browser_support import LOAD_TICKS, prop, ticks
 from tests.outage_proxy import OutageProxy
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from fakeai_dash import ids
-from fakeai_dash.figures import themed
+from fakeai_dash.theme.plotly_templates import themed
 from fakeai_dash.theme import GREEN, palette
 from tests.browser_support import LOAD_TICKS, prop, ticks, wait_until
 from tests.scale_sim import ScaleSimulator

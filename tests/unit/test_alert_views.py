@@ -6,7 +6,8 @@ from __future__ import annotations
 from fakeai_dash.components import jobs_list
 from fakeai_dash.components.training_alerts import alert_banner
 from fakeai_dash.components.training_charts import figure_update
-from fakeai_dash.figures import ALERT_MARK_NAME, loss_figure, trace_shape
+from fakeai_dash.figure_patches import trace_shape
+from fakeai_dash.figures import ALERT_MARK_NAME, loss_figure
 from fakeai_dash.series import MetricHistory
 
 T0 = 1_790_000_000.0

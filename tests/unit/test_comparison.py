@@ -7,7 +7,6 @@ from urllib.parse import parse_qs
 import pytest
 
 from fakeai_dash import comparison as c
-from fakeai_dash import figures as f
 from fakeai_dash.components import training_progress
 from fakeai_dash.theme import GREEN
 from tests.support.histories import reference_ema
@@ -158,18 +157,18 @@ def test_rows_leave_out_metrics_no_job_reports():
 def test_comparison_figure_one_colour_per_job_train_solid_valid_dashed():
     runs = [{"id": "this", "name": "a (this job)", "series": summary()["series"]},
             {"id": "other", "name": "b", "series": {"train_loss": [[10, 3.0], [20, 2.0]], "valid_loss": []}}]
-    figure = f.comparison_figure(runs, smoothing=0.6)
+    figure = c.comparison_figure(runs, smoothing=0.6)
     assert [(t.legendgroup, t.line.dash) for t in figure.data] == [("this", "solid"), ("this", "dash"), ("other", "solid")]
     assert figure.data[0].line.color == GREEN and figure.data[1].line.color == GREEN
-    assert figure.data[2].line.color == f.COMPARE_COLORS[0] != GREEN
+    assert figure.data[2].line.color == c.COMPARE_COLORS[0] != GREEN
     assert [t.name for t in figure.data] == ["a (this job) · train", "a (this job) · valid", "b · train"]
     assert list(figure.data[0].y) == pytest.approx(reference_ema([2.4, 2.0, 1.5], 0.6), rel=1e-12)   # the TrainingProgress smoothing
-    assert list(f.comparison_figure(runs, smoothing=0).data[0].y) == [2.4, 2.0, 1.5]
+    assert list(c.comparison_figure(runs, smoothing=0).data[0].y) == [2.4, 2.0, 1.5]
     assert figure.layout.template.layout.paper_bgcolor is not None and figure.layout.xaxis.title.text == "Step"
 
 
 def test_comparison_figure_without_losses_is_the_empty_figure():
-    figure = f.comparison_figure([{"id": "x", "name": "x", "series": {"train_loss": [], "valid_loss": []}}])
+    figure = c.comparison_figure([{"id": "x", "name": "x", "series": {"train_loss": [], "valid_loss": []}}])
     assert not figure.data and "No loss metrics" in figure.layout.annotations[0].text
 
 

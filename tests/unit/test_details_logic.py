@@ -6,6 +6,7 @@ import pytest
 from dash import Patch, no_update
 
 from fakeai_dash import figures as f
+from fakeai_dash import figure_patches as patches
 from fakeai_dash import ids
 from fakeai_dash.api.client import ApiError
 from fakeai_dash.components import (
@@ -199,7 +200,7 @@ def _apply(figure_dict, plan):
 def test_patching_new_points_gives_the_rebuilt_figure(smoothing):
     old = f.loss_figure(_series([2.5, 2.1, 1.8]), smoothing, checkpoints=[], uirevision="j")
     new = f.loss_figure(_series([2.5, 2.1, 1.8, 1.2, 1.1]), smoothing, checkpoints=[], uirevision="j")
-    plan = f.append_plan(f.trace_shape(old), new)
+    plan = patches.append_plan(patches.trace_shape(old), new)
     assert plan and all(len(tails["x"]) == 2 for _, tails in plan)
     patched = _apply(old.to_plotly_json(), plan)
     rebuilt = new.to_plotly_json()
@@ -209,23 +210,23 @@ def test_patching_new_points_gives_the_rebuilt_figure(smoothing):
 
 def test_append_plan_refuses_changed_history_or_traces():
     old = f.loss_figure(_series([2.5, 2.1, 1.8]), 0.0, uirevision="j")
-    shape = f.trace_shape(old)
-    assert f.append_plan(shape, f.loss_figure(_series([2.5, 2.1]), 0.0, uirevision="j")) is None  # shrank
+    shape = patches.trace_shape(old)
+    assert patches.append_plan(shape, f.loss_figure(_series([2.5, 2.1]), 0.0, uirevision="j")) is None  # shrank
     moved = history_of({"train_loss": [(5, 2.5, T0)] + _points([2.5, 2.1, 1.8])})
-    assert f.append_plan(shape, f.loss_figure(moved, 0.0, uirevision="j")) is None  # first point moved
+    assert patches.append_plan(shape, f.loss_figure(moved, 0.0, uirevision="j")) is None  # first point moved
     more = f.loss_figure(history_of({"train_loss": _points([2.5, 2.1, 1.8]), "valid_loss": _points([2.6])}), 0.0,
                          uirevision="j")
-    assert f.append_plan(shape, more) is None  # a new trace appeared
-    assert f.append_plan(None, old) is None
-    assert f.append_plan(shape, old) == []
+    assert patches.append_plan(shape, more) is None  # a new trace appeared
+    assert patches.append_plan(None, old) is None
+    assert patches.append_plan(shape, old) == []
 
 
 def test_figure_update_sends_patch_nothing_or_whole_figure():
     old = f.loss_figure(_series([2.5, 2.1]), 0.0, uirevision="j")
     new = f.loss_figure(_series([2.5, 2.1, 1.8]), 0.0, uirevision="j")
-    assert training_charts.figure_update(f.trace_shape(old), old) is no_update
+    assert training_charts.figure_update(patches.trace_shape(old), old) is no_update
     assert training_charts.figure_update(None, new) is new
-    patch = training_charts.figure_update(f.trace_shape(old), new)
+    patch = training_charts.figure_update(patches.trace_shape(old), new)
     assert isinstance(patch, Patch)
     operations = patch.to_plotly_json()["operations"]
     assert {"operation": "Extend", "location": ["data", 0, "x"], "params": {"value": [20]}} in operations
@@ -294,7 +295,7 @@ def test_a_lone_point_is_a_dot_and_its_second_point_rebuilds_the_figure():
     one = f.loss_figure(_series([2.5]), 0.0, uirevision="j")
     two = f.loss_figure(_series([2.5, 2.1]), 0.0, uirevision="j")
     assert one.data[0].mode == "lines+markers" and two.data[0].mode == "lines"
-    assert f.append_plan(f.trace_shape(one), two) is None
+    assert patches.append_plan(patches.trace_shape(one), two) is None
 
 
 def test_progress_without_steps_is_a_labelled_estimate_like_the_list():

@@ -10,6 +10,9 @@ import plotly.io as pio
 import pytest
 
 from fakeai_dash import figures as f
+from fakeai_dash.theme import plotly_templates as templates
+from fakeai_dash import figure_patches as patches
+from fakeai_dash import figure_numbers as numbers
 from fakeai_dash.downsample import MAX_POINTS
 from fakeai_dash.series import MetricHistory, ema_smooth_array
 from tests.support.histories import history_of, points
@@ -48,8 +51,8 @@ def trace(figure, name):
 
 
 def test_register_template_is_idempotent_and_themed():
-    assert f.register_template() == "nvidia"
-    assert f.register_template() == "nvidia"
+    assert templates.register_template() == "nvidia"
+    assert templates.register_template() == "nvidia"
     layout = pio.templates["nvidia"].layout
     assert layout.paper_bgcolor == "#1a1a1a"
     assert layout.plot_bgcolor == "#0a0a0a"
@@ -268,10 +271,10 @@ def test_figures100k005_elapsed_axis_log_scale_and_checkpoints(big_history):
 
 def test_compact_numbers_rounds_to_six_digits_and_keeps_json_short():
     values = np.array([0.123456789, 12345.6789, 1e-7 / 3, 2.0, -0.30000000000000004, np.nan, np.inf, 0.0])
-    got = f.compact_numbers(values)
+    got = numbers.compact_numbers(values)
     assert got == [0.123457, 12345.7, 3.33333e-08, 2.0, -0.3, None, None, 0.0]
-    assert f.compact_numbers(np.array([1.0, 20.0, 300.0])) == [1, 20, 300]  # steps travel as ints
-    assert json.dumps(f.compact_numbers(np.linspace(0.1, 0.9, 9))) == "[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]"
+    assert numbers.compact_numbers(np.array([1.0, 20.0, 300.0])) == [1, 20, 300]  # steps travel as ints
+    assert json.dumps(numbers.compact_numbers(np.linspace(0.1, 0.9, 9))) == "[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]"
 
 
 @pytest.mark.parametrize("weight", [0.0, 0.3, 0.6, 0.9, 0.99, 1.5, -1])
@@ -312,8 +315,8 @@ def test_history_csv_writes_every_step_with_empty_cells():
 def test_note_is_drawn_and_recorded_in_the_shape():
     figure = f.loss_figure(SERIES, note="Loading history 40%")
     assert [a.text for a in figure.layout.annotations] == ["Loading history 40%"]
-    assert f.trace_shape(figure)["notes"] == ["Loading history 40%"]
-    assert f.trace_shape(f.loss_figure(SERIES))["notes"] == []
+    assert patches.trace_shape(figure)["notes"] == ["Loading history 40%"]
+    assert patches.trace_shape(f.loss_figure(SERIES))["notes"] == []
     assert f.loss_figure(MetricHistory(), note="Loading history 5%").layout.annotations[0].text == "Loading history 5%"
 
 
@@ -326,14 +329,14 @@ def test_replace_plan_swaps_changed_traces_and_append_plan_refuses_a_rethinned_c
     # under 2,048) thins the curve anew: its points are replaced, not appended to.
     closing = (len(big_history) // 2048) * 2048
     old, new = f.loss_figure(cut(big_history, closing - 1), 0.6), f.loss_figure(cut(big_history, closing), 0.6)
-    shape = f.trace_shape(old)
-    assert f.append_plan(shape, new) is None  # the thinned curve was picked anew
-    plan = f.replace_plan(shape, new)
+    shape = patches.trace_shape(old)
+    assert patches.append_plan(shape, new) is None  # the thinned curve was picked anew
+    plan = patches.replace_plan(shape, new)
     assert {0, 1} <= {index for index, _ in plan}  # train loss (raw and smoothed) changed
     index, values = plan[0]
     assert values["x"] == list(new.data[0].x) and values["y"] == list(new.data[0].y)
-    assert f.replace_plan(f.trace_shape(new), new) == []
-    assert f.replace_plan(shape, f.loss_figure(cut(big_history, closing), 0.0)) is None  # other traces: whole figure
+    assert patches.replace_plan(patches.trace_shape(new), new) == []
+    assert patches.replace_plan(shape, f.loss_figure(cut(big_history, closing), 0.0)) is None  # other traces: whole figure
 
 
 # ------------------------------------------- what one chart update sends (training_progress)
@@ -575,7 +578,7 @@ def test_a_zoom_is_applied_once_and_again_if_its_answer_was_dropped(big_history)
     assert overtaken["loss"]["ends"][0] == [99, 201]
     # A zoom recorded for another job is not carried over to the next one.
     other, other_drawn = chart_updates({**store_for("ftjob-other")}, view, zoomed, big_history, zoom=zoom)
-    assert f.trace_shape(other["loss"])["ends"][0] == [1, BIG]
+    assert patches.trace_shape(other["loss"])["ends"][0] == [1, BIG]
     _, other_drawn = chart_updates({**store_for("ftjob-other")}, view, other_drawn, big_history, zoom=zoom)
     assert other_drawn["ranges"]["loss"]["range"] is None and other_drawn["loss"]["ends"][0] == [1, BIG]
 

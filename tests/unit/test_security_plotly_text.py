@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fakeai_dash import figures as f
+from fakeai_dash import comparison as c
 from fakeai_dash.format import plotly_template_text, plotly_text
 from tests.support.histories import history_of
 
@@ -65,7 +66,7 @@ def test_sec_text004_a_compared_jobs_name_is_text_in_legend_and_hover():
     runs = [{"id": "ftjob-1", "name": HOSTILE + " (this job)",
              "series": {"train_loss": [[10, 2.0], [20, 1.5]], "valid_loss": [[10, 2.1], [20, 1.7]]}},
             {"id": "ftjob-2", "name": "peer", "series": {"train_loss": [[10, 2.2], [20, 1.6]]}}]
-    figure = f.comparison_figure(runs)
+    figure = c.comparison_figure(runs)
     mine = [t for t in figure.data if t.legendgroup == "ftjob-1"]
     assert len(mine) == 2
     for trace in mine:

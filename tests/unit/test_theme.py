@@ -12,6 +12,8 @@ import plotly.io as pio
 import pytest
 
 import fakeai_dash.figures as f
+from fakeai_dash import comparison as c
+from fakeai_dash.theme import plotly_templates as templates
 from fakeai_dash.components.training_progress import progress_outputs
 from fakeai_dash.series import MetricHistory
 from fakeai_dash.theme import GREEN, PALETTES, THEMES, normalize_theme, palette
@@ -62,9 +64,9 @@ def test_theme003_unknown_theme_names_fall_back_to_dark():
 
 
 def test_theme004_one_template_per_theme_from_the_palette():
-    assert (f.register_template("dark"), f.register_template("light")) == ("nvidia", "nvidia_light")
+    assert (templates.register_template("dark"), templates.register_template("light")) == ("nvidia", "nvidia_light")
     for theme in THEMES:
-        layout = pio.templates[f.TEMPLATE_NAMES[theme]].layout
+        layout = pio.templates[templates.TEMPLATE_NAMES[theme]].layout
         assert (layout.paper_bgcolor, layout.plot_bgcolor, layout.font.color) == (
             palette(theme)["surface-1"], palette(theme)["surface-0"], palette(theme)["text-secondary"])
 
@@ -78,7 +80,7 @@ def test_theme005_light_figures_draw_every_line_and_mark_at_3_to_1():
     assert figure.layout.template.layout.paper_bgcolor == "#ffffff"
     # The dark figure keeps the brand green: "dark as it is now".
     assert f.loss_figure(series).data[0].line.color == GREEN
-    assert [f.comparison_color(i, "light") for i in range(3)] == [f.themed(f.comparison_color(i), "light")
+    assert [c.comparison_color(i, "light") for i in range(3)] == [templates.themed(c.comparison_color(i), "light")
                                                                   for i in range(3)]
 
 
@@ -95,4 +97,4 @@ def test_theme006_figures_are_cached_per_theme_and_a_switch_redraws_them_whole()
     assert isinstance(dark[3], go.Figure) and isinstance(light[3], go.Figure)
     assert dark[3].layout.template.layout.paper_bgcolor == palette("dark")["surface-1"]
     assert light[3].layout.template.layout.paper_bgcolor == palette("light")["surface-1"]
-    assert light[3].data[0].line.color == f.themed(GREEN, "light")
+    assert light[3].data[0].line.color == templates.themed(GREEN, "light")
