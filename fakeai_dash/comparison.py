@@ -17,7 +17,8 @@ from fakeai_dash.downsample import downsample_indices
 from fakeai_dash.figures import base_figure, empty_figure
 from fakeai_dash.format import plotly_template_text, plotly_text
 from fakeai_dash.i18n import N_, _
-from fakeai_dash.metrics import best_checkpoint, metric_direction, normalize_status
+from fakeai_dash.checkpoint_metrics import best_checkpoint, metric_direction
+from fakeai_dash.wire_values import normalize_status
 from fakeai_dash.pricing import training_cost
 from fakeai_dash.series import MetricHistory, ema_smooth_array, history_from_events
 from fakeai_dash.theme import GREEN, GREEN_DARK, GREEN_LIGHT, TEXT_MUTED, status_label

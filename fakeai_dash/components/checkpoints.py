@@ -10,7 +10,8 @@ from dash import Input, Output, callback, dcc, html, no_update
 from fakeai_dash import format as fmt
 from fakeai_dash import ids
 from fakeai_dash.i18n import N_, _
-from fakeai_dash.metrics import best_checkpoint, ordered_metric_names
+from fakeai_dash.checkpoint_metrics import best_checkpoint
+from fakeai_dash.metrics import ordered_metric_names
 
 EMPTY_TEXT = N_("No checkpoints yet. The API saves one at intervals while the job trains "
               "(FakeAI: at steps 25, 50, 75 and 100; OpenAI: at the end of each of the last epochs).")

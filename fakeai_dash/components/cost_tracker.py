@@ -13,7 +13,7 @@ from fakeai_dash import format as fmt
 from fakeai_dash import ids
 from fakeai_dash.i18n import _
 from fakeai_dash.data import current_source
-from fakeai_dash.metrics import cost_summary
+from fakeai_dash.cost import cost_summary
 
 
 def layout() -> dbc.Card:
@@ -27,7 +27,7 @@ def price_table() -> dict[str, float] | None:
 
 
 def cost_rows(summary: dict[str, Any], budget: float | None = None) -> list[tuple[str, Any, str | None]]:
-    """(label, text, note) rows for the panel from :func:`metrics.cost_summary` output."""
+    """(label, text, note) rows for the panel from :func:`cost.cost_summary` output."""
     estimated = summary["estimated"] and summary["tokens"] is not None
     tokens_label = _("Tokens so far") if summary["estimated"] else _("Trained tokens")
     rows = [

@@ -22,7 +22,7 @@ from fakeai_dash import ids
 from fakeai_dash.i18n import N_, _, column_defs, current_locale
 from fakeai_dash.api.client import ApiError
 from fakeai_dash.data import current_source
-from fakeai_dash.metrics import normalize_level
+from fakeai_dash.wire_values import normalize_level
 from fakeai_dash.shared_results import shared_results
 
 LEVELS = ("info", "warning", "error")

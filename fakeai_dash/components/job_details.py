@@ -33,7 +33,7 @@ from fakeai_dash.components import (
 )
 from fakeai_dash.data import NoSuchJob, NotReady, WatchRefused, current_source, snapshot_signature
 from fakeai_dash.i18n import N_, _, for_scripts
-from fakeai_dash.metrics import estimate_total_tokens
+from fakeai_dash.cost import estimate_total_tokens
 from fakeai_dash.theme import status_class, status_label
 
 # The store carries only what the panels read, never whole API payloads.

@@ -28,7 +28,7 @@ from fakeai_dash import ids
 from fakeai_dash.api.models import KNOWN_STATUSES
 from fakeai_dash.i18n import N_, _
 from fakeai_dash.i18n import options as translated
-from fakeai_dash.metrics import STAGE_LABELS
+from fakeai_dash.stages import STAGE_LABELS
 
 # The documented statuses, labelled as the timeline labels its stages.
 STATUS_FILTER_OPTIONS = [

@@ -8,7 +8,7 @@ from dash import Input, Output, callback, html, no_update
 from fakeai_dash import format as fmt
 from fakeai_dash import ids
 from fakeai_dash.i18n import N_, _
-from fakeai_dash.metrics import compare_checkpoints
+from fakeai_dash.checkpoint_metrics import compare_checkpoints
 
 TOO_FEW = N_("Comparison needs at least two checkpoints; it appears once the job has saved a second one.")
 

@@ -11,7 +11,9 @@ from dash import Input, Output, callback, html, no_update
 from fakeai_dash import format as fmt
 from fakeai_dash import ids
 from fakeai_dash.i18n import _
-from fakeai_dash.metrics import TERMINAL_STATUSES, eta_range, normalize_status, stage_timeline
+from fakeai_dash.metrics import eta_range
+from fakeai_dash.stages import TERMINAL_STATUSES, stage_timeline
+from fakeai_dash.wire_values import normalize_status
 
 
 def layout() -> dbc.Card:

@@ -27,8 +27,8 @@ from fakeai_dash.components.lazy_graphs import mount_when_a_job_is_shown
 from fakeai_dash.comparison import clean_picks, picks_from_query, query_with_picks
 from fakeai_dash.data import current_source
 from fakeai_dash.components.training_charts import ZOOM, chart_updates, loading_note
-from fakeai_dash.metrics import (estimated_fraction, normalize_status, ordered_metric_names, progress,
-                                 whole_percent)
+from fakeai_dash.metrics import estimated_fraction, ordered_metric_names, progress, whole_percent
+from fakeai_dash.wire_values import normalize_status
 from fakeai_dash.series import EMA_MAX_WEIGHT, MetricHistory, history_csv, history_event  # noqa: F401 - history_event: re-exported
 from fakeai_dash.theme import normalize_theme
 

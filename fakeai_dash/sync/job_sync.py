@@ -19,7 +19,8 @@ from typing import Any
 from fakeai_dash.alerts import AlertRules, earliest, first_non_finite, job_alerts
 from fakeai_dash.api.client import ApiError, FineTuningClient
 from fakeai_dash.api.models import FINISHED_STATUSES
-from fakeai_dash.metrics import cost_summary, estimate_total_tokens, shown_progress
+from fakeai_dash.cost import cost_summary, estimate_total_tokens
+from fakeai_dash.metrics import shown_progress
 from fakeai_dash.sync.changes import announce, entry_changed
 from fakeai_dash.sync.interest import MISSING_TTL_S, is_missing
 from fakeai_dash.sync.list_sync import LIST_MEMBER, LIST_PROGRESS, list_steps

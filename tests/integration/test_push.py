@@ -142,11 +142,16 @@ def test_push006_the_fast_lane_reads_new_events_of_a_job_a_live_page_shows(sourc
         first = wait_until(lambda: source.store.get(source.engine.key("job", job)), 10, "the job's first round")
         step = first["progress"]["step"]
         sim.reset_stats()
-        # Within one refresh interval (5 s) the picture moves several times, by events alone.
-        wait_until(lambda: source.store.get(source.engine.key("job", job))["progress"]["step"] >= step + 6, 4.5,
-                   "new steps before the next full round")
+        # Within one refresh interval (5 s) the fast lane reads the job's events again and again
+        # (a round reads them once per 5 s) and the picture moves, by events alone. Counting the
+        # reads, not the steps: on a loaded machine one slow read can bring six steps at once.
+        def fast_lane_moved():
+            reads = sim.stats()["by_job"].get(job, {}).get("events", 0)
+            return reads >= 3 and source.store.get(source.engine.key("job", job))["progress"]["step"] > step
+
+        wait_until(fast_lane_moved, 4.5, "three events reads and new steps before the next full round")
         kinds = sim.stats()["by_job"][job]
-        assert kinds.get("events", 0) >= 3 and kinds.get("job_retrieve", 0) <= 1, kinds
+        assert kinds.get("job_retrieve", 0) <= 1, kinds
 
 
 def test_push011_the_fast_lane_brings_a_new_job_to_a_live_list_before_the_next_round(source_for):

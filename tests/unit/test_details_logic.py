@@ -20,7 +20,7 @@ from fakeai_dash.components import (
     training_charts,
     training_progress,
 )
-from fakeai_dash.metrics import cost_summary
+from fakeai_dash.cost import cost_summary
 from tests.support.histories import history_of
 from fakeai_dash.series import ema_smooth_array
 

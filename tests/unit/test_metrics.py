@@ -1,4 +1,4 @@
-"""Unit tests for fakeai_dash.metrics with FakeAI- and OpenAI-shaped events and checkpoints."""
+"""Unit tests for the derived numbers (metrics, stages, cost, checkpoint_metrics) with FakeAI- and OpenAI-shaped events and checkpoints."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from fakeai_dash import checkpoint_metrics as ck
+from fakeai_dash import cost, stages
 from fakeai_dash import metrics as m
+from fakeai_dash import wire_values as wire
 from fakeai_dash.series import ema_smooth_array, history_csv, history_from_events
 
 T0 = 1_790_000_000  # job created_at
@@ -303,7 +306,7 @@ def states(timeline):
 
 
 def test_timeline_fakeai_running():
-    timeline = m.stage_timeline(fakeai_job(), fakeai_events(last_step=50, finished=False), now=T0 + 20)
+    timeline = stages.stage_timeline(fakeai_job(), fakeai_events(last_step=50, finished=False), now=T0 + 20)
     assert states(timeline) == [
         ("validating_files", "done"),
         ("queued", "done"),
@@ -318,14 +321,14 @@ def test_timeline_fakeai_running():
 
 
 def test_timeline_fakeai_succeeded():
-    timeline = m.stage_timeline(fakeai_job("succeeded"), fakeai_events(), now=T0 + 500)
+    timeline = stages.stage_timeline(fakeai_job("succeeded"), fakeai_events(), now=T0 + 500)
     assert [s["state"] for s in timeline] == ["done"] * 4
     assert timeline[2]["duration"] == 30  # running from T0+2 to finished_at T0+32
     assert timeline[3]["start"] == timeline[3]["end"] == T0 + 32
 
 
 def test_timeline_openai_messages():
-    timeline = m.stage_timeline(fakeai_job("succeeded", finished_at=None), openai_events(), now=T0 + 9999)
+    timeline = stages.stage_timeline(fakeai_job("succeeded", finished_at=None), openai_events(), now=T0 + 9999)
     starts = {s["name"]: s["start"] for s in timeline}
     assert starts == {"validating_files": T0, "queued": T0 + 60, "running": T0 + 600, "succeeded": T0 + 740}
     assert [s["duration"] for s in timeline[:3]] == [60, 540, 140]
@@ -334,13 +337,13 @@ def test_timeline_openai_messages():
 def test_timeline_without_job_created_at_uses_validating_message():
     job = fakeai_job("queued", created_at=None)
     events = [event(T0 + 5, "Validating training file: file-abc")]
-    assert m.stage_timeline(job, events, now=T0 + 10)[0]["start"] == T0 + 5
+    assert stages.stage_timeline(job, events, now=T0 + 10)[0]["start"] == T0 + 5
 
 
 def test_timeline_failed_during_validation_skips_later_stages():
     job = fakeai_job("failed", finished_at=T0 + 3, error={"code": "invalid_file", "message": "bad", "param": None})
     events = [event(T0, "Fine-tuning job created"), event(T0 + 3, "Training failed: bad file", level="error")]
-    timeline = m.stage_timeline(job, events, now=T0 + 100)
+    timeline = stages.stage_timeline(job, events, now=T0 + 100)
     assert states(timeline) == [
         ("validating_files", "done"),
         ("queued", "skipped"),
@@ -353,14 +356,14 @@ def test_timeline_failed_during_validation_skips_later_stages():
 
 def test_timeline_cancelled_uses_message_when_finished_at_missing():
     events = fakeai_events(last_step=20, finished=False) + [event(T0 + 9, "Fine-tuning job cancelled by user")]
-    timeline = m.stage_timeline(fakeai_job("cancelled", finished_at=None), events, now=T0 + 100)
+    timeline = stages.stage_timeline(fakeai_job("cancelled", finished_at=None), events, now=T0 + 100)
     assert states(timeline)[-2:] == [("running", "done"), ("cancelled", "done")]
     assert timeline[2]["end"] == T0 + 9 and timeline[2]["duration"] == 7
 
 
 def test_timeline_paused_job():
     events = fakeai_events(last_step=30, finished=False) + [event(T0 + 15, "Job paused by user")]
-    timeline = m.stage_timeline(fakeai_job("paused"), events, now=T0 + 25)
+    timeline = stages.stage_timeline(fakeai_job("paused"), events, now=T0 + 25)
     assert states(timeline) == [
         ("validating_files", "done"),
         ("queued", "done"),
@@ -375,7 +378,7 @@ def test_timeline_paused_job():
 def test_timeline_resumed_pause_is_done_after_success():
     events = fakeai_events() + [event(T0 + 15, "Job paused"), event(T0 + 18, "Job resumed")]
     events.sort(key=lambda e: e["created_at"])
-    timeline = m.stage_timeline(fakeai_job("succeeded"), events, now=T0 + 100)
+    timeline = stages.stage_timeline(fakeai_job("succeeded"), events, now=T0 + 100)
     paused = next(s for s in timeline if s["name"] == "paused")
     assert (paused["state"], paused["start"], paused["end"], paused["duration"]) == ("done", T0 + 15, T0 + 18, 3)
 
@@ -388,7 +391,7 @@ def test_timeline_resumed_pause_is_done_after_success():
     ],
 )
 def test_timeline_unknown_status_is_current_with_raw_name(status, events, expected_names):
-    timeline = m.stage_timeline(fakeai_job(status), events, now=T0 + 50)
+    timeline = stages.stage_timeline(fakeai_job(status), events, now=T0 + 50)
     assert [s["name"] for s in timeline] == expected_names
     current = [s for s in timeline if s["state"] == "current"]
     assert len(current) == 1 and current[0]["label"] == status
@@ -396,7 +399,7 @@ def test_timeline_unknown_status_is_current_with_raw_name(status, events, expect
 
 
 def test_timeline_missing_status_does_not_crash():
-    timeline = m.stage_timeline(fakeai_job(None), [], now=T0 + 5)
+    timeline = stages.stage_timeline(fakeai_job(None), [], now=T0 + 5)
     assert [s["label"] for s in timeline if s["state"] == "current"] == ["unknown"]
 
 
@@ -461,7 +464,7 @@ PRICES = {"gpt-4o-mini": 0.003, "default": 0.008}
 
 def test_cost_of_succeeded_job_uses_actual_tokens():
     job = fakeai_job("succeeded", trained_tokens=100_000)
-    summary = m.cost_summary(job, fakeai_events(), PRICES, now=T0 + 100)
+    summary = cost.cost_summary(job, fakeai_events(), PRICES, now=T0 + 100)
     assert summary["tokens"] == 100_000
     assert summary["estimated"] is False
     assert summary["cost"] == pytest.approx(0.3)
@@ -472,7 +475,7 @@ def test_cost_of_succeeded_job_uses_actual_tokens():
 
 def test_cost_projection_for_running_job_with_actual_tokens():
     job = fakeai_job(trained_tokens=40_000, model="ft:unknown-model:org::x")
-    summary = m.cost_summary(job, fakeai_events(last_step=40, finished=False), PRICES, now=T0 + 14)
+    summary = cost.cost_summary(job, fakeai_events(last_step=40, finished=False), PRICES, now=T0 + 14)
     assert summary["estimated"] is False
     assert summary["cost"] == pytest.approx(0.32)  # default $0.008 per 1K
     assert summary["projected_tokens"] == 100_000  # 40K / 0.4
@@ -480,7 +483,7 @@ def test_cost_projection_for_running_job_with_actual_tokens():
 
 
 def test_cost_estimated_from_progress_and_expected_total():
-    summary = m.cost_summary(
+    summary = cost.cost_summary(
         fakeai_job(), fakeai_events(last_step=25, finished=False), PRICES, now=T0 + 10, expected_total_tokens=200_000
     )
     assert summary["estimated"] is True
@@ -493,7 +496,7 @@ def test_cost_estimated_from_progress_and_expected_total():
 def test_cost_estimated_from_token_counter_in_metrics_data():
     events = steady_events([(10, T0 + 10), (20, T0 + 20)])
     events[-1]["data"]["trained_tokens"] = 30_000
-    summary = m.cost_summary(fakeai_job(), events, PRICES, now=T0 + 20)
+    summary = cost.cost_summary(fakeai_job(), events, PRICES, now=T0 + 20)
     assert summary["estimated"] is True
     assert summary["tokens"] == 30_000
     assert summary["projected_tokens"] == 150_000  # 30K at 20%
@@ -502,23 +505,23 @@ def test_cost_estimated_from_token_counter_in_metrics_data():
 def test_cost_time_based_fraction_when_steps_unknown():
     job = fakeai_job(estimated_finish=T0 + 102)
     events = [event(T0 + 2, "Training started")]
-    summary = m.cost_summary(job, events, PRICES, now=T0 + 52, expected_total_tokens=1_000)
+    summary = cost.cost_summary(job, events, PRICES, now=T0 + 52, expected_total_tokens=1_000)
     assert summary["fraction"] == pytest.approx(0.5)
     assert summary["tokens"] == 500
 
 
 def test_cost_unknown_when_nothing_to_go_on():
-    summary = m.cost_summary(fakeai_job(), [], PRICES, now=T0)
+    summary = cost.cost_summary(fakeai_job(), [], PRICES, now=T0)
     assert summary["tokens"] is None and summary["cost"] is None and summary["projected_tokens"] is None
-    cancelled = m.cost_summary(fakeai_job("cancelled"), [], None, now=T0, expected_total_tokens=1_000)
+    cancelled = cost.cost_summary(fakeai_job("cancelled"), [], None, now=T0, expected_total_tokens=1_000)
     assert cancelled["tokens"] is None and cancelled["projected_tokens"] is None
 
 
 def test_estimate_total_tokens_matches_fakeai_heuristic():
-    assert m.estimate_total_tokens(4_000, 3) == 3_000
-    assert m.estimate_total_tokens(4_000, "auto") == 3_000
-    assert m.estimate_total_tokens(None, 3) is None
-    assert m.estimate_total_tokens(4_000, "many") is None
+    assert cost.estimate_total_tokens(4_000, 3) == 3_000
+    assert cost.estimate_total_tokens(4_000, "auto") == 3_000
+    assert cost.estimate_total_tokens(None, 3) is None
+    assert cost.estimate_total_tokens(4_000, "many") is None
 
 
 # ------------------------------------------------------------------ checkpoints
@@ -541,19 +544,19 @@ def test_best_checkpoint_prefers_lowest_valid_loss():
         checkpoint(75, train_loss=0.4, valid_loss=0.7),
         checkpoint(50, train_loss=1.0, valid_loss=1.1),
     ]
-    assert m.best_checkpoint(checkpoints) == "ftckpt-75"
+    assert ck.best_checkpoint(checkpoints) == "ftckpt-75"
 
 
 def test_best_checkpoint_fallbacks():
     full = [checkpoint(10, train_loss=0.1, full_valid_loss=0.8), checkpoint(20, train_loss=0.5, full_valid_loss=0.6)]
-    assert m.best_checkpoint(full) == "ftckpt-20"
+    assert ck.best_checkpoint(full) == "ftckpt-20"
     train_only = [checkpoint(10, train_loss=0.5), checkpoint(20, train_loss=0.3), checkpoint(30, train_loss=0.3)]
-    assert m.best_checkpoint(train_only) == "ftckpt-20"  # ties go to the earlier step
+    assert ck.best_checkpoint(train_only) == "ftckpt-20"  # ties go to the earlier step
     # One checkpoint with valid_loss decides, even if another has a lower train loss.
     mixed = [checkpoint(10, train_loss=0.01), checkpoint(20, train_loss=0.9, valid_loss=1.0)]
-    assert m.best_checkpoint(mixed) == "ftckpt-20"
-    assert m.best_checkpoint([]) is None
-    assert m.best_checkpoint([checkpoint(5)]) is None
+    assert ck.best_checkpoint(mixed) == "ftckpt-20"
+    assert ck.best_checkpoint([]) is None
+    assert ck.best_checkpoint([checkpoint(5)]) is None
 
 
 def test_compare_first_and_last_checkpoint_by_step():
@@ -562,7 +565,7 @@ def test_compare_first_and_last_checkpoint_by_step():
         checkpoint(50, train_loss=1.0, valid_loss=1.5),
         checkpoint(25, train_loss=2.0, valid_loss=2.0, train_accuracy=0.4, learning_rate=2e-5, only_first=1.0),
     ]
-    comparison = m.compare_checkpoints(checkpoints)
+    comparison = ck.compare_checkpoints(checkpoints)
     assert (comparison["first_id"], comparison["first_step"]) == ("ftckpt-25", 25)
     assert (comparison["last_id"], comparison["last_step"]) == ("ftckpt-100", 100)
     rows = {row["metric"]: row for row in comparison["metrics"]}
@@ -579,9 +582,9 @@ def test_compare_first_and_last_checkpoint_by_step():
 
 
 def test_compare_needs_two_checkpoints_and_handles_zero():
-    assert m.compare_checkpoints([]) is None
-    assert m.compare_checkpoints([checkpoint(10, train_loss=1.0)]) is None
-    comparison = m.compare_checkpoints([checkpoint(10, train_accuracy=0.0), checkpoint(20, train_accuracy=0.5)])
+    assert ck.compare_checkpoints([]) is None
+    assert ck.compare_checkpoints([checkpoint(10, train_loss=1.0)]) is None
+    comparison = ck.compare_checkpoints([checkpoint(10, train_accuracy=0.0), checkpoint(20, train_accuracy=0.5)])
     row = comparison["metrics"][0]
     assert row["pct_change"] is None and row["improved"] is True
 
@@ -590,7 +593,7 @@ def test_compare_needs_two_checkpoints_and_handles_zero():
 
 
 def test_normalize_level_folds_openai_warn_into_warning():
-    assert [m.normalize_level(v) for v in ("warn", " WARNING ", "Error", None, "debug")] == [
+    assert [wire.normalize_level(v) for v in ("warn", " WARNING ", "Error", None, "debug")] == [
         "warning", "warning", "error", "", "debug"]
 
 
@@ -598,6 +601,6 @@ def test_checkpoint_step_in_metrics_is_not_a_metric():
     # OpenAI's checkpoint metrics carry "step": it is the position, not something to compare.
     checkpoints = [{"id": "a", "step_number": 10, "metrics": {"step": 10, "train_loss": 1.0}},
                    {"id": "b", "step_number": 40, "metrics": {"step": 40, "train_loss": 0.5}}]
-    compared = m.compare_checkpoints(checkpoints)
+    compared = ck.compare_checkpoints(checkpoints)
     assert [row["metric"] for row in compared["metrics"]] == ["train_loss"]
     assert m.ordered_metric_names(["step", "valid_loss", "total_steps", "train_loss"]) == ["train_loss", "valid_loss"]
