@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from fakeai_dash.api.models import FINISHED_STATUSES
 from fakeai_dash.i18n import for_scripts
 from fakeai_dash.series import MetricHistory, ema_smooth_array
 
@@ -31,7 +32,6 @@ TRAIN_LOSS = "train_loss"
 VALID_LOSSES = ("valid_loss", "full_valid_loss")
 LOSS_NAMES = (TRAIN_LOSS, *VALID_LOSSES)
 ACTIVE_FOR_STALL = ("running",)
-FINISHED = ("succeeded", "failed", "cancelled")
 MIN_PACE_POINTS = 6  # fewer timed points say too little about a job's pace to call it stalled  # queued/validating jobs wait on the provider, not on training
 
 
@@ -320,5 +320,5 @@ def job_alerts(history: MetricHistory, *, status: str | None, checkpoints: Seque
     if alerts[0] is None:
         alerts += [divergence_alert(history, rules), overfitting_alert(history, checkpoints, rules)]
     alerts += [stall_alert(history, status, last_event_at, now, rules),
-               budget_alert(projected_cost, rules.job_budget, history.last_step, status in FINISHED)]
+               budget_alert(projected_cost, rules.job_budget, history.last_step, status in FINISHED_STATUSES)]
     return [alert for alert in alerts if alert is not None]

@@ -4,16 +4,38 @@ from __future__ import annotations
 
 import atexit
 import functools
-import importlib
 import logging
-import pkgutil
 from pathlib import Path
 
 import dash
 from dash import Dash
-from dash import _callback as dash_callbacks
 
-from fakeai_dash import __version__, components
+from fakeai_dash import __version__
+from fakeai_dash.components import (
+    api_banner,
+    budget_warning,
+    checkpoints,
+    cost_tracker,
+    create_job_dialog,
+    events_log,
+    header,
+    hyperparameters,
+    job_actions,
+    job_audit,
+    job_comparison,
+    job_details,
+    job_filters,
+    jobs_list,
+    language_switch,
+    model_comparison,
+    notifications,
+    push,
+    shortcuts_help,
+    status_timeline,
+    theme_switch,
+    training_alerts,
+    training_progress,
+)
 from fakeai_dash.api.client import client_from_settings
 from fakeai_dash.auth import configure_auth, watch_viewer
 from fakeai_dash.config import Settings, load_settings
@@ -30,23 +52,16 @@ log = logging.getLogger(__name__)
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 
-# Importing a component module registers its callbacks (global dash.callback): import them all.
-for _module in pkgutil.iter_modules(components.__path__):
-    importlib.import_module(f"{components.__name__}.{_module.name}")
+# Every component with callbacks, in the order of the seed's tree: each registers its own on the
+# app create_app builds (server/blueprint.py), so every app (a test's fresh one too) gets them all.
+COMPONENTS = (
+    header, job_filters, language_switch, theme_switch, notifications, shortcuts_help, push,
+    api_banner, budget_warning, jobs_list,
+    job_details, job_actions, job_audit, status_timeline, hyperparameters, cost_tracker,
+    training_progress, training_alerts, checkpoints, model_comparison, events_log, job_comparison,
+    create_job_dialog,
+)
 
-# Dash moves global callbacks into the first app that serves and empties the registry, so a
-# second app in one process (tests, app factories) would get none. Keep our own copy and
-# hand each new app exactly this set.
-_CALLBACKS = (list(dash_callbacks.GLOBAL_CALLBACK_LIST), dict(dash_callbacks.GLOBAL_CALLBACK_MAP),
-              list(dash_callbacks.GLOBAL_INLINE_SCRIPTS))
-
-
-def _install_callbacks() -> None:
-    callback_list, callback_map, inline_scripts = _CALLBACKS
-    dash_callbacks.GLOBAL_CALLBACK_LIST[:] = callback_list
-    dash_callbacks.GLOBAL_CALLBACK_MAP.clear()
-    dash_callbacks.GLOBAL_CALLBACK_MAP.update(callback_map)
-    dash_callbacks.GLOBAL_INLINE_SCRIPTS[:] = inline_scripts
 
 # theme_boot.js runs in <head>, before the body paints, so no page shows the wrong theme first
 # (a file of this origin: the CSP's script-src 'self' covers it, no inline script needs a hash).
@@ -74,7 +89,6 @@ def create_app(settings: Settings | None = None, *, backend: EmbeddedFakeAI | No
         backend = backend or start_embedded_backend()
         api_base = backend.url
 
-    _install_callbacks()
     app = Dash(
         __name__,
         title="Fine-Tuning Dashboard",
@@ -89,6 +103,8 @@ def create_app(settings: Settings | None = None, *, backend: EmbeddedFakeAI | No
     app.index_string = INDEX_STRING.replace(
         "{theme_boot_src}", f"{app.get_asset_url(THEME_BOOT)}?m={boot.stat().st_mtime}")
     app.config.external_stylesheets = [app.get_asset_url("vendor/bootstrap.min.css")]
+    for component in COMPONENTS:
+        component.blueprint.register_callbacks(app)
     configure_web(app)
     configure_security(app, settings)  # headers, same-origin writes, cookies, request size
     configure_auth(app, settings)  # sign-in, roles, audit trail, rate limits

@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import plotly.graph_objects as go
 
+from fakeai_dash.api.models import FINISHED_STATUSES
 from fakeai_dash import format as fmt
 from fakeai_dash.downsample import downsample_indices
 from fakeai_dash.figures import base_figure, empty_figure
@@ -29,7 +30,6 @@ MAX_PICKS = 4
 # The loss curves the chart overlays (train solid, valid dashed) and the metrics whose last point the table shows.
 LOSS_SERIES = ("train_loss", "valid_loss")
 FINAL_METRICS = ("train_loss", "valid_loss", "train_accuracy", "valid_accuracy")
-FINISHED = ("succeeded", "failed", "cancelled")
 METHOD_LABELS = {"supervised": N_("Supervised"), "dpo": "DPO", "reinforcement": N_("Reinforcement")}
 NOT_FOUND = "not found"
 
@@ -118,7 +118,7 @@ def job_summary(job: Mapping[str, Any], events: Iterable[Mapping[str, Any]],
 
 def is_settled(summary: Mapping[str, Any]) -> bool:
     """A missing or finished job will not change: no need to fetch it again."""
-    return bool(summary.get("missing")) or normalize_status(summary.get("status")) in FINISHED
+    return bool(summary.get("missing")) or normalize_status(summary.get("status")) in FINISHED_STATUSES
 
 
 def short_name(summary: Mapping[str, Any]) -> str:

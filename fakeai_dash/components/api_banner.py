@@ -8,11 +8,15 @@ import re
 import time
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, html
+from dash import Input, Output, html
 from flask import current_app
 
+from fakeai_dash.server.blueprint import Blueprint
 from fakeai_dash import ids
 from fakeai_dash.i18n import _
+
+# This component's callbacks: create_app registers them on the app it builds (server/blueprint.py).
+blueprint = Blueprint()
 
 # How an ApiError reads (fakeai_dash.api.client.ApiError.__str__): "HTTP 401: <the API's words>".
 _STATUS = re.compile(r"HTTP (\d{3}):")
@@ -72,7 +76,7 @@ def banner_text(status: dict | None, now: float | None = None, api_type: str = "
             html.Br(), html.Small(kept, className="api-banner-age")]
 
 
-@callback(Output(ids.Page.API_BANNER, "children"), Output(ids.Page.API_BANNER, "is_open"),
+@blueprint.callback(Output(ids.Page.API_BANNER, "children"), Output(ids.Page.API_BANNER, "is_open"),
           Input(ids.Page.API_STATUS, "data"))
 def render_banner(status):
     settings = current_app.config.get("FAKEAI_DASH_SETTINGS")

@@ -7,14 +7,18 @@ import time
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, html
+from dash import Input, Output, html
 from flask import current_app
 
+from fakeai_dash.server.blueprint import Blueprint
 from fakeai_dash import ids
 from fakeai_dash.i18n import _
 from fakeai_dash.budgets import budget_warnings
 from fakeai_dash.components.create_job_form import estimated_cost
 from fakeai_dash.data import current_source
+
+# This component's callbacks: create_app registers them on the app it builds (server/blueprint.py).
+blueprint = Blueprint()
 
 C = ids.CreateJob
 
@@ -27,7 +31,7 @@ def warning_view(warnings: list[str]) -> Any:
                      color="warning", className="budget-warning mb-0 py-1 px-2 small", id="create-job-budget-alert")
 
 
-@callback(Output(ids.Budget.WARNING, "children"), Input(C.DATASET, "data"), Input(C.FIELDS["n_epochs"], "value"),
+@blueprint.callback(Output(ids.Budget.WARNING, "children"), Input(C.DATASET, "data"), Input(C.FIELDS["n_epochs"], "value"),
           Input(C.FIELDS["model"], "value"), Input(C.FIELDS["training_file"], "value"))
 def show_budget_warning(dataset, n_epochs, model, training_file):
     settings = current_app.config["FAKEAI_DASH_SETTINGS"]

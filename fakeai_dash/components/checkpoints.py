@@ -5,13 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, dcc, html, no_update
+from dash import Input, Output, dcc, html, no_update
 
+from fakeai_dash.server.blueprint import Blueprint
 from fakeai_dash import format as fmt
 from fakeai_dash import ids
 from fakeai_dash.i18n import N_, _
 from fakeai_dash.checkpoint_metrics import best_checkpoint
 from fakeai_dash.metrics import ordered_metric_names
+
+# This component's callbacks: create_app registers them on the app it builds (server/blueprint.py).
+blueprint = Blueprint()
 
 EMPTY_TEXT = N_("No checkpoints yet. The API saves one at intervals while the job trains "
               "(FakeAI: at steps 25, 50, 75 and 100; OpenAI: at the end of each of the last epochs).")
@@ -57,7 +61,7 @@ def _row(checkpoint: dict[str, Any], names: list[str], index: int) -> html.Tr:
     ], className="checkpoint-row best-row" if checkpoint["best"] else "checkpoint-row")
 
 
-@callback(Output(ids.Checkpoints.BODY, "children"), Output(ids.Checkpoints.COUNT, "children"),
+@blueprint.callback(Output(ids.Checkpoints.BODY, "children"), Output(ids.Checkpoints.COUNT, "children"),
           Input(ids.JobDetails.SUMMARY, "data"))
 def render_checkpoints(store):
     if not (store or {}).get("job"):

@@ -6,14 +6,18 @@ import time
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, html, no_update
+from dash import Input, Output, html, no_update
 from flask import current_app
 
+from fakeai_dash.server.blueprint import Blueprint
 from fakeai_dash import format as fmt
 from fakeai_dash import ids
 from fakeai_dash.i18n import _
 from fakeai_dash.data import current_source
 from fakeai_dash.cost import cost_summary
+
+# This component's callbacks: create_app registers them on the app it builds (server/blueprint.py).
+blueprint = Blueprint()
 
 
 def layout() -> dbc.Card:
@@ -54,7 +58,7 @@ def budget_note(summary: dict[str, Any], budget: float) -> str:
             else _("{amount} left").format(amount=fmt.money(budget - amount)))
 
 
-@callback(Output(ids.CostTracker.BODY, "children"), Input(ids.JobDetails.STORE, "data"))
+@blueprint.callback(Output(ids.CostTracker.BODY, "children"), Input(ids.JobDetails.STORE, "data"))
 def render_cost(store):
     job = (store or {}).get("job")
     if not job:

@@ -15,9 +15,10 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import ALL, Input, Output, Patch, State, callback, ctx, html, no_update
+from dash import ALL, Input, Output, Patch, State, ctx, html, no_update
 from flask import current_app
 
+from fakeai_dash.server.blueprint import Blueprint
 from fakeai_dash import ids
 from fakeai_dash.i18n import N_, _, ngettext
 from fakeai_dash.api.client import ApiError
@@ -27,6 +28,9 @@ from fakeai_dash.components import create_job_form as form
 from fakeai_dash.data import DataSource, current_source
 from fakeai_dash.dataset import validate_jsonl
 from fakeai_dash.job_request import METADATA_MAX_PAIRS, api_param_to_field, validate_form
+
+# This component's callbacks: create_app registers them on the app it builds (server/blueprint.py).
+blueprint = Blueprint()
 
 C = ids.CreateJob
 # Longer names are cut: the name is shown in the report and sent to the API.
@@ -50,7 +54,7 @@ def _settings() -> Any:
 
 # -- open / close -----------------------------------------------------------------------------
 
-@callback(Output(C.MODAL, "is_open"), Output(C.TOKEN, "data"),
+@blueprint.callback(Output(C.MODAL, "is_open"), Output(C.TOKEN, "data"),
           Input(ids.Header.CREATE, "n_clicks"), Input(C.CANCEL, "n_clicks"), prevent_initial_call=True)
 def open_or_close(_create, _cancel):
     if ctx.triggered_id == C.CANCEL:
@@ -59,7 +63,7 @@ def open_or_close(_create, _cancel):
     return True, uuid.uuid4().hex
 
 
-@callback(Output(C.MODEL_OPTIONS, "children"), Output(C.MODEL_HELP, "children"),
+@blueprint.callback(Output(C.MODEL_OPTIONS, "children"), Output(C.MODEL_HELP, "children"),
           Output(C.FILE_OPTIONS, "children"), Output(C.FILES_HELP, "children"),
           Input(C.MODAL, "is_open"), Input(C.DATASET, "data"))
 def load_choices(is_open, dataset):
@@ -90,14 +94,14 @@ def file_choices(source: DataSource, dataset: Mapping[str, Any] | None) -> tuple
     return form.file_options(files), _("{count} fine-tune file(s) on the server, newest first; or type an id.").format(count=len(files))
 
 
-@callback(Output(C.BETA_ROW, "style"), Input(C.METHOD, "value"))
+@blueprint.callback(Output(C.BETA_ROW, "style"), Input(C.METHOD, "value"))
 def toggle_beta(method):
     return {} if method == "dpo" else {"display": "none"}
 
 
 # -- metadata rows ----------------------------------------------------------------------------
 
-@callback(Output(C.METADATA_ROWS, "children"),
+@blueprint.callback(Output(C.METADATA_ROWS, "children"),
           Input(C.METADATA_ADD, "n_clicks"), Input({"type": C.METADATA_REMOVE, "index": ALL}, "n_clicks"),
           State({"type": C.METADATA_KEY, "index": ALL}, "id"), prevent_initial_call=True)
 def edit_metadata_rows(add_clicks, _removes, row_ids):
@@ -126,7 +130,7 @@ def metadata_rows_patch(triggered_id: Any, triggered_value: Any, add_clicks: int
 
 # -- upload -----------------------------------------------------------------------------------
 
-@callback(Output(C.UPLOAD_REPORT, "children"), Output(C.DATASET, "data"),
+@blueprint.callback(Output(C.UPLOAD_REPORT, "children"), Output(C.DATASET, "data"),
           Output(C.FIELDS["training_file"], "value"), Output(C.UPLOAD, "contents"),
           Input(C.UPLOAD, "contents"), State(C.UPLOAD, "filename"), State(C.METHOD, "value"),
           State(C.FIELDS["model"], "value"), State(C.FIELDS["n_epochs"], "value"), prevent_initial_call=True)
@@ -179,7 +183,7 @@ def check_and_upload(source: DataSource, contents: str, filename: str, method: s
     return form.report_view(report, filename, uploaded["id"]), dataset, uploaded["id"]
 
 
-@callback(Output(C.ESTIMATE, "children"), Input(C.DATASET, "data"), Input(C.FIELDS["n_epochs"], "value"),
+@blueprint.callback(Output(C.ESTIMATE, "children"), Input(C.DATASET, "data"), Input(C.FIELDS["n_epochs"], "value"),
           Input(C.FIELDS["model"], "value"), Input(C.FIELDS["training_file"], "value"))
 def show_estimate(dataset, n_epochs, model, training_file):
     return form.estimate_view(dataset, n_epochs, model, training_file, _settings().price_per_1k_tokens)
@@ -191,7 +195,7 @@ _FIELD_OUTPUTS = ([Output(C.FIELDS[f], "invalid") for f in form.TEXT_FIELDS]
                   + [Output(form.feedback_id(f), "children") for f in form.TEXT_FIELDS])
 
 
-@callback(
+@blueprint.callback(
     *_FIELD_OUTPUTS,
     Output(C.METHOD_FEEDBACK, "children"), Output(C.METADATA_FEEDBACK, "children"),
     Output(C.API_ERROR, "children"), Output(C.API_ERROR, "is_open"),

@@ -15,8 +15,9 @@ from typing import Any
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import Input, Output, Patch, State, callback, dcc, html, no_update
+from dash import Input, Output, Patch, State, dcc, html, no_update
 
+from fakeai_dash.server.blueprint import Blueprint
 from fakeai_dash import format as fmt
 from fakeai_dash import ids
 from fakeai_dash.i18n import N_, _, column_defs, current_locale
@@ -24,6 +25,9 @@ from fakeai_dash.api.client import ApiError
 from fakeai_dash.data import current_source
 from fakeai_dash.wire_values import normalize_level
 from fakeai_dash.shared_results import shared_results
+
+# This component's callbacks: create_app registers them on the app it builds (server/blueprint.py).
+blueprint = Blueprint()
 
 LEVELS = ("info", "warning", "error")
 TYPES = ("message", "metrics")
@@ -297,7 +301,7 @@ def events_update(source, job_id: str, state: dict[str, Any] | None, load_older:
                    "counts": tally(newer, state["counts"])}
 
 
-@callback(
+@blueprint.callback(
     Output(Ids.GRID, "rowData"),
     Output(Ids.GRID, "filterModel"),
     Output(Ids.BOX, "style"),

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, dcc, html
 
+from fakeai_dash.server.blueprint import Blueprint
 from fakeai_dash import auth, ids
 from fakeai_dash.components import job_filters, language_switch, notifications, push, shortcuts_help, theme_switch
 from fakeai_dash.i18n import N_, _
 from fakeai_dash.auth.wording import localized
+
+# This component's callbacks: create_app registers them on the app it builds (server/blueprint.py).
+blueprint = Blueprint()
 
 # Ids of the sign-in parts (kept here: this module owns them). SESSION holds what the browser may
 # know of the signed-in user; other components read it to hide the writes a viewer cannot make.
@@ -59,7 +63,7 @@ def _stat(value: int | str, label: str, kind: str) -> html.Div:
                     className=f"stat-card stat-{kind}", id=f"stat-{kind}")
 
 
-@callback(Output(ids.Header.STATS, "children"), Input(ids.JobsList.STATS, "data"))
+@blueprint.callback(Output(ids.Header.STATS, "children"), Input(ids.JobsList.STATS, "data"))
 def render_stats(stats: dict[str, int] | None) -> list[html.Div]:
     # Every job counts here, whatever the filters hide in the grid (jobs_list.job_stats).
     if stats is None:
@@ -71,7 +75,7 @@ _STAT_LABELS = (("total", N_("Total")), ("active", N_("Active")), ("succeeded", 
                 ("failed", N_("Failed / cancelled")))
 
 
-@callback(Output(ids.Page.INTERVAL, "disabled"), Input(ids.Header.AUTO_REFRESH, "value"),
+@blueprint.callback(Output(ids.Page.INTERVAL, "disabled"), Input(ids.Header.AUTO_REFRESH, "value"),
           Input(ids.Push.STATE, "data"))
 def toggle_polling(auto_refresh: bool, push_state: str | None = None) -> bool:
     # Disabling the Interval stops the ticks themselves: no request leaves the browser. While
@@ -101,7 +105,7 @@ def user_box(user: auth.User | None) -> tuple[list, str]:
     return children, "d-flex align-items-center ms-2 header-user"
 
 
-@callback(Output(SESSION, "data"), Output(USER_BOX, "children"), Output(USER_BOX, "className"),
+@blueprint.callback(Output(SESSION, "data"), Output(USER_BOX, "children"), Output(USER_BOX, "className"),
           Output(ids.Header.CREATE, "disabled"), Output(ids.Header.CREATE, "title"),
           Input(USER_BOX, "id"))
 def show_user(_page):
@@ -113,7 +117,7 @@ def show_user(_page):
     return session, children, class_name, reason is not None, reason or _(CREATE_ALLOWED_TITLE)
 
 
-@callback(Output(REFRESH_NOTE, "children"), Input(ids.Header.REFRESH, "n_clicks"), prevent_initial_call=True)
+@blueprint.callback(Output(REFRESH_NOTE, "children"), Input(ids.Header.REFRESH, "n_clicks"), prevent_initial_call=True)
 def refresh_note(_clicks):
     """Says so when forced refreshes are over the user's limit (the list still updates by itself)."""
     blocked = auth.refresh_blocked("jobs")

@@ -5,11 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, html, no_update
+from dash import Input, Output, html, no_update
 
+from fakeai_dash.server.blueprint import Blueprint
 from fakeai_dash import format as fmt
 from fakeai_dash import ids
 from fakeai_dash.i18n import N_, _
+
+# This component's callbacks: create_app registers them on the app it builds (server/blueprint.py).
+blueprint = Blueprint()
 
 METHOD_LABELS = {"supervised": N_("Supervised"), "dpo": "DPO", "reinforcement": N_("Reinforcement")}
 
@@ -44,7 +48,7 @@ def hyperparameter_rows(job: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
-@callback(Output(ids.Hyperparameters.BODY, "children"), Input(ids.JobDetails.SUMMARY, "data"))
+@blueprint.callback(Output(ids.Hyperparameters.BODY, "children"), Input(ids.JobDetails.SUMMARY, "data"))
 def render_hyperparameters(store):
     job = (store or {}).get("job")
     if not job:

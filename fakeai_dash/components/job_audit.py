@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import Input, Output, callback, html, no_update
+from dash import Input, Output, html, no_update
 
+from fakeai_dash.server.blueprint import Blueprint
 from fakeai_dash import format as fmt
 from fakeai_dash import ids
 from fakeai_dash.i18n import N_, _, ngettext
@@ -18,6 +19,9 @@ from fakeai_dash.auth import state
 from fakeai_dash.auth.roles import ROLES, ROLE_WORDS
 from fakeai_dash.auth.wording import localized
 from fakeai_dash.validation import is_valid_id
+
+# This component's callbacks: create_app registers them on the app it builds (server/blueprint.py).
+blueprint = Blueprint()
 
 BODY = "detail-audit"  # this module's one id
 SHOWN = 8
@@ -72,7 +76,7 @@ def history_view(records: list[dict[str, Any]]) -> list:
               if len(records) > SHOWN else [])]
 
 
-@callback(Output(BODY, "children"),
+@blueprint.callback(Output(BODY, "children"),
           Input(ids.JobDetails.SELECTED, "data"),
           Input(ids.JobDetails.ACTION_SIGNAL, "data"),
           # Another user's cancel shows here when the job's status changes on this screen.

@@ -14,13 +14,12 @@ from dash import (
     Input,
     Output,
     State,
-    callback,
-    clientside_callback,
     dcc,
     html,
     no_update,
 )
 
+from fakeai_dash.server.blueprint import Blueprint
 from fakeai_dash import ids
 from fakeai_dash.i18n import N_, _, for_scripts
 from fakeai_dash.components.lazy_graphs import mount_when_a_job_is_shown
@@ -38,6 +37,9 @@ from fakeai_dash.components.training_progress import GRAPH_CONFIG
 from fakeai_dash.data import NotReady, current_source, snapshot_signature
 from fakeai_dash.comparison import comparison_color, comparison_figure
 
+# This component's callbacks: create_app registers them on the app it builds (server/blueprint.py).
+blueprint = Blueprint()
+
 for_scripts(" (not in the jobs list)")  # the picker's options are labelled in the browser
 for_scripts("unknown")  # a job without a status, in those labels (the known statuses come with assets/*.js)
 EMPTY_TEXT = N_("Pick up to {count} jobs to compare with this one.")
@@ -49,7 +51,7 @@ _HIDDEN = {"display": "none"}
 
 COMPARISON_CHART_LABEL = for_scripts("Loss by job: each job's training loss as a solid line and validation loss as a dashed "
                           "line; the table below names each job's colour and compares them")
-mount_when_a_job_is_shown(ids.JobComparison.GRAPH_BOX, ids.JobComparison.MOUNTED, [html.Div(
+mount_when_a_job_is_shown(blueprint, ids.JobComparison.GRAPH_BOX, ids.JobComparison.MOUNTED, [html.Div(
     dcc.Graph(id=ids.JobComparison.GRAPH, config=GRAPH_CONFIG, style={"height": "360px"}, responsive=True),
     role="figure", **{"aria-label": COMPARISON_CHART_LABEL})])
 
@@ -76,7 +78,7 @@ def layout() -> dbc.Card:
 
 # Options are built in the browser from the jobs store already there: no round trip carries the
 # (possibly ten-thousand-row) list. Picked jobs are always options, or the dropdown would drop them.
-clientside_callback(
+blueprint.clientside_callback(
     """function (rows, selected, value, search) {
         const picks = value || [], limit = __LIMIT__, full = picks.length >= __MAX__;
         const query = (search || "").trim().toLowerCase();
@@ -103,7 +105,7 @@ clientside_callback(
 )
 
 
-@callback(
+@blueprint.callback(
     Output(ids.JobComparison.STORE, "data"),
     Output(ids.JobComparison.SIGNATURE, "data"),
     Input(ids.JobComparison.PICKER, "value"),
@@ -174,7 +176,7 @@ def _cell_title(cell: dict) -> str | None:
     return _("differs from this job") if cell["differs"] else None
 
 
-@callback(
+@blueprint.callback(
     Output(ids.JobComparison.GRAPH, "figure"),
     Output(ids.JobComparison.TABLE, "children"),
     Output(ids.JobComparison.RESULTS, "style"),

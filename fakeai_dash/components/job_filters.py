@@ -15,20 +15,22 @@ from dash import (
     Input,
     Output,
     State,
-    callback,
-    clientside_callback,
     ctx,
     dcc,
     html,
     no_update,
 )
 
+from fakeai_dash.server.blueprint import Blueprint
 from fakeai_dash import format as fmt
 from fakeai_dash import ids
 from fakeai_dash.api.models import KNOWN_STATUSES
 from fakeai_dash.i18n import N_, _
 from fakeai_dash.i18n import options as translated
 from fakeai_dash.stages import STAGE_LABELS
+
+# This component's callbacks: create_app registers them on the app it builds (server/blueprint.py).
+blueprint = Blueprint()
 
 # The documented statuses, labelled as the timeline labels its stages.
 STATUS_FILTER_OPTIONS = [
@@ -160,7 +162,7 @@ def _changed(new, old):
     return new if new != old else no_update
 
 
-@callback(
+@blueprint.callback(
     Output(ids.Page.LOCATION, "search", allow_duplicate=True),
     Output(ids.Header.SEARCH, "value"),
     Output(ids.Header.STATUS_FILTER, "value"),
@@ -206,7 +208,7 @@ def sync_filters_with_url(search, q, status, models, period, _clear, created_aft
             options_with(options, wanted["models"]))
 
 
-@callback(
+@blueprint.callback(
     Output(ids.Header.CLEAR_FILTERS, "className"),
     Output(ids.Header.PERIOD_CAPTION, "children"),
     Input(ids.Header.SEARCH, "value"),
@@ -222,7 +224,7 @@ def show_active_filters(q, status, models, created_after):
 # Options: the distinct base models in the jobs store with their counts, sorted, plus any pick
 # the store lacks (the Dropdown would drop it). Built in the browser: a server callback would
 # upload the whole job list once more on every store change and every pick.
-clientside_callback(
+blueprint.clientside_callback(
     """function (rows, picked) {
         const counts = new Map();
         (rows || []).forEach((row) => {

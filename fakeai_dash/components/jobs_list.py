@@ -14,8 +14,9 @@ from typing import Any
 import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import Input, Output, Patch, State, callback, clientside_callback, ctx, dcc, html, no_update
+from dash import Input, Output, Patch, State, ctx, dcc, html, no_update
 
+from fakeai_dash.server.blueprint import Blueprint
 from fakeai_dash import ids
 from fakeai_dash.api.client import ApiError
 from fakeai_dash.api.models import ACTIVE_STATUSES, FINISHED_STATUSES
@@ -23,6 +24,9 @@ from fakeai_dash.auth import allow_refresh
 from fakeai_dash.data import NotReady, current_source
 from fakeai_dash.i18n import N_, _, column_defs, for_scripts
 from fakeai_dash.theme import STATUS_GROUPS
+
+# This component's callbacks: create_app registers them on the app it builds (server/blueprint.py).
+blueprint = Blueprint()
 
 # Functions that only exist in the browser (assets/dashAgGridFunctions.js).
 _NOT_SEARCHED = {"function": "''"}
@@ -119,7 +123,7 @@ NOT_LOADED_TEXT = for_scripts("No jobs could be loaded yet (the message above sa
 
 # Before any row arrived, an API error would leave "Loading jobs…" spinning under the banner as if
 # an answer were on its way: say instead that none came, and keep the last rows once some did.
-clientside_callback(
+blueprint.clientside_callback(
     """function (status, rows) {
         const failed = rows == null && status && status.ok === false;
         return [T(failed ? "%s" : "%s"), failed ? "empty-state load-failed" : "empty-state"];
@@ -138,7 +142,7 @@ def store_down_status(down_since: float, last_good: float | None) -> dict[str, A
     return {"ok": False, "store_down": down_since, "last_good": last_good}
 
 
-@callback(
+@blueprint.callback(
     Output(ids.JobsList.STORE, "data"),
     Output(ids.JobsList.SIGNATURE, "data"),
     Output(ids.JobsList.STATS, "data"),
@@ -188,7 +192,7 @@ def fetch_jobs(_ticks, _clicks, _signal, signature, api_status, shown_live, _pus
     return rows, snapshot["signature"], job_stats(rows), status_out, live_out
 
 
-@callback(
+@blueprint.callback(
     Output(ids.JobsList.PROGRESS, "data", allow_duplicate=True),
     Input(ids.Push.PROGRESS_SIGNAL, "data"),  # pushed: only active jobs' live fields moved
     State(ids.JobsList.PROGRESS, "data"),
@@ -216,7 +220,7 @@ def _live_update(source, shown: dict | None):
 # second while a job runs, so one callback reading both kept a new row out of the grid for as
 # long as a progress fetch was pending (issue #22, item 7). The rows' render reads the live fields
 # as last drawn from window.fakeaiListLive, which the live fields' render keeps.
-clientside_callback(
+blueprint.clientside_callback(
     """function (rows, alerts) {
         const nu = window.dash_clientside.no_update, hide = {display: "none"}, show = {};
         if (rows == null) { return [nu, show, hide, hide]; }
@@ -239,7 +243,7 @@ clientside_callback(
     Input(ids.Alerts.STORE, "data"),
 )
 
-clientside_callback(
+blueprint.clientside_callback(
     """function (progress, rows, alerts) {
         const nu = window.dash_clientside.no_update;
         const before = window.fakeaiListLive || {};
@@ -274,7 +278,7 @@ def job_stats(rows: list[dict] | None) -> dict[str, int]:
     }
 
 
-@callback(Output(ids.JobsList.GRID, "dashGridOptions"), Input(ids.Header.SEARCH, "value"))
+@blueprint.callback(Output(ids.JobsList.GRID, "dashGridOptions"), Input(ids.Header.SEARCH, "value"))
 def apply_search(query):
     # The grid filters its own rows in the browser: no round trip carries the job list.
     options = Patch()
@@ -309,7 +313,7 @@ def _any_of(values) -> dict[str, Any]:
     return {"filterType": "text", "operator": "OR", "conditions": conditions}
 
 
-@callback(Output(ids.JobsList.GRID, "filterModel"), Input(ids.Header.STATUS_FILTER, "value"),
+@blueprint.callback(Output(ids.JobsList.GRID, "filterModel"), Input(ids.Header.STATUS_FILTER, "value"),
           Input(ids.Header.MODEL_FILTER, "value"), Input(ids.Header.CREATED_AFTER, "data"))
 def apply_filters(status, models, created_after):
     return grid_filter_model(status, models, created_after)
@@ -319,7 +323,7 @@ def apply_filters(status, models, created_after):
 # getDisplayedRowCount(): the grid pushes virtualRowData itself after every filter pass (it is
 # already in the browser; no server callback reads it, so it never travels), whereas reading the
 # API when filterModel changes would race the grid applying that model.
-clientside_callback(
+blueprint.clientside_callback(
     """function (shown, rows, filterModel, options) {
         if (!rows) { return ""; }
         const number = (n) => n.toLocaleString(window.fakeaiLocale());
@@ -338,7 +342,7 @@ clientside_callback(
 
 # Relative times and estimated progress depend on the clock, not on the data: redraw those
 # cells in the browser every tick, with no server round trip.
-clientside_callback(
+blueprint.clientside_callback(
     """function (_ticks) {
         let grid = null;
         try { grid = window.dash_ag_grid.getApi("%s"); } catch (notReadyYet) { return; }
@@ -359,7 +363,7 @@ def job_id_from_path(pathname: str | None) -> str | None:
     return match.group(1) if match else None
 
 
-@callback(Output(ids.Page.LOCATION, "pathname"), Input(ids.JobsList.GRID, "cellClicked"),
+@blueprint.callback(Output(ids.Page.LOCATION, "pathname"), Input(ids.JobsList.GRID, "cellClicked"),
           prevent_initial_call=True)
 def select_job(cell):
     if not cell or not cell.get("rowId"):
@@ -370,7 +374,7 @@ def select_job(cell):
 # In the browser, with job_id_from_path's own pattern: a job opened by its URL starts loading
 # in the page's first round of callbacks, not one server round trip later. The id stays
 # untrusted: the data source checks it before any use.
-clientside_callback(
+blueprint.clientside_callback(
     """function (pathname, selected) {
         const match = new RegExp(%s).exec(pathname || "");
         const job = match ? match[1] : null;
@@ -383,7 +387,7 @@ clientside_callback(
 )
 
 
-@callback(Output(ids.JobsList.GRID, "selectedRows"),
+@blueprint.callback(Output(ids.JobsList.GRID, "selectedRows"),
           Input(ids.JobDetails.SELECTED, "data"), Input(ids.JobsList.SIGNATURE, "data"))
 def highlight_selected(job_id, signature):
     # New rows can drop the grid's selection: re-apply it whenever the snapshot changes (the

@@ -7,10 +7,14 @@ The links keep the page's other query keys (filters, chart view) as the URL chan
 
 from __future__ import annotations
 
-from dash import Input, Output, clientside_callback, html
+from dash import Input, Output, html
 
+from fakeai_dash.server.blueprint import Blueprint
 from fakeai_dash import i18n, ids
 from fakeai_dash.i18n import _
+
+# This component's callbacks: create_app registers them on the app it builds (server/blueprint.py).
+blueprint = Blueprint()
 
 SWITCH = "language-switch"
 
@@ -28,7 +32,7 @@ def layout() -> html.Nav:
     return html.Nav(links, id=SWITCH, className="language-switch me-2", **{"aria-label": _("Language")})
 
 
-clientside_callback(
+blueprint.clientside_callback(
     """function (search) {
         const query = new URLSearchParams(search || "");
         return %s.map((code) => { query.set("lang", code); return "?" + query.toString(); });

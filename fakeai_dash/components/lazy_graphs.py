@@ -14,16 +14,17 @@ from __future__ import annotations
 import json
 
 import plotly
-from dash import Input, Output, State, clientside_callback, dcc
+from dash import Input, Output, State, dcc
 
 from fakeai_dash import ids
+from fakeai_dash.server.blueprint import Blueprint
 
 
-def mount_when_a_job_is_shown(container_id: str, mounted_id: str, graphs: list[dcc.Graph]) -> None:
+def mount_when_a_job_is_shown(blueprint: Blueprint, container_id: str, mounted_id: str, graphs: list[dcc.Graph]) -> None:
     """Fill ``container_id`` with ``graphs`` the first time a job is selected (once per page) and
     then set the store ``mounted_id`` (in the component's layout) to true."""
     specs = json.dumps([graph.to_plotly_json() for graph in graphs], cls=plotly.utils.PlotlyJSONEncoder)
-    clientside_callback(
+    blueprint.clientside_callback(
         """function (selected, children) {
             const nu = window.dash_clientside.no_update;
             if (!selected || (children && children.length)) { return [nu, nu]; }

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, html, no_update
+from dash import Input, Output, html, no_update
 
+from fakeai_dash.server.blueprint import Blueprint
 from fakeai_dash import format as fmt
 from fakeai_dash import ids
 from fakeai_dash.i18n import N_, _
 from fakeai_dash.checkpoint_metrics import compare_checkpoints
+
+# This component's callbacks: create_app registers them on the app it builds (server/blueprint.py).
+blueprint = Blueprint()
 
 TOO_FEW = N_("Comparison needs at least two checkpoints; it appears once the job has saved a second one.")
 
@@ -30,7 +34,7 @@ def change_text(row: dict) -> str:
     return f"{arrow}{fmt.percent(row['pct_change'], 1, signed=True)}"
 
 
-@callback(Output(ids.ModelComparison.BODY, "children"), Input(ids.JobDetails.SUMMARY, "data"))
+@blueprint.callback(Output(ids.ModelComparison.BODY, "children"), Input(ids.JobDetails.SUMMARY, "data"))
 def render_comparison(store):
     if not (store or {}).get("job"):
         return no_update

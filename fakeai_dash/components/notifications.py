@@ -8,11 +8,15 @@ holds, and the choices live in the browser (localStorage), per user and browser.
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, clientside_callback, dcc, html
+from dash import Input, Output, dcc, html
 
+from fakeai_dash.server.blueprint import Blueprint
 from fakeai_dash import ids
 from fakeai_dash.i18n import N_, _
 from fakeai_dash.i18n import options as translated
+
+# This component's callbacks: create_app registers them on the app it builds (server/blueprint.py).
+blueprint = Blueprint()
 
 CHOICES = [
     {"label": N_("Succeeded"), "value": "succeeded"},
@@ -39,13 +43,13 @@ def layout() -> list:
 
 # The button's words follow the browser's state (opted in? permission granted?); the click
 # itself is handled in notifications.js, where asking for permission counts as a user gesture.
-clientside_callback(
+blueprint.clientside_callback(
     """function (_id) { return window.fakeaiAlerts.state(); }""",
     Output(ids.Notify.STATE, "data"),
     Input(ids.Notify.ENABLE, "id"),
 )
 
-clientside_callback(
+blueprint.clientside_callback(
     """function (state) {
         if (!state) { return [window.dash_clientside.no_update, window.dash_clientside.no_update]; }
         return [state.label, state.title];
@@ -56,7 +60,7 @@ clientside_callback(
 )
 
 # Every new jobs list or alerts map: announce what changed (once per browser, see the JS).
-clientside_callback(
+blueprint.clientside_callback(
     """function (rows, alerts, choices) { window.fakeaiAlerts.check(rows, alerts, choices); }""",
     Input(ids.JobsList.STORE, "data"),
     Input(ids.Alerts.STORE, "data"),

@@ -13,10 +13,14 @@ from __future__ import annotations
 import json
 
 import dash
-from dash import Input, Output, State, clientside_callback, dcc, html
+from dash import Input, Output, State, dcc, html
 
+from fakeai_dash.server.blueprint import Blueprint
 from fakeai_dash import ids
 from fakeai_dash.i18n import _, for_scripts
+
+# This component's callbacks: create_app registers them on the app it builds (server/blueprint.py).
+blueprint = Blueprint()
 
 HEARTBEAT_S = 45  # while live: one list fetch this often (at most 2 requests in any minute)
 # Reconnect delays after the first quick retry; the last one repeats.
@@ -59,7 +63,7 @@ def polling_disabled(auto_refresh: bool | None, push_state: str | None) -> bool:
 # The bridge: (re)configures the stream whenever what the page shows changes. push.js opens one
 # EventSource for the list, the open job and the compared jobs, and closes it when auto-refresh
 # is switched off. Its answer is the state right now; later changes arrive through set_props.
-clientside_callback(
+blueprint.clientside_callback(
     """function (autoRefresh, jobId, picks, config) {
         if (!window.fakeaiPush) { return "polling"; }
         return window.fakeaiPush.configure(!!autoRefresh, jobId || null, picks || [], config || {});
@@ -75,7 +79,7 @@ clientside_callback(
 # Dash holds a callback back while one of its inputs is the output of a callback in flight, and
 # with the job's signature among the bridge's inputs the stream waited for the job's first fetch
 # to open (over 15 s on a loaded machine: the page stayed "polling").
-clientside_callback(
+blueprint.clientside_callback(
     """function (detailSignature, jobId) {
         if (window.fakeaiPush) {
             window.fakeaiPush.settled(jobId || null,
@@ -88,7 +92,7 @@ clientside_callback(
     State(ids.JobDetails.SELECTED, "data"),
 )
 
-clientside_callback(
+blueprint.clientside_callback(
     """function (state) {
         const labels = %s;
         const known = labels[state] ? state : "polling";

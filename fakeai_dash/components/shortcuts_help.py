@@ -8,9 +8,13 @@ what the keys are. Every visible string sits in the literals below, so they can 
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, clientside_callback, html
+from dash import Input, Output, html
 
+from fakeai_dash.server.blueprint import Blueprint
 from fakeai_dash.i18n import N_, _
+
+# This component's callbacks: create_app registers them on the app it builds (server/blueprint.py).
+blueprint = Blueprint()
 
 # Ids of the overlay's parts (kept here: this module owns them, as header.py owns its sign-in
 # parts). assets/shortcuts.js clicks BUTTON for `?` and reads the page's open modals itself.
@@ -64,7 +68,7 @@ def layout() -> list:
 
 
 # Open only: the modal closes itself (Esc, the close button, a click outside) and sets is_open back.
-clientside_callback(
+blueprint.clientside_callback(
     """function (clicks) { return clicks ? true : window.dash_clientside.no_update; }""",
     Output(MODAL, "is_open"),
     Input(BUTTON, "n_clicks"),

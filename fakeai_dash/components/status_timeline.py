@@ -6,14 +6,18 @@ import time
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, html, no_update
+from dash import Input, Output, html, no_update
 
+from fakeai_dash.server.blueprint import Blueprint
 from fakeai_dash import format as fmt
 from fakeai_dash import ids
 from fakeai_dash.i18n import _
 from fakeai_dash.metrics import eta_range
 from fakeai_dash.stages import TERMINAL_STATUSES, stage_timeline
 from fakeai_dash.wire_values import normalize_status
+
+# This component's callbacks: create_app registers them on the app it builds (server/blueprint.py).
+blueprint = Blueprint()
 
 
 def layout() -> dbc.Card:
@@ -57,7 +61,7 @@ def stage_item(stage: dict[str, Any]) -> html.Li:
                    **{"data-stage": stage["name"], "data-state": state})
 
 
-@callback(
+@blueprint.callback(
     Output(ids.StatusTimeline.BODY, "children"),
     Output(ids.StatusTimeline.ELAPSED, "children"),
     Output(ids.StatusTimeline.ETA, "children"),

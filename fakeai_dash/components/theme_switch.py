@@ -9,10 +9,14 @@ remembers it, and ``ids.Theme.STORE`` carries it to the callbacks that build Plo
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, clientside_callback, dcc, html
+from dash import Input, Output, State, dcc, html
 
+from fakeai_dash.server.blueprint import Blueprint
 from fakeai_dash import ids
 from fakeai_dash.i18n import N_, _
+
+# This component's callbacks: create_app registers them on the app it builds (server/blueprint.py).
+blueprint = Blueprint()
 
 LABEL = N_("Dark theme")
 
@@ -26,7 +30,7 @@ def layout() -> html.Div:
 
 
 # On load: show the theme the boot script applied, and hand it to the figure callbacks.
-clientside_callback(
+blueprint.clientside_callback(
     """function (_id) {
         const theme = window.fakeaiTheme ? window.fakeaiTheme.get() : "dark";
         return [theme === "dark", theme];
@@ -38,7 +42,7 @@ clientside_callback(
 
 # A flip: apply and remember it. The load callback's own setting of the switch lands here too;
 # it changes nothing and stores nothing, so a first visit keeps following the browser's preference.
-clientside_callback(
+blueprint.clientside_callback(
     """function (dark) {
         const api = window.fakeaiTheme;
         const theme = dark ? "dark" : "light";
@@ -54,7 +58,7 @@ clientside_callback(
 # exist (they mount when a job is first shown, lazy_graphs.py), so the theme set at page load never
 # triggers a callback whose graph is not there yet. They read the theme itself from ids.Theme.STORE
 # (a State): a graph drawn before this store is set is drawn in the right theme all the same.
-clientside_callback(
+blueprint.clientside_callback(
     """function (theme, charts, comparison, drawn) {
         const mounted = (box) => Array.isArray(box) ? box.length > 0 : !!box;
         // Charts the page came with (first_view.py) are drawn in the theme they name: no redraw.

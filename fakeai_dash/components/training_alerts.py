@@ -10,19 +10,23 @@ from __future__ import annotations
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, html, no_update
+from dash import Input, Output, State, html, no_update
 
+from fakeai_dash.server.blueprint import Blueprint
 from fakeai_dash import ids
 from fakeai_dash.auth.wording import localized
 from fakeai_dash.i18n import _
 from fakeai_dash.format import number as fmt_number
 from fakeai_dash.data import current_source
 
+# This component's callbacks: create_app registers them on the app it builds (server/blueprint.py).
+blueprint = Blueprint()
+
 # The banner's colour by kind: a broken run is an error, the rest are warnings.
 ALERT_COLORS = {"nan": "danger", "divergence": "danger"}
 
 
-@callback(Output(ids.Alerts.STORE, "data"), Input(ids.Page.INTERVAL, "n_intervals"),
+@blueprint.callback(Output(ids.Alerts.STORE, "data"), Input(ids.Page.INTERVAL, "n_intervals"),
           Input(ids.Push.LIST_SIGNAL, "data"),  # pushed: the list (and its alerts) changed
           State(ids.Alerts.STORE, "data"))
 def fetch_alerts(_ticks, _pushed, shown):
@@ -61,7 +65,7 @@ def alert_banner(alerts: list[dict[str, Any]] | None) -> list[dbc.Alert] | None:
     return boxes or None
 
 
-@callback(Output(ids.Alerts.BANNER, "children"), Input(ids.JobDetails.SUMMARY, "data"))
+@blueprint.callback(Output(ids.Alerts.BANNER, "children"), Input(ids.JobDetails.SUMMARY, "data"))
 def render_alert_banner(store):
     if not (store or {}).get("job"):
         return no_update

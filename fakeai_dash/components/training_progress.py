@@ -18,8 +18,9 @@ from urllib.parse import parse_qsl, urlencode
 import numpy as np
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
+from dash import Input, Output, State, ctx, dcc, html, no_update
 
+from fakeai_dash.server.blueprint import Blueprint
 from fakeai_dash import format as fmt
 from fakeai_dash import i18n, ids
 from fakeai_dash.i18n import N_, _, for_scripts
@@ -31,6 +32,9 @@ from fakeai_dash.metrics import estimated_fraction, ordered_metric_names, progre
 from fakeai_dash.wire_values import normalize_status
 from fakeai_dash.series import EMA_MAX_WEIGHT, MetricHistory, history_csv, history_event  # noqa: F401 - history_event: re-exported
 from fakeai_dash.theme import normalize_theme
+
+# This component's callbacks: create_app registers them on the app it builds (server/blueprint.py).
+blueprint = Blueprint()
 
 # TensorBoard's default smoothing: enough to read a noisy loss, the raw curve stays visible.
 DEFAULT_VIEW = {"smoothing": 0.6, "log": False, "x": "step"}
@@ -184,12 +188,12 @@ def drawn_graphs(figures: dict[str, Any]) -> list[html.Div]:
     return graphs
 
 
-mount_when_a_job_is_shown(ids.TrainingProgress.CHARTS, ids.TrainingProgress.MOUNTED, _graphs())
+mount_when_a_job_is_shown(blueprint, ids.TrainingProgress.CHARTS, ids.TrainingProgress.MOUNTED, _graphs())
 
 
 # -- callbacks ---------------------------------------------------------------------------------
 
-@callback(
+@blueprint.callback(
     Output(ids.Page.LOCATION, "search"),
     Output(ids.TrainingProgress.SMOOTHING, "value"),
     Output(ids.TrainingProgress.LOG_Y, "value"),
@@ -257,7 +261,7 @@ def progress_outputs(store: dict[str, Any] | None, view: dict[str, Any], drawn: 
 # A zoom, a pan or a double-click reaches the server; a resize or the first draw (relayoutData
 # with no x-axis change) does not. Each graph's latest x-axis change gets a sequence number, so
 # the server applies it exactly once (see pending_zooms).
-clientside_callback(
+blueprint.clientside_callback(
     """function (lossRelayout, accuracyRelayout, zoom) {
         const graphs = {"%s.relayoutData": "loss", "%s.relayoutData": "accuracy"};
         const next = Object.assign({}, zoom || {});
@@ -282,7 +286,7 @@ clientside_callback(
 )
 
 
-@callback(
+@blueprint.callback(
     Output(ids.TrainingProgress.BAR, "value"),
     Output(ids.TrainingProgress.BAR, "label"),
     Output(ids.TrainingProgress.BAR_TEXT, "children"),
@@ -320,7 +324,7 @@ def render_progress(store, smoothing, log_y, x, zoom, _graphs, drawn, _theme_swi
     return progress_outputs(store, view, drawn, history, loaded, zoom)
 
 
-@callback(
+@blueprint.callback(
     Output(ids.TrainingProgress.DOWNLOAD, "data"),
     Input(ids.TrainingProgress.EXPORT, "n_clicks"),
     State(ids.JobDetails.STORE, "data"),

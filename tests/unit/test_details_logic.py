@@ -14,6 +14,7 @@ from fakeai_dash.components import (
     cost_tracker,
     events_log,
     hyperparameters,
+    job_actions,
     job_details,
     model_comparison,
     status_timeline,
@@ -114,24 +115,24 @@ def test_error_banner_parts():
     ("mystery", set()),
 ])
 def test_available_actions_by_status(status, shown):
-    actions = job_details.available_actions(status, None)
+    actions = job_actions.available_actions(status, None)
     assert {name for name, a in actions.items() if a["show"]} == shown
 
 
 def test_unsupported_pause_is_disabled_with_an_explanation():
-    actions = job_details.available_actions("running", {"pause": False})
+    actions = job_actions.available_actions("running", {"pause": False})
     assert actions["pause"] == {"show": True, "disabled": True, "title": "This API has no pause endpoint"}
     assert not actions["cancel"]["disabled"]
 
 
 @pytest.mark.parametrize("status", [404, 405])
 def test_pause_404_is_explained_not_a_failure(status):
-    _, colour, unsupported = job_details.action_result("pause", error=ApiError("Not Found", status))
+    _, colour, unsupported = job_actions.action_result("pause", error=ApiError("Not Found", status))
     assert (colour, unsupported) == ("warning", True)
 
 
 def test_cancel_error_shows_the_api_message():
-    children, colour, unsupported = job_details.action_result(
+    children, colour, unsupported = job_actions.action_result(
         "cancel", error=ApiError("Job already finished", 400))
     assert colour == "danger" and not unsupported
     assert "Job already finished" in str(children)

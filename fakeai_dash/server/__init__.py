@@ -1,0 +1,1 @@
+"""The server side of the assembly: how the app is put together (blueprints, index page, routes)."""
