@@ -32,6 +32,7 @@ from fakeai_dash.components import (
     status_timeline,
     training_progress,
 )
+from fakeai_dash.sync.picture import CHECKPOINT_FIELDS, EVENT_FIELDS, JOB_FIELDS, trimmed
 from fakeai_dash.data import NoSuchJob, NotReady, WatchRefused, current_source, snapshot_signature
 from fakeai_dash.i18n import N_, _, for_scripts
 from fakeai_dash.cost import estimate_total_tokens
@@ -40,12 +41,7 @@ from fakeai_dash.theme import status_class, status_label
 # This component's callbacks: create_app registers them on the app it builds (server/blueprint.py).
 blueprint = Blueprint()
 
-# The store carries only what the panels read, never whole API payloads.
-JOB_FIELDS = ("id", "model", "status", "created_at", "finished_at", "fine_tuned_model", "suffix",
-              "trained_tokens", "hyperparameters", "method_type", "seed", "estimated_finish", "error",
-              "training_file")
-EVENT_FIELDS = ("id", "created_at", "level", "message", "type", "data")
-CHECKPOINT_FIELDS = ("id", "created_at", "step_number", "metrics", "fine_tuned_model_checkpoint")
+# The store carries only what the panels read, never whole API payloads (sync/picture.py's fields).
 # What JobDetails.SUMMARY carries: everything in the store except what moves with each step —
 # the events, and the job's own per-step fields (OpenAI re-estimates the finish on every read).
 SUMMARY_KEYS = ("job_id", "job", "checkpoints", "alerts", "error")
@@ -62,14 +58,16 @@ SELECT_PROMPT = N_("Select a job on the left to see its timeline, training curve
 
 def detail_payload(detail: dict[str, Any], training_file_bytes: int | None = None) -> dict[str, Any]:
     """The store value for one job: trimmed job, events (oldest first) and checkpoints."""
-    job = {key: detail["job"].get(key) for key in JOB_FIELDS}
+    job = trimmed(detail["job"], JOB_FIELDS)
     job["expected_tokens"] = estimate_total_tokens(training_file_bytes,
                                                    (job.get("hyperparameters") or {}).get("n_epochs"))
     return {
         "job_id": job["id"],
         "job": job,
-        "events": [{key: event.get(key) for key in EVENT_FIELDS} for event in detail.get("events") or []],
-        "checkpoints": [{key: c.get(key) for key in CHECKPOINT_FIELDS} for c in detail.get("checkpoints") or []],
+        # The sync loop writes them trimmed; trimmed again, the browser gets exactly these fields
+        # even from an entry an older version wrote (a rolling deploy shares one Redis).
+        "events": [trimmed(event, EVENT_FIELDS) for event in detail.get("events") or []],
+        "checkpoints": [trimmed(c, CHECKPOINT_FIELDS) for c in detail.get("checkpoints") or []],
         # How much of the history the server holds: the chart says "loading history 40%".
         "history": detail.get("history"),
         # Training-health alerts the sync loop found (alerts.py): the banner and the chart mark.
@@ -176,7 +174,7 @@ def fetch_job_detail(_ticks, job_id, _action, _refresh, signature, _pushed=None)
         return (no_update,) * 3  # a finished job's final state is on screen: no I/O at all
     source = current_source()
     if forced and allow_refresh("job"):  # per-user limit: a forced refresh is still a nudge
-        source.invalidate(f"job:{job_id}")  # a nudge: the sync loop refetches now
+        source.refresh_job(job_id)  # a nudge: the sync loop refetches now
     try:
         detail = source.job_detail(job_id)
     except NotReady:

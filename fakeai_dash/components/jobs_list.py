@@ -160,7 +160,7 @@ def fetch_jobs(_ticks, _clicks, _signal, signature, api_status, shown_live, _pus
     # Reads the sync loop's picture, never the API: a tick costs the API nothing.
     source = current_source()
     if ctx.triggered_id in (ids.Header.REFRESH, ids.JobsList.REFRESH_SIGNAL) and allow_refresh("jobs"):
-        source.invalidate("jobs")  # a nudge: the sync loop refetches now (never twice within 2 s)
+        source.refresh_list()  # a nudge: the sync loop refetches now (never twice within 2 s)
     problem = source.problem()
     # The shared store is down: this worker shows its last picture, and the banner says so.
     down = source.store_down_since()

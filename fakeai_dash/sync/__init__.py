@@ -18,6 +18,7 @@ from fakeai_dash.sync.leader import FileLeader, RedisLeader
 from fakeai_dash.sync.resilient import ResilientStore
 from fakeai_dash.sync.source import EXTENSION_KEY, DataSource, NotReady, current_source
 from fakeai_dash.sync.store import LocalStore, RedisStore
+from fakeai_dash.sync.picture import PictureKeys
 
 
 def build_source(settings: Any, client: FineTuningClient) -> DataSource:
@@ -25,7 +26,7 @@ def build_source(settings: Any, client: FineTuningClient) -> DataSource:
     if settings.cache_url:
         # Reads outlive a Redis outage (the last picture, bounded per worker); writes wait for it.
         store = ResilientStore(RedisStore(settings.cache_url))
-        leader = RedisLeader(store.redis, store.prefix + f"{ns}:leader")
+        leader = RedisLeader(store.redis, store.prefix + PictureKeys(ns).leader())
     else:
         directory = data_dir(settings)  # private: 0700, and 0600 files (fakeai_dash/datadir.py)
         store = LocalStore(os.path.join(directory, "picture"))  # made private by LocalStore
@@ -36,7 +37,7 @@ def build_source(settings: Any, client: FineTuningClient) -> DataSource:
                         alert_active_jobs=getattr(settings, "alert_active_jobs", 0),
                         alert_active_interval=getattr(settings, "alert_active_interval", 30.0),
                         live_poll_s=settings.live_poll_interval if getattr(settings, "push", True) else 0.0)
-    admission = Admission(store, engine.key, engine.interest_ttl,
+    admission = Admission(store, engine.keys, engine.interest_ttl,
                           unknown_per_user=getattr(settings, "watch_unknown_per_user", 20),
                           max_watched=getattr(settings, "watch_max", 200))
     return DataSource(client, store, engine, settings.cache_ttl or settings.refresh_interval, admission)

@@ -17,17 +17,17 @@ import logging
 import threading
 
 from fakeai_dash.sync.store import SEQ, unpack
+from fakeai_dash.sync.picture import PictureKeys
 
 log = logging.getLogger(__name__)
 
-CHANGES = "changes"  # the store group holding the versions
 POLL_S = 0.05        # local store: a change reaches the streams within this (+ the round's own time)
 REDIS_RETRY_S = (0.5, 1, 2, 5)
 
 
-def announce(store, key, member: str) -> int:
+def announce(store, keys: PictureKeys, member: str) -> int:
     """Leader side: ``member`` changed (a new version, heard by every worker)."""
-    return store.bump(key(CHANGES), member)
+    return store.bump(keys.changes(), member)
 
 
 def entry_changed(before: dict | None, after: dict | None, ignore: tuple[str, ...] = ("at",)) -> bool:
@@ -41,9 +41,9 @@ def entry_changed(before: dict | None, after: dict | None, ignore: tuple[str, ..
 class ChangeFeed:
     """One per worker: the newest versions, and a condition the push streams wait on."""
 
-    def __init__(self, store, key):
+    def __init__(self, store, keys: PictureKeys):
         self.store = store
-        self.group = key(CHANGES)
+        self.group = keys.changes()
         self._versions: dict[str, int] = {}  # bound: the store's MAX_VERSIONED (4,000) members
         self._seq = 0
         self._cond = threading.Condition()

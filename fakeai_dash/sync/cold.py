@@ -46,7 +46,6 @@ DEADLINE_S = 0.4  # what a page waits for the API's answers on its cold job; the
 # and the ordinary path costs more than that (the page's callbacks, then their own wait).
 GRACE_S = 1.1
 BUDGET_S = 10.0   # the background fetch's own time budget (it outlives the page's wait)
-CLAIM = "cold"    # store key kind: cold:<job id> holds the fetching worker's claim
 POOL_THREADS = 4   # per worker: fetches at once (each admitted: the interest caps bound them)
 
 
@@ -119,12 +118,12 @@ class ColdFetch:
         self._owner = f"{os.getpid()}"
 
     def claim_key(self, job_id: str) -> str:
-        return self.engine.key(CLAIM, job_id)
+        return self.engine.keys.cold_claim(job_id)
 
     def fetch(self, job_id: str) -> dict[str, Any] | None:
         """The job's picture entry within the deadline, or None (the fetch may go on). Call only
         for a valid id the reader was admitted to watch."""
-        key = self.engine.key("job", job_id)
+        key = self.engine.keys.job(job_id)
         if not self.store.add(self.claim_key(job_id), self._owner, ttl=self.budget_s + 1):
             # Another page (or worker) fetches it: wait for its write, or for its claim to go.
             return wait_for(lambda: self.store.get(key) or self._given_up(job_id), self.deadline_s) or None

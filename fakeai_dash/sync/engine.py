@@ -23,9 +23,9 @@ from typing import Any
 
 from fakeai_dash.api.client import ApiError, FineTuningClient
 from fakeai_dash.sync.changes import announce
-from fakeai_dash.sync.cold import CLAIM as COLD_CLAIM
 from fakeai_dash.sync.job_sync import JobSync
 from fakeai_dash.sync.list_sync import ListSync
+from fakeai_dash.sync.picture import PictureKeys
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ LEAD_EVERY_S = 1.0      # how often leadership is tried or renewed
 MIN_REFRESH_GAP_S = 2.0  # a forced refresh never refetches an entry younger than this
 LIST = "list"
 POOL_THREADS = 8
-LIVE = "live"  # the group push streams touch: members a browser watches live (fast lane)
+LIVE = "live"  # this worker's own note of what it touched last (the group is PictureKeys.live)
 LIVE_TTL_S = 40.0  # streams touch their members every keep-alive (15 s); gone after this long
 
 
@@ -56,13 +56,14 @@ class SyncEngine:
         # A round's total time budget: a stalled API ends a round with an error, not a hang.
         self.round_budget_s = round_budget_s or max(20.0, 4 * refresh_s)
         self.ns = namespace(client.api_base)
-        self.list_sync = ListSync(client, store, self.key, max_jobs)
-        self.job_sync = JobSync(client, store, self.key, alert_rules, price_table)
+        self.keys = PictureKeys(self.ns)
+        self.list_sync = ListSync(client, store, self.keys, max_jobs)
+        self.job_sync = JobSync(client, store, self.keys, alert_rules, price_table)
         # Alerts for jobs nobody opened: while the list is watched, this many active jobs (newest
         # first) get a job round every alert_active_interval seconds; the rest cost nothing.
         self.alert_active_jobs = alert_active_jobs
         self.alert_active_interval = max(alert_active_interval, refresh_s)
-        self.job_sync.in_use = lambda: set(self.store.members_since(self.key("watch"), time.time() - self.interest_ttl))
+        self.job_sync.in_use = lambda: set(self.store.members_since(self.keys.watch(), time.time() - self.interest_ttl))
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._pool: ThreadPoolExecutor | None = None
@@ -80,9 +81,6 @@ class SyncEngine:
         self._started: dict[str, float] = {}  # per member: when its running full round began
         self._silence_told: set[str] = set()  # members whose stalled round was announced
 
-    def key(self, kind: str, member: str | None = None) -> str:
-        return f"{self.ns}:{kind}" if member is None else f"{self.ns}:{kind}:{member}"
-
     # -- reader side (any worker) -------------------------------------------------------------
 
     def watch(self, member: str) -> None:
@@ -92,7 +90,7 @@ class SyncEngine:
             self._touched[member] = now
             if len(self._touched) > 10_000:
                 self._touched.clear()
-            self.store.touch(self.key("watch"), member, now)
+            self.store.touch(self.keys.watch(), member, now)
 
     def watch_live(self, member: str) -> None:
         """Say that a push stream shows ``member`` (its new events then come by the fast lane)."""
@@ -100,7 +98,7 @@ class SyncEngine:
         now = time.time()
         if now - self._touched.get(f"{LIVE}:{member}", 0) >= 1.0:
             self._touched[f"{LIVE}:{member}"] = now
-            self.store.touch(self.key(LIVE), member, now)
+            self.store.touch(self.keys.live(), member, now)
 
     @property
     def silent_after_s(self) -> float:
@@ -109,7 +107,7 @@ class SyncEngine:
 
     def nudge(self, member: str) -> None:
         """Ask the leader for a fresh round of ``member`` now (never within MIN_REFRESH_GAP_S of the last)."""
-        self.store.touch(self.key("nudge"), member, time.time())
+        self.store.touch(self.keys.nudge(), member, time.time())
 
     # -- the loop (every worker; only the leader does API work) -------------------------------
 
@@ -155,10 +153,10 @@ class SyncEngine:
 
     def _schedule(self) -> None:
         now = time.time()
-        watched = self.store.members_since(self.key("watch"), now - self.interest_ttl)
-        nudged = self.store.members_since(self.key("nudge"), now - self.refresh_s)
+        watched = self.store.members_since(self.keys.watch(), now - self.interest_ttl)
+        nudged = self.store.members_since(self.keys.nudge(), now - self.refresh_s)
         background = self._background_members(watched, now)
-        live = self.store.members_since(self.key(LIVE), now - LIVE_TTL_S) if self.live_poll_s else {}
+        live = self.store.members_since(self.keys.live(), now - LIVE_TTL_S) if self.live_poll_s else {}
         for member in [*watched, *background]:
             running = self._running.get(member)
             if running is not None and not running.done():
@@ -172,7 +170,7 @@ class SyncEngine:
             quick = (member in live and (member == LIST or self._status.get(member) == "running")
                      and now - max(last, self._last_quick.get(member, 0.0)) >= self.live_poll_s)
             if (due or forced or quick) and not self._stop.is_set():
-                if member != LIST and self.store.get(self.key(COLD_CLAIM, member)) is not None:
+                if member != LIST and self.store.get(self.keys.cold_claim(member)) is not None:
                     continue  # a page's cold fetch (sync/cold.py) writes its first picture: the round follows it
                 if due or forced:
                     self._last_round[member] = now
@@ -199,7 +197,7 @@ class SyncEngine:
         started = self._started.get(member)
         if started and now - started > self.silent_after_s and member not in self._silence_told:
             self._silence_told.add(member)
-            announce(self.store, self.key, member)
+            announce(self.store, self.keys, member)
 
     def _quick(self, member: str) -> None:
         try:
@@ -220,7 +218,7 @@ class SyncEngine:
             return []
         cached_at, members = getattr(self, "_background", (0.0, []))
         if now - cached_at >= self.refresh_s:
-            live = self.store.get(self.key("progress")) or {}
+            live = self.store.get(self.keys.progress()) or {}
             members = list(live)[: self.alert_active_jobs]  # newest first, as the list orders them
             self._background = (now, members)
         return members
@@ -244,12 +242,12 @@ class SyncEngine:
             self._mark_busy(member, False)
             if member in self._silence_told:  # it ended: the banner's next words are news too
                 self._silence_told.discard(member)
-                announce(self.store, self.key, member)
+                announce(self.store, self.keys, member)
 
     # -- API health, as the leader sees it ----------------------------------------------------
 
     def _mark_busy(self, member: str, busy: bool) -> None:
-        key = self.key("busy", member)
+        key = self.keys.busy(member)
         if busy:
             self.store.set(key, time.time(), ttl=3600)
         else:
@@ -257,7 +255,7 @@ class SyncEngine:
 
     def _record(self, member: str, error: ApiError | None) -> None:
         """A round's outcome, per member: readers report it (problem()) beside what they show."""
-        errors_key = self.key("error", member)
+        errors_key = self.keys.error(member)
         before = self.store.get(errors_key)
         if error is None:
             if before is not None:
@@ -266,10 +264,10 @@ class SyncEngine:
             self.store.set(errors_key, {"message": error.message, "status": error.status, "at": time.time()},
                            ttl=3600)
         if (before or {}).get("message") != (error.message if error else None):
-            announce(self.store, self.key, member)  # push: the banner changes for live pages
+            announce(self.store, self.keys, member)  # push: the banner changes for live pages
 
     def busy_since(self, member: str) -> float | None:
-        return self.store.get(self.key("busy", member))
+        return self.store.get(self.keys.busy(member))
 
     def error_of(self, member: str) -> dict[str, Any] | None:
-        return self.store.get(self.key("error", member))
+        return self.store.get(self.keys.error(member))

@@ -19,7 +19,6 @@ each, a bounded overshoot. Readers without a request (tests, the app's own code)
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from typing import Any
 
 from fakeai_dash.api.client import ApiError
 from fakeai_dash.i18n import _
+from fakeai_dash.sync.picture import PictureKeys
 
 MISSING_TTL_S = 600.0  # a 404 is remembered this long (a deleted job is gone for good)
 UNKNOWN_WINDOW_S = MISSING_TTL_S  # unknown ids a user may name: UNKNOWN_PER_USER per this long
@@ -64,10 +64,10 @@ def is_missing(entry: dict[str, Any] | None, now: float) -> bool:
 
 
 class Admission:
-    def __init__(self, store, key: Callable[..., str], interest_ttl: float, unknown_per_user: int = 20,
+    def __init__(self, store, keys: PictureKeys, interest_ttl: float, unknown_per_user: int = 20,
                  max_watched: int = 200):
         self.store = store
-        self.key = key
+        self.keys = keys
         self.interest_ttl = interest_ttl
         self.unknown_per_user = unknown_per_user
         self.max_watched = max_watched
@@ -81,7 +81,7 @@ class Admission:
         now = time.time()
         if now - self._seen.get((who, member), 0.0) < LOCAL_SEEN_S:
             return  # this worker admitted it a moment ago: a tick of an open page
-        group = self.key("viewing", hashlib.blake2b(who.encode(), digest_size=12).hexdigest())
+        group = self.keys.viewing(who)
         mine = self.store.members_since(group, now - UNKNOWN_WINDOW_S)
         watching = max(mine.get(member, 0.0), mine.get(UNKNOWN + member, 0.0))
         if now - watching > self.interest_ttl:  # a new member for this user
@@ -90,7 +90,7 @@ class Admission:
                 raise WatchRefused(_("Not followed: you opened {limit} jobs that are not in the jobs list within "
                                      "{minutes} minutes, the most allowed. Try again later.").format(
                     limit=self.unknown_per_user, minutes=int(UNKNOWN_WINDOW_S // 60)))
-            watched = self.store.members_since(self.key("watch"), now - self.interest_ttl)
+            watched = self.store.members_since(self.keys.watch(), now - self.interest_ttl)
             if member not in watched and len(watched) >= self.max_watched:
                 raise WatchRefused(_("Not followed: the dashboard already follows {limit} jobs, the most it may. "
                                      "Try again in a minute.").format(limit=self.max_watched))
@@ -108,10 +108,10 @@ class Admission:
 
     def list_ids(self) -> frozenset[str]:
         """The ids in the jobs list's picture (decoded once per list version per worker)."""
-        signature = (self.store.get(self.key("jobs#signature")) or {}).get("signature")
+        signature = (self.store.get(self.keys.jobs_signature()) or {}).get("signature")
         cached_signature, ids = self._list_ids
         if signature != cached_signature:
-            rows = (self.store.get(self.key("jobs")) or {}).get("rows") or []
+            rows = (self.store.get(self.keys.jobs()) or {}).get("rows") or []
             ids = frozenset(row.get("id") for row in rows)
             self._list_ids = (signature, ids)
         return ids

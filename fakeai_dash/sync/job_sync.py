@@ -25,6 +25,7 @@ from fakeai_dash.sync.changes import announce, entry_changed
 from fakeai_dash.sync.interest import MISSING_TTL_S, is_missing
 from fakeai_dash.sync.list_sync import LIST_MEMBER, LIST_PROGRESS, list_steps
 from fakeai_dash.series import MetricHistory, history_event, rows_from_events, rows_from_result_csv
+from fakeai_dash.sync.picture import CHECKPOINT_FIELDS, EVENT_FIELDS, PictureKeys, trimmed
 
 log = logging.getLogger(__name__)
 
@@ -38,14 +39,11 @@ BACKFILL_PAGES_PER_ROUND = 20  # older pages read per round: history loads witho
 # store holds at most ~100 × (4 MB + 0.4 MB of log) ≈ 0.5 GB; the least recently synced go
 # first, and a job evicted is fetched again (result file: one request) when someone opens it.
 KEPT_JOBS = 100
-KEPT_KINDS = ("job", "series", "log", "jobstate")
-EVENT_FIELDS = ("id", "created_at", "level", "message", "type", "data")
-CHECKPOINT_FIELDS = ("id", "created_at", "step_number", "metrics", "fine_tuned_model_checkpoint")
 
 
 def _event(event) -> dict[str, Any]:
     raw = event.model_dump() if hasattr(event, "model_dump") else dict(event)
-    return {key: raw.get(key) for key in EVENT_FIELDS}
+    return trimmed(raw, EVENT_FIELDS)
 
 
 def _is_metrics(event: dict[str, Any]) -> bool:
@@ -108,11 +106,11 @@ def history_version(history: MetricHistory) -> str:
 class JobSync:
     """The leader's view of one job: read from and written to the store under ``ns``-prefixed keys."""
 
-    def __init__(self, client: FineTuningClient, store, key, alert_rules: AlertRules | None = None,
+    def __init__(self, client: FineTuningClient, store, keys: PictureKeys, alert_rules: AlertRules | None = None,
                  price_table: dict[str, float] | None = None):
         self.client = client
         self.store = store
-        self.key = key  # key(kind, job_id) -> store key
+        self.keys = keys
         self.in_use = lambda: set()  # job ids someone watches now (set by the engine): never evicted
         self.alert_rules = alert_rules or AlertRules()
         self.price_table = price_table
@@ -122,11 +120,11 @@ class JobSync:
         """One full round; the job's status (None when nothing was fetched). A ``first_look``
         (sync/cold.py: a page waits for it) leaves the older event pages and the training file's
         size to the next round: it writes the same entries, from the newest page."""
-        state = self.store.get(self.key("jobstate", job_id)) or {}
+        state = self.store.get(self.keys.job_state(job_id)) or {}
         if state.get("final"):
-            self.store.touch(self.key("kept"), job_id, time.time())  # still in use: keep it
+            self.store.touch(self.keys.kept(), job_id, time.time())  # still in use: keep it
             return  # a finished job whose whole history is kept: no request at all
-        if not state and is_missing(self.store.get(self.key("job", job_id)), time.time()):
+        if not state and is_missing(self.store.get(self.keys.job(job_id)), time.time()):
             return None  # the API said 404 a moment ago (interest.py remembers it): not asked again
         try:
             job = self.client.retrieve_job(job_id).model_dump()
@@ -136,9 +134,9 @@ class JobSync:
                 return
             raise
         # Checkpoints before events: the events read last are the freshest when the round publishes.
-        checkpoints = [{k: c.model_dump().get(k) for k in CHECKPOINT_FIELDS}
+        checkpoints = [trimmed(c.model_dump(), CHECKPOINT_FIELDS)
                        for c in self.client.list_checkpoints(job_id)]
-        window = self.store.get(self.key("log", job_id)) or []
+        window = self.store.get(self.keys.log(job_id)) or []
         lifecycle = state.get("lifecycle") or []
         history = self._history(job_id)
         finished = job.get("status") in FINISHED_STATUSES
@@ -174,11 +172,11 @@ class JobSync:
         loaded = self._loaded(state, history)
         version = history_version(history)
         if version != state.get("version"):
-            self.store.set(self.key("series", job_id), {**history.to_dict(), "version": version})
+            self.store.set(self.keys.series(job_id), {**history.to_dict(), "version": version})
         state.update(lifecycle=lifecycle, version=version,
                      final=finished and loaded >= 1.0)
-        self.store.set(self.key("log", job_id), window)
-        self.store.set(self.key("jobstate", job_id), state)
+        self.store.set(self.keys.log(job_id), window)
+        self.store.set(self.keys.job_state(job_id), state)
         self._keep(job_id)
         summary = summary_events(lifecycle, window)
         steps = job_steps(job, summary, history)
@@ -197,7 +195,7 @@ class JobSync:
     # -- pieces ------------------------------------------------------------------------------
 
     def _history(self, job_id: str) -> MetricHistory:
-        raw = self.store.get(self.key("series", job_id))
+        raw = self.store.get(self.keys.series(job_id))
         return MetricHistory.from_dict(raw) if raw else MetricHistory()
 
     def _newer_events(self, job_id: str, newest_known: str | None) -> tuple[list[dict], bool, bool, bool]:
@@ -282,15 +280,15 @@ class JobSync:
     def _share_steps(self, job_id: str, steps: dict[str, Any]) -> None:
         """Tell the jobs list this job's steps now, not at the list's next round: the list and
         the details must not show one job at two different percentages."""
-        live = self.store.get(self.key("progress"))
+        live = self.store.get(self.keys.progress())
         if live is None or job_id not in live or not steps.get("total_steps"):
             return
         shared = {**live[job_id], **list_steps(steps)}
         if shared == live[job_id]:
             return
         live[job_id] = shared
-        self.store.set(self.key("progress"), live)
-        announce(self.store, self.key, LIST_PROGRESS)  # push: the list's progress moved with the details
+        self.store.set(self.keys.progress(), live)
+        announce(self.store, self.keys, LIST_PROGRESS)  # push: the list's progress moved with the details
 
     def _alerts(self, job_id, job, history, summary, window, checkpoints, state) -> list[dict]:
         """The job's training-health alerts, from the curves this round just updated (no extra
@@ -313,7 +311,7 @@ class JobSync:
     def _share_alerts(self, changes: dict[str, list[dict] | None]) -> None:
         """Update the {job id: alerts} map (jobs without alerts are left out: it stays small)."""
         with self._alerts_lock:
-            shared = self.store.get(self.key("alerts")) or {}
+            shared = self.store.get(self.keys.alerts()) or {}
             updated = dict(shared)
             for job_id, alerts in changes.items():
                 if alerts:
@@ -321,12 +319,12 @@ class JobSync:
                 else:
                     updated.pop(job_id, None)
             if updated != shared:
-                self.store.set(self.key("alerts"), updated)
-                announce(self.store, self.key, LIST_MEMBER)  # live pages refetch the list's badges
+                self.store.set(self.keys.alerts(), updated)
+                announce(self.store, self.keys, LIST_MEMBER)  # live pages refetch the list's badges
 
     def _keep(self, job_id: str) -> None:
         """Mark ``job_id`` as just synced and evict the least recently synced past KEPT_JOBS."""
-        group = self.key("kept")
+        group = self.keys.kept()
         self.store.touch(group, job_id, time.time())
         kept = self.store.members_since(group, 0)
         if len(kept) <= KEPT_JOBS:
@@ -335,8 +333,8 @@ class JobSync:
         evictable = sorted((m for m in kept if m not in in_use), key=kept.get)
         evicted = evictable[: len(kept) - KEPT_JOBS]
         for old in evicted:
-            for kind in KEPT_KINDS:
-                self.store.delete(self.key(kind, old))
+            for key in self.keys.job_entries(old):
+                self.store.delete(key)
         self.store.forget(group, evicted)
         self._share_alerts(dict.fromkeys(evicted))  # an evicted job's alerts go with its curves
 
@@ -347,11 +345,11 @@ class JobSync:
 
     def _publish(self, job_id: str, entry: dict[str, Any], ttl: float | None = None) -> None:
         """Write what the details panels read; announce it (push) when it changed."""
-        key = self.key("job", job_id)
+        key = self.keys.job(job_id)
         before = self.store.get(key)
         self.store.set(key, entry, ttl=ttl)
         if entry_changed(before, entry):
-            announce(self.store, self.key, job_id)
+            announce(self.store, self.keys, job_id)
 
     # -- live lane: new events only, between full rounds ----------------------------------------
 
@@ -359,11 +357,11 @@ class JobSync:
         """Events newer than the newest known, merged into the picture (one API request when
         nothing is new). The job itself and its checkpoints wait for the next full round.
         Returns whether anything new came."""
-        state = self.store.get(self.key("jobstate", job_id)) or {}
-        entry = self.store.get(self.key("job", job_id))
+        state = self.store.get(self.keys.job_state(job_id)) or {}
+        entry = self.store.get(self.keys.job(job_id))
         if not entry or entry.get("error") or state.get("final") or not (state.get("newest_id") or state.get("streamed")):
             return False  # no full round yet (it sets the cursors), or nothing can change
-        window = self.store.get(self.key("log", job_id)) or []
+        window = self.store.get(self.keys.log(job_id)) or []
         newer, _reached, _streamed, _first = self._newer_events(job_id, state.get("newest_id"))
         known = {event["id"] for event in window}
         newer = [event for event in newer if event["id"] not in known]
@@ -379,10 +377,10 @@ class JobSync:
         state["non_finite"] = earliest(state.get("non_finite"), first_non_finite(rows))
         version = history_version(history)
         if version != state.get("version"):
-            self.store.set(self.key("series", job_id), {**history.to_dict(), "version": version})
+            self.store.set(self.keys.series(job_id), {**history.to_dict(), "version": version})
         state.update(lifecycle=lifecycle, version=version)
-        self.store.set(self.key("log", job_id), window)
-        self.store.set(self.key("jobstate", job_id), state)
+        self.store.set(self.keys.log(job_id), window)
+        self.store.set(self.keys.job_state(job_id), state)
         summary = summary_events(lifecycle, window)
         steps = job_steps(entry["job"], summary, history)
         self._share_steps(job_id, steps)

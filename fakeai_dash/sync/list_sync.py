@@ -15,6 +15,7 @@ from fakeai_dash.api.client import ApiError, FineTuningClient
 from fakeai_dash.sync.changes import announce
 from fakeai_dash.sync.rows import job_row, live_fields, rows_signature
 from fakeai_dash.sync.listing import active_ids, merge_rows, order_rows, unique_by_id
+from fakeai_dash.sync.picture import PictureKeys
 
 RECONCILE_S = 300        # a full walk this often catches jobs deleted on the server
 CATCH_UP_PAGES = 10      # newest pages read in one steady round before falling back to a full walk
@@ -30,15 +31,15 @@ QUICK_PAGE = 10          # jobs the fast lane reads (the newest): one small requ
 
 
 class ListSync:
-    def __init__(self, client: FineTuningClient, store, key, max_jobs: int):
+    def __init__(self, client: FineTuningClient, store, keys: PictureKeys, max_jobs: int):
         self.client = client
         self.store = store
-        self.key = key
+        self.keys = keys
         self.max_jobs = max_jobs
 
     def run(self) -> None:
-        state = self.store.get(self.key("liststate")) or {}
-        current = (self.store.get(self.key("jobs")) or {}).get("rows")
+        state = self.store.get(self.keys.list_state()) or {}
+        current = (self.store.get(self.keys.jobs()) or {}).get("rows")
         if current is None or not state.get("complete") or time.time() - state.get("full_at", 0) > RECONCILE_S:
             self._full_walk(current)
         else:
@@ -57,7 +58,7 @@ class ListSync:
                 break
             after = jobs[-1].id
         self.publish(rows[: self.max_jobs], complete=True)
-        self.store.set(self.key("liststate"), {"complete": True, "full_at": time.time()})
+        self.store.set(self.keys.list_state(), {"complete": True, "full_at": time.time()})
 
     def _steady(self, current: list[dict]) -> None:
         known = {row["id"] for row in current}
@@ -81,8 +82,8 @@ class ListSync:
         """The fast lane (live pages show the list): the newest few jobs, one small request; a job
         created since the last round is published now, not up to a refresh interval later.
         Statuses and the other rows wait for the full round. Returns whether anything was new."""
-        current = (self.store.get(self.key("jobs")) or {}).get("rows")
-        state = self.store.get(self.key("liststate")) or {}
+        current = (self.store.get(self.keys.jobs()) or {}).get("rows")
+        state = self.store.get(self.keys.list_state()) or {}
         if current is None or not state.get("complete"):
             return False  # the first walk is still under way: it publishes page by page
         jobs, has_more = self.client.list_jobs_page(None, limit=QUICK_PAGE)
@@ -112,30 +113,30 @@ class ListSync:
         return [row for row, _ in results if row], [gone for _, gone in results if gone]
 
     def publish(self, rows: list[dict], complete: bool) -> None:
-        publish_list(self.store, self.key, rows, complete, time.time())
+        publish_list(self.store, self.keys, rows, complete, time.time())
 
 
-def publish_list(store, key, rows: list[dict], complete: bool, at: float | None) -> None:
+def publish_list(store, keys: PictureKeys, rows: list[dict], complete: bool, at: float | None) -> None:
     """The list, its signature (a tiny entry quiet ticks read) and the live fields of active jobs."""
     rows = order_rows(rows)
     signature = rows_signature(rows)
-    before = ((store.get(key("jobs#signature")) or {}).get("signature"), store.get(key("progress")))
-    live = live_updates(store, key, rows)
-    store.set(key("jobs"), {"rows": rows, "signature": signature, "at": at, "complete": complete})
-    store.set(key("jobs#signature"), {"signature": signature, "at": at})
-    store.set(key("progress"), live)
+    before = ((store.get(keys.jobs_signature()) or {}).get("signature"), store.get(keys.progress()))
+    live = live_updates(store, keys, rows)
+    store.set(keys.jobs(), {"rows": rows, "signature": signature, "at": at, "complete": complete})
+    store.set(keys.jobs_signature(), {"signature": signature, "at": at})
+    store.set(keys.progress(), live)
     if before[0] != signature:
-        announce(store, key, LIST_MEMBER)  # push: browsers showing the list fetch its rows now
+        announce(store, keys, LIST_MEMBER)  # push: browsers showing the list fetch its rows now
     if before[1] != live:
-        announce(store, key, LIST_PROGRESS)  # push: only the live fields, a few bytes
+        announce(store, keys, LIST_PROGRESS)  # push: only the live fields, a few bytes
 
 
-def live_updates(store, key, rows: list[dict]) -> dict[str, dict]:
+def live_updates(store, keys: PictureKeys, rows: list[dict]) -> dict[str, dict]:
     """{job id: live fields} of active jobs, with the steps of those whose picture knows them
     (someone opened them): the list then shows the details' progress, not the API's estimate."""
     live = live_fields(rows)
     job_ids = list(live)
-    for job_id, entry in zip(job_ids, store.get_many([key("job", j) for j in job_ids]), strict=True):
+    for job_id, entry in zip(job_ids, store.get_many([keys.job(j) for j in job_ids]), strict=True):
         steps = (entry or {}).get("progress") or {}
         if steps.get("total_steps"):
             live[job_id].update(list_steps(steps))

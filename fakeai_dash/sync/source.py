@@ -28,6 +28,7 @@ from fakeai_dash.shared_results import shared_results
 from fakeai_dash.sync.rows import job_row
 from fakeai_dash.sync.store import unpack, wait_for
 from fakeai_dash.validation import checked_id, is_valid_id
+from fakeai_dash.sync.picture import PictureKeys
 
 EXTENSION_KEY = "fakeai_dash"
 # A first visit waits this long on the picture (not on the API) for the leader's first answer.
@@ -77,18 +78,19 @@ class DataSource:
         self.client = client
         self.store = store
         self.engine = engine
-        self.feed = ChangeFeed(store, engine.key)  # this worker's ear for changes (push streams)
+        self.feed = ChangeFeed(store, engine.keys)  # this worker's ear for changes (push streams)
         self.ttl = ttl  # for the few direct reads (files, models) that the create dialog makes
         self._histories: OrderedDict[str, MetricHistory] = OrderedDict()  # job id -> newest decoded
         self._histories_lock = threading.Lock()
         # Who asks (gate.watch_viewer in the app): a request's first look at a job passes the caps
         # and the "watch" rate limit; None (no request: tests, the app's own code) is trusted.
         self.viewer: Callable[[], Viewer | None] = lambda: None
-        self.admission = admission or Admission(store, engine.key, engine.interest_ttl)
+        self.admission = admission or Admission(store, engine.keys, engine.interest_ttl)
         self.cold = ColdFetch(engine)
 
-    def key(self, kind: str, member: str | None = None) -> str:
-        return self.engine.key(kind, member)
+    @property
+    def keys(self) -> PictureKeys:
+        return self.engine.keys
 
     def close(self) -> None:
         """Stop this worker's sync loop (giving up leadership) and close the store."""
@@ -116,7 +118,7 @@ class DataSource:
         return getattr(self.store, "down_since", None)
 
     def last_success(self, member: str = LIST) -> float | None:
-        entry = self.store.get(self.key("jobs#signature" if member == LIST else "job", None if member == LIST else member))
+        entry = self.store.get(self.keys.jobs_signature() if member == LIST else self.keys.job(member))
         return (entry or {}).get("at")
 
     # -- reads: the picture -------------------------------------------------------------------
@@ -133,35 +135,35 @@ class DataSource:
     def jobs_snapshot(self) -> dict[str, Any]:
         """``{"rows", "signature", "at", "complete"}`` for the jobs list, newest first."""
         self.engine.watch(LIST)
-        entry = self._read(self.key("jobs"), LIST)
+        entry = self._read(self.keys.jobs(), LIST)
         if entry is None:
             raise self.problem(LIST) or NotReady()
         return entry
 
-    def signature(self, key: str = "jobs") -> str | None:
+    def signature(self) -> str | None:
         """The jobs list's signature, without loading the rows (a quiet tick reads only this)."""
         self.engine.watch(LIST)
-        return (self.store.get(self.key("jobs#signature")) or {}).get("signature")
+        return (self.store.get(self.keys.jobs_signature()) or {}).get("signature")
 
     def progress(self) -> dict[str, dict]:
         """{job id: live fields (estimated_finish, trained_tokens; step and total_steps where
         known)} of the active jobs."""
-        return self.store.get(self.key("progress")) or {}
+        return self.store.get(self.keys.progress()) or {}
 
     def alerts(self) -> dict[str, list[dict]]:
         """{job id: training-health alerts} of the jobs the sync loop follows (see alerts.py)."""
-        return self.store.get(self.key("alerts")) or {}
+        return self.store.get(self.keys.alerts()) or {}
 
     def month_spend(self, price_table: dict[str, float] | None, now: float) -> float:
         """Dollars of this month's jobs (budgets.month_spend over the list; 0 while it loads)."""
-        entry = self.store.get(self.key("jobs"))
+        entry = self.store.get(self.keys.jobs())
         return month_spend((entry or {}).get("rows") or [], price_table, now)
 
     def job_detail(self, job_id: str) -> dict[str, Any]:
         """``{"job", "events" (a bounded summary, oldest first), "checkpoints", "history", "at"}``.
         Raises NoSuchJob for an id the API recently answered 404 for, WatchRefused past a cap."""
         checked_id(job_id)  # a browser's id: never watched, stored or sent unless it is an id
-        key = self.key("job", job_id)
+        key = self.keys.job(job_id)
         entry = self.store.get(key)
         self._admit(job_id, entry)
         self.engine.watch(job_id)
@@ -179,7 +181,7 @@ class DataSource:
         not hold yet is fetched on the spot, admitted first, within ColdFetch's short deadline;
         past it, NotReady (the page's callbacks then wait for it as usual)."""
         checked_id(job_id)
-        key = self.key("job", job_id)
+        key = self.keys.job(job_id)
         entry = self.store.get(key)
         self._admit(job_id, entry)  # before any request: a refused id costs the API nothing
         if is_missing(entry, time.time()):
@@ -201,7 +203,7 @@ class DataSource:
         if is_missing(entry, time.time()):
             if job_id not in self.admission.list_ids():
                 raise NoSuchJob(job_id)  # remembered: no watch, no request
-            self.store.delete(self.key("job", job_id))  # in the list now (a new job): look again
+            self.store.delete(self.keys.job(job_id))  # in the list now (a new job): look again
         viewer = self.viewer()
         if viewer is not None:
             self.admission.admit(job_id, viewer, entry)
@@ -213,7 +215,7 @@ class DataSource:
         for member in members:
             try:
                 if member != LIST:
-                    self._admit(member, self.store.get(self.key("job", member)))
+                    self._admit(member, self.store.get(self.keys.job(member)))
             except ApiError:
                 continue
             kept.append(member)
@@ -221,7 +223,7 @@ class DataSource:
 
     def metric_history(self, job_id: str) -> MetricHistory | None:
         """The job's complete metric curves (decoded once per version per worker)."""
-        entry = self.store.get(self.key("series", job_id))
+        entry = self.store.get(self.keys.series(job_id))
         if not entry:
             return None
         version = str(entry.get("version") or "")
@@ -240,7 +242,7 @@ class DataSource:
         return history
 
     def history_loaded(self, job_id: str) -> float:
-        entry = self.store.get(self.key("job", job_id)) or {}
+        entry = self.store.get(self.keys.job(job_id)) or {}
         return float((entry.get("history") or {}).get("loaded", 0.0))
 
     def events_page(self, job_id: str, before: str | None = None, limit: int = 100) -> dict[str, Any]:
@@ -250,17 +252,17 @@ class DataSource:
         if before is not None:
             checked_id(before, "event")
         limit = max(1, min(int(limit), 1000))  # bounded: a forged request cannot ask for the whole window
-        raw_log = self.store.get_raw(self.key("log", job_id))
-        state = self.store.get(self.key("jobstate", job_id)) or {}
+        raw_log = self.store.get_raw(self.keys.log(job_id))
+        state = self.store.get(self.keys.job_state(job_id)) or {}
         # Older events exist beyond the kept window unless the window holds the job's first event.
         complete = bool(state.get("streamed") or state.get("log_complete"))
         digest = hashlib.blake2b(raw_log or b"", digest_size=16).hexdigest()
-        key = (self.key("log", job_id), digest, before, limit, complete)
+        key = (self.keys.log(job_id), digest, before, limit, complete)
         page = _LOG_PAGES(key, lambda: kept_page(unpack(raw_log) or [], before, limit, complete, version=repr(key)))
         return page if page is not None else self._older_from_api(job_id, before, limit, complete)
 
     def _older_from_api(self, job_id: str, before: str, limit: int, complete: bool) -> dict[str, Any]:
-        if complete or self.store.get(self.key("jobstate", job_id)) is None:
+        if complete or self.store.get(self.keys.job_state(job_id)) is None:
             # Nothing older (or an SSE server: no cursor), or a job the sync loop never fetched
             # (a forged id: its events are not asked for).
             return {"events": [], "has_older": False}
@@ -269,22 +271,19 @@ class DataSource:
 
     # -- forced refreshes ---------------------------------------------------------------------
 
-    def invalidate(self, *keys: str) -> None:
-        """Ask for fresh data: a nudge to the sync loop (which never refetches within 2 s)."""
-        for key in keys:
-            if key == "jobs":
-                self.engine.nudge(LIST)
-            elif key in ("files", "models"):
-                self.store.delete(self.key("cached", key))
-            else:
-                job_id = key.split(":")[1] if ":" in key else key
-                if is_valid_id(job_id):
-                    self.engine.nudge(job_id)
+    def refresh_list(self) -> None:
+        """Ask the sync loop to read the list now (it never refetches within 2 s): a nudge."""
+        self.engine.nudge(LIST)
+
+    def refresh_job(self, job_id: str) -> None:
+        """Ask the sync loop to read ``job_id`` now: a nudge (an id from a browser is checked first)."""
+        if is_valid_id(job_id):
+            self.engine.nudge(job_id)
 
     # -- direct reads for the create dialog (cached briefly, shared by workers) ----------------
 
     def cached(self, key: str, fetch: Callable[[], Any], ttl: float | None = None) -> Any:
-        store_key = self.key("cached", key)
+        store_key = self.keys.cached(key)
         hit = self.store.get(store_key)
         if hit is None:
             try:
@@ -327,38 +326,38 @@ class DataSource:
     def _apply(self, job: Job) -> None:
         """Show a write's answer at once (every viewer), then let the sync loop confirm it."""
         row = job_row(job)
-        jobs_key = self.key("jobs")
+        jobs_key = self.keys.jobs()
         snapshot = self.store.get(jobs_key)
         if snapshot is not None:
-            publish_list(self.store, self.key, merge_rows(snapshot["rows"], [row]), snapshot.get("complete", True),
+            publish_list(self.store, self.keys, merge_rows(snapshot["rows"], [row]), snapshot.get("complete", True),
                          snapshot.get("at"))
-        detail_key = self.key("job", job.id)
+        detail_key = self.keys.job(job.id)
         detail = self.store.get(detail_key)
         if detail is not None and not detail.get("error"):
             self.store.set(detail_key, {**detail, "job": job.model_dump(), "final": False})
-            announce(self.store, self.key, job.id)  # push: every page showing the job sees the write
+            announce(self.store, self.keys, job.id)  # push: every page showing the job sees the write
         self.engine.nudge(LIST)
         self.engine.nudge(job.id)
 
     def upload_file(self, filename: str, content: bytes) -> dict[str, Any]:
         uploaded = self.client.upload_file(filename, content)
-        self.store.delete(self.key("cached", "files"))
+        self.store.delete(self.keys.cached("files"))
         return uploaded.model_dump()
 
     # -- one-shot claims (the create dialog's submit token) ------------------------------------
 
     def claim(self, name: str, value: Any, ttl: float) -> bool:
         """True for exactly one caller across every worker (an atomic add in the store)."""
-        return self.store.add(self.key("claim", name), value, ttl)
+        return self.store.add(self.keys.claim(name), value, ttl)
 
     def claimed(self, name: str) -> Any:
-        return self.store.get(self.key("claim", name))
+        return self.store.get(self.keys.claim(name))
 
     def set_claim(self, name: str, value: Any, ttl: float) -> None:
-        self.store.set(self.key("claim", name), value, ttl)
+        self.store.set(self.keys.claim(name), value, ttl)
 
     def release_claim(self, name: str) -> None:
-        self.store.delete(self.key("claim", name))
+        self.store.delete(self.keys.claim(name))
 
 
 def current_source() -> DataSource:

@@ -88,7 +88,7 @@ def test_push_browser002_blocked_channel_falls_back_to_polling_and_recovers(sim,
 
     # The channel drops (the server ends it) and cannot be opened again: the page polls.
     block_push(dash_duo, True)
-    old_feed, source.feed = source.feed, ChangeFeed(source.store, source.engine.key)
+    old_feed, source.feed = source.feed, ChangeFeed(source.store, source.engine.keys)
     old_feed.close()
     wait_until(dash_duo, lambda: indicator(dash_duo) == "polling", ticks(10, TICK), "no fallback to polling")
     assert "polling" in dash_duo.find_element(f"#{ids.Push.INDICATOR}").get_attribute("class")

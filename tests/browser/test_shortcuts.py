@@ -194,10 +194,17 @@ def test_keys002_dialogs_open_close_and_typing_is_not_a_shortcut(fakeai, start_d
     press(dash_duo, Keys.ESCAPE)
     wait_modals(dash_duo, [], "Esc did not close the create dialog")
 
-    # The cancel confirmation is a dialog too: Esc closes it and cancels nothing.
-    dash_duo.find_element(f"#{ids.JobDetails.CANCEL}").click()
+    # The cancel confirmation is a dialog too: Esc closes it and cancels nothing. A job of its own,
+    # created now: FakeAI's jobs finish in ~32 s, and on a busy machine the steps above can take
+    # longer, when the first job would show no Cancel button any more.
+    running = fakeai.create_job(suffix="keys-cancel")
+    dash_duo.driver.get(f"{dash_duo.server_url}/jobs/{running['id']}")
+    dash_duo.wait_for_text_to_equal(f"#{ids.JobDetails.JOB_ID}", running["id"], timeout=ticks(LOAD_TICKS, TICK))
+    cancel = dash_duo.wait_for_element(f"#{ids.JobDetails.CANCEL}", timeout=ticks(LOAD_TICKS, TICK))
+    wait_until(dash_duo, cancel.is_displayed, ticks(LOAD_TICKS, TICK), "no Cancel button for a running job")
+    cancel.click()
     wait_modals(dash_duo, [ids.JobDetails.CONFIRM_MODAL], "the cancel confirmation did not open")
     press(dash_duo, Keys.ESCAPE)
     wait_modals(dash_duo, [], "Esc did not close the cancel confirmation")
-    assert fakeai.job(job["id"])["status"] != "cancelled"
+    assert fakeai.job(running["id"])["status"] != "cancelled"
     assert dash_duo.get_logs() == []

@@ -317,7 +317,7 @@ def test_auth009_forced_refreshes_over_the_limit_do_not_nudge_the_sync_loop(basi
     source.engine.stop()  # nobody consumes the nudges: each one stays visible in the store
     client = app.server.test_client()
     deps = dependencies(lambda p: client.get(p, headers=basic(VIEWER)))
-    nudges = source.engine.key("nudge")
+    nudges = source.engine.keys.nudge()
 
     def refresh(clicks: int, user=VIEWER) -> float | None:
         body = callback_body(deps, ids.Header.REFRESH, {ids.Header.REFRESH: clicks}, "n_clicks", "jobs-store.data")

@@ -60,11 +60,11 @@ def test_push001_a_stream_carries_only_its_own_members(source_for):
     assert hello.event == "hello" and hello.data == {"versions": {LIST: 0, JOB_A: 0, LIST_PROGRESS: 0}}
     # A first connection resyncs everything it shows.
     assert sorted(e.data["member"] for e in first) == sorted([LIST, JOB_A, LIST_PROGRESS])
-    announce(source.store, source.engine.key, JOB_B)  # another page's job: not for this one
-    announce(source.store, source.engine.key, JOB_A)
+    announce(source.store, source.engine.keys, JOB_B)  # another page's job: not for this one
+    announce(source.store, source.engine.keys, JOB_A)
     change = reader.take(1)[0]
     assert change.event == "change" and change.data["member"] == JOB_A
-    announce(source.store, source.engine.key, LIST)
+    announce(source.store, source.engine.keys, LIST)
     assert reader.take(1)[0].data["member"] == LIST
     observe(0.5)  # pings only from here: JOB_B never reaches this page
     assert reader.changes_seen() == []
@@ -75,10 +75,10 @@ def test_push001_a_stream_carries_only_its_own_members(source_for):
 
 def test_push002_a_page_that_reconnects_hears_only_what_it_missed(source_for):
     source = source_for(start=False)
-    key = source.engine.key
+    key = source.engine.keys
     for member in (LIST, JOB_A, JOB_B):
         announce(source.store, key, member)
-    versions = source.store.versions(key("changes"))
+    versions = source.store.versions(key.changes())
     seen = {LIST: versions[LIST], JOB_A: versions[JOB_A], LIST_PROGRESS: versions.get(LIST_PROGRESS, 0)}
     announce(source.store, key, JOB_A)  # while the page was away
     reader = Reader(source, [LIST, JOB_A], seen)
@@ -99,20 +99,20 @@ def test_push003_request_parsing_is_bounded_and_checks_ids():
 
 def test_push004_list_and_job_rounds_announce_only_real_changes(source_for):
     source = source_for(start=False)
-    key, store = source.engine.key, source.store
+    key, store = source.engine.keys, source.store
     rows = [{"id": JOB_A, "status": "running", "created_at": 1, "model": "m"}]
     publish_list(store, key, rows, True, 1.0)
-    first = store.versions(key("changes")).get(LIST)
+    first = store.versions(key.changes()).get(LIST)
     publish_list(store, key, rows, True, 2.0)  # same rows, a later fetch: nothing to push
-    assert store.versions(key("changes")).get(LIST) == first
+    assert store.versions(key.changes()).get(LIST) == first
     # A running job's moving fields announce only the list's live fields: a page re-running the
     # rows' fetch for each step had the answer carrying a new row dropped by the next re-run.
-    progress_before = store.versions(key("changes")).get(LIST_PROGRESS)
+    progress_before = store.versions(key.changes()).get(LIST_PROGRESS)
     publish_list(store, key, [{**rows[0], "trained_tokens": 1000, "estimated_finish": 99}], True, 2.5)
-    versions = store.versions(key("changes"))
+    versions = store.versions(key.changes())
     assert versions.get(LIST) == first and versions[LIST_PROGRESS] > (progress_before or 0)
     publish_list(store, key, [{**rows[0], "status": "succeeded"}], True, 3.0)
-    assert store.versions(key("changes"))[LIST] > first
+    assert store.versions(key.changes())[LIST] > first
 
 
 def test_push005_workers_hear_each_other_through_redis_pub_sub(tmp_path):
@@ -121,12 +121,12 @@ def test_push005_workers_hear_each_other_through_redis_pub_sub(tmp_path):
         leader = build_source(settings, client_from_settings(settings))
         other = build_source(settings, client_from_settings(settings))  # another worker (or instance)
         try:
-            announce(leader.store, leader.engine.key, JOB_A)  # before the other worker subscribed
+            announce(leader.store, leader.engine.keys, JOB_A)  # before the other worker subscribed
             reader = Reader(other, [LIST, JOB_A])
             hello = reader.take(1)[0]
             assert hello.data["versions"][JOB_A] >= 1, "a new subscriber reads the versions announced before"
             reader.take(3)  # the first connection's resync (the list, its live fields, the job)
-            announce(leader.store, leader.engine.key, JOB_A)
+            announce(leader.store, leader.engine.keys, JOB_A)
             change = reader.take(1)[0]
             assert change.data["member"] == JOB_A and change.data["version"] == hello.data["versions"][JOB_A] + 1
         finally:
@@ -139,7 +139,7 @@ def test_push006_the_fast_lane_reads_new_events_of_a_job_a_live_page_shows(sourc
         job = sim.big_job_ids[0]
         source = source_for(sim.url, refresh_interval=5.0, live_poll_interval=0.2)
         source.engine.watch_live(job)
-        first = wait_until(lambda: source.store.get(source.engine.key("job", job)), 10, "the job's first round")
+        first = wait_until(lambda: source.store.get(source.engine.keys.job(job)), 10, "the job's first round")
         step = first["progress"]["step"]
         sim.reset_stats()
         # Within one refresh interval (5 s) the fast lane reads the job's events again and again
@@ -147,7 +147,7 @@ def test_push006_the_fast_lane_reads_new_events_of_a_job_a_live_page_shows(sourc
         # reads, not the steps: on a loaded machine one slow read can bring six steps at once.
         def fast_lane_moved():
             reads = sim.stats()["by_job"].get(job, {}).get("events", 0)
-            return reads >= 3 and source.store.get(source.engine.key("job", job))["progress"]["step"] > step
+            return reads >= 3 and source.store.get(source.engine.keys.job(job))["progress"]["step"] > step
 
         wait_until(fast_lane_moved, 4.5, "three events reads and new steps before the next full round")
         kinds = sim.stats()["by_job"][job]
@@ -160,15 +160,15 @@ def test_push011_the_fast_lane_brings_a_new_job_to_a_live_list_before_the_next_r
     with ScaleSimulator(jobs=30) as sim:
         source = source_for(sim.url, refresh_interval=5.0, live_poll_interval=0.2)
         source.engine.watch_live(LIST)
-        wait_until(lambda: (source.store.get(source.engine.key("liststate")) or {}).get("complete"), 10,
+        wait_until(lambda: (source.store.get(source.engine.keys.list_state()) or {}).get("complete"), 10,
                    "the list's first walk")
-        before = source.store.versions(source.engine.key("changes")).get(LIST)
+        before = source.store.versions(source.engine.keys.changes()).get(LIST)
         created = sim.add_job(status="running")
         began = time.monotonic()
         wait_until(lambda: any(row["id"] == created["id"] for row in source.jobs_snapshot()["rows"]), 4.0,
                    "the new job in the picture well before the next full round (5 s)")
         assert time.monotonic() - began < 4.0
-        assert source.store.versions(source.engine.key("changes"))[LIST] > before, "live pages are told"
+        assert source.store.versions(source.engine.keys.changes())[LIST] > before, "live pages are told"
         assert len(source.jobs_snapshot()["rows"]) == 31
 
 
@@ -183,13 +183,13 @@ def test_push010_a_busy_stream_keeps_its_job_in_the_fast_lane(source_for):
     reader = threading.Thread(target=lambda: [None for _ in stream(source.feed, source.engine, [JOB_A], {},
                                                                     keepalive_s=30.0)], daemon=True)
     reader.start()
-    touched = lambda: source.store.members_since(source.engine.key(LIVE), 0).get(JOB_A)  # noqa: E731
+    touched = lambda: source.store.members_since(source.engine.keys.live(), 0).get(JOB_A)  # noqa: E731
     first = wait_until(touched, 5, "the stream's first touch")
     stop = threading.Event()
 
     def busy_job():  # a change every 0.2 s, so the stream never waits out a keep-alive
         while not stop.wait(0.2):
-            announce(source.store, source.engine.key, JOB_A)
+            announce(source.store, source.engine.keys, JOB_A)
 
     threading.Thread(target=busy_job, daemon=True).start()
     try:
@@ -204,7 +204,7 @@ def test_push007_a_page_polled_but_not_live_gets_no_fast_lane(source_for):
         job = sim.big_job_ids[0]
         source = source_for(sim.url, refresh_interval=2.0, live_poll_interval=0.2)
         source.engine.watch(job)  # a polling page
-        wait_until(lambda: (source.store.get(source.engine.key("job", job)) or {}).get("history", {}).get("loaded") == 1,
+        wait_until(lambda: (source.store.get(source.engine.keys.job(job)) or {}).get("history", {}).get("loaded") == 1,
                    10, "the job's history loaded (no backfill pages any more)")
         sim.reset_stats()
         observe(3.0)

@@ -158,7 +158,7 @@ def test_sync008_forced_refreshes_are_bounded(source_for):
         snapshot_when(source, lambda s: s["complete"])
         sim.reset_stats()
         for _ in range(200):  # a forged "Refresh" storm
-            source.invalidate("jobs")
+            source.refresh_list()
         wait_until(lambda: sim.stats()["by_kind"]["jobs_list"] >= 1, 10, "one forced round")
         observe(1.5)  # within the 2 s floor, no second round
         assert sim.stats()["by_kind"]["jobs_list"] == 1
@@ -202,11 +202,11 @@ def test_sync011_kept_histories_are_bounded_least_recently_synced_first(source_f
         for job_id in (first, second):
             detail_when(source, job_id, lambda d: d["final"])
         # Nobody watches the first any more (a watched job is never evicted); the third comes in.
-        watch = source.key("watch")
+        watch = source.keys.watch()
         wait_until(lambda: first not in source.store.members_since(watch, time.time() - 1.0),
                    10, "the first job's viewers to leave")
         detail_when(source, third, lambda d: d["final"])
-        wait_until(lambda: source.store.get(source.key("series", first)) is None, 10, "the oldest to go")
+        wait_until(lambda: source.store.get(source.keys.series(first)) is None, 10, "the oldest to go")
         assert source.metric_history(second) is not None and source.metric_history(third) is not None
         # Opened again, it is fetched again: nothing is lost but one request.
         assert len(detail_when(source, first, lambda d: d["final"])["events"]) > 0

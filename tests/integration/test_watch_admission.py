@@ -53,7 +53,7 @@ def test_watch002_past_the_total_cap_a_new_job_is_refused_with_a_message(basic_a
     refused = fetch(jobs[2], OPERATOR)
     assert "Not followed: the dashboard already follows 2 jobs, the most it may." in refused
     assert jobs[2] not in app.server.extensions[EXTENSION_KEY].store.members_since(
-        app.server.extensions[EXTENSION_KEY].engine.key("watch"), 0)
+        app.server.extensions[EXTENSION_KEY].engine.keys.watch(), 0)
 
 
 def test_watch003_a_push_stream_watches_only_admitted_jobs(basic_app, sim):
@@ -69,7 +69,7 @@ def test_watch003_a_push_stream_watches_only_admitted_jobs(basic_app, sim):
         hello = next(chunks)
     finally:
         answer.close()
-    watched = source.store.members_since(source.engine.key("watch"), 0)
+    watched = source.store.members_since(source.engine.keys.watch(), 0)
     assert set(watched) - {LIST} == set(forged[:2]) and forged[0] in str(hello) and forged[2] not in str(hello)
 
 
@@ -77,12 +77,12 @@ def test_watch004_a_remembered_404_gives_way_once_the_job_is_in_the_list(source_
     source = source_for(sim.url)
     job_id = sim.job_ids()[0]
     # As if the lookup had come a moment before the job existed at the API.
-    source.store.set(source.key("job", job_id), {"error": {"message": "no such job", "status": 404},
+    source.store.set(source.keys.job(job_id), {"error": {"message": "no such job", "status": 404},
                                                  "at": time.time()})
     wait_until(lambda: source.jobs_snapshot().get("complete"), 30, "the jobs list")
     detail = wait_until(lambda: _detail(source, job_id), 30, "the job, looked up again")
     assert detail["job"]["id"] == job_id
-    source.store.set(source.key("job", "ftjob-gone"), {"error": {"message": "gone", "status": 404}, "at": time.time()})
+    source.store.set(source.keys.job("ftjob-gone"), {"error": {"message": "gone", "status": 404}, "at": time.time()})
     try:
         source.job_detail("ftjob-gone")
     except NoSuchJob as error:

@@ -151,12 +151,14 @@ def test_list011_the_live_map_carries_the_published_percent(tmp_path):
     from fakeai_dash.sync.list_sync import live_updates
     from fakeai_dash.sync.store import LocalStore
 
+    from fakeai_dash.sync.picture import PictureKeys
+
     store = LocalStore(str(tmp_path))
-    key = lambda kind, member=None: kind if member is None else f"{kind}:{member}"  # noqa: E731
-    store.set(key("job", "ftjob-a"), {"progress": {"step": 25, "total_steps": 200, "percent": 13}})
+    keys = PictureKeys("test")
+    store.set(keys.job("ftjob-a"), {"progress": {"step": 25, "total_steps": 200, "percent": 13}})
     rows = [{"id": "ftjob-a", "status": "running", "estimated_finish": 2000, "trained_tokens": None},
             {"id": "ftjob-b", "status": "running", "estimated_finish": 3000, "trained_tokens": None},
             {"id": "ftjob-c", "status": "succeeded", "estimated_finish": None, "trained_tokens": 7}]
-    assert live_updates(store, key, rows) == {
+    assert live_updates(store, keys, rows) == {
         "ftjob-a": {"estimated_finish": 2000, "trained_tokens": None, "step": 25, "total_steps": 200, "percent": 13},
         "ftjob-b": {"estimated_finish": 3000, "trained_tokens": None}}
