@@ -23,6 +23,12 @@ class Header:
     PERIOD_CAPTION = "period-caption"
     CLEAR_FILTERS = "clear-filters"
     STATS = "header-stats"
+    # The sign-in parts. SESSION holds what the browser may know of the signed-in user; other
+    # components read it to hide the writes a viewer cannot make.
+    USER_BOX = "header-user"
+    SESSION = "auth-session-store"
+    REFRESH_NOTE = "header-refresh-note"
+    LANGUAGE_SWITCH = "language-switch"
 
 
 class JobsList:
@@ -44,6 +50,7 @@ class JobsList:
 
 class JobDetails:
     CONTAINER = "job-details"
+    AUDIT = "detail-audit"  # the job's audit trail under its header (JobAudit)
     SELECTED = "selected-job-store"
     STORE = "job-detail-store"
     # The part of STORE that a new training step leaves alone (the job, its checkpoints and
@@ -92,6 +99,7 @@ class CostTracker:
 
 
 class TrainingProgress:
+    ZOOM = "training-progress-zoom-store"  # the charts' shared x range (zoom), step or seconds
     BAR = "training-progress-bar"
     BAR_TEXT = "training-progress-text"
     LOSS = "loss-graph"
@@ -228,3 +236,10 @@ class Theme:
     # Tells the server-built figures that the theme changed, set only once the graphs are mounted
     # (a callback with an Output that does not exist yet is an error).
     FIGURES = "theme-figures-store"
+
+
+class ShortcutsHelp:
+    # assets/shortcuts.js clicks BUTTON for `?` and reads the page's open modals itself.
+    BUTTON = "shortcuts-help-button"
+    MODAL = "shortcuts-help-modal"
+    TABLE = "shortcuts-help-table"

@@ -14,11 +14,6 @@ from fakeai_dash.auth.wording import localized
 # This component's callbacks: create_app registers them on the app it builds (server/blueprint.py).
 blueprint = Blueprint()
 
-# Ids of the sign-in parts (kept here: this module owns them). SESSION holds what the browser may
-# know of the signed-in user; other components read it to hide the writes a viewer cannot make.
-USER_BOX = "header-user"
-SESSION = "auth-session-store"
-REFRESH_NOTE = "header-refresh-note"
 CREATE_ALLOWED_TITLE = N_("Upload a dataset and start a fine-tuning job")
 
 
@@ -38,10 +33,10 @@ def layout() -> html.Header:
                    className="me-2", title=_("Fetch the latest jobs now")),
         dbc.Button(_("+ Create fine-tuning job"), id=ids.Header.CREATE, color="primary", size="sm",
                    title=_(CREATE_ALLOWED_TITLE)),
-        html.Div(id=USER_BOX, className="d-none"),
-        dcc.Store(id=SESSION),
+        html.Div(id=ids.Header.USER_BOX, className="d-none"),
+        dcc.Store(id=ids.Header.SESSION),
     ], className="d-flex align-items-center flex-wrap gap-1")
-    note = html.Div(id=REFRESH_NOTE, className="small text-warning", role="status")
+    note = html.Div(id=ids.Header.REFRESH_NOTE, className="small text-warning", role="status")
     filters = html.Div([
         html.Label(_("Search jobs"), htmlFor=ids.Header.SEARCH, className="visually-hidden"),
         dbc.Input(id=ids.Header.SEARCH, type="search", debounce=0.3, size="sm",
@@ -97,17 +92,17 @@ def user_box(user: auth.User | None) -> tuple[list, str]:
                       title=(_("May upload, create, cancel, pause and resume jobs") if operator
                              else auth.read_only_reason(user)))
     # One flex item: a space at the edge of a flex item would collapse ("Signed in asbob").
-    children = [html.Span([_("Signed in as "), html.Strong(user.name, className="header-user-name", id=f"{USER_BOX}-name")],
+    children = [html.Span([_("Signed in as "), html.Strong(user.name, className="header-user-name", id=f"{ids.Header.USER_BOX}-name")],
                           className="text-secondary small text-nowrap"), badge]
     if sign_out:
         children.append(html.A(_("Sign out"), href=sign_out, className="btn btn-outline-secondary btn-sm ms-2",
-                               id=f"{USER_BOX}-sign-out"))
+                               id=f"{ids.Header.USER_BOX}-sign-out"))
     return children, "d-flex align-items-center ms-2 header-user"
 
 
-@blueprint.callback(Output(SESSION, "data"), Output(USER_BOX, "children"), Output(USER_BOX, "className"),
+@blueprint.callback(Output(ids.Header.SESSION, "data"), Output(ids.Header.USER_BOX, "children"), Output(ids.Header.USER_BOX, "className"),
           Output(ids.Header.CREATE, "disabled"), Output(ids.Header.CREATE, "title"),
-          Input(USER_BOX, "id"))
+          Input(ids.Header.USER_BOX, "id"))
 def show_user(_page):
     # Runs once per page load. Hiding the writes is a courtesy: the gate refuses them anyway.
     user = auth.current_user()
@@ -117,7 +112,7 @@ def show_user(_page):
     return session, children, class_name, reason is not None, reason or _(CREATE_ALLOWED_TITLE)
 
 
-@blueprint.callback(Output(REFRESH_NOTE, "children"), Input(ids.Header.REFRESH, "n_clicks"), prevent_initial_call=True)
+@blueprint.callback(Output(ids.Header.REFRESH_NOTE, "children"), Input(ids.Header.REFRESH, "n_clicks"), prevent_initial_call=True)
 def refresh_note(_clicks):
     """Says so when forced refreshes are over the user's limit (the list still updates by itself)."""
     blocked = auth.refresh_blocked("jobs")

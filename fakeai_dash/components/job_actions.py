@@ -15,7 +15,6 @@ from fakeai_dash.api.client import ApiError
 from fakeai_dash.api.models import ACTIVE_STATUSES
 from fakeai_dash.auth import authorize_write
 from fakeai_dash.auth.wording import error_text
-from fakeai_dash.components import header
 from fakeai_dash.data import current_source
 from fakeai_dash.i18n import N_, _
 from fakeai_dash.theme import status_label
@@ -105,7 +104,7 @@ def confirm_modal() -> dbc.Modal:
     Output(ids.JobDetails.ACTION_HELP, "children"),
     Input(ids.JobDetails.SUMMARY, "data"),
     Input(ids.JobDetails.ACTION_SUPPORT, "data"),
-    Input(header.SESSION, "data"),
+    Input(ids.Header.SESSION, "data"),
 )
 def render_actions(store, support, session=None):
     job = (store or {}).get("job")

@@ -23,7 +23,6 @@ from fakeai_dash.validation import is_valid_id
 # This component's callbacks: create_app registers them on the app it builds (server/blueprint.py).
 blueprint = Blueprint()
 
-BODY = "detail-audit"  # this module's one id
 SHOWN = 8
 PAST = {"create": N_("Created by {user}"), "cancel": N_("Cancelled by {user}"), "pause": N_("Paused by {user}"),
         "resume": N_("Resumed by {user}"), "upload": N_("Uploaded by {user}")}
@@ -31,7 +30,7 @@ VERB = {"create": N_("Create"), "cancel": N_("Cancel"), "pause": N_("Pause"), "r
 
 
 def layout() -> html.Div:
-    return html.Div(id=BODY, className="detail-audit small mt-2")
+    return html.Div(id=ids.JobDetails.AUDIT, className="detail-audit small mt-2")
 
 
 def describe(record: dict[str, Any]) -> str:
@@ -76,7 +75,7 @@ def history_view(records: list[dict[str, Any]]) -> list:
               if len(records) > SHOWN else [])]
 
 
-@blueprint.callback(Output(BODY, "children"),
+@blueprint.callback(Output(ids.JobDetails.AUDIT, "children"),
           Input(ids.JobDetails.SELECTED, "data"),
           Input(ids.JobDetails.ACTION_SIGNAL, "data"),
           # Another user's cancel shows here when the job's status changes on this screen.

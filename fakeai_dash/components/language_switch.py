@@ -16,11 +16,10 @@ from fakeai_dash.i18n import _
 # This component's callbacks: create_app registers them on the app it builds (server/blueprint.py).
 blueprint = Blueprint()
 
-SWITCH = "language-switch"
 
 
 def link_id(code: str) -> str:
-    return f"{SWITCH}-{code}"
+    return f"{ids.Header.LANGUAGE_SWITCH}-{code}"
 
 
 def layout() -> html.Nav:
@@ -29,7 +28,7 @@ def layout() -> html.Nav:
                     className="language-link" + (" active" if code == current else ""),
                     **({"aria-current": "true"} if code == current else {}))
              for code, name in i18n.LOCALES.items()]
-    return html.Nav(links, id=SWITCH, className="language-switch me-2", **{"aria-label": _("Language")})
+    return html.Nav(links, id=ids.Header.LANGUAGE_SWITCH, className="language-switch me-2", **{"aria-label": _("Language")})
 
 
 blueprint.clientside_callback(

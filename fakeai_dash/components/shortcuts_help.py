@@ -10,6 +10,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import Input, Output, html
 
+from fakeai_dash import ids
 from fakeai_dash.server.blueprint import Blueprint
 from fakeai_dash.i18n import N_, _
 
@@ -17,10 +18,7 @@ from fakeai_dash.i18n import N_, _
 blueprint = Blueprint()
 
 # Ids of the overlay's parts (kept here: this module owns them, as header.py owns its sign-in
-# parts). assets/shortcuts.js clicks BUTTON for `?` and reads the page's open modals itself.
-BUTTON = "shortcuts-help-button"
-MODAL = "shortcuts-help-modal"
-TABLE = "shortcuts-help-table"
+# parts). assets/shortcuts.js clicks ids.ShortcutsHelp.BUTTON for `?` and reads the open modals itself.
 
 TITLE = N_("Keyboard shortcuts")
 BUTTON_HINT = N_("Keyboard shortcuts (press ?)")
@@ -47,7 +45,7 @@ def button() -> html.Button:
     # A plain html.Button: it can carry aria-keyshortcuts, which dbc.Button cannot.
     return html.Button([html.Span("⌨", className="me-1", **{"aria-hidden": "true"}), _(TITLE),
                         html.Kbd("?", className="ms-1 shortcuts-kbd")],
-                       id=BUTTON, type="button", title=_(BUTTON_HINT), className="btn btn-outline-secondary btn-sm me-2",
+                       id=ids.ShortcutsHelp.BUTTON, type="button", title=_(BUTTON_HINT), className="btn btn-outline-secondary btn-sm me-2",
                        **{"aria-keyshortcuts": "?"})
 
 
@@ -55,11 +53,11 @@ def overlay() -> dbc.Modal:
     rows = [html.Tr([html.Td([html.Kbd(key, className="shortcuts-kbd") for key in keys]), html.Td(_(action))])
             for keys, action in SHORTCUTS]
     table = html.Table([html.Thead(html.Tr([html.Th(_(KEY_HEADER), scope="col"), html.Th(_(ACTION_HEADER), scope="col")])),
-                        html.Tbody(rows)], id=TABLE, className="table table-sm shortcuts-table mb-2")
+                        html.Tbody(rows)], id=ids.ShortcutsHelp.TABLE, className="table table-sm shortcuts-table mb-2")
     return dbc.Modal([
-        dbc.ModalHeader(dbc.ModalTitle(_(TITLE), id=f"{MODAL}-title")),
+        dbc.ModalHeader(dbc.ModalTitle(_(TITLE), id=f"{ids.ShortcutsHelp.MODAL}-title")),
         dbc.ModalBody([table, html.P(_(NOTE), className="small text-body-secondary mb-0")]),
-    ], id=MODAL, is_open=False, centered=True, class_name="shortcuts-help", labelledby=f"{MODAL}-title")
+    ], id=ids.ShortcutsHelp.MODAL, is_open=False, centered=True, class_name="shortcuts-help", labelledby=f"{ids.ShortcutsHelp.MODAL}-title")
 
 
 def layout() -> list:
@@ -70,7 +68,7 @@ def layout() -> list:
 # Open only: the modal closes itself (Esc, the close button, a click outside) and sets is_open back.
 blueprint.clientside_callback(
     """function (clicks) { return clicks ? true : window.dash_clientside.no_update; }""",
-    Output(MODAL, "is_open"),
-    Input(BUTTON, "n_clicks"),
+    Output(ids.ShortcutsHelp.MODAL, "is_open"),
+    Input(ids.ShortcutsHelp.BUTTON, "n_clicks"),
     prevent_initial_call=True,
 )

@@ -77,7 +77,6 @@ def loading_note(loaded: float | None) -> str | None:
 GRAPHS = ("loss", "accuracy")
 # The graphs' x-axis changes, as zoom_from_relayout keeps them: {graph: {"relayout": {...}, "seq": n}}.
 # Not an id of ids.py yet (it belongs in ids.TrainingProgress).
-ZOOM = "training-progress-zoom-store"
 
 
 def pending_zooms(zoom: dict[str, Any] | None, drawn: dict[str, Any] | None) -> dict[str, dict[str, Any]]:

@@ -27,7 +27,7 @@ from fakeai_dash.i18n import N_, _, for_scripts
 from fakeai_dash.components.lazy_graphs import mount_when_a_job_is_shown
 from fakeai_dash.comparison import clean_picks, picks_from_query, query_with_picks
 from fakeai_dash.data import current_source
-from fakeai_dash.components.training_charts import ZOOM, chart_updates, loading_note
+from fakeai_dash.components.training_charts import chart_updates, loading_note
 from fakeai_dash.metrics import estimated_fraction, ordered_metric_names, progress, whole_percent
 from fakeai_dash.wire_values import normalize_status
 from fakeai_dash.series import EMA_MAX_WEIGHT, MetricHistory, history_csv, history_event  # noqa: F401 - history_event: re-exported
@@ -160,7 +160,7 @@ def layout() -> dbc.Card:
             html.Div([], id=ids.TrainingProgress.CHARTS),  # the graphs: mounted when a job is shown
             dcc.Store(id=ids.TrainingProgress.MOUNTED),
             dcc.Download(id=ids.TrainingProgress.DOWNLOAD),
-            dcc.Store(id=ZOOM),
+            dcc.Store(id=ids.TrainingProgress.ZOOM),
         ]),
     ], className="detail-card mb-3")
 
@@ -278,10 +278,10 @@ blueprint.clientside_callback(
         }
         return changed ? next : window.dash_clientside.no_update;
     }""" % (ids.TrainingProgress.LOSS, ids.TrainingProgress.ACCURACY),
-    Output(ZOOM, "data"),
+    Output(ids.TrainingProgress.ZOOM, "data"),
     Input(ids.TrainingProgress.LOSS, "relayoutData"),
     Input(ids.TrainingProgress.ACCURACY, "relayoutData"),
-    State(ZOOM, "data"),
+    State(ids.TrainingProgress.ZOOM, "data"),
     prevent_initial_call=True,
 )
 
@@ -299,7 +299,7 @@ blueprint.clientside_callback(
     Input(ids.TrainingProgress.SMOOTHING, "value"),
     Input(ids.TrainingProgress.LOG_Y, "value"),
     Input(ids.TrainingProgress.X_AXIS, "value"),
-    Input(ZOOM, "data"),
+    Input(ids.TrainingProgress.ZOOM, "data"),
     # The graphs mount after plotly.js has loaded (lazy_graphs.py): as an Input, their mounting
     # holds this callback back until they exist, and then draws them.
     Input(ids.TrainingProgress.MOUNTED, "data"),

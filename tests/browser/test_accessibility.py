@@ -23,7 +23,6 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from fakeai_dash import ids
-from fakeai_dash.components import shortcuts_help
 from tests.axe_support import axe_violations, describe
 from tests.browser_support import LOAD_TICKS, pending_callbacks, row_selector, ticks, wait_until
 from tests.scale_sim import ScaleSimulator
@@ -140,9 +139,9 @@ def visit_list_filters_and_dialog(dash_duo, theme: str, walk_dialog: bool) -> No
     dash_duo.wait_for_no_elements(".modal-backdrop", timeout=ticks(5, TICK))
 
     # The keyboard shortcuts' overlay, opened by its header button.
-    dash_duo.find_element(f"#{shortcuts_help.BUTTON}").click()
+    dash_duo.find_element(f"#{ids.ShortcutsHelp.BUTTON}").click()
     overlay = ".modal.show"  # dbc.Modal puts its id on the dialog box inside
-    dash_duo.wait_for_element(f"{overlay} #{shortcuts_help.MODAL} #{shortcuts_help.TABLE}", timeout=ticks(5, TICK))
+    dash_duo.wait_for_element(f"{overlay} #{ids.ShortcutsHelp.MODAL} #{ids.ShortcutsHelp.TABLE}", timeout=ticks(5, TICK))
     wait_until(dash_duo, lambda: dash_duo.driver.execute_script(
         "return getComputedStyle(document.querySelector(arguments[0])).opacity === '1'", overlay),
         ticks(3, TICK), "the shortcuts overlay never finished fading in")

@@ -85,7 +85,7 @@ def wait_modals(dash_duo, expected: list[str], message: str) -> None:
 def clicks(dash_duo) -> dict[str, int | None]:
     """How often each button a shortcut clicks has been clicked (Dash's own count)."""
     return {name: prop(dash_duo, component, "n_clicks") for name, component in
-            (("refresh", ids.Header.REFRESH), ("create", ids.Header.CREATE), ("help", shortcuts_help.BUTTON))}
+            (("refresh", ids.Header.REFRESH), ("create", ids.Header.CREATE), ("help", ids.ShortcutsHelp.BUTTON))}
 
 
 def test_keys001_list_keys_move_open_search_and_refresh(fakeai, make_app, serve_app):
@@ -163,10 +163,10 @@ def test_keys002_dialogs_open_close_and_typing_is_not_a_shortcut(fakeai, start_d
 
     # ? opens the overlay, which lists every shortcut; while it is open other keys do nothing; Esc closes it.
     press(dash_duo, "?")
-    wait_modals(dash_duo, [shortcuts_help.MODAL], "? did not open the shortcuts overlay")
+    wait_modals(dash_duo, [ids.ShortcutsHelp.MODAL], "? did not open the shortcuts overlay")
     rows = dash_duo.driver.execute_script(
         "return [...document.querySelectorAll(arguments[0])].map(r => [...r.cells].map(c => c.textContent));",
-        f"#{shortcuts_help.TABLE} tbody tr")
+        f"#{ids.ShortcutsHelp.TABLE} tbody tr")
     assert rows == [["".join(keys), action] for keys, action in shortcuts_help.SHORTCUTS]
     press(dash_duo, "cr/j")
     assert clicks(dash_duo) == {"refresh": None, "create": None, "help": 1} and cursor(dash_duo) is None
@@ -174,8 +174,8 @@ def test_keys002_dialogs_open_close_and_typing_is_not_a_shortcut(fakeai, start_d
     wait_modals(dash_duo, [], "Esc did not close the shortcuts overlay")
 
     # The header's button opens the same overlay (with the mouse).
-    dash_duo.find_element(f"#{shortcuts_help.BUTTON}").click()
-    wait_modals(dash_duo, [shortcuts_help.MODAL], "the header button did not open the shortcuts overlay")
+    dash_duo.find_element(f"#{ids.ShortcutsHelp.BUTTON}").click()
+    wait_modals(dash_duo, [ids.ShortcutsHelp.MODAL], "the header button did not open the shortcuts overlay")
     press(dash_duo, Keys.ESCAPE)
     wait_modals(dash_duo, [], "Esc did not close the shortcuts overlay opened by the button")
 
