@@ -437,3 +437,10 @@ def _finish(
     report.estimated_billed_tokens = report.estimated_tokens * report.epochs
     report.estimated_cost = round(training_cost(report.estimated_billed_tokens, model, price_table), 6)
     return report
+
+
+def check_example_line(line: str, method: str = "supervised") -> tuple[dict[str, Any] | None, list[str]]:
+    """One JSONL line as a well-formed example, or None and its problems: the checks
+    :func:`validate_jsonl` applies to each line, for readers that need the examples themselves
+    (fakeai_dash/evals/eval_set.py). The caller bounds the line's length (MAX_LINE_CHARS)."""
+    return _parse_example(line.strip(), method if method in METHODS else "supervised")
