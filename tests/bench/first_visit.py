@@ -13,6 +13,7 @@ picture before its visitors come). Chrome's network emulation gives the link of 
 reports, as a Markdown table, the median and range of the runs, and the load average:
 
 - bytes received until the jobs list shows its first row, and until the network goes idle;
+- the requests sent until idle (data: URLs, decoded in the page, are not requests);
 - the time from navigation start to the first row;
 - whether plotly.js was downloaded at all (the list page has no chart);
 - with --requests, every request of the first cold visit: when it was sent and finished (ms
@@ -144,7 +145,9 @@ def visit(driver, url: str, timeout: float = 60.0) -> Visit:
         time.sleep(0.05)
     # CDP stamps events on a monotonic clock; requestWillBeSent also carries the wall time,
     # which maps the page's first-row moment onto that clock.
-    sent = [e["params"] for e in events if e["method"] == "Network.requestWillBeSent"]
+    # data: URLs (Bootstrap's and AG Grid's inline SVG icons) are decoded in the page: never sent.
+    sent = [e["params"] for e in events if e["method"] == "Network.requestWillBeSent"
+            and not e["params"]["request"]["url"].startswith("data:")]
     offset = statistics.median(p["wallTime"] - p["timestamp"] for p in sent)
     row_at = (time_origin + first_row) / 1000 - offset
     urls = {p["requestId"]: p["request"]["url"] for p in sent}
