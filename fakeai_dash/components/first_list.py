@@ -3,12 +3,13 @@
 The list used to appear three steps after the layout: the fetch callback's round trip, then the
 rows' render in the browser, then the grid. The layout is built per request (layout.py), so it
 is filled in here from the server's picture, as a job's page is (first_view.py): the list's
-stores, the grid's rows and the parts drawn from them (the header's counts, the model filter's
-choices, the selected row).
+stores, the grid's rows and the header's counts drawn from them.
 
-Dash then leaves them be: on page load it runs a callback fed only by other callbacks' outputs
-(the rows' render, the header's counts) only once those outputs change, and the fetch, finding
-the list's signature and a good API status in place, answers no_update. The live fields of
+Dash then leaves them be: on page load it runs a server callback fed only by other callbacks'
+outputs (the header's counts) only once those outputs change, and the fetch, finding the list's
+signature and a good API status in place, answers no_update. (The model filter's choices and the
+selected row are still set by their own callbacks on load: tests/browser/test_first_list.py
+shows the page right with every callback request blocked.) The live fields of
 active jobs are left out on purpose: the fetch's first answer carries them, and their render
 patches the rows in place (jobs_list.py).
 
@@ -19,31 +20,21 @@ an API in trouble give the ordinary page, whose callbacks load the list and say 
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from typing import Any
 
 from dash import html
 
 from fakeai_dash import ids
 from fakeai_dash.components import header
-from fakeai_dash.components.first_view import page_url
-from fakeai_dash.components.jobs_list import job_id_from_path, job_stats
+from fakeai_dash.components.jobs_list import job_stats
 from fakeai_dash.data import current_source
-from fakeai_dash.validation import is_valid_id
 
 log = logging.getLogger(__name__)
 
 _HIDDEN = {"display": "none"}
 
 
-def model_options(rows: list[dict]) -> list[dict[str, str]]:
-    """The model filter's choices for ``rows``, as its clientside callback builds them
-    (job_filters.py): each base model with its number of jobs, sorted."""
-    counts = Counter(row["model"] for row in rows if row.get("model"))
-    return [{"label": f"{model} ({counts[model]:,})", "value": model} for model in sorted(counts)]
-
-
-def list_settings(snapshot: dict[str, Any], selected_job: str | None) -> list[tuple[str, str, Any]]:
+def list_settings(snapshot: dict[str, Any]) -> list[tuple[str, str, Any]]:
     """Every (component id, property, value) the layout gets for the list ``snapshot``."""
     rows = snapshot["rows"]
     stats = job_stats(rows)
@@ -53,7 +44,6 @@ def list_settings(snapshot: dict[str, Any], selected_job: str | None) -> list[tu
         # What the fetch would say of a good picture: with it in place, its first call is a quiet tick.
         (ids.Page.API_STATUS, "data", {"ok": True, "last_good": snapshot.get("at")}),
         (ids.Header.STATS, "children", header.render_stats(stats)),
-        (ids.Header.MODEL_FILTER, "options", model_options(rows)),
         (ids.JobsList.LOADING, "style", _HIDDEN),
     ]
     if rows:
@@ -61,8 +51,6 @@ def list_settings(snapshot: dict[str, Any], selected_job: str | None) -> list[tu
         settings += [(ids.JobsList.GRID, "rowData", rows), (ids.JobsList.GRID_WRAPPER, "style", {})]
     else:
         settings += [(ids.JobsList.EMPTY, "style", {})]
-    if selected_job:
-        settings.append((ids.JobsList.GRID, "selectedRows", {"ids": [selected_job]}))
     return settings
 
 
@@ -77,9 +65,7 @@ def fill_jobs_list(root: html.Div) -> html.Div:
         snapshot = source.jobs_snapshot_now()
         if snapshot is None:
             return root
-        where = page_url()
-        job_id = job_id_from_path(where[0]) if where else None
-        settings = list_settings(snapshot, job_id if job_id and is_valid_id(job_id) else None)
+        settings = list_settings(snapshot)
     except Exception:  # noqa: BLE001 — the page must load whatever this meets; the callbacks take over
         log.exception("could not draw the jobs list into the page; it loads as usual")
         return root
@@ -88,4 +74,4 @@ def fill_jobs_list(root: html.Div) -> html.Div:
     return root
 
 
-__all__ = ["fill_jobs_list", "list_settings", "model_options"]
+__all__ = ["fill_jobs_list", "list_settings"]
