@@ -114,7 +114,7 @@ def create_app(settings: Settings | None = None, *, backend: EmbeddedFakeAI | No
     configure_auth(app, settings)  # sign-in, roles, audit trail, rate limits
     configure_i18n(app, str(ASSETS_DIR))  # the request's language: cookie, <html lang>, the scripts' strings
     configure_first_view(app)  # a job's own URL: plotly.js first, the job drawn into the first layout
-    configure_preload(app)  # the list page: the grid's and dropdown's chunks come with the page
+    configure_preload(app)  # the layout, the callbacks and the list's chunks are fetched with the page
     # A function of the request: each page load is built in its visitor's language (i18n.py).
     app.layout = functools.partial(build_layout, settings.refresh_interval, settings.upload_limit_mb,
                                    push=settings.push)

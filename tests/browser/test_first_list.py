@@ -76,3 +76,17 @@ def test_firstlist002_a_list_drawn_with_the_page_follows_filters_and_navigates(f
     dash_duo.wait_for_contains_text("#job-details", second["id"], timeout=ticks(10, TICK))
     dash_duo.wait_for_element(row_selector(second["id"]) + ".ag-row-selected", timeout=ticks(10, TICK))
     assert dash_duo.get_logs() == []
+
+
+def test_firstlist003_the_layout_and_callbacks_travel_once_with_the_page(fakeai, start_dash):
+    job = fakeai.create_job()
+    dash_duo = start_dash(fakeai.url, refresh_interval=TICK)
+    dash_duo.wait_for_element(row_selector(job["id"]), timeout=ticks(LOAD_TICKS, TICK))
+    # Sent by the page's preload links (initiator "link"), and once: the renderer's own requests
+    # were answered from them (an unmatched preload would show a second, "fetch" entry).
+    sent = dash_duo.driver.execute_script("""
+        return performance.getEntriesByType("resource")
+            .filter((entry) => /\\/_dash-(layout|dependencies)$/.test(entry.name))
+            .map((entry) => [entry.name.split("/").pop(), entry.initiatorType]);""")
+    assert sorted(sent) == [["_dash-dependencies", "link"], ["_dash-layout", "link"]]
+    assert dash_duo.get_logs() == []
