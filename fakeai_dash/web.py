@@ -5,8 +5,7 @@
 - A fingerprinted file is cached for a year and never revalidated: its URL changes whenever
   its content does. Dash fingerprints its component bundles (``name.v<version>m<mtime>.js``)
   and adds ``?m=<mtime>`` to the files of our assets folder (``?v=<version>`` to its own
-  favicon); the vendored Bootstrap, linked by hand, gets the same ``?m=`` here, and our own
-  bundles (bundles.py) carry their content's hash in their name.
+  favicon); the vendored Bootstrap, linked by hand, gets the same ``?m=`` here.
 - Other static files (Dash's on-demand chunks, such as AG Grid's or plotly.js) are revalidated
   with their ETag each time; pages and data are never stored.
 """
@@ -21,8 +20,6 @@ from dash import Dash
 from dash.fingerprint import check_fingerprint
 from flask import Flask, Request, Response, request
 from flask_compress import Compress
-
-from fakeai_dash.bundles import ROUTE as BUNDLE_ROUTE
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
@@ -84,14 +81,11 @@ class StaticPaths:
         self.assets = f"{prefix}{app.config.assets_url_path.strip('/')}/"
         self.suites = f"{prefix}_dash-component-suites/"
         self.favicon = f"{prefix}_favicon.ico"
-        self.bundles = f"{prefix}{BUNDLE_ROUTE}"
 
     def kind(self, path: str) -> str | None:
-        """'asset', 'suite', 'favicon', 'bundle' or None (not a static file)."""
+        """'asset', 'suite', 'favicon' or None (not a static file)."""
         if path.startswith(self.assets):
             return "asset"
-        if path.startswith(self.bundles):
-            return "bundle"
         if path.startswith(self.suites):
             return "suite"
         if path == self.favicon:
@@ -106,7 +100,7 @@ class StaticPaths:
             return check_fingerprint(req.path)[1]
         if kind == "favicon":  # Dash's own icon, ?v=<Dash version> (ours would be an asset with ?m=)
             return bool(req.args.get("v"))
-        return kind == "bundle"  # app.<content hash>.js
+        return False
 
 
 def cache_control(paths: StaticPaths, req: Request, response: Response) -> str:
@@ -129,7 +123,7 @@ def compressed_cache_key(paths: StaticPaths, req: Request) -> str:
         return req.path
     if kind == "asset" and req.args.get("m"):
         return f"{req.path}?m={req.args['m']}"  # the asset's version, as the page names it
-    if kind in ("favicon", "bundle"):
+    if kind == "favicon":
         return req.path
     return _NOT_CACHED
 

@@ -74,9 +74,9 @@ def test_first_visit001_page_scripts_styles_and_json_travel_brotli(dashboard):
         "page": "/",
         "renderer": first(links["scripts"], r"dash_renderer\.v"),
         "grid": first(links["scripts"], r"dash_ag_grid\.v"),
-        "our scripts": first(links["scripts"], r"/_bundles/app\.\w+\.js$"),
+        "our scripts": first(links["scripts"], r"/assets/_bundle\.js\?m="),
         "bootstrap": first(links["styles"], r"bootstrap\.min\.css"),
-        "our styles": first(links["styles"], r"/_bundles/app\.\w+\.css$"),
+        "our styles": first(links["styles"], r"/assets/_bundle\.css\?m="),
         "layout": "/_dash-layout",
         "dependencies": "/_dash-dependencies",
     }
@@ -94,7 +94,7 @@ def test_first_visit001_page_scripts_styles_and_json_travel_brotli(dashboard):
 
 def test_first_visit002_gzip_for_a_client_without_brotli(dashboard):
     links = page_links(dashboard)
-    for path in ("/", first(links["scripts"], r"dash_ag_grid\.v"), first(links["styles"], r"/_bundles/app\.\w+\.css$"),
+    for path in ("/", first(links["scripts"], r"dash_ag_grid\.v"), first(links["styles"], r"/assets/_bundle\.css\?m="),
                  "/_dash-layout"):
         packed = fetch(dashboard + path, "gzip, deflate")
         assert packed.headers.get("Content-Encoding") == "gzip", path

@@ -28,12 +28,12 @@ def test_bundles002_the_name_follows_the_content(tmp_path):
     (tmp_path / "a.js").write_text("var a = 1")
     (tmp_path / "b.js").write_text("var b = 2")
     before = build_bundle(bundled_files(tmp_path, "js"), "js")
-    assert re.fullmatch(r"app\.[0-9a-f]{16}\.js", before.name)
+    assert before.name == "_bundle.js" and re.fullmatch(r"[0-9a-f]{16}", before.version)
     # A file without a final semicolon cannot run into the next one.
     assert b"var a = 1\n;\n" in before.body
     (tmp_path / "b.js").write_text("var b = 3")
     after = build_bundle(bundled_files(tmp_path, "js"), "js")
-    assert after.name != before.name
+    assert after.version != before.version
 
 
 # A name declared at a file's top level with let, const or class, twice in one classic script,
