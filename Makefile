@@ -85,6 +85,7 @@ soak: install-test system-deps
 
 bench-app:
 	$(PY) -m tests.bench.first_visit $(if $(APP_DIR),--app-dir $(APP_DIR))
+	$(PY) -m tests.bench.first_visit --sim-jobs 3000 --latency 0.15 $(if $(APP_DIR),--app-dir $(APP_DIR))
 	$(PY) -m tests.bench.open_job $(if $(APP_DIR),--app-dir $(APP_DIR))
 	$(PY) -m tests.bench.open_cold $(if $(APP_DIR),--app-dir $(APP_DIR))
 	$(PY) -m tests.bench.forged_refresh $(if $(APP_DIR),--app-dir $(APP_DIR))

@@ -38,12 +38,14 @@ from fakeai_dash.components import (
 )
 from fakeai_dash.api.client import client_from_settings
 from fakeai_dash.auth import configure_auth, watch_viewer
+from fakeai_dash.bundles import ASSETS_IGNORE, configure_bundles
 from fakeai_dash.config import Settings, load_settings
 from fakeai_dash.data import EXTENSION_KEY, build_source
 from fakeai_dash.embedded import EmbeddedFakeAI
 from fakeai_dash.i18n_web import configure_i18n
 from fakeai_dash.components.first_view import configure_first_view
 from fakeai_dash.layout import build_layout
+from fakeai_dash.preload import configure_preload
 from fakeai_dash.push import configure_push, limit_request_concurrency
 from fakeai_dash.security import configure_security
 from fakeai_dash.web import configure_web
@@ -94,8 +96,9 @@ def create_app(settings: Settings | None = None, *, backend: EmbeddedFakeAI | No
         title="Fine-Tuning Dashboard",
         update_title=None,
         assets_folder=str(ASSETS_DIR),
-        # Bootstrap is vendored (no CDN: deployments may have no internet) and loaded first.
-        assets_ignore=r"^(bootstrap\.min\.css|plotly-basic\.min\.js|plotly-locale-[\w-]+\.js|theme_boot\.js)$",  # linked by hand / loaded on demand
+        # Our scripts and styles travel as two bundles (bundles.py); Bootstrap is vendored (no
+        # CDN: deployments may have no internet) and linked first; plotly.js is loaded on demand.
+        assets_ignore=ASSETS_IGNORE,
         suppress_callback_exceptions=True,
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
@@ -105,11 +108,13 @@ def create_app(settings: Settings | None = None, *, backend: EmbeddedFakeAI | No
     app.config.external_stylesheets = [app.get_asset_url("vendor/bootstrap.min.css")]
     for component in COMPONENTS:
         component.blueprint.register_callbacks(app)
+    configure_bundles(app, ASSETS_DIR)  # our styles after Bootstrap's, our scripts in one file
     configure_web(app)
     configure_security(app, settings)  # headers, same-origin writes, cookies, request size
     configure_auth(app, settings)  # sign-in, roles, audit trail, rate limits
     configure_i18n(app, str(ASSETS_DIR))  # the request's language: cookie, <html lang>, the scripts' strings
     configure_first_view(app)  # a job's own URL: plotly.js first, the job drawn into the first layout
+    configure_preload(app)  # the layout, the callbacks and the list's chunks are fetched with the page
     # A function of the request: each page load is built in its visitor's language (i18n.py).
     app.layout = functools.partial(build_layout, settings.refresh_interval, settings.upload_limit_mb,
                                    push=settings.push)

@@ -8,6 +8,7 @@ from dash import dcc, html
 from fakeai_dash import ids
 from fakeai_dash.i18n import _
 from fakeai_dash.components import api_banner, create_job_dialog, header, job_details, jobs_list
+from fakeai_dash.components.first_list import fill_jobs_list
 from fakeai_dash.components.first_view import fill_job_page
 from fakeai_dash.components import push as push_channel
 
@@ -42,4 +43,5 @@ def build_layout(refresh_interval_s: float, upload_limit_mb: float | None = None
     root = html.Div([*stores, header.layout(), html.Main([api_banner.layout(), body]),
                      create_job_dialog.layout(upload_limit_mb)],
                     className="app-root")
+    root = fill_jobs_list(root)  # every page: the list's rows come with it
     return fill_job_page(root)  # a job's own URL: its data, panels and charts come with the page

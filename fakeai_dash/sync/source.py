@@ -140,6 +140,12 @@ class DataSource:
             raise self.problem(LIST) or NotReady()
         return entry
 
+    def jobs_snapshot_now(self) -> dict[str, Any] | None:
+        """The jobs list as the picture holds it now, or None: never waits (a page's first
+        layout is drawn from it and must not stall on a worker's first round)."""
+        self.engine.watch(LIST)
+        return self.store.get(self.keys.jobs())
+
     def signature(self) -> str | None:
         """The jobs list's signature, without loading the rows (a quiet tick reads only this)."""
         self.engine.watch(LIST)

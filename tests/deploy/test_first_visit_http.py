@@ -74,9 +74,9 @@ def test_first_visit001_page_scripts_styles_and_json_travel_brotli(dashboard):
         "page": "/",
         "renderer": first(links["scripts"], r"dash_renderer\.v"),
         "grid": first(links["scripts"], r"dash_ag_grid\.v"),
-        "our script": first(links["scripts"], r"/assets/dashAgGridFunctions\.js"),
+        "our scripts": first(links["scripts"], r"/assets/_bundle\.js\?m="),
         "bootstrap": first(links["styles"], r"bootstrap\.min\.css"),
-        "our style": first(links["styles"], r"/assets/theme\.css"),
+        "our styles": first(links["styles"], r"/assets/_bundle\.css\?m="),
         "layout": "/_dash-layout",
         "dependencies": "/_dash-dependencies",
     }
@@ -94,7 +94,7 @@ def test_first_visit001_page_scripts_styles_and_json_travel_brotli(dashboard):
 
 def test_first_visit002_gzip_for_a_client_without_brotli(dashboard):
     links = page_links(dashboard)
-    for path in ("/", first(links["scripts"], r"dash_ag_grid\.v"), first(links["styles"], r"/assets/theme\.css"),
+    for path in ("/", first(links["scripts"], r"dash_ag_grid\.v"), first(links["styles"], r"/assets/_bundle\.css\?m="),
                  "/_dash-layout"):
         packed = fetch(dashboard + path, "gzip, deflate")
         assert packed.headers.get("Content-Encoding") == "gzip", path
@@ -122,8 +122,8 @@ def test_first_visit003_callback_answers_travel_compressed(dashboard, job_ids):
 def test_first_visit004_fingerprinted_files_are_cached_a_year_and_pages_never(dashboard):
     links = page_links(dashboard)
     assert links["scripts"] and links["styles"] and links["icons"]
-    # Everything the page links (Dash's bundles, our assets, the vendored Bootstrap, the icon)
-    # carries a fingerprint, so a repeat visit asks for none of it.
+    # Everything the page links (Dash's bundles, our assets' bundles, the vendored Bootstrap, the
+    # list's chunks, the icon) carries a fingerprint, so a repeat visit asks for none of it.
     for path in links["scripts"] + links["styles"] + links["icons"]:
         response = requests.get(dashboard + path, timeout=30)
         assert response.ok, path

@@ -158,7 +158,9 @@ def running_job(sim) -> str:
 
 # -- without credentials nothing but /healthz answers ---------------------------------------------
 
-PUBLIC = {"/healthz", "/_favicon.ico", "/auth/signed-out"}
+# The styles' bundle (bundles.py) is public as every stylesheet of the assets folder is (the
+# sign-in pages' look); the scripts' bundle is not.
+PUBLIC = {"/healthz", "/_favicon.ico", "/auth/signed-out", "/assets/_bundle.css"}
 
 
 def test_auth001_without_credentials_every_route_and_callback_is_refused(basic_app):
@@ -185,6 +187,7 @@ def test_auth001_without_credentials_every_route_and_callback_is_refused(basic_a
     # The sign-in page's stylesheets stay public; scripts do not.
     assert client.get("/assets/theme.css").status_code == 200
     assert client.get("/assets/dashAgGridFunctions.js").status_code == 401
+    assert client.get("/assets/_bundle.js").status_code == 401
 
 
 @pytest.mark.parametrize("header", ["Bearer abc", "Basic", "Basic !!!notbase64", "Basic " + base64.b64encode(b"nocolon").decode(),
