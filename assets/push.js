@@ -53,9 +53,9 @@
    * page is still applying earlier callbacks is held and sent once the page is idle: changes in
    * between merge into one fetch, which reads the newest state anyway. The list's own changes
    * (rare: a new row, a new status) are never held. HOLD_MAX_MS bounds the wait, so a slow
-   * callback never starves the chart. */
-  var HOLD_MAX_MS = 1000;
-  var held = {job: false, progress: false, unsubscribe: null, timer: null};
+   * callback never starves the chart; IDLE_GAP_MS is the breather between two chains. */
+  var HOLD_MAX_MS = 1000, IDLE_GAP_MS = 100;
+  var held = {job: false, progress: false, unsubscribe: null, timer: null, breather: null};
 
   function dashStore() {
     var stores = window.dash_stores;  // dash-renderer's Redux store (its isLoading: callbacks pending)
@@ -65,6 +65,7 @@
   function release() {
     if (held.unsubscribe) { held.unsubscribe(); held.unsubscribe = null; }
     if (held.timer) { clearTimeout(held.timer); held.timer = null; }
+    if (held.breather) { clearTimeout(held.breather); held.breather = null; }
     push.holds += held.job || held.progress ? 1 : 0;
     if (held.job) { held.job = false; bump("job"); }
     if (held.progress) { held.progress = false; bump("progress"); }
@@ -76,8 +77,11 @@
     held[which] = true;
     if (held.unsubscribe) { return; }
     held.unsubscribe = store.subscribe(function () {
-      // Not from inside the store's own dispatch: the bump dispatches too.
-      if (!store.getState().isLoading) { Promise.resolve().then(release); }
+      // A breather once idle (not a chain at once): the page paints, takes input, and a list
+      // change arriving now runs alone; and the page is seen settled between chains.
+      if (!store.getState().isLoading && !held.breather) {
+        held.breather = setTimeout(function () { held.breather = null; release(); }, IDLE_GAP_MS);
+      }
     });
     held.timer = setTimeout(release, HOLD_MAX_MS);
   }
