@@ -13,8 +13,8 @@
 
   var push = {
     source: null, url: null, state: "polling", reported: "polling", wanted: false, attempt: 0, retry: null,
-    lastMessage: 0, versions: {}, counters: {list: 0, job: 0, progress: 0}, job: null, compare: [], settledJob: null,
-    config: {}, heartbeat: null, watchdog: null, opened: 0, changes: 0, pauses: 0
+    lastMessage: 0, versions: {}, counters: {list: 0, job: 0, progress: 0}, heard: {list: 0, job: 0, progress: 0}, job: null, compare: [], settledJob: null,
+    config: {}, heartbeat: null, watchdog: null, opened: 0, changes: 0, pauses: 0, holds: 0
   };
 
   function setProps(id, props) {
@@ -42,6 +42,48 @@
   function bump(which) {
     push.counters[which] += 1;
     setProps(SIGNALS[which], {data: push.counters[which]});
+  }
+
+  /* Backpressure. A running job changes several times a second, and each change sets off a chain
+   * of callbacks (the job's fetch, then the charts, timeline, cost, log, audit) whose answers the
+   * page's one main thread must apply. Bumped on every change, the chains overlapped: the main
+   * thread was busy half the time, and a new job's row (the list's fetch, its render, the grid)
+   * queued behind that backlog for up to seconds (issue #22, item 7: 0.3 s with the list alone,
+   * 1-4 s beside a live chart). So a job's or the live fields' change that arrives while the
+   * page is still applying earlier callbacks is held and sent once the page is idle: changes in
+   * between merge into one fetch, which reads the newest state anyway. The list's own changes
+   * (rare: a new row, a new status) are never held. HOLD_MAX_MS bounds the wait, so a slow
+   * callback never starves the chart; IDLE_GAP_MS is the breather between two chains. */
+  var HOLD_MAX_MS = 1000, IDLE_GAP_MS = 100;
+  var held = {job: false, progress: false, unsubscribe: null, timer: null, breather: null};
+
+  function dashStore() {
+    var stores = window.dash_stores;  // dash-renderer's Redux store (its isLoading: callbacks pending)
+    return stores && stores.length ? stores[0] : null;
+  }
+
+  function release() {
+    if (held.unsubscribe) { held.unsubscribe(); held.unsubscribe = null; }
+    if (held.timer) { clearTimeout(held.timer); held.timer = null; }
+    if (held.breather) { clearTimeout(held.breather); held.breather = null; }
+    push.holds += held.job || held.progress ? 1 : 0;
+    if (held.job) { held.job = false; bump("job"); }
+    if (held.progress) { held.progress = false; bump("progress"); }
+  }
+
+  function bumpWhenIdle(which) {
+    var store = dashStore();
+    if (!store || !store.getState().isLoading) { bump(which); return; }
+    held[which] = true;
+    if (held.unsubscribe) { return; }
+    held.unsubscribe = store.subscribe(function () {
+      // A breather once idle (not a chain at once): the page paints, takes input, and a list
+      // change arriving now runs alone; and the page is seen settled between chains.
+      if (!store.getState().isLoading && !held.breather) {
+        held.breather = setTimeout(function () { held.breather = null; release(); }, IDLE_GAP_MS);
+      }
+    });
+    held.timer = setTimeout(release, HOLD_MAX_MS);
   }
 
   function members() {
@@ -83,7 +125,9 @@
     push.versions[change.member] = change.version;
     // Three signals, three fetches: a running job's steps (several a second) re-run only the small
     // live-fields fetch, never the list's own, whose answer with a new row a re-run would drop.
-    bump(change.member === "list" ? "list" : change.member === LIST_PROGRESS ? "progress" : "job");
+    var which = change.member === "list" ? "list" : change.member === LIST_PROGRESS ? "progress" : "job";
+    push.heard[which] += 1;
+    if (which === "list") { bump("list"); } else { bumpWhenIdle(which); }
   }
 
   function open() {
@@ -191,7 +235,8 @@
     /* For tests and the load harness: what the bridge has done so far. */
     stats: function () {
       return {state: push.state, opened: push.opened, changes: push.changes, attempt: push.attempt,
-              url: push.url, pauses: push.pauses, versions: Object.assign({}, push.versions)};
+              url: push.url, pauses: push.pauses, holds: push.holds,
+              heard: Object.assign({}, push.heard), bumps: Object.assign({}, push.counters), versions: Object.assign({}, push.versions)};
     }
   };
 })();

@@ -136,3 +136,36 @@ def test_push_browser003_a_live_page_shows_an_outage_and_the_recovery_without_po
         wait_until(dash_duo, lambda: (shown_step(dash_duo) or 0) >= step + 4, ticks(10, TICK), "updates resumed")
         assert prop(dash_duo, ids.Page.INTERVAL, "n_intervals") == ticks_at
     assert dash_duo.get_logs() == []
+
+
+def test_push_browser004_job_changes_merge_while_the_page_is_busy_and_list_changes_never_wait(sim, start_dash):
+    """A page too slow for its live job (the CPU throttled 4x) does not queue a fetch per step: the
+    job's and the live fields' changes that arrive while callbacks are pending merge into one
+    fetch (assets/push.js), the chart still reaches the newest steps, and the list's own changes
+    are never held (issue #22 item 7: a new row queued behind the steps' backlog)."""
+    job = sim.big_job_ids[0]
+    dash_duo = start_dash(sim.url, path=f"/jobs/{job}", refresh_interval=TICK)
+    wait_until(dash_duo, lambda: indicator(dash_duo) == "live", ticks(LOAD_TICKS, TICK), "the page never went live")
+    wait_until(dash_duo, lambda: shown_step(dash_duo), ticks(10, TICK), "no step shown")
+    before = push_stats(dash_duo)
+    dash_duo.driver.execute_cdp_cmd("Emulation.setCPUThrottlingRate", {"rate": 4})
+    try:
+        wait_until(dash_duo, lambda: push_stats(dash_duo)["heard"]["job"] >= before["heard"]["job"] + 12,
+                   ticks(20, TICK), "the job's changes reaching the page")
+        busy = push_stats(dash_duo)
+    finally:
+        dash_duo.driver.execute_cdp_cmd("Emulation.setCPUThrottlingRate", {"rate": 1})
+    heard = {kind: busy["heard"][kind] - before["heard"][kind] for kind in ("job", "progress")}
+    bumped = {kind: busy["bumps"][kind] - before["bumps"][kind] for kind in ("job", "progress")}
+    assert busy["holds"] > before["holds"], (heard, bumped)
+    assert bumped["job"] < heard["job"] and bumped["progress"] < heard["progress"], (heard, bumped)
+    # Merged, not lost: the chart catches up with the job.
+    target = sim._job(job).done
+    wait_until(dash_duo, lambda: (shown_step(dash_duo) or 0) >= target, ticks(10, TICK), "the newest steps shown")
+    # The list's changes go out as they come, whatever the job's chain is doing.
+    created = sim.add_job(status="running")
+    dash_duo.wait_for_element(row_selector(created["id"]), timeout=ticks(6, TICK))
+    after = push_stats(dash_duo)
+    assert after["heard"]["list"] > before["heard"]["list"]
+    assert after["bumps"]["list"] - before["bumps"]["list"] >= after["heard"]["list"] - before["heard"]["list"]
+    assert dash_duo.get_logs() == []
