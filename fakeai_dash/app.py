@@ -43,11 +43,10 @@ from fakeai_dash.config import Settings, load_settings
 from fakeai_dash.data import EXTENSION_KEY, build_source
 from fakeai_dash.embedded import EmbeddedFakeAI
 from fakeai_dash.i18n_web import configure_i18n
-from fakeai_dash.components.first_view import configure_first_view
 from fakeai_dash.layout import build_layout
-from fakeai_dash.preload import configure_preload
 from fakeai_dash.push import configure_push, limit_request_concurrency
 from fakeai_dash.security import configure_security
+from fakeai_dash.server.dashboard import Dashboard
 from fakeai_dash.web import configure_web
 
 log = logging.getLogger(__name__)
@@ -91,8 +90,10 @@ def create_app(settings: Settings | None = None, *, backend: EmbeddedFakeAI | No
         backend = backend or start_embedded_backend()
         api_base = backend.url
 
-    app = Dash(
+    # The index page and the callbacks' list per request (language, path): server/dashboard.py.
+    app = Dashboard(
         __name__,
+        assets_dir=str(ASSETS_DIR),
         title="Fine-Tuning Dashboard",
         update_title=None,
         assets_folder=str(ASSETS_DIR),
@@ -112,9 +113,7 @@ def create_app(settings: Settings | None = None, *, backend: EmbeddedFakeAI | No
     configure_web(app)
     configure_security(app, settings)  # headers, same-origin writes, cookies, request size
     configure_auth(app, settings)  # sign-in, roles, audit trail, rate limits
-    configure_i18n(app, str(ASSETS_DIR))  # the request's language: cookie, <html lang>, the scripts' strings
-    configure_first_view(app)  # a job's own URL: plotly.js first, the job drawn into the first layout
-    configure_preload(app)  # the layout, the callbacks and the list's chunks are fetched with the page
+    configure_i18n(app, str(ASSETS_DIR))  # a language link is remembered (the cookie)
     # A function of the request: each page load is built in its visitor's language (i18n.py).
     app.layout = functools.partial(build_layout, settings.refresh_interval, settings.upload_limit_mb,
                                    push=settings.push)

@@ -70,24 +70,11 @@ def localize_index(html: str, code: str, assets_dir: str) -> str:
 
 
 def configure_i18n(app: Dash, assets_dir: str) -> None:
-    server = app.server
-    original_interpolate = app.interpolate_index
+    """A language link (?lang=xx) is remembered for the next visit without it. (The index page and
+    the callbacks' list in the request's language: server/dashboard.py.)"""
 
-    def interpolate_index(**kwargs) -> str:
-        code = i18n.current_locale()
-        with i18n.use_locale(code):
-            kwargs["title"] = i18n.gettext("Fine-Tuning Dashboard")
-        return localize_index(original_interpolate(**kwargs), code, assets_dir)
-
-    app.interpolate_index = interpolate_index
-
-    @server.after_request
+    @app.server.after_request
     def _remember_language(response: Response) -> Response:
-        # A language link (?lang=xx) is remembered for the next visit without it.
-        if request.path.endswith("/_dash-dependencies") and response.status_code == 200 \
-                and i18n.current_locale() != i18n.DEFAULT and not response.direct_passthrough:
-            callbacks = localize_running(json.loads(response.get_data()), i18n.gettext)
-            response.set_data(json.dumps(callbacks))
         chosen = i18n.supported(request.args.get(i18n.QUERY))
         if chosen and request.cookies.get(i18n.COOKIE) != chosen:
             response.set_cookie(i18n.COOKIE, chosen, max_age=COOKIE_MAX_AGE, samesite="Lax", httponly=True)

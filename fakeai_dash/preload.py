@@ -26,7 +26,6 @@ from pathlib import Path
 
 from dash import Dash
 from dash.fingerprint import build_fingerprint
-from flask import request
 
 from fakeai_dash.components.jobs_list import job_id_from_path
 
@@ -56,18 +55,5 @@ def list_chunk_scripts(urls: list[str], path: str) -> str:
     return "".join(f'<script src="{url}"></script>' for url in urls)
 
 
-def configure_preload(app: Dash) -> None:
-    urls = [chunk_url(app, package, path) for package, path in LIST_CHUNKS]
-    preloads = fetch_preloads(app.config.requests_pathname_prefix)
-    original_interpolate = app.interpolate_index
-
-    def interpolate_index(**kwargs) -> str:
-        kwargs["css"] = preloads + kwargs["css"]
-        kwargs["renderer"] = kwargs["renderer"] + list_chunk_scripts(urls, request.path)
-        return original_interpolate(**kwargs)
-
-    app.interpolate_index = interpolate_index
-
-
-__all__ = ["LIST_CHUNKS", "RENDERER_FETCHES", "chunk_url", "configure_preload", "fetch_preloads",
+__all__ = ["LIST_CHUNKS", "RENDERER_FETCHES", "chunk_url", "fetch_preloads",
            "list_chunk_scripts"]

@@ -30,9 +30,18 @@ import dash
 from dash import Patch, html
 from flask import has_request_context, request
 
-from fakeai_dash import i18n, ids
+from fakeai_dash import ids
 from fakeai_dash.api.client import ApiError
-from fakeai_dash.components import job_details, training_progress
+from fakeai_dash.components import (
+    checkpoints,
+    cost_tracker,
+    hyperparameters,
+    job_details,
+    model_comparison,
+    status_timeline,
+    training_alerts,
+    training_progress,
+)
 from fakeai_dash.components.jobs_list import job_id_from_path
 from fakeai_dash.data import NotReady, current_source
 from fakeai_dash.theme import normalize_theme
@@ -65,17 +74,6 @@ def plotly_first(app: dash.Dash, path: str, language: str) -> str:
     for chunk in PRELOADED_CHUNKS:
         tags.append(f'<script src="{app.config.requests_pathname_prefix}_dash-component-suites/{chunk}"></script>')
     return "".join(tags)
-
-
-def configure_first_view(app: dash.Dash) -> None:
-    """A job's page gets plotly.js first (plotly_first)."""
-    original_interpolate = app.interpolate_index
-
-    def interpolate_index(**kwargs) -> str:
-        kwargs["scripts"] = plotly_first(app, request.path, i18n.current_locale()) + kwargs["scripts"]
-        return original_interpolate(**kwargs)
-
-    app.interpolate_index = interpolate_index
 
 
 def page_url() -> tuple[str, str] | None:
@@ -123,42 +121,43 @@ def _job_page(job_id: str, query: str) -> list[tuple[str, str, Any]]:
     theme = normalize_theme(request.cookies.get(THEME_COOKIE))
     drawn = training_progress.render_progress(store, view["smoothing"], view["log"], view["x"], zoom=None,
                                               _graphs=None, drawn=None, theme=theme)
-    outputs = _outputs(training_progress.render_progress, drawn)
+    outputs = _outputs(training_progress, training_progress.render_progress, drawn)
     figures = {component: value for component, prop, value in outputs if prop == "figure"}
     settings += [entry for entry in outputs if entry[1] != "figure"]
     settings += [(progress.CHARTS, "children", training_progress.drawn_graphs(figures)), (progress.MOUNTED, "data", True)]
     return settings
 
 
+# The panels drawn from the job's stores alone, each by its own callback's function (its component,
+# the function, and which store it reads). On page load Dash runs a callback fed by another's
+# outputs only if those changed, and the fetch, finding the stores in place, changes nothing: so
+# these are drawn here, or never. test_first_view checks this table against the callbacks.
+PANELS_FROM_STORES = (
+    (job_details, job_details.render_header, "summary"),
+    (job_details, job_details.render_error_banner, "summary"),
+    (status_timeline, status_timeline.render_timeline, "store"),
+    (hyperparameters, hyperparameters.render_hyperparameters, "summary"),
+    (cost_tracker, cost_tracker.render_cost, "store"),
+    (training_alerts, training_alerts.render_alert_banner, "summary"),
+    (checkpoints, checkpoints.render_checkpoints, "summary"),
+    (model_comparison, model_comparison.render_comparison, "summary"),
+)
+
+
 def _panels_drawn_from(store: dict[str, Any], summary: dict[str, Any]) -> list[tuple[str, str, Any]]:
-    """The outputs of every callback whose only Inputs are the job's stores (the header, the
-    banners, the timeline, the hyperparameters, the cost, the checkpoints, the models): drawn
-    here, or never. On page load Dash runs a callback fed by another's outputs only if those
-    changed, and the fetch, finding the stores in place, changes nothing."""
-    values = {f"{ids.JobDetails.STORE}.data": store, f"{ids.JobDetails.SUMMARY}.data": summary}
+    """Every (component id, property, value) of the PANELS_FROM_STORES."""
+    values = {"store": store, "summary": summary}
     settings = []
-    for entry in dash.get_app().callback_map.values():
-        inputs = [f"{spec['id']}.{spec['property']}" for spec in entry["inputs"]]
-        render = getattr(entry.get("callback"), "__wrapped__", None)
-        if render is None or entry["state"] or not inputs or not set(inputs) <= values.keys():
-            continue
-        settings += _outputs(render, render(*(values[name] for name in inputs)))
+    for component, render, reads in PANELS_FROM_STORES:
+        settings += _outputs(component, render, render(values[reads]))
     return settings
 
 
-def _outputs(render, values: Any) -> list[tuple[str, str, Any]]:
+def _outputs(component, render, values: Any) -> list[tuple[str, str, Any]]:
     """``render``'s answer as (component id, property, value), by the Outputs its callback
     declares; no_update and patches left out (they mean "as it is")."""
-    declared = _declared_outputs(render)
+    declared = component.blueprint.outputs_of(render)
     values = list(values) if len(declared) > 1 else [values]
     return [(output.component_id, output.component_property, value)
             for output, value in zip(declared, values, strict=True)
             if value is not dash.no_update and not isinstance(value, Patch)]
-
-
-def _declared_outputs(render) -> list:
-    for entry in dash.get_app().callback_map.values():
-        if getattr(entry.get("callback"), "__wrapped__", None) is render:
-            output = entry["output"]
-            return list(output) if isinstance(output, (list, tuple)) else [output]
-    raise LookupError(f"{render.__name__} is not a registered callback")

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from dash import Dash
+from dash import Dash, Output
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,14 @@ class Blueprint:
 
     def clientside_callback(self, clientside_function: Any, *args: Any, **kwargs: Any) -> None:
         self.specs.append(CallbackSpec(args, kwargs, clientside_function, clientside=True))
+
+    def outputs_of(self, function: Callable[..., Any]) -> list[Output]:
+        """The Outputs the callback of ``function`` declares, in order (the first view fills them)."""
+        for spec in self.specs:
+            if spec.function is function and not spec.clientside:
+                flat = [item for arg in spec.args for item in (arg if isinstance(arg, (list, tuple)) else [arg])]
+                return [item for item in flat if type(item) is Output]
+        raise LookupError(f"{function.__name__} is not a callback of this blueprint")
 
     def register_callbacks(self, app: Dash) -> None:
         for spec in self.specs:
