@@ -112,7 +112,7 @@ def fakeai(tmp_path_factory):
 @pytest.fixture
 def private_fakeai(tmp_path):
     """A FakeAI server of the test's own (an empty one). To simulate an outage, put a
-    tests.outage_proxy.OutageProxy in front of it rather than stopping and restarting it."""
+    tests.support.outage_proxy.OutageProxy in front of it rather than stopping and restarting it."""
     yield from _running_fakeai(tmp_path)
 
 

@@ -24,7 +24,7 @@ for n in (1_000, 20_000, 100_000):
 from fakeai_dash.api.client import client_from_settings
 from fakeai_dash.config import Settings
 from fakeai_dash.sync import NotReady, build_source
-from tests.scale_sim import ScaleSimulator
+from tests.support.scale_sim import ScaleSimulator
 WINDOW = 30.0
 for active in (0, 8):
     with ScaleSimulator(jobs=3000, running_jobs=20) as sim:

@@ -6,7 +6,7 @@
 Without --url it starts the dashboard from this checkout (or --app-dir) and stops it
 afterwards: as `make run` does (`fakeai-dash` with its seeded embedded FakeAI, 4 jobs), or,
 with --sim-jobs, as deployed (the Procfile's gunicorn, two workers) against the scale simulator
-(tests/scale_sim.py) holding that many jobs and answering each API call after --latency
+(tests/support/scale_sim.py) holding that many jobs and answering each API call after --latency
 seconds; a throw-away visit first waits until the list shows every job (a deployed app has its
 picture before its visitors come). Chrome's network emulation gives the link of issue #7
 (20 Mbit/s, 40 ms round trip). For a cold visit (empty browser cache) and a repeat visit it

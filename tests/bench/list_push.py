@@ -53,7 +53,7 @@ ROW_WATCH = """
   window.EventSource.prototype = Native.prototype;
 })();
 """
-TRAINING_FILE = "file-sim-train-0001"  # the simulator's own (tests/scale_sim.py TRAINING_FILES)
+TRAINING_FILE = "file-sim-train-0001"  # the simulator's own (tests/support/scale_sim.py TRAINING_FILES)
 NEVER_S = 30.0  # a row not shown within this long counts as never shown
 
 

@@ -26,7 +26,7 @@ from fakeai_dash.sync import NotReady, build_source
 @contextlib.contextmanager
 def simulator_process(args: list[str]):
     """The scale simulator in a process of its own, so its memory is not counted as the worker's."""
-    proc = subprocess.Popen([sys.executable, "-m", "tests.scale_sim", *args], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-m", "tests.support.scale_sim", *args], stdout=subprocess.PIPE, text=True)
     try:
         url = proc.stdout.readline().strip()
         info = json.loads(proc.stdout.readline())

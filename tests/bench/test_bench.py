@@ -13,7 +13,7 @@ from fakeai_dash.api.client import FineTuningClient
 from fakeai_dash.api.models import Job
 from fakeai_dash.data import job_row, snapshot_signature
 from fakeai_dash.series import history_from_events
-from tests.jobs_factory import openai_job, serve_job_pages
+from tests.support.jobs_factory import openai_job, serve_job_pages
 
 N_JOBS = 10_000
 
@@ -70,8 +70,8 @@ def warm_10k_source(tmp_path_factory):
     from fakeai_dash.api.client import client_from_settings
     from fakeai_dash.config import Settings
     from fakeai_dash.data import NotReady, build_source
-    from tests.scale_sim import ScaleSimulator
-    from tests.waiting import wait_until
+    from tests.support.scale_sim import ScaleSimulator
+    from tests.support.waiting import wait_until
 
     with ScaleSimulator(jobs=N_JOBS) as sim:
         settings = Settings(_env_file=None, api_base=sim.url, refresh_interval=600.0, data_dir=str(tmp_path_factory.mktemp("picture")))

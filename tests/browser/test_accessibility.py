@@ -6,7 +6,7 @@ critical violation may remain.
 
 Beside axe, what it does not judge as serious: the page's landmarks (header, main, nav), a
 visible focus ring for keyboard focus, and the dialog keeping focus inside while it is open.
-The jobs come from the scale simulator (tests/scale_sim.py): finished, failed and live jobs with
+The jobs come from the scale simulator (tests/support/scale_sim.py): finished, failed and live jobs with
 histories exist at once, so no screen waits for a job to run.
 Set FAKEAI_DASH_SHOTS=/some/dir to keep a screenshot of each screen in each theme.
 """
@@ -23,10 +23,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from fakeai_dash import ids
-from tests.axe_support import axe_violations, describe
-from tests.browser_support import LOAD_TICKS, pending_callbacks, row_selector, ticks, wait_until
-from tests.scale_sim import ScaleSimulator
-from tests.theme_support import emulate_color_scheme, page_theme, switch_theme
+from tests.support.axe_support import axe_violations, describe
+from tests.support.browser_support import LOAD_TICKS, pending_callbacks, row_selector, ticks, wait_until
+from tests.support.scale_sim import ScaleSimulator
+from tests.support.theme_support import emulate_color_scheme, page_theme, switch_theme
 
 pytestmark = pytest.mark.browser
 
@@ -49,7 +49,7 @@ def shot(dash_duo, name: str) -> None:
 
 
 def settled(dash_duo) -> None:
-    wait_until(dash_duo, lambda: pending_callbacks(dash_duo) == 0, ticks(10, TICK), "callbacks never settled")
+    wait_until(lambda: pending_callbacks(dash_duo) == 0, ticks(10, TICK), "callbacks never settled")
 
 
 def assert_accessible(dash_duo, screen: str, theme: str) -> None:
@@ -120,7 +120,7 @@ def visit_list_filters_and_dialog(dash_duo, theme: str, walk_dialog: bool) -> No
     dash_duo.find_element(f"#{ids.Header.CREATE}").click()
     dash_duo.wait_for_element(f"{DIALOG}.show #{ids.CreateJob.SUBMIT}", timeout=ticks(5, TICK))
     # axe reads colours as painted: wait out the dialog's fade-in.
-    wait_until(dash_duo, lambda: dash_duo.driver.execute_script(
+    wait_until(lambda: dash_duo.driver.execute_script(
         "return getComputedStyle(document.querySelector(arguments[0])).opacity === '1'", f"{DIALOG}.show"),
         ticks(3, TICK), "the dialog never finished fading in")
     assert_accessible(dash_duo, "create-dialog", theme)
@@ -133,7 +133,7 @@ def visit_list_filters_and_dialog(dash_duo, theme: str, walk_dialog: bool) -> No
             press = ActionChains(dash_duo.driver)
             (press.key_down(Keys.SHIFT).send_keys(Keys.TAB).key_up(Keys.SHIFT) if backwards
              else press.send_keys(Keys.TAB)).perform()
-            wait_until(dash_duo, lambda: focus_outside_dialog(dash_duo) is None, ticks(1, TICK),
+            wait_until(lambda: focus_outside_dialog(dash_duo) is None, ticks(1, TICK),
                        f"focus stayed behind the open dialog: {focus_outside_dialog(dash_duo)}", poll=0.02)
     dash_duo.find_element(f"#{ids.CreateJob.CANCEL}").click()
     dash_duo.wait_for_no_elements(".modal-backdrop", timeout=ticks(5, TICK))
@@ -142,7 +142,7 @@ def visit_list_filters_and_dialog(dash_duo, theme: str, walk_dialog: bool) -> No
     dash_duo.find_element(f"#{ids.ShortcutsHelp.BUTTON}").click()
     overlay = ".modal.show"  # dbc.Modal puts its id on the dialog box inside
     dash_duo.wait_for_element(f"{overlay} #{ids.ShortcutsHelp.MODAL} #{ids.ShortcutsHelp.TABLE}", timeout=ticks(5, TICK))
-    wait_until(dash_duo, lambda: dash_duo.driver.execute_script(
+    wait_until(lambda: dash_duo.driver.execute_script(
         "return getComputedStyle(document.querySelector(arguments[0])).opacity === '1'", overlay),
         ticks(3, TICK), "the shortcuts overlay never finished fading in")
     assert_accessible(dash_duo, "shortcuts-help", theme)
@@ -154,7 +154,7 @@ def open_job(dash_duo, job_id: str) -> None:
     """Select a job in the list (no page load), and wait until its details have drawn."""
     dash_duo.find_element(f"{row_selector(job_id)} .ag-cell").click()
     dash_duo.wait_for_text_to_equal(f"#{ids.JobDetails.JOB_ID}", job_id, timeout=PAGE_LOAD)
-    wait_until(dash_duo, lambda: plotted(dash_duo, ids.TrainingProgress.LOSS), PAGE_LOAD,
+    wait_until(lambda: plotted(dash_duo, ids.TrainingProgress.LOSS), PAGE_LOAD,
                f"{job_id}'s loss chart never drew")
 
 
@@ -169,7 +169,7 @@ def visit_details(dash_duo, jobs: dict[str, str], theme: str) -> None:
 def visit_comparison(dash_duo, jobs: dict[str, str], theme: str) -> None:
     query = f"?compare={jobs['failed']},{jobs['cancelled']}"
     dash_duo.driver.get(f"{dash_duo.server_url}/jobs/{jobs['succeeded']}{query}")
-    wait_until(dash_duo, lambda: plotted(dash_duo, ids.JobComparison.GRAPH), PAGE_LOAD,
+    wait_until(lambda: plotted(dash_duo, ids.JobComparison.GRAPH), PAGE_LOAD,
                "the comparison chart never drew")
     dash_duo.wait_for_element("#compare-table-grid", timeout=ticks(5, TICK))
     assert_accessible(dash_duo, "comparison", theme)
@@ -190,7 +190,7 @@ def visit_running_fakeai_job(dash_duo, fakeai, start_dash) -> None:
     dash_duo.driver.set_window_size(1440, 1000)  # a usual window: the lower panels are below the fold
     start_dash(fakeai.url, path=f"/jobs/{job['id']}", refresh_interval=TICK)  # a new origin: no stored theme
     dash_duo.wait_for_text_to_equal(f"#{ids.JobDetails.JOB_ID}", job["id"], timeout=PAGE_LOAD)
-    wait_until(dash_duo, lambda: fakeai.job(job["id"])["status"] == "running" and plotted(dash_duo, ids.TrainingProgress.LOSS)
+    wait_until(lambda: fakeai.job(job["id"])["status"] == "running" and plotted(dash_duo, ids.TrainingProgress.LOSS)
                and "Step" in dash_duo.find_element(f"#{ids.TrainingProgress.BAR_TEXT}").text, PAGE_LOAD,
                "the FakeAI job never showed running with its curves")
     for theme in ("dark", "light"):

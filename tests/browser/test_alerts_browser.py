@@ -16,7 +16,7 @@ from selenium.webdriver.support.ui import Select
 from werkzeug import Response
 
 from fakeai_dash import ids
-from tests.browser_support import LOAD_TICKS, grid_statuses, row_selector, ticks, wait_until
+from tests.support.browser_support import LOAD_TICKS, grid_statuses, row_selector, ticks, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -135,7 +135,7 @@ def shot(dash_duo, name):
 def test_alerts_browser001_nan_and_overfitting_badges_filter_and_banners(openai_api, start_dash):
     dash_duo = start_dash(openai_api, "/", refresh_interval=TICK, alert_active_interval=TICK)
     # The running job is followed in the background: its badge shows without anyone opening it.
-    wait_until(dash_duo, lambda: badges(dash_duo, "ftjob-nan") == ["⚠ NaN loss"], ticks(LOAD_TICKS, TICK),
+    wait_until(lambda: badges(dash_duo, "ftjob-nan") == ["⚠ NaN loss"], ticks(LOAD_TICKS, TICK),
                "the NaN badge on the running job")
     assert badges(dash_duo, "ftjob-overfit") == [] and badges(dash_duo, "ftjob-healthy") == []
 
@@ -148,9 +148,9 @@ def test_alerts_browser001_nan_and_overfitting_badges_filter_and_banners(openai_
     assert "Validation loss has risen for 4 evaluations since step 60" in banner.text
     assert f"Use checkpoint ft:{MODEL}:org-test::over:ckpt-step-50 (step 50)" in banner.text
     assert "Marked on the loss chart at step 60." in banner.text
-    wait_until(dash_duo, lambda: chart_marks(dash_duo) == [[60], ["⚠ Overfitting"]], ticks(10, TICK),
+    wait_until(lambda: chart_marks(dash_duo) == [[60], ["⚠ Overfitting"]], ticks(10, TICK),
                "the overfitting mark on the loss chart")
-    wait_until(dash_duo, lambda: badges(dash_duo, "ftjob-overfit") == ["⚠ overfitting"], ticks(10, TICK),
+    wait_until(lambda: badges(dash_duo, "ftjob-overfit") == ["⚠ overfitting"], ticks(10, TICK),
                "the overfitting badge in the list")
     shot(dash_duo, "alerts-overfit-details")
 
@@ -160,7 +160,7 @@ def test_alerts_browser001_nan_and_overfitting_badges_filter_and_banners(openai_
     banner = dash_duo.find_element(f"#{ids.Alerts.BANNER} .alert-kind-nan")
     assert "The train loss became NaN or infinite at step 31" in banner.text
     assert dash_duo.find_elements(f"#{ids.Alerts.BANNER} .job-alert-banner") == [banner]  # that alone
-    wait_until(dash_duo, lambda: chart_marks(dash_duo) == [[31], ["⚠ Loss is not a number"]], ticks(10, TICK),
+    wait_until(lambda: chart_marks(dash_duo) == [[31], ["⚠ Loss is not a number"]], ticks(10, TICK),
                "the NaN mark on the loss chart")
     shot(dash_duo, "alerts-nan-details")
 
@@ -168,7 +168,7 @@ def test_alerts_browser001_nan_and_overfitting_badges_filter_and_banners(openai_
     dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})",
                                    dash_duo.find_element(f"#{ids.Header.STATUS_FILTER}"))
     Select(dash_duo.find_element(f"#{ids.Header.STATUS_FILTER}")).select_by_visible_text("With alerts")
-    wait_until(dash_duo, lambda: set(grid_statuses(dash_duo, filtered=True) or {}) == {"ftjob-nan", "ftjob-overfit"},
+    wait_until(lambda: set(grid_statuses(dash_duo, filtered=True) or {}) == {"ftjob-nan", "ftjob-overfit"},
                ticks(5, TICK), "the filter to keep the two jobs with alerts")
     assert "status=alerts" in dash_duo.driver.current_url
     assert set(grid_statuses(dash_duo)) == {"ftjob-nan", "ftjob-overfit", "ftjob-healthy"}

@@ -16,10 +16,10 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
 from fakeai_dash import ids
-from tests.browser_support import LOAD_TICKS, prop, ticks, wait_until
+from tests.support.browser_support import LOAD_TICKS, prop, ticks, wait_until
 from tests.integration.test_auth_gate import OPERATOR, VIEWER, write_users
-from tests.oidc_provider import OIDCProvider, OIDCUser
-from tests.scale_sim import ScaleSimulator
+from tests.support.oidc_provider import OIDCProvider, OIDCUser
+from tests.support.scale_sim import ScaleSimulator
 
 pytestmark = pytest.mark.browser
 
@@ -100,7 +100,7 @@ def test_authb002_operator_cancels_and_the_job_shows_who_did(dash_duo, serve_app
     job_id = running_job(sim)
     open_job(dash_duo, dash_duo.server_url, job_id)
     cancel = dash_duo.wait_for_element(f"#{ids.JobDetails.CANCEL}", timeout=ticks(10, TICK))
-    wait_until(dash_duo, cancel.is_displayed, ticks(10, TICK), "the Cancel button")
+    wait_until(cancel.is_displayed, ticks(10, TICK), "the Cancel button")
     cancel.click()
     dash_duo.wait_for_element(f"#{ids.JobDetails.CONFIRM_YES}", timeout=ticks(5, TICK)).click()
     dash_duo.wait_for_contains_text(f"#{ids.JobDetails.ACTION_RESULT}", "Cancel requested.", timeout=ticks(10, TICK))
@@ -125,7 +125,7 @@ def test_authb003_oidc_sign_in_through_the_provider_form_and_sign_out(dash_duo, 
             for name, password, role_text in (("dave", "dave-secret-pw", "viewer · read-only"),
                                               ("carol", "carol-secret-pw", "operator")):
                 driver.get(server.url + "/")
-                wait_until(dash_duo, lambda: driver.current_url.startswith(idp.issuer), ticks(10, TICK),
+                wait_until(lambda: driver.current_url.startswith(idp.issuer), ticks(10, TICK),
                            "the provider's sign-in form")
                 driver.find_element(By.ID, "username").send_keys(name)
                 driver.find_element(By.ID, "password").send_keys(password)

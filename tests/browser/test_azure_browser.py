@@ -13,7 +13,7 @@ import pytest
 from werkzeug import Response
 
 from fakeai_dash import ids
-from tests.browser_support import LOAD_TICKS, row_selector, ticks, wait_rows, wait_until
+from tests.support.browser_support import LOAD_TICKS, row_selector, ticks, wait_rows, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -99,7 +99,7 @@ def test_azure_browser001_lists_and_opens_jobs_over_azure_transport(azure_api, s
 
     # Opening a job shows its details, fetched over the same transport.
     dash_duo.find_element(row_selector(SUCCEEDED["id"]) + " .job-cell").click()
-    wait_until(dash_duo, lambda: dash_duo.driver.current_url.endswith(f"/jobs/{SUCCEEDED['id']}"), ticks(10, TICK))
+    wait_until(lambda: dash_duo.driver.current_url.endswith(f"/jobs/{SUCCEEDED['id']}"), ticks(10, TICK))
     dash_duo.wait_for_text_to_equal(f"#{ids.JobDetails.JOB_ID}", SUCCEEDED["id"], timeout=ticks(10, TICK))
     dash_duo.wait_for_text_to_equal(f"#{ids.JobDetails.FINE_TUNED}", SUCCEEDED["fine_tuned_model"],
                                     timeout=ticks(10, TICK))

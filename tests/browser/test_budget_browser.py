@@ -10,7 +10,7 @@ import os
 import pytest
 
 from fakeai_dash import ids
-from tests.browser_support import LOAD_TICKS, ticks
+from tests.support.browser_support import LOAD_TICKS, ticks
 
 pytestmark = pytest.mark.browser
 

@@ -14,10 +14,10 @@ import re
 import threading
 
 import pytest
-from selenium.webdriver.support.ui import WebDriverWait
 from werkzeug import Response
 
-from tests.browser_support import click
+from tests.support.browser_support import click
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -156,10 +156,6 @@ def graph_traces(dash_duo, graph_id):
     """, graph_id)
 
 
-def wait_for(dash_duo, condition, timeout, message=""):
-    return WebDriverWait(dash_duo.driver, timeout, poll_frequency=0.2).until(lambda _d: condition(), message)
-
-
 def raw_loss(dash_duo):
     traces = graph_traces(dash_duo, "loss-graph") or {}
     return traces.get("train_loss (raw)")
@@ -196,20 +192,20 @@ def test_charts001_20k_step_job_from_step_1_spike_kept_zoom_full_resolution(scal
         raw = raw_loss(dash_duo)
         return raw if raw and raw["x"] and raw["x"][0] == 1 and raw["x"][-1] == BIG_STEPS else None
 
-    raw = wait_for(dash_duo, whole_run, BIG_LOAD_TICKS * TICK, "the loss chart never showed steps 1..20,000")
+    raw = wait_until(whole_run, BIG_LOAD_TICKS * TICK, "the loss chart never showed steps 1..20,000")
     assert len(raw["x"]) <= 2000
     assert SPIKE_STEP in raw["x"] and raw["y"][raw["x"].index(SPIKE_STEP)] == SPIKE_LOSS
     smoothed = graph_traces(dash_duo, "loss-graph")["train_loss"]
     assert len(smoothed["x"]) <= 2000 and smoothed["x"][-1] == BIG_STEPS
     # OpenAI's train_mean_token_accuracy is read as train_accuracy (api.models: one name).
-    accuracy = wait_for(dash_duo, lambda: (graph_traces(dash_duo, "accuracy-graph") or {}).get("train_accuracy"),
+    accuracy = wait_until(lambda: (graph_traces(dash_duo, "accuracy-graph") or {}).get("train_accuracy"),
                         LOAD_TICKS * TICK, "the accuracy chart was never drawn")
     assert accuracy["x"][0] == 1 and accuracy["x"][-1] == BIG_STEPS and len(accuracy["x"]) <= 2000
     screenshot(dash_duo, "charts001-big-job", "training-charts")
 
     # Zoom (as a drag does): the range comes back at full resolution, every step.
     relayout(dash_duo, "loss-graph", {"xaxis.range[0]": 9900.4, "xaxis.range[1]": 10100.6})
-    zoomed = wait_for(dash_duo, lambda: (r := raw_loss(dash_duo)) and r["x"][0] == 9900 and r,
+    zoomed = wait_until(lambda: (r := raw_loss(dash_duo)) and r["x"][0] == 9900 and r,
                       LOAD_TICKS * TICK, "the zoom never re-read the range")
     assert zoomed["x"] == list(range(9900, 10102))  # 9,901..10,100 inside, one neighbour each side
     assert zoomed["y"][zoomed["x"].index(SPIKE_STEP)] == SPIKE_LOSS
@@ -221,7 +217,7 @@ def test_charts001_20k_step_job_from_step_1_spike_kept_zoom_full_resolution(scal
 
     # Double-click (autorange): the whole run again.
     relayout(dash_duo, "loss-graph", {"xaxis.autorange": True, "yaxis.autorange": True})
-    wait_for(dash_duo, whole_run, LOAD_TICKS * TICK, "autorange never brought the whole run back")
+    wait_until(whole_run, LOAD_TICKS * TICK, "autorange never brought the whole run back")
 
     # Events: the newest page in a virtualised grid, older pages on request.
     dash_duo.wait_for_text_to_equal("#events-log-count", "(200 of 200 shown)", timeout=LOAD_TICKS * TICK)
@@ -263,12 +259,12 @@ SPY = """
 def test_charts002_live_job_grows_by_appending_only_new_points(scale_api, start_dash):
     dash_duo = start_dash(scale_api.url, path="/jobs/ftjob-live")
     dash_duo.wait_for_text_to_equal("#detail-status", "Running", timeout=LOAD_TICKS * TICK)
-    wait_for(dash_duo, lambda: (r := raw_loss(dash_duo)) and r["x"] and r["x"][-1] == LIVE_START,
+    wait_until(lambda: (r := raw_loss(dash_duo)) and r["x"] and r["x"][-1] == LIVE_START,
              LOAD_TICKS * TICK, "the live chart never drew its first 300 steps")
     dash_duo.driver.execute_script(SPY)
 
     last = scale_api.advance(40)
-    wait_for(dash_duo, lambda: (r := raw_loss(dash_duo)) and r["x"][-1] == last,
+    wait_until(lambda: (r := raw_loss(dash_duo)) and r["x"][-1] == last,
              LOAD_TICKS * TICK, "the live chart never grew")
     raw = raw_loss(dash_duo)
     assert raw["x"] == list(range(1, last + 1))

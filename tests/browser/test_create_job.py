@@ -13,7 +13,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from fakeai_dash import ids
 from fakeai_dash.security import request_limit_bytes
-from tests.browser_support import LOAD_TICKS, ticks
+from tests.support.browser_support import LOAD_TICKS, ticks
 
 pytestmark = pytest.mark.browser
 

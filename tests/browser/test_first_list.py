@@ -11,7 +11,7 @@ from selenium.webdriver.support.ui import Select
 import pytest
 
 from fakeai_dash import ids
-from tests.browser_support import LOAD_TICKS, grid_statuses, prop, row_selector, ticks, wait_until
+from tests.support.browser_support import LOAD_TICKS, grid_statuses, prop, row_selector, ticks, wait_until
 
 pytestmark = pytest.mark.browser
 TICK = 1.0
@@ -24,7 +24,7 @@ def test_firstlist001_the_list_is_drawn_with_every_callback_request_blocked(fake
     fakeai.cancel_job(gone["id"])
     dash_duo = start_dash(fakeai.url, refresh_interval=TICK)
     # The first visit makes the sync loop follow the list: then the picture holds it.
-    wait_until(dash_duo, lambda: (grid_statuses(dash_duo) or {}).get(gone["id"]) == "cancelled",
+    wait_until(lambda: (grid_statuses(dash_duo) or {}).get(gone["id"]) == "cancelled",
                ticks(LOAD_TICKS, TICK), "the list never showed the cancelled job")
 
     # No callback can answer now: whatever the page shows came with its layout.
@@ -61,18 +61,18 @@ def test_firstlist002_a_list_drawn_with_the_page_follows_filters_and_navigates(f
     second = fakeai.create_job(model="Qwen/Qwen2.5-7B-Instruct", suffix="first-list")
     dash_duo.wait_for_element(row_selector(second["id"]), timeout=ticks(10, TICK))
     fakeai.cancel_job(second["id"])
-    wait_until(dash_duo, lambda: (grid_statuses(dash_duo) or {}).get(second["id"]) == "cancelled",
+    wait_until(lambda: (grid_statuses(dash_duo) or {}).get(second["id"]) == "cancelled",
                ticks(10, TICK), "the cancelled job's row never turned cancelled")
 
     # Filters: "cancelled" keeps the cancelled job and drops the other.
     Select(dash_duo.find_element(f"#{ids.Header.STATUS_FILTER}")).select_by_value("cancelled")
-    wait_until(dash_duo, lambda: (shown := grid_statuses(dash_duo, filtered=True)) is not None
+    wait_until(lambda: (shown := grid_statuses(dash_duo, filtered=True)) is not None
                and second["id"] in shown and first["id"] not in shown, ticks(5, TICK), "the status filter")
     Select(dash_duo.find_element(f"#{ids.Header.STATUS_FILTER}")).select_by_value("all")
 
     # Navigation: a click on a row opens that job.
     dash_duo.find_element(row_selector(second["id"]) + " .job-cell").click()
-    wait_until(dash_duo, lambda: dash_duo.driver.current_url.endswith(f"/jobs/{second['id']}"), ticks(10, TICK))
+    wait_until(lambda: dash_duo.driver.current_url.endswith(f"/jobs/{second['id']}"), ticks(10, TICK))
     dash_duo.wait_for_contains_text("#job-details", second["id"], timeout=ticks(10, TICK))
     dash_duo.wait_for_element(row_selector(second["id"]) + ".ag-row-selected", timeout=ticks(10, TICK))
     assert dash_duo.get_logs() == []

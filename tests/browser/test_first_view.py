@@ -13,10 +13,10 @@ import pytest
 
 from fakeai_dash import ids
 from fakeai_dash.theme import PALETTES
-from tests.browser_support import LOAD_TICKS, prop, ticks, wait_until
+from tests.support.browser_support import LOAD_TICKS, prop, ticks, wait_until
 from tests.load.capture import RECORDER
-from tests.scale_sim import ScaleSimulator
-from tests.theme_support import emulate_color_scheme, figure_paper, switch_theme
+from tests.support.scale_sim import ScaleSimulator
+from tests.support.theme_support import emulate_color_scheme, figure_paper, switch_theme
 
 pytestmark = pytest.mark.browser
 TICK = 1.0
@@ -43,16 +43,16 @@ def test_firstb001_a_reloaded_jobs_page_draws_its_charts_from_the_page_in_its_th
         start_dash(sim.url, refresh_interval=TICK)
         # The first visit makes the sync loop fetch the job (nobody watched it before).
         dash_duo.driver.get(f"{dash_duo.server_url}/jobs/{job_id}")
-        wait_until(dash_duo, lambda: plotted(dash_duo, LOSS), ticks(LOAD_TICKS, TICK), "the first visit's chart")
+        wait_until(lambda: plotted(dash_duo, LOSS), ticks(LOAD_TICKS, TICK), "the first visit's chart")
         # Settled: finished and its whole history in the picture (else a later fetch brings news,
         # and a redraw of the charts would be right, not a failure of the page's first view).
-        wait_until(dash_duo, lambda: (prop(dash_duo, ids.JobDetails.SIGNATURE, "data") or {}).get("final"),
+        wait_until(lambda: (prop(dash_duo, ids.JobDetails.SIGNATURE, "data") or {}).get("final"),
                    ticks(LOAD_TICKS, TICK), "the job's history never settled")
 
         # A reload (or a link, a bookmark): the job is in the picture, so the page brings it.
         dash_duo.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": RECORDER})
         dash_duo.driver.refresh()
-        wait_until(dash_duo, lambda: plotted(dash_duo, LOSS) and plotted(dash_duo, ACCURACY),
+        wait_until(lambda: plotted(dash_duo, LOSS) and plotted(dash_duo, ACCURACY),
                    ticks(LOAD_TICKS, TICK), "the reloaded page's charts")
         dash_duo.wait_for_text_to_equal(f"#{ids.JobDetails.JOB_ID}", job_id, timeout=ticks(5, TICK))
         # Every step, from 1, in the browser's (light) theme, as the page's layout drew it.
@@ -69,7 +69,7 @@ def test_firstb001_a_reloaded_jobs_page_draws_its_charts_from_the_page_in_its_th
 
         # A theme switch still redraws them, by the callback.
         switch_theme(dash_duo, "dark", TICK)
-        wait_until(dash_duo, lambda: figure_paper(dash_duo, LOSS) == PALETTES["dark"]["surface-1"], ticks(5, TICK),
+        wait_until(lambda: figure_paper(dash_duo, LOSS) == PALETTES["dark"]["surface-1"], ticks(5, TICK),
                    "the chart never turned dark")
         assert figure_requests(dash_duo)
         assert dash_duo.get_logs() == []

@@ -21,7 +21,7 @@ from selenium.webdriver.common.by import By
 
 from fakeai_dash import i18n, ids
 from fakeai_dash.components import language_switch
-from tests.browser_support import LOAD_TICKS, ROWS, ticks, wait_until
+from tests.support.browser_support import LOAD_TICKS, ROWS, ticks, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -115,10 +115,10 @@ def page_lang(dash_duo) -> str:
 
 def wait_page(dash_duo, lang: str, words: str):
     """The page in ``lang`` with its header drawn and the jobs list filled."""
-    wait_until(dash_duo, lambda: page_lang(dash_duo) == lang, ticks(LOAD_TICKS, TICK), f"html lang is not {lang}")
-    wait_until(dash_duo, lambda: words in dash_duo.find_element("header").text, ticks(LOAD_TICKS, TICK),
+    wait_until(lambda: page_lang(dash_duo) == lang, ticks(LOAD_TICKS, TICK), f"html lang is not {lang}")
+    wait_until(lambda: words in dash_duo.find_element("header").text, ticks(LOAD_TICKS, TICK),
                f"the header does not say {words!r}")
-    wait_until(dash_duo, lambda: dash_duo.driver.find_elements(By.CSS_SELECTOR, ROWS), ticks(LOAD_TICKS, TICK),
+    wait_until(lambda: dash_duo.driver.find_elements(By.CSS_SELECTOR, ROWS), ticks(LOAD_TICKS, TICK),
                "the jobs list has no rows")
 
 
@@ -146,11 +146,11 @@ def check_screens(dash_duo, code: str, job_id: str) -> dict[str, list[str]]:
     shoot(dash_duo, f"{code}-list")
     dash_duo.find_element(f"{ROWS}[row-id='{job_id}']").click()
     # The details are drawn: header, progress caption, events and the charts' axes.
-    wait_until(dash_duo, lambda: dash_duo.find_element(f"#{ids.JobDetails.JOB_ID}").text == job_id,
+    wait_until(lambda: dash_duo.find_element(f"#{ids.JobDetails.JOB_ID}").text == job_id,
                ticks(LOAD_TICKS, TICK), "the job's details did not open")
-    wait_until(dash_duo, lambda: dash_duo.driver.find_elements(By.CSS_SELECTOR, "#loss-graph .xtitle"),
+    wait_until(lambda: dash_duo.driver.find_elements(By.CSS_SELECTOR, "#loss-graph .xtitle"),
                ticks(LOAD_TICKS, TICK), "the loss chart was not drawn")
-    wait_until(dash_duo, lambda: dash_duo.find_element("#events-log-count").text, ticks(LOAD_TICKS, TICK),
+    wait_until(lambda: dash_duo.find_element("#events-log-count").text, ticks(LOAD_TICKS, TICK),
                "the events log did not load")
     # plotly.js's toolbar (shown on hover) says its buttons' names in the page's language too.
     toolbar = [button.get_attribute("data-title")
@@ -169,7 +169,7 @@ def check_screens(dash_duo, code: str, job_id: str) -> dict[str, list[str]]:
     left["dialog"] = visible_text(dash_duo)
     shoot(dash_duo, f"{code}-dialog")
     dash_duo.find_element(f"#{ids.CreateJob.CANCEL}").click()
-    wait_until(dash_duo, lambda: not dash_duo.driver.find_elements(By.CSS_SELECTOR, ".create-job-dialog.show"),
+    wait_until(lambda: not dash_duo.driver.find_elements(By.CSS_SELECTOR, ".create-job-dialog.show"),
                ticks(10, TICK), "the dialog did not close")
     return left
 
@@ -200,7 +200,7 @@ def test_i18n001_pages_in_german_and_chinese_show_no_english_ui_string(fakeai, s
 
     # The header's switch: a link to ?lang=de that keeps the page's path.
     dash_duo.find_element(f"#{language_switch.link_id('de')}").click()
-    wait_until(dash_duo, lambda: "lang=de" in dash_duo.driver.current_url, ticks(LOAD_TICKS, TICK))
+    wait_until(lambda: "lang=de" in dash_duo.driver.current_url, ticks(LOAD_TICKS, TICK))
     wait_page(dash_duo, "de", "Automatisch aktualisieren")
     assert f"/jobs/{job_id}" in dash_duo.driver.current_url
     assert lang_cookie(dash_duo) == "de"

@@ -17,20 +17,18 @@ from selenium.webdriver.support.ui import WebDriverWait
 from werkzeug import Response
 
 from fakeai_dash.comparison import comparison_color
-from tests.browser_support import LOAD_TICKS, prop, ticks
-from tests.outage_proxy import OutageProxy
+from tests.support.browser_support import LOAD_TICKS, prop, ticks
+from tests.support.outage_proxy import OutageProxy
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.browser
 
 TICK = 1.0  # the app's refresh interval (seconds) in these tests; every wait is a number of ticks
+WAIT = ticks(20, TICK)  # how long a step of these tests waits for the page
 
 GRAPH = "compare-loss-graph"
 JOB_COLUMNS = "#compare-table-grid thead th.compare-job"
 ROW = "#jobs-grid .ag-center-cols-container .ag-row[row-id='{}'] .job-cell"
-
-
-def wait_until(dash_duo, condition, timeout=ticks(20, TICK), message=""):
-    return WebDriverWait(dash_duo.driver, timeout, poll_frequency=0.25).until(lambda _: condition(), message)
 
 
 def jobs_in_chart(dash_duo):
@@ -95,7 +93,7 @@ def test_compare001_url_picks_chart_table_picker_and_reload(fakeai, start_dash):
     dash_duo.wait_for_text_to_equal("#detail-job-id", this["id"], timeout=ticks(LOAD_TICKS, TICK))
 
     # The link alone opens the comparison: both jobs in the chart (train solid, valid dashed, selected in green).
-    wait_until(dash_duo, lambda: jobs_in_chart(dash_duo)[0] == {this["id"], other["id"]},
+    wait_until(lambda: jobs_in_chart(dash_duo)[0] == {this["id"], other["id"]}, WAIT,
                message="the comparison chart never drew both jobs")
     traces = jobs_in_chart(dash_duo)[1]
     mine = [t for t in traces if t["legendgroup"] == this["id"]]
@@ -103,11 +101,11 @@ def test_compare001_url_picks_chart_table_picker_and_reload(fakeai, start_dash):
     green = comparison_color(0, dash_duo.driver.execute_script("return document.documentElement.dataset.bsTheme"))
     assert mine[0]["line"]["color"] == green and "(this job)" in mine[0]["name"]
     assert all(t["line"]["color"] != green for t in traces if t["legendgroup"] == other["id"])
-    wait_until(dash_duo, lambda: {t["line"]["dash"] for t in jobs_in_chart(dash_duo)[1]} == {"solid", "dash"},
+    wait_until(lambda: {t["line"]["dash"] for t in jobs_in_chart(dash_duo)[1]} == {"solid", "dash"},
                timeout=ticks(30, TICK), message="no validation loss was ever drawn")
 
     # The table: one column per job, the selected first; epochs differ and are marked so.
-    wait_until(dash_duo, lambda: table_jobs(dash_duo) == [this["id"], other["id"]])
+    wait_until(lambda: table_jobs(dash_duo) == [this["id"], other["id"]], WAIT)
     assert cell_text(dash_duo, "n_epochs", this["id"]) == "2"
     assert cell_text(dash_duo, "n_epochs", other["id"]) == "5"
     assert "compare-differs" in cell_classes(dash_duo, "n_epochs", other["id"])
@@ -118,30 +116,30 @@ def test_compare001_url_picks_chart_table_picker_and_reload(fakeai, start_dash):
     # Picking a job adds it to the URL (beside the chart view's keys) and to the table.
     # FakeAI reports a suffix only once the model exists: pick by the id's tail, which every label shows.
     toggle_pick(dash_duo, third["id"][-6:])
-    wait_until(dash_duo, lambda: compared_in_url(dash_duo) == [other["id"], third["id"]])
-    wait_until(dash_duo, lambda: table_jobs(dash_duo) == [this["id"], other["id"], third["id"]])
+    wait_until(lambda: compared_in_url(dash_duo) == [other["id"], third["id"]], WAIT)
+    wait_until(lambda: table_jobs(dash_duo) == [this["id"], other["id"], third["id"]], WAIT)
     assert cell_text(dash_duo, "model", third["id"]) == "Qwen/Qwen2.5-7B-Instruct"
     assert "compare-differs" in cell_classes(dash_duo, "model", third["id"])
     # Removing one takes it out of the URL, the table and the chart.
     toggle_pick(dash_duo, other["id"][-6:])
-    wait_until(dash_duo, lambda: compared_in_url(dash_duo) == [third["id"]])
-    wait_until(dash_duo, lambda: table_jobs(dash_duo) == [this["id"], third["id"]])
-    wait_until(dash_duo, lambda: jobs_in_chart(dash_duo)[0] == {this["id"], third["id"]})
+    wait_until(lambda: compared_in_url(dash_duo) == [third["id"]], WAIT)
+    wait_until(lambda: table_jobs(dash_duo) == [this["id"], third["id"]], WAIT)
+    wait_until(lambda: jobs_in_chart(dash_duo)[0] == {this["id"], third["id"]}, WAIT)
     assert "smoothing=0.9" in dash_duo.driver.current_url
 
     # A reload (or a shared link) brings the same comparison back.
     dash_duo.driver.refresh()
     dash_duo.wait_for_text_to_equal("#detail-job-id", this["id"], timeout=ticks(LOAD_TICKS, TICK))
-    wait_until(dash_duo, lambda: table_jobs(dash_duo) == [this["id"], third["id"]])
-    wait_until(dash_duo, lambda: jobs_in_chart(dash_duo)[0] == {this["id"], third["id"]})
+    wait_until(lambda: table_jobs(dash_duo) == [this["id"], third["id"]], WAIT)
+    wait_until(lambda: jobs_in_chart(dash_duo)[0] == {this["id"], third["id"]}, WAIT)
     assert third["id"][-6:] in dash_duo.find_element("#compare-picker").text
     assert compared_in_url(dash_duo) == [third["id"]]
 
     # Opening the compared job itself leaves nothing to compare: the pick is cleared, the view kept.
     dash_duo.find_element(ROW.format(third["id"])).click()
     dash_duo.wait_for_text_to_equal("#detail-job-id", third["id"], timeout=ticks(LOAD_TICKS, TICK))
-    wait_until(dash_duo, lambda: compared_in_url(dash_duo) == [])
-    wait_until(dash_duo, lambda: dash_duo.find_element("#compare-empty").is_displayed())
+    wait_until(lambda: compared_in_url(dash_duo) == [], WAIT)
+    wait_until(lambda: dash_duo.find_element("#compare-empty").is_displayed(), WAIT)
     assert not dash_duo.find_element("#compare-results").is_displayed()
     assert "smoothing=0.9" in dash_duo.driver.current_url
     assert dash_duo.get_logs() == []
@@ -152,7 +150,7 @@ def test_compare002_a_job_that_does_not_exist_reads_not_found(fakeai, start_dash
     dash_duo = start_dash(fakeai.url, path=f"/jobs/{this['id']}?compare=ftjob-doesnotexist000",
                           refresh_interval=TICK)
     dash_duo.wait_for_text_to_equal("#detail-job-id", this["id"], timeout=ticks(LOAD_TICKS, TICK))
-    wait_until(dash_duo, lambda: table_jobs(dash_duo) == [this["id"], "ftjob-doesnotexist000"])
+    wait_until(lambda: table_jobs(dash_duo) == [this["id"], "ftjob-doesnotexist000"], WAIT)
     assert cell_text(dash_duo, "status", "ftjob-doesnotexist000") == "not found"
     assert jobs_in_chart(dash_duo)[0] == {this["id"]}
     assert dash_duo.get_logs() == []
@@ -237,9 +235,9 @@ def test_compare003_a_compared_job_the_api_fails_on_is_named_and_the_rest_is_com
     assert f"ftjob-broken: HTTP 500: {SERVER_ERROR}" in message
     assert "ftjob-peer" not in message
     # …and the jobs that did load are compared as usual: table columns and chart lines.
-    wait_until(dash_duo, lambda: table_jobs(dash_duo) == ["ftjob-this", "ftjob-peer"], ticks(10, TICK),
+    wait_until(lambda: table_jobs(dash_duo) == ["ftjob-this", "ftjob-peer"], ticks(10, TICK),
                "the table never compared the jobs that loaded")
-    wait_until(dash_duo, lambda: jobs_in_chart(dash_duo)[0] == {"ftjob-this", "ftjob-peer"}, ticks(10, TICK),
+    wait_until(lambda: jobs_in_chart(dash_duo)[0] == {"ftjob-this", "ftjob-peer"}, ticks(10, TICK),
                "the chart never drew the jobs that loaded")
     assert cell_text(dash_duo, "n_epochs", "ftjob-peer") == "5"
     # The rest of the page is untouched: details shown, no API banner (the API itself answers).
@@ -255,7 +253,7 @@ def test_compare004_api_outage_keeps_the_comparison_and_the_banner_says_why(comp
         dash_duo = start_dash(proxy.url, path="/jobs/ftjob-this?compare=ftjob-live", refresh_interval=TICK, push=False)
         dash_duo.driver.set_window_size(1440, 2600)
         dash_duo.wait_for_text_to_equal("#detail-job-id", "ftjob-this", timeout=ticks(LOAD_TICKS, TICK))
-        wait_until(dash_duo, lambda: table_jobs(dash_duo) == ["ftjob-this", "ftjob-live"], ticks(10, TICK),
+        wait_until(lambda: table_jobs(dash_duo) == ["ftjob-this", "ftjob-live"], ticks(10, TICK),
                    "the table never compared the running job")
         assert compare_message(dash_duo) == ""
 
@@ -263,7 +261,7 @@ def test_compare004_api_outage_keeps_the_comparison_and_the_banner_says_why(comp
         dash_duo.wait_for_contains_text("#api-banner", "Cannot reach the API", timeout=ticks(10, TICK))
         # The banner says why; the comparison keeps the last good data of the running job.
         down_at = prop(dash_duo, "refresh-interval", "n_intervals")
-        wait_until(dash_duo, lambda: prop(dash_duo, "refresh-interval", "n_intervals") >= down_at + 3, ticks(6, TICK),
+        wait_until(lambda: prop(dash_duo, "refresh-interval", "n_intervals") >= down_at + 3, ticks(6, TICK),
                    "three ticks of the outage")
         assert table_jobs(dash_duo) == ["ftjob-this", "ftjob-live"]
         assert jobs_in_chart(dash_duo)[0] == {"ftjob-this", "ftjob-live"}
@@ -275,7 +273,7 @@ def test_compare004_api_outage_keeps_the_comparison_and_the_banner_says_why(comp
 
         proxy.up()
         dash_duo.wait_for_no_elements("#api-banner", timeout=ticks(10, TICK))
-        wait_until(dash_duo, lambda: table_jobs(dash_duo) == ["ftjob-this", "ftjob-live"], ticks(10, TICK),
+        wait_until(lambda: table_jobs(dash_duo) == ["ftjob-this", "ftjob-live"], ticks(10, TICK),
                    "the comparison never came back")
         assert jobs_in_chart(dash_duo)[0] == {"ftjob-this", "ftjob-live"}
     assert dash_duo.get_logs() == []

@@ -8,13 +8,14 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.browser_support import LOAD_TICKS, click, pending_callbacks, row_selector, ticks
+from tests.support.browser_support import LOAD_TICKS, click, pending_callbacks, row_selector, ticks
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.browser
 
 TICK = 1.0  # the app's refresh interval (seconds) in these tests; every wait is a number of ticks
+WAIT = ticks(15, TICK)  # how long a step of these tests waits for the page
 # A cache lifetime far longer than any wait below: state that changes within a wait after a
 # write was refetched because the write invalidated the cache, not because the entry expired.
 LONG_TTL = 120 * TICK
@@ -37,10 +38,6 @@ def figure_layout(dash_duo, graph_id):
 
 def trace(dash_duo, graph_id, name):
     return next((t for t in figure_data(dash_duo, graph_id) or [] if t.get("name") == name), None)
-
-
-def wait_until(dash_duo, condition, timeout=ticks(15, TICK), message=""):
-    return WebDriverWait(dash_duo.driver, timeout, poll_frequency=0.25).until(lambda _: condition(), message)
 
 
 def wait_for_api_status(fakeai, job_id, status, timeout):
@@ -81,8 +78,6 @@ def has_event(dash_duo, text):
     return any(text in row["message"] for row in event_rows(dash_duo) or [])
 
 
-
-
 def set_smoothing(dash_duo, value):
     box = dash_duo.find_element("#smoothing-slider input")
     dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", box)
@@ -100,11 +95,11 @@ def test_details001_watch_job_to_success(fakeai, start_dash):
     dash_duo.wait_for_text_to_equal("#detail-status", "Succeeded", timeout=JOB_TIMEOUT)
 
     # Loss chart: >= 10 train-loss points and the 4 checkpoints as markers.
-    wait_until(dash_duo, lambda: len((trace(dash_duo, "loss-graph", "train_loss") or {}).get("x", [])) >= 11,
+    wait_until(lambda: len((trace(dash_duo, "loss-graph", "train_loss") or {}).get("x", [])) >= 11, WAIT,
                message="train loss never reached 11 points")
     train = trace(dash_duo, "loss-graph", "train_loss")
     assert train["x"] == sorted(train["x"]) and train["x"][-1] == 100
-    wait_until(dash_duo, lambda: len((trace(dash_duo, "loss-graph", "Checkpoints") or {}).get("x", [])) == 4,
+    wait_until(lambda: len((trace(dash_duo, "loss-graph", "Checkpoints") or {}).get("x", [])) == 4, WAIT,
                message="the loss chart never drew the 4 checkpoints")
     assert sorted(trace(dash_duo, "loss-graph", "Checkpoints")["x"]) == [25, 50, 75, 100]
     assert trace(dash_duo, "accuracy-graph", "train_accuracy")["fill"] == "tozeroy"
@@ -131,7 +126,7 @@ def test_details001_watch_job_to_success(fakeai, start_dash):
     assert shown_count(dash_duo) == f"({total} of {total} shown)"
     assert {row["type"] for row in event_rows(dash_duo)} == {"message", "metrics"}
     click(dash_duo, "#events-log-types input[value='metrics']")
-    wait_until(dash_duo, lambda: len(event_rows(dash_duo, filtered=True)) < total, ticks(5, TICK),
+    wait_until(lambda: len(event_rows(dash_duo, filtered=True)) < total, ticks(5, TICK),
                "unticking metrics hid nothing")
     shown = event_rows(dash_duo, filtered=True)
     assert shown and {row["type"] for row in shown} == {"message"}
@@ -144,12 +139,12 @@ def test_details001_watch_job_to_success(fakeai, start_dash):
     raw = trace(dash_duo, "loss-graph", "train_loss (raw)")["y"]
     assert smoothed_before != raw
     set_smoothing(dash_duo, 0)
-    wait_until(dash_duo, lambda: trace(dash_duo, "loss-graph", "train_loss (raw)") is None)
+    wait_until(lambda: trace(dash_duo, "loss-graph", "train_loss (raw)") is None, WAIT)
     assert trace(dash_duo, "loss-graph", "train_loss")["y"] == raw
     set_smoothing(dash_duo, 0.9)
-    wait_until(dash_duo, lambda: "smoothing=0.9" in dash_duo.driver.current_url)
+    wait_until(lambda: "smoothing=0.9" in dash_duo.driver.current_url, WAIT)
     click(dash_duo, "#log-scale-switch")
-    wait_until(dash_duo, lambda: "log=1" in dash_duo.driver.current_url)
+    wait_until(lambda: "log=1" in dash_duo.driver.current_url, WAIT)
     smoothed_09 = trace(dash_duo, "loss-graph", "train_loss")["y"]
     assert smoothed_09 not in (raw, smoothed_before)
 
@@ -158,7 +153,7 @@ def test_details001_watch_job_to_success(fakeai, start_dash):
     assert query == {"smoothing": ["0.9"], "log": ["1"]}
     dash_duo.driver.refresh()
     dash_duo.wait_for_text_to_equal("#detail-status", "Succeeded", timeout=ticks(LOAD_TICKS, TICK))
-    wait_until(dash_duo, lambda: (figure_layout(dash_duo, "loss-graph") or {}).get("yaxis", {}).get("type") == "log")
+    wait_until(lambda: (figure_layout(dash_duo, "loss-graph") or {}).get("yaxis", {}).get("type") == "log", WAIT)
     assert trace(dash_duo, "loss-graph", "train_loss")["y"] == smoothed_09
     assert dash_duo.find_element("#log-scale-switch").is_selected()
     assert dash_duo.get_logs() == []
@@ -175,17 +170,17 @@ def test_details002_cancel_running_job_through_confirmation(fakeai, start_dash):
     wait_for_api_status(fakeai, job["id"], "running", FAKEAI_START)
     dash_duo = start_dash(fakeai.url, path=f"/jobs/{job['id']}", refresh_interval=TICK, cache_ttl=LONG_TTL)
     dash_duo.wait_for_text_to_equal("#detail-status", "Running", timeout=ticks(LOAD_TICKS, TICK))
-    wait_until(dash_duo, lambda: grid_status(dash_duo, job["id"]) == "running",
+    wait_until(lambda: grid_status(dash_duo, job["id"]) == "running", WAIT,
                message="the list never showed the job running")
 
     # FakeAI has no pause endpoint: the answer is explained and Pause is disabled, not a failure.
     click(dash_duo, "#detail-pause-button")
     dash_duo.wait_for_contains_text("#detail-action-result", "does not support pause", timeout=ticks(10, TICK))
-    wait_until(dash_duo, lambda: not dash_duo.find_element("#detail-pause-button").is_enabled(), ticks(5, TICK))
+    wait_until(lambda: not dash_duo.find_element("#detail-pause-button").is_enabled(), ticks(5, TICK))
     assert "no pause endpoint" in dash_duo.find_element("#detail-action-help").text
     # The reads the pause answer set off are finished: none can store pre-cancel data in the
     # cache after the cancel has invalidated it (cached() does not guard against that).
-    wait_until(dash_duo, lambda: pending_callbacks(dash_duo) == 0, ticks(5, TICK))
+    wait_until(lambda: pending_callbacks(dash_duo) == 0, ticks(5, TICK))
 
     click(dash_duo, "#detail-cancel-button")
     dash_duo.wait_for_element("#detail-cancel-confirm-yes", timeout=ticks(5, TICK))
@@ -196,10 +191,10 @@ def test_details002_cancel_running_job_through_confirmation(fakeai, start_dash):
     assert fakeai.job(job["id"])["status"] == "cancelled"
     # The details refetched at once (the cancel invalidated the job's cached answers)…
     dash_duo.wait_for_text_to_equal("#detail-status", "Cancelled", timeout=ticks(10, TICK))
-    wait_until(dash_duo, lambda: has_event(dash_duo, "cancelled by user"), ticks(10, TICK),
+    wait_until(lambda: has_event(dash_duo, "cancelled by user"), ticks(10, TICK),
                "the cancel's event never showed")
     assert not dash_duo.find_element("#detail-cancel-button").is_displayed()
     # …and so did the jobs list.
-    wait_until(dash_duo, lambda: grid_status(dash_duo, job["id"]) == "cancelled", ticks(10, TICK),
+    wait_until(lambda: grid_status(dash_duo, job["id"]) == "cancelled", ticks(10, TICK),
                "the list never showed the cancel")
     assert dash_duo.get_logs() == []

@@ -15,8 +15,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 from werkzeug import Response
 
 from fakeai_dash import ids
-from tests.browser_support import LOAD_TICKS, prop, row_selector, ticks, wait_until
-from tests.outage_proxy import OutageProxy
+from tests.support.browser_support import LOAD_TICKS, prop, row_selector, ticks, wait_until
+from tests.support.outage_proxy import OutageProxy
 
 pytestmark = pytest.mark.browser
 
@@ -218,7 +218,7 @@ def test_details_openai001_failed_job_shows_error_banner(openai_api, start_dash)
     assert [(s.get_attribute("data-stage"), s.get_attribute("data-state")) for s in stages] == [
         ("validating_files", "done"), ("queued", "skipped"), ("running", "skipped"), ("failed", "done")]
     assert not dash_duo.find_element("#detail-cancel-button").is_displayed()
-    wait_until(dash_duo, lambda: has_event(dash_duo, "Training file validation failed"), ticks(5, TICK),
+    wait_until(lambda: has_event(dash_duo, "Training file validation failed"), ticks(5, TICK),
                "the failure's event never showed")
     # The error event's row is coloured as an error.
     failed_row = next(row for row in event_rows(dash_duo) if row["message"] == "Training file validation failed")
@@ -292,28 +292,28 @@ def test_details_openai004_pause_and_resume_show_at_once_in_details_and_list(ope
     waits below because the write invalidated the cache."""
     dash_duo = start(start_dash, openai_api, "/jobs/ftjob-live", cache_ttl=LONG_TTL)
     dash_duo.wait_for_text_to_equal("#detail-status", "Running", timeout=ticks(LOAD_TICKS, TICK))
-    wait_until(dash_duo, lambda: grid_status(dash_duo, "ftjob-live") == "running", ticks(5, TICK),
+    wait_until(lambda: grid_status(dash_duo, "ftjob-live") == "running", ticks(5, TICK),
                "the list never showed the job running")
-    wait_until(dash_duo, lambda: has_event(dash_duo, "Fine-tuning job started"), ticks(5, TICK),
+    wait_until(lambda: has_event(dash_duo, "Fine-tuning job started"), ticks(5, TICK),
                "the job's events never showed")
     assert not has_event(dash_duo, "paused")
 
     click(dash_duo, "#detail-pause-button")
     dash_duo.wait_for_contains_text("#detail-action-result", "Pause requested", timeout=ticks(10, TICK))
     dash_duo.wait_for_text_to_equal("#detail-status", "Paused", timeout=ticks(10, TICK))
-    wait_until(dash_duo, lambda: has_event(dash_duo, "Fine-tuning job paused"), ticks(10, TICK),
+    wait_until(lambda: has_event(dash_duo, "Fine-tuning job paused"), ticks(10, TICK),
                "the pause's event never showed")
-    wait_until(dash_duo, lambda: grid_status(dash_duo, "ftjob-live") == "paused", ticks(10, TICK),
+    wait_until(lambda: grid_status(dash_duo, "ftjob-live") == "paused", ticks(10, TICK),
                "the list never showed the pause")
-    wait_until(dash_duo, lambda: dash_duo.find_element("#detail-resume-button").is_displayed(), ticks(5, TICK),
+    wait_until(lambda: dash_duo.find_element("#detail-resume-button").is_displayed(), ticks(5, TICK),
                "Resume never offered for the paused job")
 
     click(dash_duo, "#detail-resume-button")
     dash_duo.wait_for_contains_text("#detail-action-result", "Resume requested", timeout=ticks(10, TICK))
     dash_duo.wait_for_text_to_equal("#detail-status", "Running", timeout=ticks(10, TICK))
-    wait_until(dash_duo, lambda: has_event(dash_duo, "Fine-tuning job resumed"), ticks(10, TICK),
+    wait_until(lambda: has_event(dash_duo, "Fine-tuning job resumed"), ticks(10, TICK),
                "the resume's event never showed")
-    wait_until(dash_duo, lambda: grid_status(dash_duo, "ftjob-live") == "running", ticks(10, TICK),
+    wait_until(lambda: grid_status(dash_duo, "ftjob-live") == "running", ticks(10, TICK),
                "the list never showed the resume")
     assert dash_duo.get_logs() == []
 
@@ -323,9 +323,9 @@ def test_details_openai005_details_keep_the_last_good_data_while_the_api_is_down
         # Polling (push off): the panel retries every tick; a live page's outage: test_push.py.
         dash_duo = start(start_dash, proxy.url, "/jobs/ftjob-live", push=False)
         dash_duo.wait_for_text_to_equal("#detail-status", "Running", timeout=ticks(LOAD_TICKS, TICK))
-        points = wait_until(dash_duo, lambda: (p := train_loss_points(dash_duo)) and len(p[0]) == 3 and p,
+        points = wait_until(lambda: (p := train_loss_points(dash_duo)) and len(p[0]) == 3 and p,
                             ticks(10, TICK), "the loss chart never drew the three steps")
-        events = wait_until(dash_duo, lambda: (rows := event_rows(dash_duo)) and len(rows) == 5 and rows,
+        events = wait_until(lambda: (rows := event_rows(dash_duo)) and len(rows) == 5 and rows,
                             ticks(5, TICK), "the job's five events never showed")
         assert not dash_duo.driver.find_elements(By.CSS_SELECTOR, "#api-banner")
 
@@ -333,7 +333,7 @@ def test_details_openai005_details_keep_the_last_good_data_while_the_api_is_down
         dash_duo.wait_for_contains_text("#api-banner", "Cannot reach the API", timeout=ticks(10, TICK))
         # Let the details panel itself try (and fail) on a few more refreshes before looking.
         down_at = prop(dash_duo, ids.Page.INTERVAL, "n_intervals")
-        wait_until(dash_duo, lambda: prop(dash_duo, ids.Page.INTERVAL, "n_intervals") >= down_at + 3,
+        wait_until(lambda: prop(dash_duo, ids.Page.INTERVAL, "n_intervals") >= down_at + 3,
                    ticks(10, TICK), "the page stopped refreshing")
         assert "Showing the data from" in dash_duo.find_element("#api-banner").text
         # The job's last good data stays on screen: header, chart and events, not a placeholder.

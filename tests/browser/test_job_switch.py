@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser_support import LOAD_TICKS, ticks, wait_until
+from tests.support.browser_support import LOAD_TICKS, ticks, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -40,7 +40,7 @@ def test_switch001_never_mixes_two_jobs(fakeai, start_dash):
     for target in (second, first, second):
         dash_duo.find_element(ROW.format(target["id"])).click()
         dash_duo.wait_for_text_to_equal("#detail-job-id", target["id"], timeout=ticks(10, TICK))
-        wait_until(dash_duo, lambda: dash_duo.find_element("#job-details-body").is_displayed(), ticks(10, TICK),
+        wait_until(lambda: dash_duo.find_element("#job-details-body").is_displayed(), ticks(10, TICK),
                    "the details body never showed")
 
     seen = dash_duo.driver.execute_script("return window.__seen")

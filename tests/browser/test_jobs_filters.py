@@ -10,8 +10,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from tests.browser_support import LOAD_TICKS, ticks, wait_rows
-from tests.jobs_factory import MODELS, openai_job, serve_job_pages
+from tests.support.browser_support import LOAD_TICKS, ticks, wait_rows
+from tests.support.jobs_factory import MODELS, openai_job, serve_job_pages
 
 pytestmark = pytest.mark.browser
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
 from fakeai_dash import ids
 from fakeai_dash.components.jobs_list import NOT_LOADED_TEXT
-from tests.browser_support import (
+from tests.support.waiting import observe
+from tests.support.browser_support import (
     LOAD_TICKS,
     ROWS,
     grid_statuses,
@@ -22,7 +22,7 @@ from tests.browser_support import (
     wait_rows,
     wait_until,
 )
-from tests.outage_proxy import OutageProxy
+from tests.support.outage_proxy import OutageProxy
 
 pytestmark = pytest.mark.browser
 
@@ -51,7 +51,7 @@ def settle_on_api(dash_duo, fakeai, interval: float = TICK) -> dict[str, dict]:
             dash_duo.find_element(f"#{ids.Header.REFRESH}").click()
         return None
 
-    return wait_until(dash_duo, same_as_api, ticks(LOAD_TICKS, interval),
+    return wait_until(same_as_api, ticks(LOAD_TICKS, interval),
                       "the grid never showed the statuses the API reported", poll=interval / 2)
 
 
@@ -62,7 +62,7 @@ def filtered_ids(dash_duo) -> set[str]:
 def wait_filtered(dash_duo, expected: set[str], message: str, interval: float = TICK) -> None:
     """Wait until the grid's filters let exactly ``expected`` through (every row, not only the
     DOM's screenful), then check the DOM shows nothing else."""
-    wait_until(dash_duo, lambda: filtered_ids(dash_duo) == expected, ticks(5, interval),
+    wait_until(lambda: filtered_ids(dash_duo) == expected, ticks(5, interval),
                f"{message}: expected {sorted(expected)}")
     wait_rows(dash_duo, lambda seen: bool(seen) and seen <= expected, ticks(5, interval), message)
 
@@ -130,7 +130,7 @@ def test_jobs002_search_and_status_filter(fakeai, start_dash):
     wait_filtered(dash_duo, qwen, "search by model")
 
     dash_duo.clear_input("#job-search")
-    wait_until(dash_duo, lambda: filtered_ids(dash_duo) == set(jobs), ticks(5, TICK), "search cleared")
+    wait_until(lambda: filtered_ids(dash_duo) == set(jobs), ticks(5, TICK), "search cleared")
     # A single status keeps exactly the jobs the API reports in it.
     Select(dash_duo.find_element("#status-filter")).select_by_value("cancelled")
     cancelled = {job_id for job_id, job in jobs.items() if job["status"] == "cancelled"}
@@ -170,7 +170,7 @@ def test_jobs003_job_created_through_api_appears_within_two_ticks(fakeai, start_
         present, ticks_now = row_and_ticks(dash_duo, job["id"])
         return (ticks_now,) if present else None  # a tuple: tick 0 (a live page's Interval is off) counts
 
-    (seen_at,) = wait_until(dash_duo, tick_of_arrival, ticks(6, interval), "the new job never appeared")
+    (seen_at,) = wait_until(tick_of_arrival, ticks(6, interval), "the new job never appeared")
     assert seen_at - before <= 2, f"appeared after {seen_at - before} ticks"
     assert dash_duo.get_logs() == []
 
@@ -183,7 +183,7 @@ def test_jobs004_url_selects_job_and_click_updates_url(fakeai, start_dash):
     dash_duo.wait_for_contains_text("#job-details", first["id"], timeout=ticks(10, TICK))
 
     dash_duo.find_element(row_selector(second["id"]) + " .job-cell").click()
-    wait_until(dash_duo, lambda: dash_duo.driver.current_url.endswith(f"/jobs/{second['id']}"), ticks(10, TICK))
+    wait_until(lambda: dash_duo.driver.current_url.endswith(f"/jobs/{second['id']}"), ticks(10, TICK))
     dash_duo.wait_for_element(row_selector(second["id"]) + ".ag-row-selected", timeout=ticks(10, TICK))
     dash_duo.wait_for_contains_text("#job-details", second["id"], timeout=ticks(10, TICK))
     assert dash_duo.get_logs() == []
@@ -199,8 +199,8 @@ def test_jobs005_auto_refresh_switch_stops_polling(fakeai, start_dash):
     assert not dash_duo.driver.find_element(By.ID, ids.Header.AUTO_REFRESH).is_selected()
     job = fakeai.create_job(suffix="no-poll")
     # With polling off, over three ticks' time no tick fires and the new job does not show up…
-    with pytest.raises(TimeoutException):
-        wait_until(dash_duo, lambda: row_and_ticks(dash_duo, job["id"]) != (False, stopped_at), ticks(3, TICK))
+    observe(ticks(3, TICK))
+    assert row_and_ticks(dash_duo, job["id"]) == (False, stopped_at)
     # …and the Refresh button still fetches on demand.
     dash_duo.find_element(f"#{ids.Header.REFRESH}").click()
     dash_duo.wait_for_element(row_selector(job["id"]), timeout=ticks(5, TICK))
@@ -283,7 +283,7 @@ def test_jobs007_embedded_backend_is_seeded(serve_app, settings_for):
 
 
 def test_jobs008_empty_state_and_unknown_status(httpserver, start_dash):
-    from tests.jobs_factory import openai_job
+    from tests.support.jobs_factory import openai_job
 
     httpserver.expect_oneshot_request("/v1/fine_tuning/jobs").respond_with_json(
         {"object": "list", "data": [], "has_more": False})
@@ -348,19 +348,19 @@ def test_jobs010_an_open_list_follows_a_job_to_success_without_reload(fakeai, st
             agreed.add(bar)
         return len(agreed) >= 3
 
-    wait_until(dash_duo, agreeing_or_done, ticks(90, TICK), "the list's progress never matched the details'",
+    wait_until(agreeing_or_done, ticks(90, TICK), "the list's progress never matched the details'",
                poll=0.2)
     assert agreed, "the list and the details never showed one percent"
 
     # Without a reload, the row comes to show exactly what the API says of the finished job.
-    finished = wait_until(dash_duo, lambda: (lambda j: j if j["status"] == "succeeded" else None)(
+    finished = wait_until(lambda: (lambda j: j if j["status"] == "succeeded" else None)(
         fakeai.job(job["id"])), ticks(90, TICK), "the FakeAI job never succeeded", poll=0.5)
     assert finished["fine_tuned_model"] and finished["trained_tokens"]
     tokens = dash_duo.driver.execute_script(
         "return window.dashAgGridFunctions.compactNumber(arguments[0])", finished["trained_tokens"])
     expected = {"status": "status-badge status-succeeded", "progress": None, "model": "Qwen/Qwen2.5-7B-Instruct",
                 "suffix": "stays-true", "output": f"→ {finished['fine_tuned_model']}", "tokens": tokens}
-    wait_until(dash_duo, lambda: row_cells(dash_duo, job["id"]) == expected, ticks(10, TICK),
+    wait_until(lambda: row_cells(dash_duo, job["id"]) == expected, ticks(10, TICK),
                f"the row never showed the finished job: {row_cells(dash_duo, job['id'])} != {expected}")
     assert dash_duo.driver.execute_script("return window.__rowsStayTrue") == 1, "the page was reloaded"
     assert dash_duo.get_logs() == []

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser_support import ROWS, ticks, wait_until
-from tests.jobs_factory import openai_job, serve_job_pages
+from tests.support.browser_support import ROWS, ticks, wait_until
+from tests.support.jobs_factory import openai_job, serve_job_pages
 
 pytestmark = pytest.mark.browser
 
@@ -26,7 +26,7 @@ def test_scale001_ten_thousand_jobs_virtualised_and_searchable(httpserver, start
     assert 0 < rendered < 100
     dash_duo.find_element("#job-search").send_keys("ftjob-009876")
     # The search runs in the browser: no tick is involved, one is a generous bound.
-    wait_until(dash_duo, lambda: dash_duo.driver.execute_script(
+    wait_until(lambda: dash_duo.driver.execute_script(
         f"return [...document.querySelectorAll({ROWS!r})].map(r => r.getAttribute('row-id'))") == ["ftjob-009876"],
         ticks(1, INTERVAL), "search for one job among 10,000")
     assert dash_duo.get_logs() == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fakeai_dash import ids
-from tests.browser_support import LOAD_TICKS, ticks
+from tests.support.browser_support import LOAD_TICKS, ticks
 
 pytestmark = pytest.mark.browser
 TICK = 1.0

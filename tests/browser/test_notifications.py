@@ -22,7 +22,7 @@ from werkzeug import Response
 
 from fakeai_dash import ids
 from tests.browser.test_alerts_browser import openai_api  # noqa: F401 - the OpenAI-shaped API fixture
-from tests.browser_support import LOAD_TICKS, grid_statuses, row_selector, ticks, wait_until
+from tests.support.browser_support import LOAD_TICKS, grid_statuses, row_selector, ticks, wait_until
 from tests.conftest import AppServer, pytest_setup_options
 
 pytestmark = pytest.mark.browser
@@ -69,7 +69,7 @@ def record_notifications(browser):
 @pytest.fixture
 def notifying_browser(make_app):
     """``serve(api_base)``: the app served on an OS-picked port, open in a Chromium that allows
-    notifications; returns an object with ``driver`` (what tests/browser_support reads)."""
+    notifications; returns an object with ``driver`` (what tests/support/browser_support.py reads)."""
     options = pytest_setup_options()
     options.add_experimental_option("prefs", {"profile.default_content_setting_values.notifications": 1})
     options.set_capability("goog:loggingPrefs", {"browser": "SEVERE"})  # as dash_duo: errors only
@@ -102,15 +102,15 @@ def console_errors(browser):
 def test_notify001_one_notification_per_success_across_tabs_and_reloads(private_fakeai, notifying_browser):
     browser = notifying_browser(private_fakeai.url, refresh_interval=TICK)
     driver = browser.driver
-    wait_until(browser, lambda: text_of(browser, ids.Notify.ENABLE) == "Notify me", ticks(LOAD_TICKS, TICK),
+    wait_until(lambda: text_of(browser, ids.Notify.ENABLE) == "Notify me", ticks(LOAD_TICKS, TICK),
                "the notify button")
     assert driver.execute_script("return Notification.permission") == "granted"
     driver.find_element("id", ids.Notify.ENABLE).click()  # the opt-in (a user gesture)
-    wait_until(browser, lambda: text_of(browser, ids.Notify.ENABLE) == "Notifications on", ticks(5, TICK),
+    wait_until(lambda: text_of(browser, ids.Notify.ENABLE) == "Notifications on", ticks(5, TICK),
                "the button to say notifications are on")
 
     job_id = private_fakeai.create_job()["id"]
-    wait_until(browser, lambda: checked_status(browser, job_id) in ("validating_files", "queued", "running"),
+    wait_until(lambda: checked_status(browser, job_id) in ("validating_files", "queued", "running"),
                ticks(10, TICK), "the list to show the new job before it finishes")
     # A second tab of the same browser, open while the job runs.
     first_tab = driver.current_window_handle
@@ -118,12 +118,12 @@ def test_notify001_one_notification_per_success_across_tabs_and_reloads(private_
     record_notifications(browser)
     driver.get(browser.url)
     second_tab = driver.current_window_handle
-    wait_until(browser, lambda: checked_status(browser, job_id) is not None, ticks(LOAD_TICKS, TICK),
+    wait_until(lambda: checked_status(browser, job_id) is not None, ticks(LOAD_TICKS, TICK),
                "the second tab to see the job")
 
     for tab in (second_tab, first_tab):
         driver.switch_to.window(tab)
-        wait_until(browser, lambda: checked_status(browser, job_id) == "succeeded", ticks(FAKEAI_JOB_TICKS, TICK),
+        wait_until(lambda: checked_status(browser, job_id) == "succeeded", ticks(FAKEAI_JOB_TICKS, TICK),
                    "this tab to have seen the job succeed")
     sent = notifications(browser)
     assert [(n["title"], n["tag"]) for n in sent] == [
@@ -133,9 +133,9 @@ def test_notify001_one_notification_per_success_across_tabs_and_reloads(private_
     assert console_errors(browser) == []
 
     driver.refresh()
-    wait_until(browser, lambda: (grid_statuses(browser) or {}).get(job_id) == "succeeded", ticks(LOAD_TICKS, TICK),
+    wait_until(lambda: (grid_statuses(browser) or {}).get(job_id) == "succeeded", ticks(LOAD_TICKS, TICK),
                "the reloaded list")
-    wait_until(browser, lambda: checked_status(browser, job_id) == "succeeded", ticks(5, TICK),
+    wait_until(lambda: checked_status(browser, job_id) == "succeeded", ticks(5, TICK),
                "the reloaded tab to have compared the list")
     assert len(notifications(browser)) == 1
     assert console_errors(browser) == []
@@ -168,7 +168,7 @@ def test_notify002_without_notifications_a_toast_says_it_and_opens_the_job(https
     dash_duo.wait_for_text_to_equal(f"#{ids.Notify.ENABLE}", "Notify me", timeout=ticks(LOAD_TICKS, TICK))
     dash_duo.find_element(f"#{ids.Notify.ENABLE}").click()
     dash_duo.wait_for_text_to_equal(f"#{ids.Notify.ENABLE}", "In-page alerts on", timeout=ticks(5, TICK))
-    wait_until(dash_duo, lambda: checked_status(dash_duo, "ftjob-toast") == "running", ticks(10, TICK),
+    wait_until(lambda: checked_status(dash_duo, "ftjob-toast") == "running", ticks(10, TICK),
                "the list to show the running job")
     job.update(status="failed", finished_at=int(time.time()))
     toast = dash_duo.wait_for_element(f"#{ids.Notify.TOASTS} .notify-toast", timeout=ticks(10, TICK))
@@ -177,7 +177,7 @@ def test_notify002_without_notifications_a_toast_says_it_and_opens_the_job(https
         os.makedirs(SHOTS, exist_ok=True)
         dash_duo.driver.save_screenshot(f"{SHOTS}/notify-toast.png")
     toast.click()
-    wait_until(dash_duo, lambda: dash_duo.driver.current_url.endswith("/jobs/ftjob-toast"), ticks(5, TICK),
+    wait_until(lambda: dash_duo.driver.current_url.endswith("/jobs/ftjob-toast"), ticks(5, TICK),
                "the toast to open the job")
     dash_duo.wait_for_text_to_equal(f"#{ids.JobDetails.JOB_ID}", "ftjob-toast", timeout=ticks(10, TICK))
     assert dash_duo.find_elements(f"#{ids.Notify.TOASTS} .notify-toast") == []
@@ -189,7 +189,7 @@ def test_notify003_a_new_training_alert_is_announced_once(openai_api, start_dash
     dash_duo = start_dash(openai_api, "/", refresh_interval=TICK, alert_active_jobs=0)
     dash_duo.wait_for_text_to_equal(f"#{ids.Notify.ENABLE}", "Notify me", timeout=ticks(LOAD_TICKS, TICK))
     dash_duo.find_element(f"#{ids.Notify.ENABLE}").click()
-    wait_until(dash_duo, lambda: checked_status(dash_duo, "ftjob-nan") == "running", ticks(10, TICK),
+    wait_until(lambda: checked_status(dash_duo, "ftjob-nan") == "running", ticks(10, TICK),
                "the list to be compared once")
     assert dash_duo.find_elements(f"#{ids.Notify.TOASTS} .notify-toast") == []
     dash_duo.find_element(row_selector("ftjob-nan")).click()
@@ -197,7 +197,7 @@ def test_notify003_a_new_training_alert_is_announced_once(openai_api, start_dash
     assert toast.text.startswith("Training alert: Loss is not a number")
     assert "The train loss became NaN or infinite at step 31" in toast.text and "ftjob-nan" in toast.text
     dash_duo.driver.refresh()  # announced: not again
-    wait_until(dash_duo, lambda: checked_status(dash_duo, "ftjob-nan") == "running", ticks(LOAD_TICKS, TICK),
+    wait_until(lambda: checked_status(dash_duo, "ftjob-nan") == "running", ticks(LOAD_TICKS, TICK),
                "the reloaded page to compare the list and its alerts")
     dash_duo.wait_for_element(row_selector("ftjob-nan") + " .alert-badge", timeout=ticks(10, TICK))
     assert dash_duo.find_elements(f"#{ids.Notify.TOASTS} .notify-toast") == []

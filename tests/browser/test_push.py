@@ -10,9 +10,9 @@ import pytest
 from fakeai_dash import ids
 from fakeai_dash.data import EXTENSION_KEY
 from fakeai_dash.sync.changes import ChangeFeed
-from tests.browser_support import LOAD_TICKS, prop, row_selector, ticks, turn_off_polling, wait_until
-from tests.outage_proxy import OutageProxy
-from tests.scale_sim import ScaleSimulator
+from tests.support.browser_support import LOAD_TICKS, prop, row_selector, ticks, turn_off_polling, wait_until
+from tests.support.outage_proxy import OutageProxy
+from tests.support.scale_sim import ScaleSimulator
 
 TICK = 1.0
 BLOCKED = ["*/_push*"]
@@ -55,13 +55,13 @@ def only_blocked_push_errors(dash_duo) -> None:
 def test_push_browser001_a_live_page_updates_without_polling(sim, start_dash):
     job = sim.big_job_ids[0]
     dash_duo = start_dash(sim.url, path=f"/jobs/{job}", refresh_interval=TICK)
-    wait_until(dash_duo, lambda: indicator(dash_duo) == "live", ticks(LOAD_TICKS, TICK), "the page never went live")
+    wait_until(lambda: indicator(dash_duo) == "live", ticks(LOAD_TICKS, TICK), "the page never went live")
     # Live: the Interval is off, and the job's steps still move on screen.
-    wait_until(dash_duo, lambda: prop(dash_duo, ids.Page.INTERVAL, "disabled") is True, ticks(5, TICK),
+    wait_until(lambda: prop(dash_duo, ids.Page.INTERVAL, "disabled") is True, ticks(5, TICK),
                "the refresh Interval still runs while live")
     ticks_at = prop(dash_duo, ids.Page.INTERVAL, "n_intervals")
-    first = wait_until(dash_duo, lambda: shown_step(dash_duo), ticks(10, TICK), "no step shown")
-    wait_until(dash_duo, lambda: (shown_step(dash_duo) or 0) >= first + 4, ticks(10, TICK),
+    first = wait_until(lambda: shown_step(dash_duo), ticks(10, TICK), "no step shown")
+    wait_until(lambda: (shown_step(dash_duo) or 0) >= first + 4, ticks(10, TICK),
                "new steps did not reach the live page")
     assert prop(dash_duo, ids.Page.INTERVAL, "n_intervals") == ticks_at, "the update came by polling"
     assert push_stats(dash_duo)["changes"] >= 4
@@ -71,10 +71,10 @@ def test_push_browser001_a_live_page_updates_without_polling(sim, start_dash):
     assert prop(dash_duo, ids.Page.INTERVAL, "n_intervals") == ticks_at
     # Auto-refresh off: the stream closes, and the indicator says so.
     turn_off_polling(dash_duo, TICK)
-    wait_until(dash_duo, lambda: indicator(dash_duo) == "off", ticks(5, TICK), "the indicator did not say off")
+    wait_until(lambda: indicator(dash_duo) == "off", ticks(5, TICK), "the indicator did not say off")
     stopped = shown_step(dash_duo)
     changes = push_stats(dash_duo)["changes"]
-    wait_until(dash_duo, lambda: sim._job(job).done >= (stopped or 0) + 4, ticks(10, TICK), "the job advancing")
+    wait_until(lambda: sim._job(job).done >= (stopped or 0) + 4, ticks(10, TICK), "the job advancing")
     assert shown_step(dash_duo) == stopped and push_stats(dash_duo)["changes"] == changes
     assert dash_duo.get_logs() == []
 
@@ -84,19 +84,19 @@ def test_push_browser002_blocked_channel_falls_back_to_polling_and_recovers(sim,
     app = make_app(sim.url, refresh_interval=TICK)
     source = app.server.extensions[EXTENSION_KEY]
     dash_duo = serve_app(app, f"/jobs/{job}")
-    wait_until(dash_duo, lambda: indicator(dash_duo) == "live", ticks(LOAD_TICKS, TICK), "the page never went live")
+    wait_until(lambda: indicator(dash_duo) == "live", ticks(LOAD_TICKS, TICK), "the page never went live")
 
     # The channel drops (the server ends it) and cannot be opened again: the page polls.
     block_push(dash_duo, True)
     old_feed, source.feed = source.feed, ChangeFeed(source.store, source.engine.keys)
     old_feed.close()
-    wait_until(dash_duo, lambda: indicator(dash_duo) == "polling", ticks(10, TICK), "no fallback to polling")
+    wait_until(lambda: indicator(dash_duo) == "polling", ticks(10, TICK), "no fallback to polling")
     assert "polling" in dash_duo.find_element(f"#{ids.Push.INDICATOR}").get_attribute("class")
-    wait_until(dash_duo, lambda: prop(dash_duo, ids.Page.INTERVAL, "disabled") is False, ticks(5, TICK),
+    wait_until(lambda: prop(dash_duo, ids.Page.INTERVAL, "disabled") is False, ticks(5, TICK),
                "the Interval did not take over")
     polled_from = prop(dash_duo, ids.Page.INTERVAL, "n_intervals")
-    step = wait_until(dash_duo, lambda: shown_step(dash_duo), ticks(5, TICK), "no step shown")
-    wait_until(dash_duo, lambda: (shown_step(dash_duo) or 0) >= step + 4, ticks(10, TICK),
+    step = wait_until(lambda: shown_step(dash_duo), ticks(5, TICK), "no step shown")
+    wait_until(lambda: (shown_step(dash_duo) or 0) >= step + 4, ticks(10, TICK),
                "polling did not keep the page current")
     assert prop(dash_duo, ids.Page.INTERVAL, "n_intervals") > polled_from, "updates while blocked come by polling"
     attempts = push_stats(dash_duo)["attempt"]
@@ -106,12 +106,12 @@ def test_push_browser002_blocked_channel_falls_back_to_polling_and_recovers(sim,
     # The channel is back: the page reconnects (backoff) and is live again, updated by push.
     block_push(dash_duo, False)
     backoff_max = 30
-    wait_until(dash_duo, lambda: indicator(dash_duo) == "live", backoff_max + ticks(5, TICK), "no recovery")
-    wait_until(dash_duo, lambda: prop(dash_duo, ids.Page.INTERVAL, "disabled") is True, ticks(5, TICK),
+    wait_until(lambda: indicator(dash_duo) == "live", backoff_max + ticks(5, TICK), "no recovery")
+    wait_until(lambda: prop(dash_duo, ids.Page.INTERVAL, "disabled") is True, ticks(5, TICK),
                "polling did not stop once live again")
     ticks_at = prop(dash_duo, ids.Page.INTERVAL, "n_intervals")
     step = shown_step(dash_duo) or 0
-    wait_until(dash_duo, lambda: (shown_step(dash_duo) or 0) >= step + 4, ticks(10, TICK), "no pushed updates")
+    wait_until(lambda: (shown_step(dash_duo) or 0) >= step + 4, ticks(10, TICK), "no pushed updates")
     assert prop(dash_duo, ids.Page.INTERVAL, "n_intervals") == ticks_at
     assert push_stats(dash_duo)["opened"] >= 2
     only_blocked_push_errors(dash_duo)
@@ -123,8 +123,8 @@ def test_push_browser003_a_live_page_shows_an_outage_and_the_recovery_without_po
     job = sim.big_job_ids[0]
     with OutageProxy(sim.url) as proxy:
         dash_duo = start_dash(proxy.url, path=f"/jobs/{job}", refresh_interval=TICK)
-        wait_until(dash_duo, lambda: indicator(dash_duo) == "live", ticks(LOAD_TICKS, TICK), "never live")
-        step = wait_until(dash_duo, lambda: shown_step(dash_duo), ticks(10, TICK), "no step shown")
+        wait_until(lambda: indicator(dash_duo) == "live", ticks(LOAD_TICKS, TICK), "never live")
+        step = wait_until(lambda: shown_step(dash_duo), ticks(10, TICK), "no step shown")
         ticks_at = prop(dash_duo, ids.Page.INTERVAL, "n_intervals")
         proxy.down()
         # The sync loop's failed round is pushed: the banner shows without a single poll.
@@ -133,7 +133,7 @@ def test_push_browser003_a_live_page_shows_an_outage_and_the_recovery_without_po
         assert indicator(dash_duo) == "live"
         proxy.up()
         dash_duo.wait_for_no_elements(f"#{ids.Page.API_BANNER}", timeout=ticks(10, TICK))
-        wait_until(dash_duo, lambda: (shown_step(dash_duo) or 0) >= step + 4, ticks(10, TICK), "updates resumed")
+        wait_until(lambda: (shown_step(dash_duo) or 0) >= step + 4, ticks(10, TICK), "updates resumed")
         assert prop(dash_duo, ids.Page.INTERVAL, "n_intervals") == ticks_at
     assert dash_duo.get_logs() == []
 
@@ -145,12 +145,12 @@ def test_push_browser004_job_changes_merge_while_the_page_is_busy_and_list_chang
     are never held (issue #22 item 7: a new row queued behind the steps' backlog)."""
     job = sim.big_job_ids[0]
     dash_duo = start_dash(sim.url, path=f"/jobs/{job}", refresh_interval=TICK)
-    wait_until(dash_duo, lambda: indicator(dash_duo) == "live", ticks(LOAD_TICKS, TICK), "the page never went live")
-    wait_until(dash_duo, lambda: shown_step(dash_duo), ticks(10, TICK), "no step shown")
+    wait_until(lambda: indicator(dash_duo) == "live", ticks(LOAD_TICKS, TICK), "the page never went live")
+    wait_until(lambda: shown_step(dash_duo), ticks(10, TICK), "no step shown")
     before = push_stats(dash_duo)
     dash_duo.driver.execute_cdp_cmd("Emulation.setCPUThrottlingRate", {"rate": 4})
     try:
-        wait_until(dash_duo, lambda: push_stats(dash_duo)["heard"]["job"] >= before["heard"]["job"] + 12,
+        wait_until(lambda: push_stats(dash_duo)["heard"]["job"] >= before["heard"]["job"] + 12,
                    ticks(20, TICK), "the job's changes reaching the page")
         busy = push_stats(dash_duo)
     finally:
@@ -161,7 +161,7 @@ def test_push_browser004_job_changes_merge_while_the_page_is_busy_and_list_chang
     assert bumped["job"] < heard["job"] and bumped["progress"] < heard["progress"], (heard, bumped)
     # Merged, not lost: the chart catches up with the job.
     target = sim._job(job).done
-    wait_until(dash_duo, lambda: (shown_step(dash_duo) or 0) >= target, ticks(10, TICK), "the newest steps shown")
+    wait_until(lambda: (shown_step(dash_duo) or 0) >= target, ticks(10, TICK), "the newest steps shown")
     # The list's changes go out as they come, whatever the job's chain is doing.
     created = sim.add_job(status="running")
     dash_duo.wait_for_element(row_selector(created["id"]), timeout=ticks(6, TICK))

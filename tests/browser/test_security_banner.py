@@ -11,7 +11,7 @@ import pytest
 from werkzeug import Response
 
 from fakeai_dash import ids
-from tests.browser_support import LOAD_TICKS, ticks
+from tests.support.browser_support import LOAD_TICKS, ticks
 
 pytestmark = pytest.mark.browser
 

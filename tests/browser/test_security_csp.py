@@ -19,7 +19,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from fakeai_dash import ids
-from tests.browser_support import LOAD_TICKS, row_selector, ticks
+from tests.support.browser_support import LOAD_TICKS, row_selector, ticks
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -52,10 +53,6 @@ def shot(dash_duo, name: str) -> None:
     if SHOTS:
         Path(SHOTS).mkdir(parents=True, exist_ok=True)
         dash_duo.driver.save_screenshot(str(Path(SHOTS) / f"csp-{name}.png"))
-
-
-def wait_until(dash_duo, condition, timeout=ticks(15, TICK), message=""):
-    return WebDriverWait(dash_duo.driver, timeout, poll_frequency=0.25).until(lambda _: condition(), message)
 
 
 def plotted_points(dash_duo, graph_id: str) -> int:
@@ -108,15 +105,15 @@ def test_csp001_every_screen_runs_under_the_policy_without_a_violation(fakeai, d
     dash_duo.driver.get(f"{dash_duo.server_url}/jobs/{running['id']}")
     dash_duo.wait_for_text_to_equal("#detail-job-id", running["id"], timeout=ticks(LOAD_TICKS, TICK))
     dash_duo.wait_for_text_to_equal("#detail-status", "Running", timeout=ticks(30, TICK))
-    wait_until(dash_duo, lambda: plotted_points(dash_duo, ids.TrainingProgress.LOSS) > 2, ticks(30, TICK),
+    wait_until(lambda: plotted_points(dash_duo, ids.TrainingProgress.LOSS) > 2, ticks(30, TICK),
                "the loss chart never drew the running job")
-    wait_until(dash_duo, lambda: event_count(dash_duo) > 2, ticks(15, TICK), "the events log stayed empty")
+    wait_until(lambda: event_count(dash_duo) > 2, ticks(15, TICK), "the events log stayed empty")
     shot(dash_duo, "04-details-running")
 
     # The comparison of two jobs.
     dash_duo.driver.get(f"{dash_duo.server_url}/jobs/{running['id']}?compare={other['id']}")
     dash_duo.wait_for_text_to_equal("#detail-job-id", running["id"], timeout=ticks(LOAD_TICKS, TICK))
-    wait_until(dash_duo, lambda: plotted_points(dash_duo, ids.JobComparison.GRAPH) > 2, ticks(30, TICK),
+    wait_until(lambda: plotted_points(dash_duo, ids.JobComparison.GRAPH) > 2, ticks(30, TICK),
                "the comparison chart never drew")
     shot(dash_duo, "05-comparison")
 
@@ -135,7 +132,7 @@ def test_csp002_the_policy_blocks_an_injected_inline_script(fakeai, dash_duo, st
         s.textContent = "window.__injected = true;";
         document.body.appendChild(s);
     """)
-    wait_until(dash_duo, lambda: violations(dash_duo), ticks(5, TICK), "no violation was reported")
+    wait_until(lambda: violations(dash_duo), ticks(5, TICK), "no violation was reported")
     assert dash_duo.driver.execute_script("return window.__injected === true") is False
     [seen] = violations(dash_duo)
     assert seen["directive"].startswith("script-src") and seen["blocked"] == "inline"

@@ -13,7 +13,7 @@ import pytest
 from werkzeug import Response
 
 from fakeai_dash import ids
-from tests.browser_support import LOAD_TICKS, ticks, wait_until
+from tests.support.browser_support import LOAD_TICKS, ticks, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -99,12 +99,12 @@ def test_sec_text001_api_markup_is_drawn_as_text_in_legends(hostile_api, start_d
     dash_duo.driver.set_window_size(1440, 3200)
     dash_duo.wait_for_text_to_equal("#detail-job-id", "ftjob-evil", timeout=ticks(LOAD_TICKS, TICK))
 
-    loss = wait_until(dash_duo, lambda: (l := legend(dash_duo, ids.TrainingProgress.LOSS)) and
+    loss = wait_until(lambda: (l := legend(dash_duo, ids.TrainingProgress.LOSS)) and
                       any(METRIC in t for t in l["texts"]) and l, ticks(15, TICK),
                       "the loss chart never showed the API's metric name as text")
     assert loss["links"] == 0 and loss["bold"] == 0
 
-    compared = wait_until(dash_duo, lambda: (l := legend(dash_duo, ids.JobComparison.GRAPH)) and
+    compared = wait_until(lambda: (l := legend(dash_duo, ids.JobComparison.GRAPH)) and
                           any(LINK in t for t in l["texts"]) and l, ticks(15, TICK),
                           "the comparison legend never showed the suffix as text")
     assert compared["links"] == 0 and compared["styled"] == 0

@@ -15,7 +15,7 @@ from selenium.webdriver.common.keys import Keys
 from fakeai_dash import ids
 from fakeai_dash.components import shortcuts_help
 from fakeai_dash.data import EXTENSION_KEY
-from tests.browser_support import (
+from tests.support.browser_support import (
     LOAD_TICKS,
     prop,
     row_selector,
@@ -65,7 +65,7 @@ def displayed_row_id(dash_duo, index: int) -> str:
 def wait_cursor_at(dash_duo, index: int) -> str:
     """Wait until the grid's cursor and the browser's focus are on row ``index``; its job id."""
     expected = displayed_row_id(dash_duo, index)
-    wait_until(dash_duo, lambda: cursor(dash_duo) == {"rowIndex": index, "rowId": expected,
+    wait_until(lambda: cursor(dash_duo) == {"rowIndex": index, "rowId": expected,
                                                       "focusedRowId": expected},
                ticks(3, TICK), f"the cursor did not reach row {index} ({expected}): {cursor(dash_duo)}")
     return expected
@@ -78,7 +78,7 @@ def open_modal_ids(dash_duo) -> list[str]:
 
 
 def wait_modals(dash_duo, expected: list[str], message: str) -> None:
-    wait_until(dash_duo, lambda: open_modal_ids(dash_duo) == expected, ticks(5, TICK),
+    wait_until(lambda: open_modal_ids(dash_duo) == expected, ticks(5, TICK),
                f"{message}: open dialogs {open_modal_ids(dash_duo)}")
 
 
@@ -113,7 +113,7 @@ def test_keys001_list_keys_move_open_search_and_refresh(fakeai, make_app, serve_
 
     # Enter opens the highlighted job: the URL, the details and the list's selection follow.
     press(dash_duo, Keys.ENTER)
-    wait_until(dash_duo, lambda: dash_duo.driver.current_url.endswith(f"/jobs/{highlighted}"), ticks(10, TICK),
+    wait_until(lambda: dash_duo.driver.current_url.endswith(f"/jobs/{highlighted}"), ticks(10, TICK),
                "Enter did not open the highlighted job")
     dash_duo.wait_for_text_to_equal(f"#{ids.JobDetails.JOB_ID}", highlighted, timeout=ticks(10, TICK))
     dash_duo.wait_for_element(row_selector(highlighted) + ".ag-row-selected", timeout=ticks(5, TICK))
@@ -128,11 +128,11 @@ def test_keys001_list_keys_move_open_search_and_refresh(fakeai, make_app, serve_
     stopped_at = turn_off_polling(dash_duo, TICK)
     created = fakeai.create_job(suffix="keys-r")["id"]
     source = app.server.extensions[EXTENSION_KEY]
-    wait_until(dash_duo, lambda: created in {row["id"] for row in source.jobs_snapshot()["rows"]},
+    wait_until(lambda: created in {row["id"] for row in source.jobs_snapshot()["rows"]},
                ticks(10, TICK), "the sync loop never saw the new job")
     assert created not in visible_row_ids(dash_duo)
     press(dash_duo, "r")
-    wait_until(dash_duo, lambda: created in visible_row_ids(dash_duo), ticks(5, TICK),
+    wait_until(lambda: created in visible_row_ids(dash_duo), ticks(5, TICK),
                "r did not refresh: the new job never showed")
     assert prop(dash_duo, ids.Header.REFRESH, "n_clicks") == 1
     assert prop(dash_duo, ids.Page.INTERVAL, "n_intervals") == stopped_at
@@ -201,7 +201,7 @@ def test_keys002_dialogs_open_close_and_typing_is_not_a_shortcut(fakeai, start_d
     dash_duo.driver.get(f"{dash_duo.server_url}/jobs/{running['id']}")
     dash_duo.wait_for_text_to_equal(f"#{ids.JobDetails.JOB_ID}", running["id"], timeout=ticks(LOAD_TICKS, TICK))
     cancel = dash_duo.wait_for_element(f"#{ids.JobDetails.CANCEL}", timeout=ticks(LOAD_TICKS, TICK))
-    wait_until(dash_duo, cancel.is_displayed, ticks(LOAD_TICKS, TICK), "no Cancel button for a running job")
+    wait_until(cancel.is_displayed, ticks(LOAD_TICKS, TICK), "no Cancel button for a running job")
     cancel.click()
     wait_modals(dash_duo, [ids.JobDetails.CONFIRM_MODAL], "the cancel confirmation did not open")
     press(dash_duo, Keys.ESCAPE)

@@ -13,9 +13,9 @@ import redis
 
 from fakeai_dash import ids
 from tests.browser.test_push import shown_step
-from tests.browser_support import LOAD_TICKS, click, pending_callbacks, prop, ticks, wait_until
-from tests.redis_server import redis_server
-from tests.scale_sim import ScaleSimulator
+from tests.support.browser_support import LOAD_TICKS, click, pending_callbacks, prop, ticks, wait_until
+from tests.support.redis_server import redis_server
+from tests.support.scale_sim import ScaleSimulator
 
 TICK = 1.0
 OUTAGE_S = 12.0
@@ -82,27 +82,27 @@ def test_outage_browser001_redis_down_keeps_pages_working_and_recovers(make_app,
         driver.switch_to.new_window("tab")
         watch_tab = driver.current_window_handle
         driver.get(f"{dash_duo.server_url}/jobs/{watched}")
-        wait_until(dash_duo, lambda: push_state(dash_duo) == "live", ticks(LOAD_TICKS, TICK), "never live")
-        step = wait_until(dash_duo, lambda: shown_step(dash_duo), ticks(10, TICK), "no step shown")
+        wait_until(lambda: push_state(dash_duo) == "live", ticks(LOAD_TICKS, TICK), "never live")
+        step = wait_until(lambda: shown_step(dash_duo), ticks(10, TICK), "no step shown")
 
         store.stop()
         down_at = time.monotonic()
         # The page falls back to polling, keeps its last data and says why live updates stopped.
-        wait_until(dash_duo, lambda: "Live updates paused" in banner(dash_duo), ticks(15, TICK), "no outage banner")
+        wait_until(lambda: "Live updates paused" in banner(dash_duo), ticks(15, TICK), "no outage banner")
         assert "shared store is unreachable since" in banner(dash_duo)
-        wait_until(dash_duo, lambda: push_state(dash_duo) == "polling", ticks(10, TICK), "no fallback to polling")
-        wait_until(dash_duo, lambda: prop(dash_duo, ids.Page.INTERVAL, "disabled") is False, ticks(5, TICK),
+        wait_until(lambda: push_state(dash_duo) == "polling", ticks(10, TICK), "no fallback to polling")
+        wait_until(lambda: prop(dash_duo, ids.Page.INTERVAL, "disabled") is False, ticks(5, TICK),
                    "the Interval did not take over")
         assert (shown_step(dash_duo) or 0) >= step, "the last data stays on screen"
         polled_from = prop(dash_duo, ids.Page.INTERVAL, "n_intervals")
-        wait_until(dash_duo, lambda: prop(dash_duo, ids.Page.INTERVAL, "n_intervals") >= polled_from + 3,
+        wait_until(lambda: prop(dash_duo, ids.Page.INTERVAL, "n_intervals") >= polled_from + 3,
                    ticks(10, TICK), "the page stopped polling")
         driver.save_screenshot(SCREENSHOT)
 
         # A cancel during the outage reaches the API (the other tab, its page drawn before).
         driver.switch_to.window(cancel_tab)
-        wait_until(dash_duo, lambda: "Live updates paused" in banner(dash_duo), ticks(15, TICK), "no banner (tab 1)")
-        wait_until(dash_duo, lambda: pending_callbacks(dash_duo) == 0, ticks(5, TICK))
+        wait_until(lambda: "Live updates paused" in banner(dash_duo), ticks(15, TICK), "no banner (tab 1)")
+        wait_until(lambda: pending_callbacks(dash_duo) == 0, ticks(5, TICK))
         click(dash_duo, "#detail-cancel-button")
         dash_duo.wait_for_element("#detail-cancel-confirm-yes", timeout=ticks(5, TICK))
         click(dash_duo, "#detail-cancel-confirm-yes")
@@ -112,21 +112,21 @@ def test_outage_browser001_redis_down_keeps_pages_working_and_recovers(make_app,
 
         # Down for at least OUTAGE_S (the measured outage was 25 s): the pages keep polling.
         driver.switch_to.window(watch_tab)
-        wait_until(dash_duo, lambda: time.monotonic() - down_at >= OUTAGE_S
+        wait_until(lambda: time.monotonic() - down_at >= OUTAGE_S
                    and prop(dash_duo, ids.Page.INTERVAL, "n_intervals") >= polled_from + 5,
                    ticks(OUTAGE_S + 10, TICK), "polling through the outage")
         assert "Live updates paused" in banner(dash_duo) and (shown_step(dash_duo) or 0) >= step
 
         # Redis is back (empty, on the same socket): the page goes live again on its own.
         store.start()
-        wait_until(dash_duo, lambda: "Live updates paused" not in banner(dash_duo), ticks(15, TICK),
+        wait_until(lambda: "Live updates paused" not in banner(dash_duo), ticks(15, TICK),
                    "the outage banner stayed")
-        wait_until(dash_duo, lambda: push_state(dash_duo) == "live", ticks(45, TICK), "never live again")
+        wait_until(lambda: push_state(dash_duo) == "live", ticks(45, TICK), "never live again")
         resumed = shown_step(dash_duo) or 0
-        wait_until(dash_duo, lambda: (shown_step(dash_duo) or 0) >= resumed + 4, ticks(15, TICK),
+        wait_until(lambda: (shown_step(dash_duo) or 0) >= resumed + 4, ticks(15, TICK),
                    "no new steps after the outage")
         # The cancel's audit record, kept on disk during the outage, reached Redis (once).
-        records = wait_until(dash_duo, lambda: audit_targets(store.url), ticks(10, TICK), "the spooled audit record")
+        records = wait_until(lambda: audit_targets(store.url), ticks(10, TICK), "the spooled audit record")
         assert records.count(("cancel", cancelled)) == 1, records
 
         assert recorder.server_errors() == []

@@ -11,9 +11,9 @@ import pytest
 from fakeai_dash import ids
 from fakeai_dash.theme.plotly_templates import themed
 from fakeai_dash.theme import GREEN, palette
-from tests.browser_support import LOAD_TICKS, prop, ticks, wait_until
-from tests.scale_sim import ScaleSimulator
-from tests.theme_support import (
+from tests.support.browser_support import LOAD_TICKS, prop, ticks, wait_until
+from tests.support.scale_sim import ScaleSimulator
+from tests.support.theme_support import (
     css_color,
     emulate_color_scheme,
     figure_paper,
@@ -55,14 +55,14 @@ def loss_line_color(dash_duo) -> str | None:
 def assert_surfaces(dash_duo, theme: str, *, figures: bool) -> None:
     """The grids (and the figures) show ``theme``'s colours, waiting for a re-draw to land."""
     colors = palette(theme)
-    wait_until(dash_duo, lambda: grid_background(dash_duo) == css_color(dash_duo, colors["surface-1"]),
+    wait_until(lambda: grid_background(dash_duo) == css_color(dash_duo, colors["surface-1"]),
                ticks(3, TICK), f"the jobs grid is not in the {theme} palette: {grid_background(dash_duo)}")
     if not figures:
         return
-    wait_until(dash_duo, lambda: grid_background(dash_duo, "events-log-grid") == css_color(dash_duo, colors["surface-0"]),
+    wait_until(lambda: grid_background(dash_duo, "events-log-grid") == css_color(dash_duo, colors["surface-0"]),
                ticks(3, TICK), f"the events grid is not in the {theme} palette")
     for graph in (ids.TrainingProgress.LOSS, ids.TrainingProgress.ACCURACY):
-        wait_until(dash_duo, lambda: figure_paper(dash_duo, graph) == colors["surface-1"], ticks(5, TICK),
+        wait_until(lambda: figure_paper(dash_duo, graph) == colors["surface-1"], ticks(5, TICK),
                    f"{graph} is not drawn in the {theme} template: {figure_paper(dash_duo, graph)}")
     assert loss_line_color(dash_duo) == themed(GREEN, theme)
 
@@ -77,7 +77,7 @@ def test_theme001_follows_the_browser_then_the_switch_remembered_without_a_flash
 
         # A first visit follows the browser, and remembers nothing until the user picks.
         assert (page_theme(dash_duo), theme_at_body(dash_duo), stored_theme(dash_duo)) == ("light", "light", None)
-        wait_until(dash_duo, lambda: prop(dash_duo, ids.Theme.SWITCH, "value") is False, ticks(3, TICK),
+        wait_until(lambda: prop(dash_duo, ids.Theme.SWITCH, "value") is False, ticks(3, TICK),
                    "the switch does not show the light theme")
         assert_surfaces(dash_duo, "light", figures=False)
         emulate_color_scheme(dash_duo, "dark")
@@ -96,7 +96,7 @@ def test_theme001_follows_the_browser_then_the_switch_remembered_without_a_flash
         dash_duo.driver.refresh()
         dash_duo.wait_for_text_to_equal(f"#{ids.JobDetails.JOB_ID}", running, timeout=ticks(LOAD_TICKS, TICK))
         assert (page_theme(dash_duo), theme_at_body(dash_duo)) == ("light", "light")
-        wait_until(dash_duo, lambda: prop(dash_duo, ids.Theme.SWITCH, "value") is False, ticks(3, TICK),
+        wait_until(lambda: prop(dash_duo, ids.Theme.SWITCH, "value") is False, ticks(3, TICK),
                    "the switch does not show the remembered light theme")
         assert_surfaces(dash_duo, "light", figures=True)
 

@@ -36,9 +36,9 @@ from tests.integration.test_auth_gate import (
     text_of,
     write_users,
 )
-from tests.redis_server import running_redis
-from tests.scale_sim import ScaleSimulator
-from tests.waiting import wait_until
+from tests.support.redis_server import running_redis
+from tests.support.scale_sim import ScaleSimulator
+from tests.support.waiting import wait_until
 
 STORES = ["sqlite", "redis"]
 

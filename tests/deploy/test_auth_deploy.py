@@ -36,8 +36,8 @@ from tests.integration.test_auth_gate import (
     text_of,
     upload_body,
 )
-from tests.oidc_provider import OIDCProvider, OIDCUser
-from tests.scale_sim import ScaleSimulator
+from tests.support.oidc_provider import OIDCProvider, OIDCUser
+from tests.support.scale_sim import ScaleSimulator
 
 PROCFILE = [str(VENV_BIN / "gunicorn"), "-c", "python:fakeai_dash.gunicorn_conf", "fakeai_dash.wsgi:server"]
 

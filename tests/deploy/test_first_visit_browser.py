@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fakeai_dash import ids
-from tests.browser_support import LOAD_TICKS, prop, row_selector, ticks, wait_rows, wait_until
+from tests.support.browser_support import LOAD_TICKS, prop, row_selector, ticks, wait_rows, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -36,13 +36,13 @@ def test_first_visit011_plotly_loads_only_once_a_job_with_charts_is_shown(fakeai
     wait_rows(dash_duo, lambda seen: job["id"] in seen, ticks(LOAD_TICKS, TICK), "the job never showed")
     # Three refresh ticks on the list page: nothing there may pull plotly.js in. (Counted on the
     # page's clock: while updates are pushed the refresh Interval itself is off.)
-    wait_until(dash_duo, lambda: (prop(dash_duo, ids.Push.CLOCK, "n_intervals") or 0) >= 3, ticks(6, TICK),
+    wait_until(lambda: (prop(dash_duo, ids.Push.CLOCK, "n_intervals") or 0) >= 3, ticks(6, TICK),
                "three refresh ticks")
     assert dash_duo.driver.execute_script(PLOTLY_REQUESTED) == []
     assert dash_duo.driver.execute_script("return typeof window.Plotly") == "undefined"
 
     dash_duo.find_element(f"{row_selector(job['id'])} .ag-cell").click()
-    wait_until(dash_duo, lambda: dash_duo.driver.execute_script("return typeof window.Plotly") == "object",
+    wait_until(lambda: dash_duo.driver.execute_script("return typeof window.Plotly") == "object",
                ticks(LOAD_TICKS, TICK), "plotly.js never loaded for the job's charts")
     dash_duo.wait_for_element(f"#{ids.TrainingProgress.LOSS} .main-svg", timeout=ticks(LOAD_TICKS, TICK))
     assert dash_duo.driver.execute_script(PLOTLY_REQUESTED)

@@ -28,9 +28,9 @@ from fakeai_dash.embedded import free_port
 from tests.deploy.test_auth_deploy import PROCFILE, procfile_env
 from tests.deploy.test_server import VENV_BIN, clean_env, running
 from tests.integration.test_auth_gate import callback_body, cancel_body, create_body, dependencies, text_of
-from tests.oidc_provider import OIDCProvider, OIDCUser
-from tests.scale_sim import ScaleSimulator
-from tests.waiting import wait_until
+from tests.support.oidc_provider import OIDCProvider, OIDCUser
+from tests.support.scale_sim import ScaleSimulator
+from tests.support.waiting import wait_until
 
 REBOUND = "rebind.attacker.example"
 

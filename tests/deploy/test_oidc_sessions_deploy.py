@@ -20,8 +20,8 @@ from tests.deploy.test_auth_deploy import PROCFILE, procfile_env
 from tests.deploy.test_server import running, wait_until
 from tests.integration.test_auth_gate import callback_body, dependencies
 from tests.integration.test_auth_oidc_doors import cookie_payload
-from tests.oidc_provider import OIDCProvider, OIDCUser
-from tests.scale_sim import ScaleSimulator
+from tests.support.oidc_provider import OIDCProvider, OIDCUser
+from tests.support.scale_sim import ScaleSimulator
 
 PW = "carol-secret-pw"
 ACCESS = re.compile(r"^worker=<?(\d+)>? (\w+) (\S+) (\d{3})$", re.M)

@@ -24,8 +24,8 @@ from fakeai_dash.embedded import free_port
 from tests.deploy.test_auth_deploy import PROCFILE, procfile_env
 from tests.deploy.test_server import running, wait_until
 from tests.integration.test_auth_gate import callback_body, dependencies
-from tests.oidc_provider import OIDCProvider, OIDCUser
-from tests.scale_sim import ScaleSimulator
+from tests.support.oidc_provider import OIDCProvider, OIDCUser
+from tests.support.scale_sim import ScaleSimulator
 
 # The umask most hosts have: without the dashboard's care, files come out 0644, directories 0755.
 UMASK_022 = ["sh", "-c", 'umask 022 && exec "$@"', "sh"]

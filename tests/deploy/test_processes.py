@@ -8,27 +8,16 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import requests
 
 from fakeai_dash.embedded import EmbeddedFakeAI, free_port
+from tests.support.waiting import wait_until
 
 VENV_BIN = Path(sys.executable).parent
 EMBEDDED_LINE = re.compile(r"Embedded FakeAI serving on (http://[\d.]+:\d+)")
-
-
-def wait_until(predicate, timeout: float, what: str):
-    """Poll ``predicate`` until it returns a truthy value (a bounded wait, not a sleep)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def answers(url: str) -> bool:

@@ -10,7 +10,7 @@ import requests
 
 from tests.load.sse import parse
 from tests.load.stack import Gunicorn
-from tests.scale_sim import ScaleSimulator
+from tests.support.scale_sim import ScaleSimulator
 
 
 def test_push_deploy001_a_stop_ends_open_streams_with_bye_and_does_not_wait_for_them():

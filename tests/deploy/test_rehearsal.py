@@ -40,7 +40,7 @@ import requests
 
 from fakeai_dash.embedded import free_port
 from tests.deploy.test_server import ROOT, answers, clean_env, wait_until
-from tests.redis_server import running_redis
+from tests.support.redis_server import running_redis
 
 PLATFORM_STOP_SECONDS = 30  # Heroku (and Dokku's default) send SIGKILL this long after SIGTERM
 OPERATOR = ("alice", "rehearsal-password-1")

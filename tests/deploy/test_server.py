@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -19,21 +18,11 @@ from fakeai_dash import gunicorn_conf
 from fakeai_dash.__main__ import DashboardServer
 from fakeai_dash.config import Settings
 from fakeai_dash.embedded import free_port
+from tests.support.waiting import wait_until
 
 VENV_BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[2]
 DEV_SERVER_WARNING = "development server"
-
-
-def wait_until(predicate, timeout: float, what: str):
-    """Poll ``predicate`` until it returns a truthy value (a bounded wait, not a sleep)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def answers(url: str) -> bool:
@@ -193,7 +182,7 @@ def test_server009_a_connection_outlives_the_pages_refresh_interval(tmp_path, fa
     # or every tick reconnects (gunicorn's default keep-alive, 2 s, is shorter than 3 s).
     import http.client
 
-    from tests.waiting import observe
+    from tests.support.waiting import observe
 
     with running_cli(tmp_path, "--api-base", fakeai.url) as cli:
         connection = http.client.HTTPConnection(cli.base.removeprefix("http://"), timeout=10)

@@ -18,7 +18,7 @@ from tests.deploy.test_auth_deploy import PROCFILE, procfile_env
 from tests.deploy.test_private_data import detail_fetch
 from tests.deploy.test_server import running, wait_until
 from tests.integration.test_auth_gate import OPERATOR, VIEWER, basic, dependencies, text_of, write_users
-from tests.scale_sim import ScaleSimulator
+from tests.support.scale_sim import ScaleSimulator
 
 FORGED = 300
 MAX_LOOKUPS = 25  # the per-user cap (20) and a few admitted by two workers at the same instant

@@ -7,7 +7,7 @@ import pytest
 from fakeai_dash.api.client import client_from_settings
 from fakeai_dash.config import Settings
 from fakeai_dash.sync import NotReady, build_source
-from tests.waiting import wait_until
+from tests.support.waiting import wait_until
 
 REFRESH = 0.5  # the sync loop's round interval in these tests
 

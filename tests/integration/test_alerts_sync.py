@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from fakeai_dash.sync import NotReady
 from tests.integration.sync_support import REFRESH, detail_when, source_for  # noqa: F401 - a fixture
-from tests.scale_sim import ScaleSimulator
-from tests.waiting import observe, wait_until
+from tests.support.scale_sim import ScaleSimulator
+from tests.support.waiting import observe, wait_until
 
 
 def test_alertsync001_long_noisy_runs_with_a_one_step_spike_raise_no_alert(source_for):

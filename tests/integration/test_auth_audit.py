@@ -21,8 +21,8 @@ from tests.integration.test_auth_gate import (
     write_users,
     writes,
 )
-from tests.redis_server import running_redis
-from tests.scale_sim import ScaleSimulator
+from tests.support.redis_server import running_redis
+from tests.support.scale_sim import ScaleSimulator
 
 from fakeai_dash import ids
 
@@ -171,7 +171,7 @@ def tls_redis(tmp_path):
     import subprocess
 
     from fakeai_dash.embedded import free_port
-    from tests.waiting import wait_until
+    from tests.support.waiting import wait_until
 
     files = _tls_files(tmp_path)
     port = free_port()

@@ -18,7 +18,7 @@ from fakeai_dash.auth import gate
 from fakeai_dash.auth.users import add_user
 from fakeai_dash.data import EXTENSION_KEY
 from fakeai_dash.sync import LIST
-from tests.scale_sim import ScaleSimulator
+from tests.support.scale_sim import ScaleSimulator
 
 OPERATOR = ("alice", "alice-password-1")
 VIEWER = ("bob", "bob-password-123")

@@ -1,4 +1,4 @@
-"""OIDC sign-in against a real local provider (tests/oidc_provider.py, Authlib's server parts):
+"""OIDC sign-in against a real local provider (tests/support/oidc_provider.py, Authlib's server parts):
 discovery, the code flow with PKCE and a nonce, signed ID tokens, roles from groups.
 
 The app is served over HTTP and a requests session plays the browser, following every redirect
@@ -26,8 +26,8 @@ from tests.integration.test_auth_gate import (
     trail,
     writes,
 )
-from tests.oidc_provider import OIDCProvider, OIDCUser
-from tests.scale_sim import ScaleSimulator
+from tests.support.oidc_provider import OIDCProvider, OIDCUser
+from tests.support.scale_sim import ScaleSimulator
 
 PEOPLE = {
     "carol": OIDCUser("carol-secret-pw", "carol@example.com", ["fakeai-operators", "staff"], "Carol"),

@@ -25,11 +25,11 @@ from hypothesis import HealthCheck, given, settings
 
 from tests.integration.test_auth_gate import cancel_body, dependencies, running_job, text_of, trail, writes
 from tests.integration.test_auth_oidc import HTML, oidc_apps, session_of, sign_in
-from tests.oidc_provider import OMIT, OIDCProvider, OIDCUser
-from tests.redis_server import running_redis
-from tests.scale_sim import ScaleSimulator
+from tests.support.oidc_provider import OMIT, OIDCProvider, OIDCUser
+from tests.support.redis_server import running_redis
+from tests.support.scale_sim import ScaleSimulator
 from tests.unit.test_auth_next import HOSTILE, assert_same_site
-from tests.waiting import wait_until
+from tests.support.waiting import wait_until
 
 PW = "a-long-password-1"
 PEOPLE = {

@@ -9,27 +9,15 @@ The bearer-token check uses pytest-httpserver, since FakeAI does not echo header
 
 from __future__ import annotations
 
-import time
 
 import pytest
 from werkzeug import Response
 
 from fakeai_dash.api.client import ApiError, FineTuningClient
 from fakeai_dash.api.models import Checkpoint, Event, FileObject, Job
+from tests.support.waiting import wait_until
 
 MODEL = "meta-llama/Llama-3.1-8B-Instruct"
-
-
-def wait_until(condition, timeout: float, interval: float = 0.2):
-    """Poll ``condition()`` until it returns something truthy; fail after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"condition not met within {timeout:g} s")
-        time.sleep(interval)
 
 
 @pytest.fixture

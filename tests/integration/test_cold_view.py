@@ -18,8 +18,8 @@ from fakeai_dash.data import EXTENSION_KEY
 from fakeai_dash.sync import cold
 from tests.integration.test_auth_gate import OPERATOR, VIEWER, basic, write_users
 from tests.integration.test_first_view import components
-from tests.scale_sim import ScaleSimulator
-from tests.waiting import wait_until
+from tests.support.scale_sim import ScaleSimulator
+from tests.support.waiting import wait_until
 
 JOB_REQUESTS = ("job_retrieve", "checkpoints", "events")
 LIVE = "3000:live:done=1500"  # a live job at step 1,500

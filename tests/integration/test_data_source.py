@@ -8,8 +8,8 @@ import threading
 import pytest
 
 from fakeai_dash.data import EXTENSION_KEY, NotReady
-from tests.scale_sim import ScaleSimulator
-from tests.waiting import observe, wait_until
+from tests.support.scale_sim import ScaleSimulator
+from tests.support.waiting import observe, wait_until
 
 SESSIONS = 5
 

@@ -14,8 +14,8 @@ from dash._utils import AttributeDict
 from fakeai_dash import ids
 from fakeai_dash.components import job_details
 from fakeai_dash.data import current_source
-from tests.scale_sim import ScaleSimulator
-from tests.waiting import wait_until
+from tests.support.scale_sim import ScaleSimulator
+from tests.support.waiting import wait_until
 
 TICK = f"{ids.Page.INTERVAL}.n_intervals"
 

@@ -9,7 +9,7 @@ from urllib.parse import urljoin
 
 from fakeai_dash import ids
 from fakeai_dash.web import IMMUTABLE
-from tests.waiting import wait_until
+from tests.support.waiting import wait_until
 
 
 def find(component: dict, component_id: str) -> dict | None:

@@ -20,8 +20,8 @@ from dash._utils import AttributeDict
 from fakeai_dash import ids
 from fakeai_dash.components import first_view, job_details
 from fakeai_dash.data import NotReady, current_source
-from tests.scale_sim import ScaleSimulator
-from tests.waiting import wait_until
+from tests.support.scale_sim import ScaleSimulator
+from tests.support.waiting import wait_until
 
 SECRET = "sk-first-view-secret-0123456789"
 ASSETS = Path(__file__).resolve().parents[2] / "assets"

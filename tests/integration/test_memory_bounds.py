@@ -14,7 +14,7 @@ from fakeai_dash.i18n import use_locale
 from fakeai_dash.sizing import approx_bytes
 from fakeai_dash.sync import source as source_module
 from tests.integration.sync_support import source_for  # noqa: F401 - a fixture
-from tests.scale_sim import ScaleSimulator
+from tests.support.scale_sim import ScaleSimulator
 
 ROUNDS = 40
 STEPS_PER_ROUND = 150  # 6,000 events: 40 history versions, each longer than the one before

@@ -18,9 +18,9 @@ from fakeai_dash.sync.list_sync import LIST_PROGRESS, publish_list
 from tests.integration.sync_support import source_for  # noqa: F401 - a fixture
 from tests.integration.test_auth_gate import OPERATOR, basic, write_users
 from tests.load.sse import parse
-from tests.redis_server import running_redis
-from tests.scale_sim import ScaleSimulator
-from tests.waiting import observe, wait_until
+from tests.support.redis_server import running_redis
+from tests.support.scale_sim import ScaleSimulator
+from tests.support.waiting import observe, wait_until
 
 JOB_A, JOB_B = "ftjob-aaa", "ftjob-bbb"
 

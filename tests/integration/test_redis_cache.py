@@ -16,10 +16,10 @@ from werkzeug import Response
 
 from fakeai_dash.components.create_job_dialog import TOKEN_TTL, submit_form
 from fakeai_dash.data import EXTENSION_KEY, NotReady, current_source
-from tests.jobs_factory import openai_job
-from tests.redis_server import running_redis
-from tests.scale_sim import ScaleSimulator
-from tests.waiting import observe, wait_until
+from tests.support.jobs_factory import openai_job
+from tests.support.redis_server import running_redis
+from tests.support.scale_sim import ScaleSimulator
+from tests.support.waiting import observe, wait_until
 
 JOBS = "/v1/fine_tuning/jobs"
 REPO = Path(__file__).resolve().parents[2]

@@ -1,4 +1,4 @@
-"""The scale simulator (tests/scale_sim.py) read by the project's real client: OpenAI's shapes
+"""The scale simulator (tests/support/scale_sim.py) read by the project's real client: OpenAI's shapes
 and paging at real size, lazy 20,000-step histories, result files, a live job, stats, latency."""
 
 from __future__ import annotations
@@ -7,28 +7,16 @@ import statistics
 import subprocess
 import sys
 import threading
-import time
 
 import pytest
 import requests
 
 from fakeai_dash.api.client import ApiError, FineTuningClient
 from fakeai_dash.series import rows_from_result_csv
-from tests.scale_sim import ScaleSimulator
+from tests.support.scale_sim import ScaleSimulator
+from tests.support.waiting import wait_until
 
 SPIKE = 10_000
-
-
-def wait_until(check, seconds: float = 5.0):
-    """Poll ``check`` until it returns something truthy; fail after ``seconds``."""
-    deadline = time.monotonic() + seconds
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {seconds} s")
-        time.sleep(0.01)
 
 
 @pytest.fixture(scope="module")
@@ -258,7 +246,7 @@ def test_scale009_stall_holds_answers_until_released(fresh):
     answers = []
     waiting = threading.Thread(target=lambda: answers.append(requests.get(f"{fresh.url}/v1/models", timeout=30)))
     waiting.start()
-    wait_until(lambda: fresh.stats()["in_flight"] >= 1)
+    wait_until(lambda: fresh.stats()["in_flight"] >= 1, 5.0)
     requests.post(f"{fresh.url}/_sim/stall", params={"seconds": 0}, timeout=10)
     waiting.join(timeout=10)
     assert answers and answers[0].status_code == 200
@@ -267,7 +255,7 @@ def test_scale009_stall_holds_answers_until_released(fresh):
 
 def test_scale010_runs_as_a_process_and_prints_its_url_first():
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.scale_sim", "--jobs", "50", "--big", "300:finished:spike=150",
+        [sys.executable, "-m", "tests.support.scale_sim", "--jobs", "50", "--big", "300:finished:spike=150",
          "--big", "200:live", "--port", "0"], stdout=subprocess.PIPE, text=True)
     try:
         url = process.stdout.readline().strip()

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.waiting import wait_until
+from tests.support.waiting import wait_until
 
 SECRET = "sk-test-DO-NOT-LEAK-4242"
 

@@ -18,9 +18,9 @@ from werkzeug import Response
 
 from fakeai_dash.components.create_job_dialog import submit_form
 from fakeai_dash.data import EXTENSION_KEY, NotReady, current_source
-from tests.jobs_factory import openai_job
-from tests.redis_server import running_redis
-from tests.waiting import wait_until
+from tests.support.jobs_factory import openai_job
+from tests.support.redis_server import running_redis
+from tests.support.waiting import wait_until
 
 UPLOAD = "create-job-upload-report.children"
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from fakeai_dash.components.events_log import PAGE_SIZE, shared_page_rows
 from tests.integration.sync_support import detail_when, source_for  # noqa: F401 - a fixture
-from tests.scale_sim import ScaleSimulator
-from tests.waiting import wait_until
+from tests.support.scale_sim import ScaleSimulator
+from tests.support.waiting import wait_until
 
 
 def test_shared001_one_log_state_is_decoded_once_and_a_new_event_is_seen(source_for):

@@ -19,9 +19,9 @@ from fakeai_dash.auth.sessions import SessionStore
 from fakeai_dash.data import EXTENSION_KEY, NotReady
 from fakeai_dash.sync.resilient import ResilientStore
 from fakeai_dash.sync.store import RedisStore
-from tests.redis_server import redis_server
-from tests.scale_sim import ScaleSimulator
-from tests.waiting import observe, wait_until
+from tests.support.redis_server import redis_server
+from tests.support.scale_sim import ScaleSimulator
+from tests.support.waiting import observe, wait_until
 
 
 @pytest.fixture

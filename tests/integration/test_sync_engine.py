@@ -12,8 +12,8 @@ from fakeai_dash.sync import NotReady
 from fakeai_dash.sync import job_sync as job_sync_module
 from fakeai_dash.sync import list_sync as list_sync_module
 from tests.integration.sync_support import REFRESH, detail_when, source_for  # noqa: F401 - a fixture
-from tests.scale_sim import ScaleSimulator
-from tests.waiting import observe, wait_until
+from tests.support.scale_sim import ScaleSimulator
+from tests.support.waiting import observe, wait_until
 
 
 def kinds(sim: ScaleSimulator) -> dict[str, int]:
@@ -179,7 +179,7 @@ def test_sync009_a_stalled_api_keeps_the_picture_and_says_how_long_it_has_been_s
 
 
 def test_sync010_duplicates_across_pages_are_listed_once(source_for, httpserver):
-    from tests.jobs_factory import openai_job
+    from tests.support.jobs_factory import openai_job
 
     jobs = [openai_job(i) for i in range(150)]
     first, second = jobs[:100], [jobs[99], *jobs[100:]]  # a job slid across the page boundary

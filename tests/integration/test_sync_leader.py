@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.redis_server import running_redis
-from tests.scale_sim import ScaleSimulator
-from tests.waiting import observe, wait_until
+from tests.support.redis_server import running_redis
+from tests.support.scale_sim import ScaleSimulator
+from tests.support.waiting import observe, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 class Worker:
     def __init__(self, *args: str):
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        self.proc = subprocess.Popen([sys.executable, "-m", "tests.sync_worker", *args], cwd=ROOT, env=env,
+        self.proc = subprocess.Popen([sys.executable, "-m", "tests.support.sync_worker", *args], cwd=ROOT, env=env,
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         self.lines: queue.Queue[str] = queue.Queue()
         self.states: list[str] = []

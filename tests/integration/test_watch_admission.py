@@ -16,7 +16,7 @@ from fakeai_dash.sync.interest import NoSuchJob
 from tests.deploy.test_private_data import detail_fetch
 from tests.integration.test_auth_gate import OPERATOR, VIEWER, basic, basic_app, dependencies, sim, text_of  # noqa: F401
 from tests.integration.sync_support import source_for  # noqa: F401 - a fixture
-from tests.waiting import wait_until
+from tests.support.waiting import wait_until
 
 
 def _fetcher(app):

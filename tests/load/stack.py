@@ -54,7 +54,7 @@ def stop(process: subprocess.Popen | None, seconds: float = 15.0) -> None:
 
 
 class Simulator:
-    """``python -m tests.scale_sim`` as a process of its own (so the harness's threads do not
+    """``python -m tests.support.scale_sim`` as a process of its own (so the harness's threads do not
     share its interpreter); its URL is the first line it prints."""
 
     def __init__(self, args: list[str]):
@@ -63,7 +63,7 @@ class Simulator:
         self.url = ""
 
     def start(self) -> Simulator:
-        self.process = subprocess.Popen([sys.executable, "-m", "tests.scale_sim", *self.args, "--port", "0"],
+        self.process = subprocess.Popen([sys.executable, "-m", "tests.support.scale_sim", *self.args, "--port", "0"],
                                         cwd=ROOT, stdout=subprocess.PIPE, text=True)
         self.url = self.process.stdout.readline().strip()
         if not self.url.startswith("http://127.0.0.1:"):

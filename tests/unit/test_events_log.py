@@ -127,7 +127,7 @@ def source_for(httpserver, make_app):
         context.push()
         contexts.append(context)
         from fakeai_dash.data import NotReady, current_source
-        from tests.waiting import wait_until
+        from tests.support.waiting import wait_until
 
         source = current_source()
 

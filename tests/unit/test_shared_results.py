@@ -10,7 +10,7 @@ import numpy as np
 from fakeai_dash.components.training_progress import progress_outputs
 from fakeai_dash.series import MetricHistory
 from fakeai_dash.shared_results import shared_results
-from tests.waiting import wait_until
+from tests.support.waiting import wait_until
 
 T0 = 1_700_000_000.0
 VIEW = {"smoothing": 0.6, "log": False, "x": "step"}

@@ -13,7 +13,7 @@ In-process::
 
 As a process (first stdout line: the URL; second: a JSON line with the big jobs' ids)::
 
-    python -m tests.scale_sim --jobs 3000 --latency 0.15 --big 20000:finished:spike=10000 --big 100000:live --port 0
+    python -m tests.support.scale_sim --jobs 3000 --latency 0.15 --big 20000:finished:spike=10000 --big 100000:live --port 0
 """
 
 from __future__ import annotations
@@ -775,7 +775,7 @@ class ScaleSimulator:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m tests.scale_sim", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tests.support.scale_sim", description=__doc__.split("\n")[0])
     parser.add_argument("--jobs", type=int, default=3000)
     parser.add_argument("--steps", type=int, default=100, help="steps of an ordinary job")
     parser.add_argument("--big", action="append", default=[], help="e.g. 20000:finished:spike=10000, 100000:live")

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from typing import Any
 
 from selenium.common.exceptions import ElementClickInterceptedException
-from selenium.webdriver.support.ui import WebDriverWait
 
 from fakeai_dash import ids
+from tests.support.waiting import wait_until
 
 ROWS = "#jobs-grid .ag-center-cols-container .ag-row"
 # The first page load starts Chromium's renderer, Dash and the first fetch: allow that many ticks.
@@ -52,12 +52,6 @@ def grid_statuses(dash_duo, *, filtered: bool = False) -> dict[str, str] | None:
     """)
 
 
-def wait_until(dash_duo, condition: Callable[[], Any], timeout: float, message: str = "",
-               poll: float = 0.1) -> Any:
-    """``condition()``'s first truthy value, checked every ``poll`` s until ``timeout`` s have passed."""
-    return WebDriverWait(dash_duo.driver, timeout, poll_frequency=poll).until(lambda _d: condition(), message)
-
-
 def wait_rows(dash_duo, predicate: Callable[[set[str]], bool], timeout: float, message: str = "") -> set[str]:
     """The DOM's row ids, once ``predicate`` accepts them."""
 
@@ -65,7 +59,7 @@ def wait_rows(dash_duo, predicate: Callable[[set[str]], bool], timeout: float, m
         seen = visible_row_ids(dash_duo)
         return seen if predicate(seen) else None
 
-    return wait_until(dash_duo, check, timeout, message)
+    return wait_until(check, timeout, message)
 
 
 def prop(dash_duo, component_id: str, name: str) -> Any:
@@ -97,9 +91,9 @@ def turn_off_polling(dash_duo, interval: float) -> int:
     """Switch auto-refresh off and wait until the server has turned the Interval off and no
     callback a tick started is still running; returns the tick count polling stopped at."""
     dash_duo.find_element(f"label[for='{ids.Header.AUTO_REFRESH}']").click()
-    wait_until(dash_duo, lambda: prop(dash_duo, ids.Page.INTERVAL, "disabled") is True, ticks(5, interval),
+    wait_until(lambda: prop(dash_duo, ids.Page.INTERVAL, "disabled") is True, ticks(5, interval),
                "the server did not disable the refresh Interval")
-    wait_until(dash_duo, lambda: pending_callbacks(dash_duo) == 0, ticks(5, interval),
+    wait_until(lambda: pending_callbacks(dash_duo) == 0, ticks(5, interval),
                "callbacks started by the last tick did not finish")
     return prop(dash_duo, ids.Page.INTERVAL, "n_intervals")
 

@@ -2,7 +2,7 @@
 two and kill one. It watches the jobs list (as an open browser would) and prints one line
 whenever its leadership changes: ``leading`` or ``following``.
 
-    python -m tests.sync_worker API_BASE (--redis URL | --data-dir DIR) [--refresh S]
+    python -m tests.support.sync_worker API_BASE (--redis URL | --data-dir DIR) [--refresh S]
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ import tempfile
 
 import redis
 
-from tests.waiting import wait_until
+from tests.support.waiting import wait_until
 
 
 class RedisServer:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fakeai_dash import ids
-from tests.browser_support import ticks, wait_until
+from tests.support.browser_support import ticks, wait_until
 
 
 def emulate_color_scheme(dash_duo, scheme: str) -> None:
@@ -24,7 +24,7 @@ def switch_theme(dash_duo, to: str, interval: float) -> None:
     """Flip the header switch (a click on its label, as a user does) and wait for ``to``."""
     assert page_theme(dash_duo) != to, f"the page is already {to}"
     dash_duo.find_element(f"label[for='{ids.Theme.SWITCH}']").click()
-    wait_until(dash_duo, lambda: page_theme(dash_duo) == to, ticks(3, interval), f"the page never turned {to}")
+    wait_until(lambda: page_theme(dash_duo) == to, ticks(3, interval), f"the page never turned {to}")
 
 
 def css_color(dash_duo, hex_color: str) -> str:
