@@ -3,10 +3,10 @@
 // parse, which was most of the time a job's first chart took. dcc.Graph uses window.Plotly
 // when it is already there, so the graphs mount only once this has loaded (lazy_graphs.py).
 // Nothing loads on the jobs list; a job's own URL loads it as the page's first script
-// (components/first_view.py: its graphs come in the first layout), so this finds it there.
+// (server/first_view.py: its graphs come in the first layout), so this finds it there.
 (function () {
   // The vendored file's version, as its ?m=: a new file gets a new URL (assets are cached for a year).
-  // components/first_view.py names the files and the version too (a unit test keeps them equal).
+  // server/first_view.py names the files and the version too (a unit test keeps them equal).
   const VERSION = "4.1.1";
   const base = (document.currentScript && document.currentScript.src) || location.href;
   let loading = null;
@@ -40,7 +40,7 @@
 
   function loadPlotly() {
     if (!loading) {
-      // A job's own page loads both as its first scripts (components/first_view.py).
+      // A job's own page loads both as its first scripts (server/first_view.py).
       const locale = document.querySelector("script[data-plotly-locale]") ? null : pageLocale();
       const plotly = window.Plotly ? Promise.resolve(window.Plotly) : loadScript("plotly-basic.min.js");
       loading = plotly.then(function (Plotly) {

@@ -1,4 +1,4 @@
-/* The push bridge (fakeai_dash/components/push.py; the server side is fakeai_dash/push.py).
+/* The push bridge (fakeai_dash/components/push_listener.py; the server side is fakeai_dash/server/push_stream.py).
  *
  * One EventSource per page, for what the page shows: the list, the open job, the compared jobs.
  * A "change" event bumps a signal store (set_props), and the usual fetch callbacks run: pushed

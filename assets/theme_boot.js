@@ -19,7 +19,7 @@
     return "dark";  // no preference expressed: the NVIDIA dark look
   }
 
-  // The server draws a job's first charts into its page (components/first_view.py) in the theme
+  // The server draws a job's first charts into its page (server/first_view.py) in the theme
   // this names. Set on every load, before the page's first request: a session cookie is enough.
   function share(theme) {
     try { document.cookie = KEY + "=" + theme + "; path=/; SameSite=Lax"; } catch (blocked) { /* drawn dark, then redrawn */ }

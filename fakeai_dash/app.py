@@ -29,7 +29,7 @@ from fakeai_dash.components import (
     language_switch,
     model_comparison,
     notifications,
-    push,
+    push_listener,
     shortcuts_help,
     status_timeline,
     theme_switch,
@@ -38,16 +38,16 @@ from fakeai_dash.components import (
 )
 from fakeai_dash.api.client import client_from_settings
 from fakeai_dash.auth import configure_auth, watch_viewer
-from fakeai_dash.bundles import ASSETS_IGNORE, configure_bundles
+from fakeai_dash.server.bundles import ASSETS_IGNORE, configure_bundles
 from fakeai_dash.config import Settings, load_settings
 from fakeai_dash.data import EXTENSION_KEY, build_source
 from fakeai_dash.embedded import EmbeddedFakeAI
 from fakeai_dash.i18n_web import configure_i18n
 from fakeai_dash.layout import build_layout
-from fakeai_dash.push import configure_push, limit_request_concurrency
-from fakeai_dash.security import configure_security
+from fakeai_dash.server.push_stream import configure_push, limit_request_concurrency
+from fakeai_dash.server.security import configure_security
 from fakeai_dash.server.dashboard import Dashboard
-from fakeai_dash.web import configure_web
+from fakeai_dash.server.web import configure_web
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 # Every component with callbacks, in the order of the seed's tree: each registers its own on the
 # app create_app builds (server/blueprint.py), so every app (a test's fresh one too) gets them all.
 COMPONENTS = (
-    header, job_filters, language_switch, theme_switch, notifications, shortcuts_help, push,
+    header, job_filters, language_switch, theme_switch, notifications, shortcuts_help, push_listener,
     api_banner, budget_warning, jobs_list,
     job_details, job_actions, job_audit, status_timeline, hyperparameters, cost_tracker,
     training_progress, training_alerts, checkpoints, model_comparison, events_log, job_comparison,
@@ -97,13 +97,13 @@ def create_app(settings: Settings | None = None, *, backend: EmbeddedFakeAI | No
         title="Fine-Tuning Dashboard",
         update_title=None,
         assets_folder=str(ASSETS_DIR),
-        # Our scripts and styles travel as two bundles (bundles.py); Bootstrap is vendored (no
+        # Our scripts and styles travel as two bundles (server/bundles.py); Bootstrap is vendored (no
         # CDN: deployments may have no internet) and linked first; plotly.js is loaded on demand.
         assets_ignore=ASSETS_IGNORE,
         suppress_callback_exceptions=True,
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
-    boot = ASSETS_DIR / THEME_BOOT  # ?m=<mtime>, as Dash versions its assets: cached for a year (web.py)
+    boot = ASSETS_DIR / THEME_BOOT  # ?m=<mtime>, as Dash versions its assets: cached for a year (server/web.py)
     app.index_string = INDEX_STRING.replace(
         "{theme_boot_src}", f"{app.get_asset_url(THEME_BOOT)}?m={boot.stat().st_mtime}")
     app.config.external_stylesheets = [app.get_asset_url("vendor/bootstrap.min.css")]

@@ -14,7 +14,7 @@ from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings import SettingsError as SourceError
 
-from fakeai_dash import hosts
+from fakeai_dash.server import hosts
 from fakeai_dash.pricing import DEFAULT_PRICE_PER_1K
 
 

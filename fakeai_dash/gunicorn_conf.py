@@ -16,7 +16,7 @@ import tempfile
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8050')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-# Push streams (fakeai_dash/push.py) hold a thread each while a page is open: a worker gets that
+# Push streams (fakeai_dash/server/push_stream.py) hold a thread each while a page is open: a worker gets that
 # many threads on top of those for ordinary requests, and the push route never takes more than
 # its share, so /healthz and callbacks always find a free thread. Threads start on demand.
 request_threads = int(os.environ.get("GUNICORN_THREADS", "4"))
@@ -35,7 +35,7 @@ accesslog = "-"
 # two dashboards on one host would fight over it, and nothing here uses it.
 control_socket_disable = True
 # Forwarded headers are believed in one place only: the app's ProxyFix, and only with
-# FAKEAI_DASH_TRUSTED_PROXIES > 0 (fakeai_dash/security.py). gunicorn's defaults believed
+# FAKEAI_DASH_TRUSTED_PROXIES > 0 (fakeai_dash/server/security.py). gunicorn's defaults believed
 # X-Forwarded-Proto (and -Ssl, -Protocol) from any peer at 127.0.0.1 or on a unix socket,
 # whatever that setting said: a local client, or a same-host proxy that passes the header
 # through, made a plain-http request "https" (HSTS, Secure cookies). With proxies trusted,

@@ -4,7 +4,7 @@ The locale of a request, first match wins:
 
 1. ``?lang=xx`` on the request itself (the page a language link opened);
 2. ``?lang=xx`` on the page that sent it (the Referer: callbacks and ``/_dash-layout`` are
-   same-origin fetches from the page, whose URL keeps ``?lang=``; security.py's
+   same-origin fetches from the page, whose URL keeps ``?lang=``; server/security.py's
    ``referrer-policy: same-origin`` sends the full URL), so two tabs in two languages each keep theirs;
 3. the ``lang`` cookie a language link left (the choice is remembered without ``?lang=``);
 4. the browser's ``Accept-Language`` (a first visit);

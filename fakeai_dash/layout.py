@@ -8,9 +8,9 @@ from dash import dcc, html
 from fakeai_dash import ids
 from fakeai_dash.i18n import _
 from fakeai_dash.components import api_banner, create_job_dialog, header, job_details, jobs_list
-from fakeai_dash.components.first_list import fill_jobs_list
-from fakeai_dash.components.first_view import fill_job_page
-from fakeai_dash.components import push as push_channel
+from fakeai_dash.server.first_list import fill_jobs_list
+from fakeai_dash.server.first_view import fill_job_page
+from fakeai_dash.components import push_listener
 
 
 def build_layout(refresh_interval_s: float, upload_limit_mb: float | None = None, push: bool = True) -> html.Div:
@@ -32,7 +32,7 @@ def build_layout(refresh_interval_s: float, upload_limit_mb: float | None = None
         dcc.Store(id=ids.TrainingProgress.DRAWN),
         dcc.Store(id=ids.JobComparison.STORE),
         dcc.Store(id=ids.JobComparison.SIGNATURE),
-        *push_channel.layout(refresh_interval_s, enabled=push),
+        *push_listener.layout(refresh_interval_s, enabled=push),
     ]
     body = dbc.Row([
         # Landmarks: the jobs list is how one moves between jobs (nav), inside the page's main part.

@@ -94,7 +94,7 @@ class DashboardOIDC(OIDCAuth):
         # Never from Host or X-Forwarded-Host (dash-auth's way): a forged one sent the provider's
         # code to another site. The setting (required on a public bind: auth/startup.py), else on
         # loopback the address this connection arrived at.
-        from fakeai_dash.hosts import own_url
+        from fakeai_dash.server.hosts import own_url
 
         return own_url(self.settings.oidc_redirect_uri, CALLBACK_PATH, request.environ, self.settings.host,
                        self.settings.port)

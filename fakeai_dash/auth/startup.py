@@ -5,7 +5,7 @@ socket behind a proxy):
 
 - FAKEAI_DASH_AUTH must be set: basic or oidc, or none on purpose (which starts with a warning);
 - the names browsers use must be set (FAKEAI_DASH_ALLOWED_HOSTS, or the OIDC callback URL):
-  every other Host is refused (fakeai_dash.hosts), and on a public bind nothing else is known;
+  every other Host is refused (fakeai_dash.server.hosts), and on a public bind nothing else is known;
   ``*`` answers any host on purpose (a warning);
 - OIDC needs FAKEAI_DASH_OIDC_REDIRECT_URI: the callback URL is never built from the request.
 """
@@ -18,7 +18,7 @@ import sys
 from collections.abc import Iterable
 from typing import Any
 
-from fakeai_dash import hosts
+from fakeai_dash.server import hosts
 from fakeai_dash.auth.users import UsersFileError, load_users
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from dash import Input, Output, dcc, html
 
 from fakeai_dash.server.blueprint import Blueprint
 from fakeai_dash import auth, ids
-from fakeai_dash.components import job_filters, language_switch, notifications, push, shortcuts_help, theme_switch
+from fakeai_dash.components import job_filters, language_switch, notifications, push_listener, shortcuts_help, theme_switch
 from fakeai_dash.i18n import N_, _
 from fakeai_dash.auth.wording import localized
 
@@ -27,7 +27,7 @@ def layout() -> html.Header:
         theme_switch.layout(),
         language_switch.layout(),
         *notifications.layout(),
-        push.indicator(),
+        push_listener.indicator(),
         *shortcuts_help.layout(),  # the `?` hint and its overlay
         dbc.Button(_("↻ Refresh"), id=ids.Header.REFRESH, color="secondary", outline=True, size="sm",
                    className="me-2", title=_("Fetch the latest jobs now")),
@@ -75,7 +75,7 @@ _STAT_LABELS = (("total", N_("Total")), ("active", N_("Active")), ("succeeded", 
 def toggle_polling(auto_refresh: bool, push_state: str | None = None) -> bool:
     # Disabling the Interval stops the ticks themselves: no request leaves the browser. While
     # updates are pushed, the push bridge's heartbeat replaces the ticks.
-    return push.polling_disabled(auto_refresh, push_state)
+    return push_listener.polling_disabled(auto_refresh, push_state)
 
 
 # -- who is signed in ------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 that depend on the request (its path and its language), in one place instead of patches.
 
 - ``interpolate_index`` (the hook Dash documents for changing the index page): the title in the
-  request's language, the preload links of the renderer's first requests (preload.py), plotly.js
-  first on a job's URL (first_view.py), the jobs list's chunks on other pages (preload.py), then
+  request's language, the preload links of the renderer's first requests (server/preload.py), plotly.js
+  first on a job's URL (first_view.py), the jobs list's chunks on other pages (server/preload.py), then
   ``<html lang>`` and the scripts' strings (i18n_web.py).
 - ``dependencies`` (``/_dash-dependencies``): the words of ``running=`` outputs ("Cancelling…")
   in the request's language; the renderer shows them itself.
@@ -21,9 +21,9 @@ from flask import request
 
 from fakeai_dash import i18n
 from fakeai_dash.i18n import N_
-from fakeai_dash.components.first_view import plotly_first
+from fakeai_dash.server.first_view import plotly_first
 from fakeai_dash.i18n_web import localize_index, localize_running
-from fakeai_dash.preload import LIST_CHUNKS, chunk_url, fetch_preloads, list_chunk_scripts
+from fakeai_dash.server.preload import LIST_CHUNKS, chunk_url, fetch_preloads, list_chunk_scripts
 
 TITLE = N_("Fine-Tuning Dashboard")  # marked: pybabel extracts it
 

@@ -1,6 +1,6 @@
 """ChangeFeed: what changed, for push updates. The sync loop (on the leader) announces a change of
 a member — LIST or a job id — with ``announce``; every worker's feed hears it and wakes the push
-streams it serves (fakeai_dash/push.py), each of which passes on only its own members.
+streams it serves (fakeai_dash/server/push_stream.py), each of which passes on only its own members.
 
 A member's version is the number of a deployment-wide sequence at its last change (the store's
 ``bump``), so a version is never reused and a stream that reconnects elsewhere can tell from the
@@ -54,7 +54,7 @@ class ChangeFeed:
         self._start_lock = threading.Lock()
         self.closing = False
         # The Redis subscription is lost (the store is down): no change can be heard, so the
-        # streams end and their pages poll until it is back (push.py's "pause").
+        # streams end and their pages poll until it is back (server/push_stream.py's "pause").
         self.paused = False
 
     # -- stream side ---------------------------------------------------------------------------

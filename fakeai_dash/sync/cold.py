@@ -1,5 +1,5 @@
 """ColdFetch: a job's URL that the picture does not hold yet is fetched on the spot, so its first
-view arrives drawn (components/first_view.py) instead of waiting for the sync loop's round.
+view arrives drawn (server/first_view.py) instead of waiting for the sync loop's round.
 
 A link from a colleague or a notification names a job nobody has opened: the leader's round
 for it reads the job, then its checkpoints, then its newest events, one after another, and for

@@ -183,7 +183,7 @@ class DataSource:
         return entry
 
     def first_view_detail(self, job_id: str) -> dict[str, Any]:
-        """job_detail for a page being built (components/first_view.py): a job the picture does
+        """job_detail for a page being built (server/first_view.py): a job the picture does
         not hold yet is fetched on the spot, admitted first, within ColdFetch's short deadline;
         past it, NotReady (the page's callbacks then wait for it as usual)."""
         checked_id(job_id)

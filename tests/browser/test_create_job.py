@@ -12,7 +12,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from fakeai_dash import ids
-from fakeai_dash.security import request_limit_bytes
+from fakeai_dash.server.security import request_limit_bytes
 from tests.support.browser_support import LOAD_TICKS, ticks
 
 pytestmark = pytest.mark.browser

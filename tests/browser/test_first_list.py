@@ -1,6 +1,6 @@
-"""Every page arrives with the jobs list drawn (components/first_list.py), and the page drawn
+"""Every page arrives with the jobs list drawn (server/first_list.py), and the page drawn
 that way still lives: rows follow the API, filters and navigation work, with the scripts and
-styles merged into bundles (bundles.py).
+styles merged into bundles (server/bundles.py).
 
 Real parts: a FakeAI server, the app served with its sync loop, headless Chromium."""
 

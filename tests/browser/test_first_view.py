@@ -1,4 +1,4 @@
-"""A job opened by its URL arrives drawn (components/first_view.py): a reload of a job's page
+"""A job opened by its URL arrives drawn (server/first_view.py): a reload of a job's page
 draws its charts from the page's own layout, in the browser's theme, before and without any
 callback sending a figure; a theme switch still redraws them.
 

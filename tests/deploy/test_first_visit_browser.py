@@ -64,7 +64,7 @@ def test_first_visit012_a_jobs_url_draws_its_chart_with_the_basic_plotly_bundle(
     assert any("vendor/plotly-basic.min.js" in url for url in requested), requested
     assert not full_bundle_requested(dash_duo)
     # Fetched as the page started, with Dash's own scripts: before the renderer's script had even
-    # arrived (the layout, too, now leaves with the page: preload.py, tests/browser/test_first_list.py).
+    # arrived (the layout, too, now leaves with the page: server/preload.py, tests/browser/test_first_list.py).
     started = dash_duo.driver.execute_script("""
         const entry = name => performance.getEntriesByType("resource").find(e => e.name.includes(name));
         return [entry("plotly-basic.min.js").startTime, entry("dash_renderer").responseEnd];""")

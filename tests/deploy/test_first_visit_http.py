@@ -12,7 +12,7 @@ import requests
 
 from fakeai_dash.app import create_app
 from fakeai_dash.config import Settings
-from fakeai_dash.web import IMMUTABLE, NEVER_STORE, REVALIDATE, CompressedStatic, StaticPaths, compressed_cache_key
+from fakeai_dash.server.web import IMMUTABLE, NEVER_STORE, REVALIDATE, CompressedStatic, StaticPaths, compressed_cache_key
 from tests.deploy.test_server import running_cli, wait_until
 
 YEAR = 31536000

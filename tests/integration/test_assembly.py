@@ -45,7 +45,7 @@ def test_assembly004_the_first_views_table_names_every_panel_drawn_from_the_stor
     from dash.dependencies import Input, State
 
     from fakeai_dash import ids
-    from fakeai_dash.components.first_view import PANELS_FROM_STORES
+    from fakeai_dash.server.first_view import PANELS_FROM_STORES
 
     stores = {f"{ids.JobDetails.STORE}.data": "store", f"{ids.JobDetails.SUMMARY}.data": "summary"}
     found = set()

@@ -158,7 +158,7 @@ def running_job(sim) -> str:
 
 # -- without credentials nothing but /healthz answers ---------------------------------------------
 
-# The styles' bundle (bundles.py) is public as every stylesheet of the assets folder is (the
+# The styles' bundle (server/bundles.py) is public as every stylesheet of the assets folder is (the
 # sign-in pages' look); the scripts' bundle is not.
 PUBLIC = {"/healthz", "/_favicon.ico", "/auth/signed-out", "/assets/_bundle.css"}
 

@@ -100,7 +100,7 @@ def test_oidc001_signed_out_pages_go_to_the_provider_and_everything_else_answers
     assert to_provider.status_code == 302 and to_provider.headers["Location"].startswith(f"{idp.issuer}/authorize?")
     assert "code_challenge_method=S256" in to_provider.headers["Location"] and "nonce=" in to_provider.headers["Location"]
     public = {"/healthz", "/_favicon.ico", "/oidc/sso/login", "/oidc/sso/callback", "/oidc/logout",
-              "/assets/_bundle.css"}  # public as every stylesheet of the assets folder (bundles.py)
+              "/assets/_bundle.css"}  # public as every stylesheet of the assets folder (server/bundles.py)
     for method, path in concrete_paths(app):
         if path in public:
             continue

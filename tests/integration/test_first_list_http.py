@@ -1,6 +1,6 @@
 """The first visit's HTTP side on the real app: the layout carries the jobs list (first_list.py),
-our scripts and styles travel as two bundles (bundles.py), and the list page names its chunks
-(preload.py). Real parts: a FakeAI server and the app's own Flask server (test client)."""
+our scripts and styles travel as two bundles (server/bundles.py), and the list page names its chunks
+(server/preload.py). Real parts: a FakeAI server and the app's own Flask server (test client)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import re
 from urllib.parse import urljoin
 
 from fakeai_dash import ids
-from fakeai_dash.web import IMMUTABLE
+from fakeai_dash.server.web import IMMUTABLE
 from tests.support.waiting import wait_until
 
 

@@ -1,4 +1,4 @@
-"""A job opened by its URL arrives drawn (components/first_view.py): the page's layout, asked for
+"""A job opened by its URL arrives drawn (server/first_view.py): the page's layout, asked for
 with that page as its Referer, holds the job's stores, its upper panels and its charts; the list
 page and anything that is not a job the picture holds get the ordinary empty layout; a job's page
 loads plotly.js (and dcc.Graph's code) before Dash's own scripts.
@@ -18,7 +18,8 @@ from dash._callback_context import context_value
 from dash._utils import AttributeDict
 
 from fakeai_dash import ids
-from fakeai_dash.components import first_view, job_details
+from fakeai_dash.components import job_details
+from fakeai_dash.server import first_view
 from fakeai_dash.data import NotReady, current_source
 from tests.support.scale_sim import ScaleSimulator
 from tests.support.waiting import wait_until

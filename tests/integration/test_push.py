@@ -11,7 +11,7 @@ import pytest
 
 from fakeai_dash.api.client import client_from_settings
 from fakeai_dash.config import Settings
-from fakeai_dash.push import MAX_STREAMS_ENV, REQUEST_THREADS_ENV, members_asked, stream, versions_seen
+from fakeai_dash.server.push_stream import MAX_STREAMS_ENV, REQUEST_THREADS_ENV, members_asked, stream, versions_seen
 from fakeai_dash.sync import LIST, build_source
 from fakeai_dash.sync.changes import announce
 from fakeai_dash.sync.list_sync import LIST_PROGRESS, publish_list

@@ -1,4 +1,4 @@
-"""HTTP hardening on the real app (fakeai_dash.security): headers on every kind of response, a
+"""HTTP hardening on the real app (fakeai_dash.server.security): headers on every kind of response, a
 CSP that names exactly the inline scripts the page carries, forged cross-site writes refused
 before any API call, the request size cap, cookie attributes, HSTS and the proxy setting."""
 
@@ -12,7 +12,7 @@ import re
 import pytest
 from flask import make_response, session
 
-from fakeai_dash.security import request_limit_bytes
+from fakeai_dash.server.security import request_limit_bytes
 
 UPLOAD = "create-job-upload-report.children"
 PAGE = "http://127.0.0.1:8050"
@@ -58,7 +58,7 @@ def api(httpserver):
 
 @pytest.fixture
 def app(api, make_app):
-    # Served as dash.example too (the HTTPS tests' host): every other name is refused (hosts.py).
+    # Served as dash.example too (the HTTPS tests' host): every other name is refused (server/hosts.py).
     return make_app(api.url_for("").rstrip("/"), refresh_interval=3600, upload_limit_mb=0.5,
                     allowed_hosts=["dash.example"])
 

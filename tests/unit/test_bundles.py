@@ -1,11 +1,11 @@
-"""bundles.py: our scripts and styles joined into one file each, in Dash's order."""
+"""server/bundles.py: our scripts and styles joined into one file each, in Dash's order."""
 
 from __future__ import annotations
 
 import re
 
 from fakeai_dash.app import ASSETS_DIR
-from fakeai_dash.bundles import ASSETS_IGNORE, NOT_BUNDLED, build_bundle, bundled_files
+from fakeai_dash.server.bundles import ASSETS_IGNORE, NOT_BUNDLED, build_bundle, bundled_files
 
 
 def test_bundles001_every_script_and_style_dash_would_link_is_bundled_once_in_its_order():

@@ -1,9 +1,9 @@
-"""components/first_list.py: what the first layout carries for the jobs list."""
+"""server/first_list.py: what the first layout carries for the jobs list."""
 
 from __future__ import annotations
 
 from fakeai_dash import ids
-from fakeai_dash.components.first_list import list_settings
+from fakeai_dash.server.first_list import list_settings
 
 
 def drawn(snapshot) -> dict[tuple[str, str], object]:

@@ -1,4 +1,4 @@
-"""The host allowlist (fakeai_dash.hosts): which Host values pass, the setting's syntax, the start
+"""The host allowlist (fakeai_dash.server.hosts): which Host values pass, the setting's syntax, the start
 check of a public bind, the guard's refusal and the OIDC callback URL built from settings alone."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from werkzeug.test import EnvironBuilder
 
 from fakeai_dash.auth.startup import start_problem
 from fakeai_dash.config import Settings, SettingsError, load_settings
-from fakeai_dash.hosts import HostGuard, HostPolicy, normalize_entry, own_url, parse_entries, policy_for, split_host
+from fakeai_dash.server.hosts import HostGuard, HostPolicy, normalize_entry, own_url, parse_entries, policy_for, split_host
 
 POLICY = HostPolicy(tuple(parse_entries("dash.example.com, .corp.example, admin.example.org:8443, [2001:db8::7]")))
 

@@ -15,7 +15,7 @@ drawn: three round trips one after another, each of which could have started wit
   (as first_view.py sends dcc.Graph's chunk with a job's page). They run after the renderer's
   start-up script, so they never delay its requests. Their URLs carry Dash's fingerprint
   (``name.v<version>m<mtime>.js``, which Dash's component route accepts), so they are cached for
-  a year (web.py) instead of revalidated on every visit. A job's own URL does without them: its
+  a year (server/web.py) instead of revalidated on every visit. A job's own URL does without them: its
   page waits on plotly.js first, and sending these as well made its first chart slower.
 """
 

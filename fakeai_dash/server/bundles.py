@@ -8,7 +8,7 @@ joined into ``_bundle.css`` and ``_bundle.js``; Dash is told to link none of the
 the vendored Bootstrap, ``external_scripts``). They are served from the assets folder's URL, as
 if they were files in it, so that what a file resolves relative to its own URL (chart_loader.js
 finds plotly.js in ``vendor/``) still resolves, and they carry ``?m=<content hash>`` as Dash's
-assets carry ``?m=<mtime>``: cached for a year (web.py), a new URL when a file changes. The files
+assets carry ``?m=<mtime>``: cached for a year (server/web.py), a new URL when a file changes. The files
 stay separate in the source tree, where each concern has its own; an edited asset needs a restart
 to be bundled.
 

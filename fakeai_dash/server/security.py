@@ -12,7 +12,7 @@ attributes, the request size cap and the proxies it may believe.
   the request came over HTTPS.
 - **Size**: MAX_CONTENT_LENGTH a little over what the largest accepted upload takes in a Dash
   callback (base64, 4/3 of the file); a bigger request is answered 413 with one sentence.
-- **Hosts** (hosts.py): a request naming a host that is not allowed gets 400 before anything
+- **Hosts** (server/hosts.py): a request naming a host that is not allowed gets 400 before anything
   else runs (DNS rebinding).
 - **Proxies**: X-Forwarded-* are believed only with FAKEAI_DASH_TRUSTED_PROXIES > 0 (werkzeug's
   ProxyFix): the scheme decides HSTS and Secure cookies, the host the host check and the
@@ -34,7 +34,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from fakeai_dash import i18n
-from fakeai_dash.hosts import HostGuard, policy_for
+from fakeai_dash.server.hosts import HostGuard, policy_for
 
 MB = 1024 * 1024
 # Room for the rest of an upload callback's body (filename, form state, JSON punctuation).
