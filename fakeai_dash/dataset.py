@@ -1,4 +1,8 @@
-"""Check a JSONL fine-tuning dataset (chat or DPO format) before upload and estimate its tokens and cost."""
+"""Check a JSONL fine-tuning dataset (chat or DPO format) before upload and estimate its tokens and cost.
+
+Over 400 lines for one concern: a bounded parser of hostile input (sizes, depth, encodings) and
+the checks OpenAI documents for each method, read line by line in one pass.
+"""
 
 from __future__ import annotations
 

@@ -3,6 +3,9 @@
 
 Curves of any length: smoothing runs on the full-resolution series, then each trace is
 thinned to at most ``downsample.MAX_POINTS`` points of the visible range (extremes kept).
+
+A little over 400 lines, on purpose: the loss and the accuracy figure share every piece here
+(curves, traces, checkpoint and alert marks, notes); split, each half would import the other.
 """
 
 from __future__ import annotations

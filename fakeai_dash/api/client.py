@@ -2,6 +2,7 @@
 
 It hides what differs between FakeAI, OpenAI and Azure OpenAI (auth header, path prefix,
 events as SSE or as paged JSON, error envelopes) and turns every failure into ApiError.
+Over 400 lines for that one concern: the differences it hides are the module's whole point.
 """
 
 from __future__ import annotations
