@@ -71,8 +71,13 @@ def measure_latency(sim, app, browser, job, args) -> dict:
     cpu_before = server_cpu(app), time.process_time()
     births = advance_samples(sim, job, base, args.samples, (1.0, 2.0))
     last = births[-1][1]
-    wait_for(lambda: browser.steps()[-1][1] >= last and all(p.shown and p.shown[-1][1] >= last for p in pages), 10,
-         "every page showing the last step")
+    try:
+        wait_for(lambda: browser.steps()[-1][1] >= last and all(p.shown and p.shown[-1][1] >= last for p in pages),
+                 10, "every page showing the last step")
+    except RuntimeError as late:  # say which page is behind, and where
+        behind = {"browser": browser.steps()[-1][1], "pages": [p.shown[-1][1] if p.shown else None for p in pages],
+                  "page errors": [p.errors for p in pages]}
+        raise RuntimeError(f"{late}; step {last} expected, shown: {behind}") from None
     found, missed = latencies(births, [browser.steps()] + [p.shown for p in pages])
     browser_only, _ = latencies(births, [browser.steps()])
     cpu = ((server_cpu(app) - cpu_before[0]) / len(births), (time.process_time() - cpu_before[1]) / len(births))

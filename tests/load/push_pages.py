@@ -43,7 +43,10 @@ def push_groups(requests_: list[Request]) -> dict[str, list[list[Request]]]:
     """For each push signal, the requests its latest complete firing set off, in waves: from the
     firing up to the next firing of any push signal (the steady state, not the page's first
     resync). A replay sends a chained request only if that replay's answers trigger it."""
-    firings = [i for i, r in enumerate(requests_) if _push_fired(r)]
+    # One change of a signal fires every callback it feeds, sent together: a firing starts at the
+    # first of them (the order among them is the callbacks' registration order, not ours).
+    firings = [i for i, r in enumerate(requests_)
+               if _push_fired(r) and not (i and _fired_props(requests_[i - 1]) == _fired_props(r))]
     latest: dict[str, list[Request]] = {}
     for n, i in enumerate(firings):
         end = firings[n + 1] if n + 1 < len(firings) else len(requests_)
@@ -53,6 +56,10 @@ def push_groups(requests_: list[Request]) -> dict[str, list[list[Request]]]:
                 if _push_fired(requests_[i], prop):
                     latest[prop] = chain
     return {prop: waves(chain) for prop, chain in latest.items()}
+
+
+def _fired_props(request: Request) -> set[str]:
+    return set(map(str, request.body.get("changedPropIds") or [])) & set(PUSH_PROPS)
 
 
 def _push_fired(request: Request, prop: str | None = None) -> bool:

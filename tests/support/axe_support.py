@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-AXE_SCRIPT = Path(__file__).resolve().parent / "browser" / "vendor" / "axe.min.js"
+AXE_SCRIPT = Path(__file__).resolve().parent.parent / "browser" / "vendor" / "axe.min.js"
 BLOCKING_IMPACTS = ("serious", "critical")
 # axe walks the whole DOM (the grid's rows, the charts' SVG): a details page takes a few seconds.
 AXE_TIMEOUT_S = 60
